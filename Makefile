@@ -1,0 +1,17 @@
+# The front door. `make dev` serves the API locally; `make test` runs every check.
+.PHONY: dev test tables fmt lint
+
+dev: ## serve POST /api/passwordless/{start,send,login} on 127.0.0.1:$${PORT:-9011}
+	@scripts/dev.sh
+
+test: ## fmt, clippy, unit, integration (moto) and black-box (FusionAuth client) tests
+	@scripts/test.sh
+
+tables: ## create the two tables at AWS_ENDPOINT_URL (or the account in the environment)
+	cargo run --quiet --bin passwordless-admin -- create-tables
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `make dev`: the service on http://127.0.0.1:${PORT:-9011}, against moto on ${MOTO_PORT:-5055}
+# (or against AWS_ENDPOINT_URL when it is set), loaded with ${KICKSTART:-kickstart/demo.json}.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+source scripts/lib.sh
+source scripts/serve.sh
+
+PORT=${PORT:-9011}
+MOTO_PORT=${MOTO_PORT:-5055}
+KICKSTART=${KICKSTART:-$ROOT/kickstart/demo.json}
+export DIRECTORY_TABLE=${DIRECTORY_TABLE:-passwordless-directory}
+export CODES_TABLE=${CODES_TABLE:-passwordless-codes}
+export DIRECTORY_CACHE_SECONDS=${DIRECTORY_CACHE_SECONDS:-5}
+
+pids=()
+stop_all() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+ensure_venv
+if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
+  echo "starting moto on 127.0.0.1:$MOTO_PORT"
+  setsid "$VENV/bin/python" scripts/moto_server.py "$MOTO_PORT" >/dev/null 2>&1 &
+  pids+=($!)
+  wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
+  use_local_aws "http://127.0.0.1:$MOTO_PORT"
+else
+  echo "using AWS endpoint $AWS_ENDPOINT_URL (no emulator started)"
+fi
+
+cargo build --quiet --bin passwordless-admin
+"$TARGET_DIR/debug/passwordless-admin" create-tables
+"$TARGET_DIR/debug/passwordless-admin" load "$KICKSTART"
+
+echo "building and starting the functions on 127.0.0.1:$PORT"
+serve_functions "$PORT" 4
+pids+=("$WATCH_PID")
+
+python3 - "$KICKSTART" "$PORT" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1]))
+port = sys.argv[2]
+key = next((a["key"] for a in k.get("apiKeys", []) if not a.get("permissions")), None)
+app = next((a["id"] for a in k.get("applications", [])
+            if a.get("passwordlessConfiguration", {}).get("enabled")), None)
+user = next((u.get("email") or u.get("username") for u in k.get("users", [])
+             if u.get("email") or u.get("username")), None)
+print(f"""
+Passwordless is serving http://127.0.0.1:{port}/api/passwordless/{{start,send,login}}
+API key:        {key}
+Application id: {app}
+
+Try:
+  curl -i http://127.0.0.1:{port}/api/passwordless/start \\
+    -H 'Authorization: {key}' -H 'Content-Type: application/json' \\
+    -d '{{"applicationId": "{app}", "loginId": "{user}"}}'
+
+Ctrl-C stops everything.""")
+PY
+wait "$WATCH_PID"

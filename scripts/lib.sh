@@ -1,0 +1,50 @@
+# Shared by dev.sh and test.sh: the virtualenv, moto, and waiting for ports.
+
+VENV="$ROOT/.venv"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export PATH="$VENV/bin:$PATH" # cargo-lambda finds its zig here
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+  fi
+  if ! cmp -s "$ROOT/requirements-dev.txt" "$VENV/.installed" 2>/dev/null; then
+    echo "installing tools into .venv (moto, cargo-lambda, fusionauth-client, pytest)..."
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+    cp "$ROOT/requirements-dev.txt" "$VENV/.installed"
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() { # port, what, pid
+  for _ in $(seq 1 600); do
+    if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$1)))" 2>/dev/null; then
+      return 0
+    fi
+    if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
+      echo "$2 exited before listening on port $1" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "$2 did not listen on port $1 in time" >&2
+  return 1
+}
+
+# Starts moto on $1 in the background; sets MOTO_PID.
+start_moto() {
+  "$VENV/bin/python" "$ROOT/scripts/moto_server.py" "$1" >"${MOTO_LOG:-/dev/null}" 2>&1 &
+  MOTO_PID=$!
+  wait_for_port "$1" moto "$MOTO_PID"
+}
+
+# Dummy credentials for the emulator; a real endpoint keeps whatever the environment has.
+use_local_aws() {
+  export AWS_ENDPOINT_URL="$1"
+  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
+  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
+  export AWS_REGION="${AWS_REGION:-us-east-1}"
+}

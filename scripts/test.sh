@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make test`: every check. Formatting, lints, unit and integration tests against a moto started
+# here on a free port, then the black-box tests with FusionAuth's Python client against the
+# functions served by `cargo lambda watch`.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+source scripts/lib.sh
+source scripts/serve.sh
+
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT
+
+ensure_venv
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+MOTO_PORT=$(free_port)
+echo "== moto on 127.0.0.1:$MOTO_PORT"
+setsid "$VENV/bin/python" scripts/moto_server.py "$MOTO_PORT" >/dev/null 2>&1 &
+pids+=($!)
+wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
+use_local_aws "http://127.0.0.1:$MOTO_PORT"
+
+echo "== unit and integration tests"
+cargo test --workspace
+
+echo "== black-box tests: FusionAuth's Python client against cargo lambda watch"
+export DIRECTORY_TABLE="blackbox-directory" CODES_TABLE="blackbox-codes" DIRECTORY_CACHE_SECONDS=0
+cargo build --quiet --bin passwordless-admin
+"$TARGET_DIR/debug/passwordless-admin" create-tables
+"$TARGET_DIR/debug/passwordless-admin" load tests/fixtures/kickstart.example.json
+PORT=$(free_port)
+WATCH_LOG=$TARGET_DIR/blackbox-functions.log
+serve_functions "$PORT" 4
+pids+=("$WATCH_PID")
+BASE_URL="http://127.0.0.1:$PORT" FUNCTIONS_LOG="$WATCH_LOG" \
+  "$VENV/bin/python" -m pytest -q tests/blackbox

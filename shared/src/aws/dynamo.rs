@@ -1,0 +1,448 @@
+//! DynamoDB: the Directory table and the Codes table.
+//!
+//! Both tables have generic string keys `pk`/`sk`, so new entity types need no migration. Each
+//! entity is stored as its JSON document in `doc`.
+//!
+//! | table     | pk                                   | sk         | holds                               |
+//! |-----------|--------------------------------------|------------|-------------------------------------|
+//! | Directory | `TENANT#{id}`                        | `TENANT`   | tenant                              |
+//! | Directory | `APPLICATION#{id}`                   | `APPLICATION` | application                      |
+//! | Directory | `APIKEY#{sha256(key)}`               | `APIKEY`   | API key without the key             |
+//! | Directory | `SIGNINGKEY#{id}`                    | `SIGNINGKEY` | signing key                       |
+//! | Directory | `USER#{id}`                          | `USER`     | user with its identities            |
+//! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity     |
+//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), `ttl`   |
+//! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code |
+//!
+//! A code is valid while its item exists and has not expired: a new start deletes the code the
+//! user's `LATESTCODE` pointer named, in the same transaction that writes the new one.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement,
+    KeyType, KeysAndAttributes, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::login_id::IdentityKey;
+use crate::model::{ApiKey, Application, PendingCode, SigningKey, Tenant, User};
+use crate::ports::{CodeStore, Directory, IdentityMatch, StoreError};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const DOC: &str = "doc";
+pub const TTL: &str = "ttl";
+
+pub fn tenant_key(id: Uuid) -> (String, &'static str) {
+    (format!("TENANT#{id}"), "TENANT")
+}
+pub fn application_key(id: Uuid) -> (String, &'static str) {
+    (format!("APPLICATION#{id}"), "APPLICATION")
+}
+pub fn api_key_key(key_hash: &str) -> (String, &'static str) {
+    (format!("APIKEY#{key_hash}"), "APIKEY")
+}
+pub fn signing_key_key(id: Uuid) -> (String, &'static str) {
+    (format!("SIGNINGKEY#{id}"), "SIGNINGKEY")
+}
+pub fn user_key(id: Uuid) -> (String, &'static str) {
+    (format!("USER#{id}"), "USER")
+}
+pub fn identity_key(tenant: Uuid, identity: &IdentityKey) -> (String, &'static str) {
+    (
+        format!(
+            "IDENTITY#{tenant}#{}#{}",
+            identity.kind.as_str(),
+            identity.value
+        ),
+        "IDENTITY",
+    )
+}
+pub fn code_key(code_hash: &str) -> (String, &'static str) {
+    (format!("CODE#{code_hash}"), "CODE")
+}
+pub fn latest_code_key(user_id: Uuid) -> (String, &'static str) {
+    (format!("LATESTCODE#{user_id}"), "LATESTCODE")
+}
+
+pub fn key_map((pk, sk): (String, &'static str)) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PK.to_owned(), AttributeValue::S(pk)),
+        (SK.to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
+}
+
+/// An item holding `value` as its JSON document, under `key`.
+pub fn doc_item<T: Serialize>(
+    key: (String, &'static str),
+    value: &T,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let json = serde_json::to_string(value).map_err(|e| StoreError::new("serialize", e))?;
+    let mut item = key_map(key);
+    item.insert(DOC.to_owned(), AttributeValue::S(json));
+    Ok(item)
+}
+
+fn read_doc<T: DeserializeOwned>(
+    item: &HashMap<String, AttributeValue>,
+    operation: &'static str,
+) -> Result<T, StoreError> {
+    let json = item
+        .get(DOC)
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| StoreError::new(operation, "item has no document"))?;
+    serde_json::from_str(json).map_err(|e| StoreError::new(operation, e))
+}
+
+fn sdk_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::new(
+        operation,
+        aws_sdk_dynamodb::error::DisplayErrorContext(error),
+    )
+}
+
+fn build_error(
+    operation: &'static str,
+) -> impl Fn(aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    move |e| StoreError::new(operation, e)
+}
+
+/// The two table names, from `DIRECTORY_TABLE` and `CODES_TABLE`.
+#[derive(Clone, Debug)]
+pub struct Tables {
+    pub directory: String,
+    pub codes: String,
+}
+
+/// Both ports over one client: the Directory table for [`Directory`], the Codes table for
+/// [`CodeStore`].
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    async fn get_doc<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        key: (String, &'static str),
+        operation: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(operation, e))?;
+        output
+            .item
+            .as_ref()
+            .map(|item| read_doc(item, operation))
+            .transpose()
+    }
+
+    /// Creates both tables (on demand) and turns on TTL for the Codes table. Tables that exist
+    /// already are left as they are, so this can run at every `make dev`.
+    pub async fn create_tables(&self) -> Result<(), StoreError> {
+        for table in [&self.tables.directory, &self.tables.codes] {
+            let created = self
+                .client
+                .create_table()
+                .table_name(table)
+                .billing_mode(BillingMode::PayPerRequest)
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(PK)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(build_error("create_table"))?,
+                )
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(SK)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(build_error("create_table"))?,
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(PK)
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .map_err(build_error("create_table"))?,
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(SK)
+                        .key_type(KeyType::Range)
+                        .build()
+                        .map_err(build_error("create_table"))?,
+                )
+                .send()
+                .await;
+            match created {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+                Err(e) => return Err(sdk_error("create_table", e)),
+            }
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.tables.codes)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL)
+                    .enabled(true)
+                    .build()
+                    .map_err(build_error("update_time_to_live"))?,
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| {
+                // Enabling TTL twice is refused; the table already has it.
+                let message = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e));
+                if message.contains("already enabled") {
+                    Ok(())
+                } else {
+                    Err(sdk_error("update_time_to_live", e))
+                }
+            })
+    }
+
+    /// Reads items of the Directory table by key, in one or more `BatchGetItem` calls.
+    pub async fn batch_get_directory(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_error("batch_get_item"))?,
+            );
+            // DynamoDB may leave keys unprocessed under load: ask again for those only.
+            for _ in 0..5 {
+                let Some(request) = pending.take() else { break };
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.tables.directory, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("batch_get_item", e))?;
+                if let Some(mut responses) = output.responses {
+                    found.extend(responses.remove(&self.tables.directory).unwrap_or_default());
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.tables.directory))
+                    .filter(|k| !k.keys.is_empty());
+            }
+            if pending.is_some() {
+                return Err(StoreError::new(
+                    "batch_get_item",
+                    "keys left unprocessed after retries",
+                ));
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl Directory for DynamoStore {
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.get_doc(&self.tables.directory, api_key_key(key_hash), "get api key")
+            .await
+    }
+
+    async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError> {
+        self.get_doc(&self.tables.directory, tenant_key(id), "get tenant")
+            .await
+    }
+
+    async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError> {
+        self.get_doc(
+            &self.tables.directory,
+            application_key(id),
+            "get application",
+        )
+        .await
+    }
+
+    async fn signing_key(&self, id: Uuid) -> Result<Option<SigningKey>, StoreError> {
+        self.get_doc(
+            &self.tables.directory,
+            signing_key_key(id),
+            "get signing key",
+        )
+        .await
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.get_doc(&self.tables.directory, user_key(id), "get user")
+            .await
+    }
+
+    async fn find_identity(
+        &self,
+        tenant: Uuid,
+        candidates: &[IdentityKey],
+    ) -> Result<Option<IdentityMatch>, StoreError> {
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let keys: Vec<_> = candidates
+            .iter()
+            .map(|c| key_map(identity_key(tenant, c)))
+            .collect();
+        let items = self.batch_get_directory(keys).await?;
+        let owner = |candidate: &IdentityKey| {
+            let (pk, _) = identity_key(tenant, candidate);
+            items
+                .iter()
+                .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
+                .and_then(|item| item.get("userId")?.as_s().ok()?.parse::<Uuid>().ok())
+        };
+        Ok(candidates.iter().find_map(|candidate| {
+            owner(candidate).map(|user_id| IdentityMatch {
+                identity: candidate.clone(),
+                user_id,
+            })
+        }))
+    }
+}
+
+#[async_trait]
+impl CodeStore for DynamoStore {
+    async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError> {
+        let table = &self.tables.codes;
+        let ttl = AttributeValue::N(((code.expires_at_millis + 999) / 1000).to_string());
+        // Point the user at the new code and learn which code it replaces.
+        let previous = self
+            .client
+            .update_item()
+            .table_name(table)
+            .set_key(Some(key_map(latest_code_key(code.user_id))))
+            .update_expression("SET codeHash = :new, #ttl = :ttl")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":new", AttributeValue::S(code.code_hash.clone()))
+            .expression_attribute_values(":ttl", ttl.clone())
+            .return_values(ReturnValue::UpdatedOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("point at new code", e))?
+            .attributes
+            .and_then(|mut a| a.remove("codeHash"))
+            .and_then(|v| v.as_s().ok().cloned());
+
+        let mut item = doc_item(code_key(&code.code_hash), code)?;
+        item.insert(TTL.to_owned(), ttl);
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(table)
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(build_error("put code"))?,
+                )
+                .build(),
+            // A start that raced ahead of this one has already moved the pointer: then this code
+            // is superseded before it exists, and is never written.
+            TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name(table)
+                        .set_key(Some(key_map(latest_code_key(code.user_id))))
+                        .condition_expression("codeHash = :new")
+                        .expression_attribute_values(
+                            ":new",
+                            AttributeValue::S(code.code_hash.clone()),
+                        )
+                        .build()
+                        .map_err(build_error("check pointer"))?,
+                )
+                .build(),
+        ];
+        let delete_previous = match previous.as_deref() {
+            Some(old) if old != code.code_hash => Some(
+                Delete::builder()
+                    .table_name(table)
+                    .set_key(Some(key_map(code_key(old))))
+                    .build()
+                    .map_err(build_error("delete superseded code"))?,
+            ),
+            _ => None,
+        };
+        if let Some(delete) = delete_previous {
+            writes.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        let written = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
+            {
+                // Superseded by a concurrent start: the code we answer with is already invalid,
+                // exactly as if that start had come right after this one. The code this start
+                // replaced must still go.
+                if let Some(old) = previous.as_deref().filter(|old| *old != code.code_hash) {
+                    self.client
+                        .delete_item()
+                        .table_name(table)
+                        .set_key(Some(key_map(code_key(old))))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("delete superseded code", e))?;
+                }
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("write code", e)),
+        }
+    }
+
+    async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
+        self.get_doc(&self.tables.codes, code_key(code_hash), "get code")
+            .await
+    }
+}

@@ -1,0 +1,157 @@
+//! Secrets: how codes are drawn from the OS CSPRNG and how they are hashed for storage.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::model::{Generator, GeneratorKind};
+use crate::ports::Random;
+
+const DIGITS: &[u8] = b"0123456789";
+const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// Draws a secret as `generator` says: `randomBytes` gives `length` bytes as base64url (32 bytes
+/// → 43 characters), the others give `length` characters, each uniform over its alphabet.
+pub fn generate(generator: Generator, random: &dyn Random) -> String {
+    let length = generator.length as usize;
+    match generator.kind {
+        GeneratorKind::RandomBytes => {
+            let mut bytes = vec![0u8; length];
+            random.fill(&mut bytes);
+            URL_SAFE_NO_PAD.encode(bytes)
+        }
+        GeneratorKind::RandomDigits => from_alphabet(DIGITS, length, random),
+        GeneratorKind::RandomAlpha => from_alphabet(ALPHA, length, random),
+        GeneratorKind::RandomAlphaNumeric => from_alphabet(ALPHANUMERIC, length, random),
+    }
+}
+
+/// Rejection sampling: bytes at or above the largest multiple of the alphabet's size are drawn
+/// again, so that no character is likelier than another.
+fn from_alphabet(alphabet: &[u8], length: usize, random: &dyn Random) -> String {
+    let size = alphabet.len();
+    let limit = 256 - 256 % size;
+    let mut out = String::with_capacity(length);
+    let mut buf = [0u8; 64];
+    while out.len() < length {
+        random.fill(&mut buf);
+        for &b in &buf {
+            if (b as usize) < limit && out.len() < length {
+                out.push(alphabet[b as usize % size] as char);
+            }
+        }
+    }
+    out
+}
+
+/// The storage key of a secret: SHA-256, hex. Codes carry 256 bits of entropy, so a plain hash
+/// is enough; nobody can enumerate them.
+pub fn hash_secret(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// A one-time code is hashed together with its code: six digits alone would fall to a
+/// dictionary of a million hashes.
+pub fn hash_one_time_code(code: &str, one_time_code: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(code.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(one_time_code.as_bytes());
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 0xf) as usize] as char);
+    }
+    out
+}
+
+/// The operating system's CSPRNG (`getrandom`), which never blocks once the kernel is seeded.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OsRandom;
+
+impl Random for OsRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        // getrandom fails only where the OS has no entropy source at all; Lambda always has one.
+        getrandom::fill(buf).expect("the OS random source is available");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn gen(kind: GeneratorKind, length: u32) -> String {
+        generate(Generator { length, kind }, &OsRandom)
+    }
+
+    #[test]
+    fn a_32_byte_code_is_43_base64url_characters() {
+        for _ in 0..100 {
+            let code = gen(GeneratorKind::RandomBytes, 32);
+            assert_eq!(code.len(), 43);
+            assert!(code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        }
+    }
+
+    #[test]
+    fn ten_thousand_codes_have_no_duplicate() {
+        let codes: HashSet<String> = (0..10_000)
+            .map(|_| gen(GeneratorKind::RandomBytes, 32))
+            .collect();
+        assert_eq!(codes.len(), 10_000);
+    }
+
+    #[test]
+    fn one_time_codes_have_the_exact_length_and_use_every_digit_evenly() {
+        let mut counts = [0u32; 10];
+        let samples = 20_000;
+        for _ in 0..samples {
+            let otc = gen(GeneratorKind::RandomDigits, 6);
+            assert_eq!(otc.len(), 6);
+            for b in otc.bytes() {
+                counts[(b - b'0') as usize] += 1;
+            }
+        }
+        // Chi-square with 9 degrees of freedom: 27.88 is the 0.1% critical value.
+        let expected = (samples * 6) as f64 / 10.0;
+        let chi2: f64 = counts
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum();
+        assert!(counts.iter().all(|&c| c > 0), "{counts:?}");
+        assert!(chi2 < 27.88, "chi-square {chi2} for {counts:?}");
+    }
+
+    #[test]
+    fn alphabetic_generators_stay_in_their_alphabet() {
+        let alpha = gen(GeneratorKind::RandomAlpha, 40);
+        assert_eq!(alpha.len(), 40);
+        assert!(alpha.bytes().all(|b| b.is_ascii_uppercase()));
+        let alnum = gen(GeneratorKind::RandomAlphaNumeric, 40);
+        assert!(alnum
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    }
+
+    #[test]
+    fn hashes_hide_the_secret_and_bind_the_one_time_code_to_its_code() {
+        let h = hash_secret("abc");
+        assert_eq!(
+            h,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_ne!(
+            hash_one_time_code("code-a", "123456"),
+            hash_one_time_code("code-b", "123456")
+        );
+    }
+}

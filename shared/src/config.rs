@@ -1,0 +1,50 @@
+//! Configuration, read once at cold start from these environment variables:
+//!
+//! | variable                  | meaning                                              | default |
+//! |---------------------------|------------------------------------------------------|---------|
+//! | `DIRECTORY_TABLE`         | the Directory table                                  | required |
+//! | `CODES_TABLE`             | the Codes table                                      | required |
+//! | `DIRECTORY_CACHE_SECONDS` | how long a warm function keeps tenants, applications and keys | 30 |
+//!
+//! The AWS SDK reads its own (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials).
+
+use std::time::Duration;
+
+use crate::aws::dynamo::Tables;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub tables: Tables,
+    pub directory_cache: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ConfigError(format!("{name} is not set")))
+        };
+        let cache_seconds = match lookup("DIRECTORY_CACHE_SECONDS") {
+            None => 30,
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                ConfigError(format!("DIRECTORY_CACHE_SECONDS is not a number: {v}"))
+            })?,
+        };
+        Ok(Self {
+            tables: Tables {
+                directory: required("DIRECTORY_TABLE")?,
+                codes: required("CODES_TABLE")?,
+            },
+            directory_cache: Duration::from_secs(cache_seconds),
+        })
+    }
+}

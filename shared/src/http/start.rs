@@ -1,0 +1,233 @@
+//! `POST /api/passwordless/start`: the request body parsed into a [`StartCommand`], the outcome
+//! mapped to FusionAuth's statuses.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{header_str, json_object, TENANT_HEADER};
+use crate::errors::{Errors, FieldProblem};
+use crate::login_id::LoginIdTypes;
+use crate::model::LoginStrategy;
+use crate::start::{self, Services, StartCommand, StartError, Started, START_PATH};
+
+pub async fn handle(services: &Services, request: Request) -> Response<Body> {
+    let scope = match start::authorize(
+        services.directory.as_ref(),
+        header_str(&request, "authorization"),
+        header_str(&request, TENANT_HEADER),
+        request.method().as_str(),
+        START_PATH,
+    )
+    .await
+    {
+        Ok(scope) => scope,
+        Err(error) => return error_response(error),
+    };
+    let body = match json_object(&request) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let command = match parse(&body) {
+        Ok(command) => command,
+        Err(errors) => return super::errors(StatusCode::BAD_REQUEST, &errors),
+    };
+    match start::start(services, &scope, command).await {
+        Ok(started) => super::json(StatusCode::OK, &StartResponse::from(started)),
+        Err(error) => error_response(error),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StartResponse {
+    code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    one_time_code: Option<String>,
+}
+
+impl From<Started> for StartResponse {
+    fn from(started: Started) -> Self {
+        Self {
+            code: started.code,
+            one_time_code: started.one_time_code,
+        }
+    }
+}
+
+/// The one place a start outcome becomes a status.
+fn error_response(error: StartError) -> Response<Body> {
+    match error {
+        StartError::Unauthorized => super::empty(StatusCode::UNAUTHORIZED),
+        StartError::Invalid(errors) => super::errors(StatusCode::BAD_REQUEST, &errors),
+        StartError::UserNotFound => super::empty(StatusCode::NOT_FOUND),
+        StartError::Dependency(error) => super::dependency_failed(&error),
+    }
+}
+
+/// Reads a start request, collecting every field error at once as FusionAuth does. Unknown
+/// fields are ignored; `null` counts as absent.
+pub fn parse(body: &Map<String, Value>) -> Result<StartCommand, Errors> {
+    let mut errors = Errors::default();
+    let field = |name: &str| body.get(name).filter(|v| !v.is_null());
+
+    let application_id = match field("applicationId") {
+        None => {
+            errors.add_field("applicationId", FieldProblem::Blank);
+            None
+        }
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            errors.add_field("applicationId", FieldProblem::Blank);
+            None
+        }
+        Some(Value::String(s)) => Uuid::parse_str(s.trim()).ok().or_else(|| {
+            errors.add_field("applicationId", FieldProblem::CouldNotConvert);
+            None
+        }),
+        Some(_) => {
+            errors.add_field("applicationId", FieldProblem::CouldNotConvert);
+            None
+        }
+    };
+
+    let login_id = match field("loginId") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::String(_)) | None => {
+            errors.add_field("loginId", FieldProblem::Blank);
+            None
+        }
+        Some(_) => {
+            errors.add_field("loginId", FieldProblem::CouldNotConvert);
+            None
+        }
+    };
+
+    let login_id_types = match field("loginIdTypes") {
+        None => Some(LoginIdTypes::default()),
+        Some(Value::Array(items)) => {
+            let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            texts.and_then(LoginIdTypes::parse).or_else(|| {
+                errors.add_field("loginIdTypes", FieldProblem::Invalid);
+                None
+            })
+        }
+        Some(_) => {
+            errors.add_field("loginIdTypes", FieldProblem::CouldNotConvert);
+            None
+        }
+    };
+
+    let login_strategy = match field("loginStrategy") {
+        None => None,
+        Some(Value::String(s)) => LoginStrategy::parse(s).or_else(|| {
+            errors.add_field("loginStrategy", FieldProblem::Invalid);
+            None
+        }),
+        Some(_) => {
+            errors.add_field("loginStrategy", FieldProblem::Invalid);
+            None
+        }
+    };
+
+    let state = match field("state") {
+        None => None,
+        Some(Value::Object(state)) => Some(state.clone()),
+        Some(_) => {
+            errors.add_field("state", FieldProblem::CouldNotConvert);
+            None
+        }
+    };
+
+    match (application_id, login_id, login_id_types) {
+        (Some(application_id), Some(login_id), Some(login_id_types)) if errors.is_empty() => {
+            Ok(StartCommand {
+                application_id,
+                login_id,
+                login_id_types,
+                login_strategy,
+                state,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse_json(value: Value) -> Result<StartCommand, Errors> {
+        parse(value.as_object().unwrap())
+    }
+
+    fn codes(errors: &Errors) -> Vec<String> {
+        errors
+            .field_errors
+            .values()
+            .flatten()
+            .map(|e| e.code.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_well_formed_request_parses_and_ignores_unknown_fields() {
+        let command = parse_json(json!({
+            "applicationId": "10000000-0000-0002-0000-000000000001",
+            "loginId": "jared@piedpiper.com",
+            "loginIdTypes": [],
+            "state": {"redirect_uri": "https://piedpiper.com/callback"},
+            "eventInfo": {"ipAddress": "10.0.0.1"},
+            "botDetectionScore": 0.1
+        }))
+        .unwrap();
+        assert_eq!(command.login_id, "jared@piedpiper.com");
+        assert_eq!(command.login_id_types, LoginIdTypes::default());
+        assert!(command.state.is_some());
+    }
+
+    #[test]
+    fn every_field_error_is_reported_at_once() {
+        let errors = parse_json(json!({
+            "applicationId": "not-a-uuid",
+            "loginId": "  ",
+            "loginIdTypes": ["email", "fax"],
+            "loginStrategy": "Carrier pigeon"
+        }))
+        .unwrap_err();
+        assert_eq!(
+            codes(&errors),
+            [
+                "[couldNotConvert]applicationId",
+                "[blank]loginId",
+                "[invalid]loginIdTypes",
+                "[invalid]loginStrategy"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_and_null_fields_are_blank() {
+        let errors = parse_json(json!({"applicationId": null})).unwrap_err();
+        assert_eq!(codes(&errors), ["[blank]applicationId", "[blank]loginId"]);
+    }
+
+    #[test]
+    fn wrongly_typed_fields_could_not_be_converted() {
+        let errors = parse_json(json!({
+            "applicationId": 42, "loginId": ["a"], "loginIdTypes": "email", "state": "x"
+        }))
+        .unwrap_err();
+        assert_eq!(
+            codes(&errors),
+            [
+                "[couldNotConvert]applicationId",
+                "[couldNotConvert]loginId",
+                "[couldNotConvert]loginIdTypes",
+                "[couldNotConvert]state"
+            ]
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! In-memory implementations of the ports, for unit tests and benchmarks. They follow the same
+//! rules as the DynamoDB adapter (one user per identity, a new code supersedes the old one) but
+//! prove nothing about DynamoDB: the integration tests do that.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::codes;
+use crate::login_id::IdentityKey;
+use crate::model::{ApiKey, Application, PendingCode, SigningKey, Tenant, User};
+use crate::ports::{Clock, CodeStore, Directory, IdentityMatch, Random, StoreError};
+
+#[derive(Default)]
+pub struct MemoryDirectory {
+    pub api_keys: Mutex<HashMap<String, ApiKey>>,
+    pub tenants: Mutex<HashMap<Uuid, Tenant>>,
+    pub applications: Mutex<HashMap<Uuid, Application>>,
+    pub signing_keys: Mutex<HashMap<Uuid, SigningKey>>,
+    pub users: Mutex<HashMap<Uuid, User>>,
+    pub identities: Mutex<HashMap<(Uuid, IdentityKey), Uuid>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl MemoryDirectory {
+    pub fn add_api_key(&self, raw_key: &str, key: ApiKey) {
+        lock(&self.api_keys).insert(codes::hash_secret(raw_key), key);
+    }
+    pub fn add_tenant(&self, tenant: Tenant) {
+        lock(&self.tenants).insert(tenant.id, tenant);
+    }
+    pub fn add_application(&self, application: Application) {
+        lock(&self.applications).insert(application.id, application);
+    }
+    pub fn add_signing_key(&self, key: SigningKey) {
+        lock(&self.signing_keys).insert(key.id, key);
+    }
+    pub fn add_user(&self, user: User) {
+        let mut identities = lock(&self.identities);
+        for identity in &user.identities {
+            let key = IdentityKey {
+                kind: identity.kind,
+                value: identity.value.clone(),
+            };
+            identities.insert((user.tenant_id, key), user.id);
+        }
+        lock(&self.users).insert(user.id, user);
+    }
+}
+
+#[async_trait]
+impl Directory for MemoryDirectory {
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        Ok(lock(&self.api_keys).get(key_hash).cloned())
+    }
+    async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError> {
+        Ok(lock(&self.tenants).get(&id).cloned())
+    }
+    async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError> {
+        Ok(lock(&self.applications).get(&id).cloned())
+    }
+    async fn signing_key(&self, id: Uuid) -> Result<Option<SigningKey>, StoreError> {
+        Ok(lock(&self.signing_keys).get(&id).cloned())
+    }
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        Ok(lock(&self.users).get(&id).cloned())
+    }
+    async fn find_identity(
+        &self,
+        tenant: Uuid,
+        candidates: &[IdentityKey],
+    ) -> Result<Option<IdentityMatch>, StoreError> {
+        let identities = lock(&self.identities);
+        Ok(candidates.iter().find_map(|c| {
+            identities
+                .get(&(tenant, c.clone()))
+                .map(|user_id| IdentityMatch {
+                    identity: c.clone(),
+                    user_id: *user_id,
+                })
+        }))
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryCodeStore {
+    pub codes: Mutex<HashMap<String, PendingCode>>,
+    pub latest: Mutex<HashMap<Uuid, String>>,
+}
+
+#[async_trait]
+impl CodeStore for MemoryCodeStore {
+    async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError> {
+        let mut codes = lock(&self.codes);
+        if let Some(old) = lock(&self.latest).insert(code.user_id, code.code_hash.clone()) {
+            codes.remove(&old);
+        }
+        codes.insert(code.code_hash.clone(), code.clone());
+        Ok(())
+    }
+    async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
+        Ok(lock(&self.codes).get(code_hash).cloned())
+    }
+}
+
+/// A clock that stands still until a test moves it.
+#[derive(Debug)]
+pub struct FixedClock(pub AtomicI64);
+
+impl FixedClock {
+    pub fn at(millis: i64) -> Self {
+        Self(AtomicI64::new(millis))
+    }
+    pub fn advance_millis(&self, millis: i64) {
+        self.0.fetch_add(millis, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FixedClock {
+    fn now_millis(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Fills buffers with one repeated byte: a predictable stand-in for the CSPRNG in benchmarks.
+#[derive(Debug, Default)]
+pub struct SameByteRandom(pub u8);
+
+impl Random for SameByteRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        buf.fill(self.0);
+    }
+}

@@ -1,0 +1,80 @@
+//! The narrow capabilities the use cases need. Each has a DynamoDB (or OS) implementation in
+//! [`crate::aws`] / [`crate::codes`] and an in-memory one in [`crate::memory`].
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::login_id::IdentityKey;
+use crate::model::{ApiKey, Application, PendingCode, SigningKey, Tenant, User};
+
+/// A dependency (DynamoDB, SES, SNS) failed or answered with something we cannot read.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}: {message}")]
+pub struct StoreError {
+    pub operation: &'static str,
+    pub message: String,
+}
+
+impl StoreError {
+    pub fn new(operation: &'static str, error: impl std::fmt::Display) -> Self {
+        Self {
+            operation,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Which user an identity belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityMatch {
+    pub identity: IdentityKey,
+    pub user_id: Uuid,
+}
+
+/// Read access to tenants, applications, keys and users.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError>;
+    async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError>;
+    async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError>;
+    async fn signing_key(&self, id: Uuid) -> Result<Option<SigningKey>, StoreError>;
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// The first of `candidates` (in their order) that belongs to a user of `tenant`, in one
+    /// round trip.
+    async fn find_identity(
+        &self,
+        tenant: Uuid,
+        candidates: &[IdentityKey],
+    ) -> Result<Option<IdentityMatch>, StoreError>;
+}
+
+/// Started logins.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Stores `code` as the user's only valid code: every earlier one stops working.
+    async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError>;
+    /// The pending code with this hash if it is still the user's newest. Expiry is the caller's
+    /// to check: stores may keep expired items for days.
+    async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now_millis(&self) -> i64;
+}
+
+pub trait Random: Send + Sync {
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// The wall clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,182 @@
+//! Start Passwordless Login: authenticate the API key, resolve the user from the login id, and
+//! store a fresh code that supersedes the user's earlier ones.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::codes;
+use crate::errors::{Errors, FieldProblem};
+use crate::login_id::LoginIdTypes;
+use crate::model::{ApiKey, LoginStrategy, PendingCode, MAX_CODE_TTL_SECONDS};
+use crate::ports::{Clock, CodeStore, Directory, Random, StoreError};
+
+pub const START_PATH: &str = "/api/passwordless/start";
+
+/// What every use case runs on: the ports, built once per container.
+#[derive(Clone)]
+pub struct Services {
+    pub directory: Arc<dyn Directory>,
+    pub codes: Arc<dyn CodeStore>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+}
+
+/// A start request, parsed: every field is known to be well formed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StartCommand {
+    pub application_id: Uuid,
+    pub login_id: String,
+    pub login_id_types: LoginIdTypes,
+    pub login_strategy: Option<LoginStrategy>,
+    pub state: Option<Map<String, Value>>,
+}
+
+/// Who is calling: the API key that authenticated, and the tenant the call is scoped to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scope {
+    pub api_key: ApiKey,
+    pub tenant_id: Option<Uuid>,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Started {
+    pub code: String,
+    pub one_time_code: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the API key is missing, unknown or not allowed here")]
+    Unauthorized,
+    #[error("the request is invalid")]
+    Invalid(Errors),
+    #[error("no user has that login id")]
+    UserNotFound,
+    #[error(transparent)]
+    Dependency(#[from] StoreError),
+}
+
+/// Authenticates the raw API key (FusionAuth sends it without `Bearer`) and scopes the call to a
+/// tenant: the `X-FusionAuth-TenantId` header, or the key's lock. A header that contradicts a
+/// locked key is refused like a bad key.
+pub async fn authorize(
+    directory: &dyn Directory,
+    api_key: Option<&str>,
+    tenant_header: Option<&str>,
+    method: &str,
+    path: &str,
+) -> Result<Scope, StartError> {
+    let raw_key = api_key
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or(StartError::Unauthorized)?;
+    let key = directory
+        .api_key(&codes::hash_secret(raw_key))
+        .await?
+        .ok_or(StartError::Unauthorized)?;
+    if !key.may_call(method, path) {
+        return Err(StartError::Unauthorized);
+    }
+    let header = tenant_header.map(str::trim).filter(|h| !h.is_empty());
+    let tenant_id = match (header, key.tenant_id) {
+        (None, lock) => lock,
+        (Some(h), lock) => match (Uuid::parse_str(h), lock) {
+            (Ok(id), Some(locked)) if id != locked => return Err(StartError::Unauthorized),
+            (Err(_), Some(_)) => return Err(StartError::Unauthorized),
+            (Ok(id), _) => Some(id),
+            (Err(_), None) => {
+                return Err(StartError::Invalid(Errors::general(
+                    "[invalid]tenantId",
+                    "The X-FusionAuth-TenantId header is not a valid tenant Id.",
+                )))
+            }
+        },
+    };
+    Ok(Scope {
+        api_key: key,
+        tenant_id,
+    })
+}
+
+/// Starts a login for the user `command.login_id` names.
+pub async fn start(
+    services: &Services,
+    scope: &Scope,
+    command: StartCommand,
+) -> Result<Started, StartError> {
+    let directory = services.directory.as_ref();
+    let invalid_application =
+        || StartError::Invalid(Errors::field("applicationId", FieldProblem::Invalid));
+    let application = directory
+        .application(command.application_id)
+        .await?
+        .ok_or_else(invalid_application)?;
+    if scope.tenant_id.is_some_and(|t| t != application.tenant_id) {
+        return Err(invalid_application());
+    }
+    if !application.passwordless_configuration.enabled {
+        return Err(StartError::Invalid(Errors::general(
+            "[PasswordlessDisabled]",
+            "Passwordless login is not enabled for this application.",
+        )));
+    }
+    let tenant = directory
+        .tenant(application.tenant_id)
+        .await?
+        .ok_or_else(invalid_application)?;
+
+    let candidates = command.login_id_types.candidates(&command.login_id);
+    let found = directory
+        .find_identity(tenant.id, &candidates)
+        .await?
+        .ok_or(StartError::UserNotFound)?;
+
+    let strategy = command
+        .login_strategy
+        .or(application.passwordless_configuration.login_strategy)
+        .unwrap_or_else(|| LoginStrategy::default_for(found.identity.kind));
+    let config = &tenant.external_identifier_configuration;
+    let code = codes::generate(
+        config.passwordless_login_generator,
+        services.random.as_ref(),
+    );
+    let one_time_code = (strategy == LoginStrategy::FormField).then(|| {
+        codes::generate(
+            config.passwordless_login_one_time_code_generator,
+            services.random.as_ref(),
+        )
+    });
+    let ttl_seconds = config
+        .passwordless_login_time_to_live_in_seconds
+        .clamp(1, MAX_CODE_TTL_SECONDS);
+    let now = services.clock.now_millis();
+    let pending = PendingCode {
+        code_hash: codes::hash_secret(&code),
+        one_time_code_hash: one_time_code
+            .as_deref()
+            .map(|otc| codes::hash_one_time_code(&code, otc)),
+        user_id: found.user_id,
+        tenant_id: tenant.id,
+        application_id: application.id,
+        identity_type: found.identity.kind,
+        identity_value: found.identity.value,
+        strategy,
+        state: command.state,
+        created_at_millis: now,
+        expires_at_millis: now + i64::from(ttl_seconds) * 1000,
+    };
+    services.codes.save_pending(&pending).await?;
+    tracing::info!(
+        user_id = %pending.user_id,
+        application_id = %pending.application_id,
+        identity_type = pending.identity_type.as_str(),
+        strategy = ?pending.strategy,
+        "passwordless login started"
+    );
+    Ok(Started {
+        code,
+        one_time_code,
+    })
+}
