@@ -30,6 +30,7 @@ if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
   pids+=($!)
   wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
   use_local_aws "http://127.0.0.1:$MOTO_PORT"
+  LOCAL_EMULATOR=1
 else
   echo "using AWS endpoint $AWS_ENDPOINT_URL (no emulator started)"
 fi
@@ -37,6 +38,9 @@ fi
 cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load "$KICKSTART"
+if [ -n "${LOCAL_EMULATOR:-}" ]; then
+  "$TARGET_DIR/debug/passwordless-admin" register-senders "$KICKSTART"
+fi
 
 echo "building and starting the functions on 127.0.0.1:$PORT"
 serve_functions "$PORT" 4

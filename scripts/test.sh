@@ -30,16 +30,18 @@ wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
 use_local_aws "http://127.0.0.1:$MOTO_PORT"
 
 echo "== unit and integration tests"
-cargo test --workspace
+# moto is served single-threaded (see scripts/moto_server.py): four test threads keep it responsive.
+cargo test --workspace -- --test-threads 4
 
 echo "== black-box tests: FusionAuth's Python client against cargo lambda watch"
 export DIRECTORY_TABLE="blackbox-directory" CODES_TABLE="blackbox-codes" DIRECTORY_CACHE_SECONDS=0
 cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load tests/fixtures/kickstart.example.json
+"$TARGET_DIR/debug/passwordless-admin" register-senders tests/fixtures/kickstart.example.json
 PORT=$(free_port)
 WATCH_LOG=$TARGET_DIR/blackbox-functions.log
 serve_functions "$PORT" 4
 pids+=("$WATCH_PID")
-BASE_URL="http://127.0.0.1:$PORT" FUNCTIONS_LOG="$WATCH_LOG" \
+BASE_URL="http://127.0.0.1:$PORT" FUNCTIONS_LOG="$WATCH_LOG" MOTO_URL="$AWS_ENDPOINT_URL" \
   "$VENV/bin/python" -m pytest -q tests/blackbox

@@ -4,6 +4,8 @@
 //! passwordless-admin create-tables        # both tables, TTL on the codes table; idempotent
 //! passwordless-admin check FILE           # validate a kickstart file, write nothing
 //! passwordless-admin load FILE            # validate, then write; idempotent
+//! passwordless-admin register-senders FILE  # local emulator only: SES identities for the
+//!                                         # file's sender addresses (in AWS, verify them)
 //! ```
 //! Tables come from `DIRECTORY_TABLE` and `CODES_TABLE`; AWS from the usual `AWS_*` variables.
 
@@ -13,7 +15,8 @@ use passwordless::aws::{self, dynamo::DynamoStore, provision};
 use passwordless::config::Config;
 use passwordless::kickstart;
 
-const USAGE: &str = "usage: passwordless-admin create-tables | check FILE | load FILE";
+const USAGE: &str =
+    "usage: passwordless-admin create-tables | check FILE | load FILE | register-senders FILE";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -54,6 +57,15 @@ async fn run(args: &[String]) -> Result<String, String> {
                 .await
                 .map_err(|e| format!("{path}: {e}"))?;
             Ok(format!("{path}: loaded {report:?}"))
+        }
+        [command, path] if command == "register-senders" => {
+            let k = parse_file(path)?;
+            let sdk = aws::sdk_config().await;
+            let senders = k.sender_addresses();
+            aws::ses::register_identities(&aws_sdk_sesv2::Client::new(&sdk), &senders)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!("SES identities registered: {}", senders.join(", ")))
         }
         [command] if command == "create-tables" => {
             let store = store().await?;

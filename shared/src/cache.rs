@@ -1,4 +1,4 @@
-//! A warm Lambda keeps tenants, applications, API keys and signing keys for a short, configured
+//! A warm Lambda keeps tenants, applications, API keys, signing keys and templates for a short, configured
 //! time, so that a warm start costs no round trip for them. Misses are not cached: a key created
 //! a second ago works at once. Users and identities are never cached.
 
@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
-use crate::model::{ApiKey, Application, SigningKey, Tenant, User};
+use crate::model::{ApiKey, Application, EmailTemplate, MessageTemplate, SigningKey, Tenant, User};
 use crate::ports::{Directory, IdentityMatch, StoreError};
 
 struct TtlMap<K, V> {
@@ -47,6 +47,8 @@ pub struct CachedDirectory {
     tenants: TtlMap<Uuid, Tenant>,
     applications: TtlMap<Uuid, Application>,
     signing_keys: TtlMap<Uuid, SigningKey>,
+    email_templates: TtlMap<Uuid, EmailTemplate>,
+    message_templates: TtlMap<Uuid, MessageTemplate>,
 }
 
 impl CachedDirectory {
@@ -58,6 +60,8 @@ impl CachedDirectory {
             tenants: TtlMap::new(),
             applications: TtlMap::new(),
             signing_keys: TtlMap::new(),
+            email_templates: TtlMap::new(),
+            message_templates: TtlMap::new(),
         }
     }
 }
@@ -96,6 +100,12 @@ impl Directory for CachedDirectory {
     }
     async fn signing_key(&self, id: Uuid) -> Result<Option<SigningKey>, StoreError> {
         cached!(self, signing_keys, id, self.inner.signing_key(id))
+    }
+    async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError> {
+        cached!(self, email_templates, id, self.inner.email_template(id))
+    }
+    async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError> {
+        cached!(self, message_templates, id, self.inner.message_template(id))
     }
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         self.inner.user(id).await

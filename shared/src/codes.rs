@@ -61,6 +61,43 @@ pub fn hash_one_time_code(code: &str, one_time_code: &str) -> String {
     hex(&hasher.finalize())
 }
 
+/// Encrypts a one-time code (at most 32 bytes) under a key derived from its code. The code is
+/// never stored, so the sealed form is as opaque as a hash to anyone who reads the table, while
+/// send, which is given the code, can recover the one-time code to deliver it.
+pub fn seal_one_time_code(code: &str, one_time_code: &str) -> String {
+    let key = seal_key(code);
+    let sealed: Vec<u8> = one_time_code
+        .bytes()
+        .zip(key.iter().cycle())
+        .map(|(b, k)| b ^ k)
+        .collect();
+    hex(&sealed)
+}
+
+pub fn unseal_one_time_code(code: &str, sealed: &str) -> Option<String> {
+    if !sealed.len().is_multiple_of(2) || sealed.len() > 64 {
+        return None;
+    }
+    let key = seal_key(code);
+    let bytes: Option<Vec<u8>> = (0..sealed.len())
+        .step_by(2)
+        .zip(key.iter())
+        .map(|(i, k)| {
+            u8::from_str_radix(sealed.get(i..i + 2)?, 16)
+                .ok()
+                .map(|b| b ^ k)
+        })
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+fn seal_key(code: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"passwordless one-time code seal\0");
+    hasher.update(code.as_bytes());
+    hasher.finalize().into()
+}
+
 fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -140,6 +177,20 @@ mod tests {
         assert!(alnum
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    }
+
+    #[test]
+    fn a_sealed_one_time_code_opens_only_with_its_code() {
+        let sealed = seal_one_time_code("the-code", "123456");
+        assert!(!sealed.contains("123456"));
+        assert_eq!(
+            unseal_one_time_code("the-code", &sealed).as_deref(),
+            Some("123456")
+        );
+        assert_ne!(
+            unseal_one_time_code("another-code", &sealed).as_deref(),
+            Some("123456")
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! | `DIRECTORY_TABLE`         | the Directory table                                  | required |
 //! | `CODES_TABLE`             | the Codes table                                      | required |
 //! | `DIRECTORY_CACHE_SECONDS` | how long a warm function keeps tenants, applications and keys | 30 |
+//! | `DEFAULT_BASE_URL`        | magic-link base where neither application nor tenant has a `baseURL` | none |
+//! | `SMS_SENDER_ID`           | SNS `AWS.SNS.SMS.SenderID` for SMS                   | none |
+//! | `SMS_ORIGINATION_NUMBER`  | SNS `AWS.MM.SMS.OriginationNumber` for SMS           | none |
 //!
 //! The AWS SDK reads its own (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials).
 
@@ -16,6 +19,9 @@ use crate::aws::dynamo::Tables;
 pub struct Config {
     pub tables: Tables,
     pub directory_cache: Duration,
+    pub default_base_url: Option<String>,
+    pub sms_sender_id: Option<String>,
+    pub sms_origination_number: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,7 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or_else(|| ConfigError(format!("{name} is not set")))
         };
+        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let cache_seconds = match lookup("DIRECTORY_CACHE_SECONDS") {
             None => 30,
             Some(v) => v.trim().parse::<u64>().map_err(|_| {
@@ -45,6 +52,9 @@ impl Config {
                 codes: required("CODES_TABLE")?,
             },
             directory_cache: Duration::from_secs(cache_seconds),
+            default_base_url: optional("DEFAULT_BASE_URL"),
+            sms_sender_id: optional("SMS_SENDER_ID"),
+            sms_origination_number: optional("SMS_ORIGINATION_NUMBER"),
         })
     }
 }

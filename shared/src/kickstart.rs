@@ -11,9 +11,10 @@ use uuid::Uuid;
 
 use crate::login_id::{canonical_text, IdentityKey, IdentityType, PhoneNumber};
 use crate::model::{
-    ApiKey, Application, GeneratorKind, Identity, SigningAlgorithm, SigningKey, Tenant, User,
-    MAX_CODE_TTL_SECONDS,
+    ApiKey, Application, EmailTemplate, GeneratorKind, Identity, MessageTemplate, SigningAlgorithm,
+    SigningKey, Tenant, User, MAX_CODE_TTL_SECONDS,
 };
+use crate::templates;
 
 /// A validated kickstart: every reference inside the file resolves, every identity is unique in
 /// its tenant, and every user carries its derived identities.
@@ -25,6 +26,8 @@ pub struct Kickstart {
     /// Each API key with the hash of its raw key; the raw key goes no further.
     pub api_keys: Vec<(String, ApiKey)>,
     pub users: Vec<User>,
+    pub email_templates: Vec<EmailTemplate>,
+    pub message_templates: Vec<MessageTemplate>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -60,6 +63,23 @@ impl Kickstart {
                 )
             })
         })
+    }
+
+    /// Every address mail is sent from: tenants' `defaultFromEmail` and templates' `fromEmail`.
+    pub fn sender_addresses(&self) -> Vec<String> {
+        let mut senders: Vec<String> = self
+            .tenants
+            .iter()
+            .filter_map(|t| t.email_configuration.default_from_email.clone())
+            .chain(
+                self.email_templates
+                    .iter()
+                    .filter_map(|t| t.from_email.clone()),
+            )
+            .collect();
+        senders.sort();
+        senders.dedup();
+        senders
     }
 
     /// Ids this file refers to but does not define: the loader checks them against the table.
@@ -131,6 +151,16 @@ pub fn parse(text: &str) -> Result<Kickstart, KickstartError> {
         kickstart
             .keys
             .push(signing_key(&format!("keys[{i}]"), object)?);
+    }
+    for (i, object) in array(root, "emailTemplates")?.iter().enumerate() {
+        kickstart
+            .email_templates
+            .push(email_template(&format!("emailTemplates[{i}]"), object)?);
+    }
+    for (i, object) in array(root, "messageTemplates")?.iter().enumerate() {
+        kickstart
+            .message_templates
+            .push(message_template(&format!("messageTemplates[{i}]"), object)?);
     }
     for (i, object) in array(root, "tenants")?.iter().enumerate() {
         kickstart
@@ -233,6 +263,44 @@ fn signing_key(name: &str, object: &Value) -> Result<SigningKey, KickstartError>
         }
     }
     Ok(key)
+}
+
+fn compiles(name: &str, field: &str, source: &str) -> Result<(), KickstartError> {
+    let kind = if field.to_ascii_lowercase().contains("html") {
+        "t.html"
+    } else {
+        "t.txt"
+    };
+    templates::check(kind, source)
+        .map_err(|e| KickstartError::new(name, field, format!("does not compile: {e}")))
+}
+
+fn email_template(name: &str, object: &Value) -> Result<EmailTemplate, KickstartError> {
+    require_uuid(name, object, "id")?;
+    let template: EmailTemplate = typed(name, object)?;
+    compiles(name, "defaultSubject", &template.default_subject)?;
+    compiles(name, "defaultHtmlTemplate", &template.default_html_template)?;
+    compiles(name, "defaultTextTemplate", &template.default_text_template)?;
+    for (field, variants) in [
+        ("localizedSubjects", &template.localized_subjects),
+        ("localizedHtmlTemplates", &template.localized_html_templates),
+        ("localizedTextTemplates", &template.localized_text_templates),
+    ] {
+        for (lang, source) in variants {
+            compiles(name, &format!("{field}.{lang}"), source)?;
+        }
+    }
+    Ok(template)
+}
+
+fn message_template(name: &str, object: &Value) -> Result<MessageTemplate, KickstartError> {
+    require_uuid(name, object, "id")?;
+    let template: MessageTemplate = typed(name, object)?;
+    compiles(name, "defaultTemplate", &template.default_template)?;
+    for (lang, source) in &template.localized_templates {
+        compiles(name, &format!("localizedTemplates.{lang}"), source)?;
+    }
+    Ok(template)
 }
 
 fn tenant(name: &str, object: &Value) -> Result<Tenant, KickstartError> {
@@ -439,6 +507,44 @@ fn check_unique_identities(kickstart: &Kickstart) -> Result<(), KickstartError> 
 /// References to objects defined in the file must agree with them: a registration's application
 /// belongs to the user's tenant.
 fn check_internal_references(kickstart: &Kickstart) -> Result<(), KickstartError> {
+    let emails: HashSet<Uuid> = kickstart.email_templates.iter().map(|t| t.id).collect();
+    let messages: HashSet<Uuid> = kickstart.message_templates.iter().map(|t| t.id).collect();
+    let missing = |object: String, field: &str, id: Option<Uuid>, known: &HashSet<Uuid>| match id {
+        Some(id) if !known.contains(&id) => Err(KickstartError::new(
+            &object,
+            field,
+            format!("no template {id} in this file"),
+        )),
+        _ => Ok(()),
+    };
+    for (i, t) in kickstart.tenants.iter().enumerate() {
+        missing(
+            format!("tenants[{i}]"),
+            "emailConfiguration.passwordlessEmailTemplateId",
+            t.email_configuration.passwordless_email_template_id,
+            &emails,
+        )?;
+        missing(
+            format!("tenants[{i}]"),
+            "phoneConfiguration.passwordlessTemplateId",
+            t.phone_configuration.passwordless_template_id,
+            &messages,
+        )?;
+    }
+    for (i, a) in kickstart.applications.iter().enumerate() {
+        missing(
+            format!("applications[{i}]"),
+            "emailConfiguration.passwordlessEmailTemplateId",
+            a.email_configuration.passwordless_email_template_id,
+            &emails,
+        )?;
+        missing(
+            format!("applications[{i}]"),
+            "phoneConfiguration.passwordlessTemplateId",
+            a.phone_configuration.passwordless_template_id,
+            &messages,
+        )?;
+    }
     let app_tenant: HashMap<Uuid, Uuid> = kickstart
         .applications
         .iter()

@@ -22,4 +22,6 @@ pub mod login_id;
 pub mod memory;
 pub mod model;
 pub mod ports;
+pub mod send;
 pub mod start;
+pub mod templates;

@@ -11,8 +11,13 @@ use uuid::Uuid;
 
 use crate::codes;
 use crate::login_id::IdentityKey;
-use crate::model::{ApiKey, Application, PendingCode, SigningKey, Tenant, User};
-use crate::ports::{Clock, CodeStore, Directory, IdentityMatch, Random, StoreError};
+use crate::model::{
+    ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
+};
+use crate::ports::{
+    Clock, CodeStore, Directory, Email, IdentityMatch, Mailer, Random, RateLimiter, Sms, SmsSender,
+    StoreError,
+};
 
 #[derive(Default)]
 pub struct MemoryDirectory {
@@ -22,6 +27,8 @@ pub struct MemoryDirectory {
     pub signing_keys: Mutex<HashMap<Uuid, SigningKey>>,
     pub users: Mutex<HashMap<Uuid, User>>,
     pub identities: Mutex<HashMap<(Uuid, IdentityKey), Uuid>>,
+    pub email_templates: Mutex<HashMap<Uuid, EmailTemplate>>,
+    pub message_templates: Mutex<HashMap<Uuid, MessageTemplate>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -70,6 +77,12 @@ impl Directory for MemoryDirectory {
     }
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         Ok(lock(&self.users).get(&id).cloned())
+    }
+    async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError> {
+        Ok(lock(&self.email_templates).get(&id).cloned())
+    }
+    async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError> {
+        Ok(lock(&self.message_templates).get(&id).cloned())
     }
     async fn find_identity(
         &self,
@@ -135,5 +148,54 @@ pub struct SameByteRandom(pub u8);
 impl Random for SameByteRandom {
     fn fill(&self, buf: &mut [u8]) {
         buf.fill(self.0);
+    }
+}
+
+/// Counts in memory, by key and window.
+#[derive(Default)]
+pub struct MemoryRateLimiter {
+    pub counts: Mutex<HashMap<(String, i64), u32>>,
+}
+
+#[async_trait]
+impl RateLimiter for MemoryRateLimiter {
+    async fn try_acquire(
+        &self,
+        key: &str,
+        limit: u32,
+        period_seconds: u32,
+        now_millis: i64,
+    ) -> Result<bool, StoreError> {
+        let window = now_millis.div_euclid(1000) / i64::from(period_seconds.max(1));
+        let mut counts = lock(&self.counts);
+        let count = counts.entry((key.to_owned(), window)).or_default();
+        if *count >= limit {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
+    }
+}
+
+/// Keeps what was sent, for tests and benchmarks to read.
+#[derive(Default)]
+pub struct Outbox {
+    pub emails: Mutex<Vec<Email>>,
+    pub sms: Mutex<Vec<Sms>>,
+}
+
+#[async_trait]
+impl Mailer for Outbox {
+    async fn send_email(&self, email: &Email) -> Result<(), StoreError> {
+        lock(&self.emails).push(email.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SmsSender for Outbox {
+    async fn send_sms(&self, sms: &Sms) -> Result<(), StoreError> {
+        lock(&self.sms).push(sms.clone());
+        Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! The stored model, in FusionAuth's JSON shapes (camelCase, unknown fields ignored) so that a
 //! kickstart file, a stored item and an API response read alike.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -20,6 +22,9 @@ pub struct Tenant {
     pub name: String,
     #[serde(default)]
     pub issuer: String,
+    /// The base of magic links for applications without a `baseURL` of their own.
+    #[serde(default, rename = "baseURL", skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
     #[serde(default)]
     pub external_identifier_configuration: ExternalIdentifierConfiguration,
     #[serde(default)]
@@ -167,6 +172,26 @@ pub struct Application {
     pub roles: Vec<ApplicationRole>,
     #[serde(default)]
     pub jwt_configuration: JwtConfiguration,
+    /// Overrides the tenant's passwordless email template.
+    #[serde(default)]
+    pub email_configuration: ApplicationTemplates,
+    /// Overrides the tenant's passwordless SMS template.
+    #[serde(default)]
+    pub phone_configuration: ApplicationPhoneTemplates,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApplicationTemplates {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passwordless_email_template_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApplicationPhoneTemplates {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passwordless_template_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -400,6 +425,10 @@ pub struct PendingCode {
     pub code_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub one_time_code_hash: Option<String>,
+    /// The one-time code encrypted under a key derived from the code, which is never stored:
+    /// send, which is given the code, can deliver it; the table alone reveals nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_one_time_code: Option<String>,
     pub user_id: Uuid,
     pub tenant_id: Uuid,
     pub application_id: Uuid,
@@ -410,4 +439,40 @@ pub struct PendingCode {
     pub state: Option<Map<String, Value>>,
     pub created_at_millis: i64,
     pub expires_at_millis: i64,
+}
+
+/// FusionAuth's email template, with MiniJinja syntax (`{{ link }}`) in place of FreeMarker.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailTemplate {
+    pub id: Uuid,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_from_name: Option<String>,
+    pub default_subject: String,
+    pub default_html_template: String,
+    pub default_text_template: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized_from_names: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized_subjects: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized_html_templates: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized_text_templates: BTreeMap<String, String>,
+}
+
+/// FusionAuth's message (SMS) template.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageTemplate {
+    pub id: Uuid,
+    #[serde(default)]
+    pub name: String,
+    pub default_template: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized_templates: BTreeMap<String, String>,
 }

@@ -1,11 +1,15 @@
 //! The narrow capabilities the use cases need. Each has a DynamoDB (or OS) implementation in
 //! [`crate::aws`] / [`crate::codes`] and an in-memory one in [`crate::memory`].
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
-use crate::model::{ApiKey, Application, PendingCode, SigningKey, Tenant, User};
+use crate::model::{
+    ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
+};
 
 /// A dependency (DynamoDB, SES, SNS) failed or answered with something we cannot read.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,8 @@ pub trait Directory: Send + Sync {
     async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError>;
     async fn signing_key(&self, id: Uuid) -> Result<Option<SigningKey>, StoreError>;
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError>;
+    async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError>;
     /// The first of `candidates` (in their order) that belongs to a user of `tenant`, in one
     /// round trip.
     async fn find_identity(
@@ -56,6 +62,48 @@ pub trait CodeStore: Send + Sync {
     /// The pending code with this hash if it is still the user's newest. Expiry is the caller's
     /// to check: stores may keep expired items for days.
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError>;
+}
+
+/// Counts events per key in fixed windows: the send rate limits.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one event for `key` in the window of `period_seconds` that holds `now_millis`;
+    /// `false` (and nothing counted) once `limit` events are in that window already.
+    async fn try_acquire(
+        &self,
+        key: &str,
+        limit: u32,
+        period_seconds: u32,
+        now_millis: i64,
+    ) -> Result<bool, StoreError>;
+}
+
+/// An email ready to go: rendered, addressed, with both parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email {
+    pub from_address: String,
+    pub from_name: Option<String>,
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sms {
+    /// E.164.
+    pub to: String,
+    pub text: String,
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send_email(&self, email: &Email) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    async fn send_sms(&self, sms: &Sms) -> Result<(), StoreError>;
 }
 
 pub trait Clock: Send + Sync {
@@ -77,4 +125,24 @@ impl Clock for SystemClock {
             .map(|d| d.as_millis() as i64)
             .unwrap_or_default()
     }
+}
+
+/// Delivery settings that are not per tenant: from the function's environment.
+#[derive(Clone, Debug, Default)]
+pub struct DeliverySettings {
+    /// The base of magic links where neither the application nor the tenant has a `baseURL`.
+    pub default_base_url: Option<String>,
+}
+
+/// What every use case runs on: the ports, built once per container.
+#[derive(Clone)]
+pub struct Services {
+    pub directory: Arc<dyn Directory>,
+    pub codes: Arc<dyn CodeStore>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    pub mailer: Arc<dyn Mailer>,
+    pub sms: Arc<dyn SmsSender>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub settings: Arc<DeliverySettings>,
 }

@@ -1,27 +1,16 @@
 //! Start Passwordless Login: authenticate the API key, resolve the user from the login id, and
 //! store a fresh code that supersedes the user's earlier ones.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::codes;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::LoginIdTypes;
-use crate::model::{ApiKey, LoginStrategy, PendingCode, MAX_CODE_TTL_SECONDS};
-use crate::ports::{Clock, CodeStore, Directory, Random, StoreError};
+use crate::model::{ApiKey, Application, LoginStrategy, PendingCode, Tenant, MAX_CODE_TTL_SECONDS};
+use crate::ports::{Directory, Services, StoreError};
 
 pub const START_PATH: &str = "/api/passwordless/start";
-
-/// What every use case runs on: the ports, built once per container.
-#[derive(Clone)]
-pub struct Services {
-    pub directory: Arc<dyn Directory>,
-    pub codes: Arc<dyn CodeStore>,
-    pub clock: Arc<dyn Clock>,
-    pub random: Arc<dyn Random>,
-}
 
 /// A start request, parsed: every field is known to be well formed.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,6 +33,9 @@ pub struct Scope {
 pub struct Started {
     pub code: String,
     pub one_time_code: Option<String>,
+    pub pending: PendingCode,
+    pub tenant: Tenant,
+    pub application: Application,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,10 +92,11 @@ pub async fn authorize(
     })
 }
 
-/// Starts a login for the user `command.login_id` names.
+/// Starts a login for the user `command.login_id` names, in `tenant_scope` when the call is
+/// scoped to a tenant.
 pub async fn start(
     services: &Services,
-    scope: &Scope,
+    tenant_scope: Option<Uuid>,
     command: StartCommand,
 ) -> Result<Started, StartError> {
     let directory = services.directory.as_ref();
@@ -113,7 +106,7 @@ pub async fn start(
         .application(command.application_id)
         .await?
         .ok_or_else(invalid_application)?;
-    if scope.tenant_id.is_some_and(|t| t != application.tenant_id) {
+    if tenant_scope.is_some_and(|t| t != application.tenant_id) {
         return Err(invalid_application());
     }
     if !application.passwordless_configuration.enabled {
@@ -157,6 +150,9 @@ pub async fn start(
         one_time_code_hash: one_time_code
             .as_deref()
             .map(|otc| codes::hash_one_time_code(&code, otc)),
+        sealed_one_time_code: one_time_code
+            .as_deref()
+            .map(|otc| codes::seal_one_time_code(&code, otc)),
         user_id: found.user_id,
         tenant_id: tenant.id,
         application_id: application.id,
@@ -178,5 +174,8 @@ pub async fn start(
     Ok(Started {
         code,
         one_time_code,
+        pending,
+        tenant,
+        application,
     })
 }

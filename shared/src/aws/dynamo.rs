@@ -11,6 +11,9 @@
 //! | Directory | `SIGNINGKEY#{id}`                    | `SIGNINGKEY` | signing key                       |
 //! | Directory | `USER#{id}`                          | `USER`     | user with its identities            |
 //! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity     |
+//! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
+//! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
+//! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
 //! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), `ttl`   |
 //! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code |
 //!
@@ -32,8 +35,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
-use crate::model::{ApiKey, Application, PendingCode, SigningKey, Tenant, User};
-use crate::ports::{CodeStore, Directory, IdentityMatch, StoreError};
+use crate::model::{
+    ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
+};
+use crate::ports::{CodeStore, Directory, IdentityMatch, RateLimiter, StoreError};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -64,6 +69,15 @@ pub fn identity_key(tenant: Uuid, identity: &IdentityKey) -> (String, &'static s
         ),
         "IDENTITY",
     )
+}
+pub fn email_template_key(id: Uuid) -> (String, &'static str) {
+    (format!("EMAILTEMPLATE#{id}"), "EMAILTEMPLATE")
+}
+pub fn message_template_key(id: Uuid) -> (String, &'static str) {
+    (format!("MESSAGETEMPLATE#{id}"), "MESSAGETEMPLATE")
+}
+pub fn rate_key(key: &str, window: i64) -> (String, &'static str) {
+    (format!("RATE#{key}#{window}"), "RATE")
 }
 pub fn code_key(code_hash: &str) -> (String, &'static str) {
     (format!("CODE#{code_hash}"), "CODE")
@@ -317,6 +331,24 @@ impl Directory for DynamoStore {
             .await
     }
 
+    async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError> {
+        self.get_doc(
+            &self.tables.directory,
+            email_template_key(id),
+            "get email template",
+        )
+        .await
+    }
+
+    async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError> {
+        self.get_doc(
+            &self.tables.directory,
+            message_template_key(id),
+            "get message template",
+        )
+        .await
+    }
+
     async fn find_identity(
         &self,
         tenant: Uuid,
@@ -444,5 +476,46 @@ impl CodeStore for DynamoStore {
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
         self.get_doc(&self.tables.codes, code_key(code_hash), "get code")
             .await
+    }
+}
+
+#[async_trait]
+impl RateLimiter for DynamoStore {
+    /// One conditional `UpdateItem` per event: the count and the check are one atomic step, so
+    /// concurrent sends cannot overshoot the limit.
+    async fn try_acquire(
+        &self,
+        key: &str,
+        limit: u32,
+        period_seconds: u32,
+        now_millis: i64,
+    ) -> Result<bool, StoreError> {
+        let period = i64::from(period_seconds.max(1));
+        let window = now_millis.div_euclid(1000) / period;
+        let expires = (window + 1) * period;
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(rate_key(key, window))))
+            .update_expression("ADD #count :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .expression_attribute_values(":ttl", AttributeValue::N(expires.to_string()))
+            .send()
+            .await;
+        match counted {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("count send", e)),
+        }
     }
 }

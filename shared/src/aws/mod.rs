@@ -1,6 +1,8 @@
 //! The AWS adapters behind the ports, and the SDK configuration they share.
 
 pub mod dynamo;
+pub mod ses;
+pub mod sns;
 
 use std::time::Duration;
 
@@ -27,11 +29,10 @@ use std::sync::Arc;
 use crate::cache::CachedDirectory;
 use crate::codes::OsRandom;
 use crate::config::Config;
-use crate::ports::SystemClock;
-use crate::start::Services;
+use crate::ports::{DeliverySettings, Services, SystemClock};
 
-/// The real adapters, built once per container: one DynamoDB client, the directory behind a
-/// warm-container cache, the wall clock and the OS random source.
+/// The real adapters, built once per container: DynamoDB (the directory behind a warm-container
+/// cache), SES v2, SNS, the wall clock and the OS random source.
 pub async fn services(config: &Config) -> Services {
     let sdk = sdk_config().await;
     let store = Arc::new(dynamo::DynamoStore::new(
@@ -40,8 +41,18 @@ pub async fn services(config: &Config) -> Services {
     ));
     Services {
         directory: Arc::new(CachedDirectory::new(store.clone(), config.directory_cache)),
-        codes: store,
+        codes: store.clone(),
+        rate_limiter: store,
+        mailer: Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
+        sms: Arc::new(sns::SnsSms::new(
+            aws_sdk_sns::Client::new(&sdk),
+            config.sms_sender_id.clone(),
+            config.sms_origination_number.clone(),
+        )),
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandom),
+        settings: Arc::new(DeliverySettings {
+            default_base_url: config.default_base_url.clone(),
+        }),
     }
 }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::dynamo::{
-    api_key_key, application_key, doc_item, identity_key, key_map, signing_key_key, tenant_key,
-    user_key, DynamoStore, PK,
+    api_key_key, application_key, doc_item, email_template_key, identity_key, key_map,
+    message_template_key, signing_key_key, tenant_key, user_key, DynamoStore, PK,
 };
 use crate::kickstart::{Kickstart, KickstartError};
 use crate::login_id::IdentityKey;
@@ -30,6 +30,7 @@ pub struct LoadReport {
     pub applications: usize,
     pub api_keys: usize,
     pub users: usize,
+    pub templates: usize,
 }
 
 /// Checks what the file refers to outside itself, and that no identity belongs to another user
@@ -38,6 +39,12 @@ pub async fn load(store: &DynamoStore, kickstart: &Kickstart) -> Result<LoadRepo
     check_against_table(store, kickstart).await?;
     let table = store.tables().directory.clone();
     let mut items = Vec::new();
+    for template in &kickstart.email_templates {
+        items.push(doc_item(email_template_key(template.id), template)?);
+    }
+    for template in &kickstart.message_templates {
+        items.push(doc_item(message_template_key(template.id), template)?);
+    }
     for key in &kickstart.keys {
         items.push(doc_item(signing_key_key(key.id), key)?);
     }
@@ -71,6 +78,7 @@ pub async fn load(store: &DynamoStore, kickstart: &Kickstart) -> Result<LoadRepo
         applications: kickstart.applications.len(),
         api_keys: kickstart.api_keys.len(),
         users: kickstart.users.len(),
+        templates: kickstart.email_templates.len() + kickstart.message_templates.len(),
     })
 }
 

@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use crate::errors::Errors;
-use crate::start::Services;
+use crate::ports::Services;
 
 pub async fn handle(_services: &Services, _request: Request) -> Response<Body> {
     super::errors(

@@ -1,15 +1,114 @@
-//! `POST /api/passwordless/send`: delivery by email and SMS comes with its own issue; until then
-//! the function answers 501 with an `Errors` body so that nobody mistakes it for a working send.
+//! `POST /api/passwordless/send`: anonymous. 200 with an empty body (and no JSON content type:
+//! the TypeScript client rejects an empty body labelled JSON).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde_json::{Map, Value};
+use uuid::Uuid;
 
-use crate::errors::Errors;
-use crate::start::Services;
+use super::{header_str, json_object, TENANT_HEADER};
+use crate::errors::{Errors, FieldProblem};
+use crate::login_id::{LoginIdTypes, PhoneNumber};
+use crate::ports::Services;
+use crate::send::{self, SendError, SendRequest};
 
-pub async fn handle(_services: &Services, _request: Request) -> Response<Body> {
-    super::errors(
-        StatusCode::NOT_IMPLEMENTED,
-        &Errors::general("[NotImplemented]", "Send is not available yet."),
-    )
+pub async fn handle(services: &Services, request: Request) -> Response<Body> {
+    let body = match json_object(&request) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    // An unreadable tenant header scopes to no tenant at all: nothing matches it.
+    let tenant_scope = match header_str(&request, TENANT_HEADER).map(str::trim) {
+        None | Some("") => None,
+        Some(h) => Some(Uuid::parse_str(h).unwrap_or(Uuid::nil())),
+    };
+    let parsed = match parse(&body) {
+        Ok(parsed) => parsed,
+        Err(errors) => return super::errors(StatusCode::BAD_REQUEST, &errors),
+    };
+    match send::send(services, tenant_scope, parsed).await {
+        Ok(()) => super::empty(StatusCode::OK),
+        Err(SendError::Invalid(errors)) => super::errors(StatusCode::BAD_REQUEST, &errors),
+        Err(SendError::RateLimited) => super::errors(
+            StatusCode::TOO_MANY_REQUESTS,
+            &Errors::general(
+                "[RateLimited]",
+                "Too many codes were sent to this user. Wait a little and try again.",
+            ),
+        ),
+        Err(SendError::Dependency(error)) => super::dependency_failed(&error),
+    }
+}
+
+/// `code` selects the preferred usage; `applicationId` or `loginId` without a code, the legacy
+/// one, which accepts email addresses and usernames only.
+pub fn parse(body: &Map<String, Value>) -> Result<SendRequest, Errors> {
+    let field = |name: &str| body.get(name).filter(|v| !v.is_null());
+    match field("code") {
+        Some(Value::String(code)) if !code.trim().is_empty() => {
+            return Ok(SendRequest::Code(code.clone()))
+        }
+        Some(Value::String(_)) | None => {}
+        Some(_) => return Err(Errors::field("code", FieldProblem::CouldNotConvert)),
+    }
+    if field("applicationId").is_none() && field("loginId").is_none() {
+        return Err(Errors::field("code", FieldProblem::Blank));
+    }
+    let mut legacy = body.clone();
+    legacy.remove("loginIdTypes");
+    legacy.remove("loginStrategy");
+    let mut command = super::start::parse(&legacy)?;
+    let login_id = command.login_id.as_str();
+    let looks_like_phone = !login_id.contains('@')
+        && !login_id.chars().any(char::is_alphabetic)
+        && PhoneNumber::parse(login_id).is_some();
+    if looks_like_phone {
+        let mut errors = Errors::field("loginId", FieldProblem::Invalid);
+        errors.add_general(
+            "[PhoneNumberNotSupported]",
+            "This usage of send takes an email address or a username. Start a login for a phone number, then send its code.",
+        );
+        return Err(errors);
+    }
+    command.login_id_types = LoginIdTypes::default();
+    Ok(SendRequest::Legacy(command))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse_json(value: Value) -> Result<SendRequest, Errors> {
+        parse(value.as_object().unwrap())
+    }
+
+    #[test]
+    fn a_code_selects_the_preferred_usage() {
+        assert_eq!(
+            parse_json(json!({"code": "abc"})).unwrap(),
+            SendRequest::Code("abc".into())
+        );
+    }
+
+    #[test]
+    fn an_empty_body_is_a_blank_code() {
+        let errors = parse_json(json!({})).unwrap_err();
+        assert_eq!(errors.field_errors["code"][0].code, "[blank]code");
+    }
+
+    #[test]
+    fn the_legacy_usage_refuses_phone_numbers() {
+        let errors = parse_json(json!({
+            "applicationId": "10000000-0000-0002-0000-000000000001", "loginId": "(720) 555-0147"
+        }))
+        .unwrap_err();
+        assert_eq!(errors.field_errors["loginId"][0].code, "[invalid]loginId");
+        assert!(matches!(
+            parse_json(json!({
+                "applicationId": "10000000-0000-0002-0000-000000000001", "loginId": "jared"
+            })),
+            Ok(SendRequest::Legacy(_))
+        ));
+    }
 }

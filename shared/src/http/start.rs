@@ -11,7 +11,8 @@ use super::{header_str, json_object, TENANT_HEADER};
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::LoginIdTypes;
 use crate::model::LoginStrategy;
-use crate::start::{self, Services, StartCommand, StartError, Started, START_PATH};
+use crate::ports::Services;
+use crate::start::{self, StartCommand, StartError, Started, START_PATH};
 
 pub async fn handle(services: &Services, request: Request) -> Response<Body> {
     let scope = match start::authorize(
@@ -34,7 +35,7 @@ pub async fn handle(services: &Services, request: Request) -> Response<Body> {
         Ok(command) => command,
         Err(errors) => return super::errors(StatusCode::BAD_REQUEST, &errors),
     };
-    match start::start(services, &scope, command).await {
+    match start::start(services, scope.tenant_id, command).await {
         Ok(started) => super::json(StatusCode::OK, &StartResponse::from(started)),
         Err(error) => error_response(error),
     }

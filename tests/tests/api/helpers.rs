@@ -6,11 +6,10 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use passwordless::aws::dynamo::{DynamoStore, Tables};
-use passwordless::aws::{provision, sdk_config};
+use passwordless::aws::{provision, sdk_config, ses, sns};
 use passwordless::codes::OsRandom;
 use passwordless::kickstart;
-use passwordless::ports::SystemClock;
-use passwordless::start::Services;
+use passwordless::ports::{DeliverySettings, Services, SystemClock};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -60,13 +59,27 @@ impl TestApp {
         provision::load(&store, &parsed)
             .await
             .expect("the kickstart loads");
+        let ses_client = aws_sdk_sesv2::Client::new(&sdk);
+        ses::register_identities(&ses_client, &parsed.sender_addresses())
+            .await
+            .expect("sender identities are registered");
         let shared = Arc::new(store.clone());
         let services = Services {
             // No cache: a test that revokes a key must see it at once.
             directory: shared.clone(),
-            codes: shared,
+            codes: shared.clone(),
+            rate_limiter: shared,
+            mailer: Arc::new(ses::SesMailer::new(ses_client)),
+            sms: Arc::new(sns::SnsSms::new(
+                aws_sdk_sns::Client::new(&sdk),
+                Some("PIEDPIPER".into()),
+                None,
+            )),
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
+            settings: Arc::new(DeliverySettings {
+                default_base_url: Some("https://default.example".into()),
+            }),
         };
         Self { services, store }
     }
@@ -75,6 +88,39 @@ impl TestApp {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway event");
         TestResponse::from(passwordless::http::start::handle(&self.services, request).await)
+    }
+
+    /// Loads another kickstart into this app's tables.
+    pub async fn reload(&mut self, kickstart_json: &str) {
+        let parsed = kickstart::parse(kickstart_json).expect("the kickstart is valid");
+        provision::load(&self.store, &parsed)
+            .await
+            .expect("the kickstart loads");
+    }
+
+    pub async fn register_sender(&self, address: &str) {
+        let sdk = sdk_config().await;
+        ses::register_identities(&aws_sdk_sesv2::Client::new(&sdk), &[address.to_owned()])
+            .await
+            .expect("the identity is registered");
+    }
+
+    pub async fn send(&self, body: Value) -> TestResponse {
+        self.send_event(event("/api/passwordless/send", &[], &body.to_string()))
+            .await
+    }
+
+    pub async fn send_event(&self, event: Value) -> TestResponse {
+        let request = lambda_http::request::from_str(&event.to_string())
+            .expect("the event is an API Gateway event");
+        TestResponse::from(passwordless::http::send::handle(&self.services, request).await)
+    }
+
+    /// Starts a login with the global key and returns the start response's JSON.
+    pub async fn start_code(&self, body: Value) -> Value {
+        let response = self.start(start_event(Some(GLOBAL_KEY), body)).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        response.json()
     }
 
     /// Every item of the Codes table: what a start wrote.
@@ -198,4 +244,50 @@ impl TestResponse {
         }
         codes
     }
+}
+
+/// What moto recorded as sent: `ses.Message` entries and `sns.SMS` entries, as JSON.
+pub async fn moto_sent() -> (Vec<Value>, Vec<Value>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let endpoint = endpoint();
+    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .expect("moto is reachable");
+    let request = format!(
+        "GET /moto-api/data.json HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    let data: Value = serde_json::from_str(body).expect("moto's data.json is JSON");
+    let list = |service: &str, kind: &str| -> Vec<Value> {
+        data[service][kind].as_array().cloned().unwrap_or_default()
+    };
+    (list("ses", "Message"), list("sns", "SMS"))
+}
+
+/// The emails moto recorded whose body contains `needle`.
+pub async fn emails_containing(needle: &str) -> Vec<Value> {
+    moto_sent()
+        .await
+        .0
+        .into_iter()
+        .filter(|m| m.to_string().contains(needle))
+        .collect()
+}
+
+/// The SMS moto recorded to `phone` containing `needle`.
+pub async fn sms_containing(phone: &str, needle: &str) -> Vec<Value> {
+    moto_sent()
+        .await
+        .1
+        .into_iter()
+        .filter(|m| m["phone_number"] == phone && m.to_string().contains(needle))
+        .collect()
 }

@@ -4,4 +4,5 @@
 mod events;
 mod helpers;
 mod kickstart;
+mod send;
 mod start;

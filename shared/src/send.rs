@@ -1,0 +1,347 @@
+//! Send Passwordless Login: deliver a started code by email (SES) or SMS (SNS), within the
+//! tenant's rate limits. Sending never consumes the code.
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::codes;
+use crate::errors::{Errors, FieldProblem};
+use crate::login_id::{redact_email, redact_phone, IdentityType};
+use crate::model::{Application, LoginStrategy, PendingCode, RateLimit, Tenant, User};
+use crate::ports::{Email, Services, Sms, StoreError};
+use crate::start::{self, StartCommand, StartError};
+use crate::templates;
+
+/// The two usages of the endpoint.
+#[derive(Debug, PartialEq)]
+pub enum SendRequest {
+    /// `{"code": …}`: deliver a code from Start Passwordless Login.
+    Code(String),
+    /// `{"applicationId", "loginId", "state"}`: start a code and email it (deprecated by
+    /// FusionAuth, still used by older clients).
+    Legacy(StartCommand),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("the request is invalid")]
+    Invalid(Errors),
+    #[error("too many sends for this user")]
+    RateLimited,
+    #[error(transparent)]
+    Dependency(#[from] StoreError),
+}
+
+fn invalid_code() -> SendError {
+    SendError::Invalid(Errors::field("code", FieldProblem::Invalid))
+}
+
+pub async fn send(
+    services: &Services,
+    tenant_scope: Option<Uuid>,
+    request: SendRequest,
+) -> Result<(), SendError> {
+    match request {
+        SendRequest::Code(code) => {
+            let now = services.clock.now_millis();
+            let pending = services
+                .codes
+                .pending(&codes::hash_secret(&code))
+                .await?
+                .filter(|p| p.expires_at_millis > now)
+                .filter(|p| tenant_scope.is_none_or(|t| t == p.tenant_id))
+                .ok_or_else(invalid_code)?;
+            let directory = services.directory.as_ref();
+            let tenant = directory
+                .tenant(pending.tenant_id)
+                .await?
+                .ok_or_else(invalid_code)?;
+            let application = directory
+                .application(pending.application_id)
+                .await?
+                .ok_or_else(invalid_code)?;
+            deliver(services, &code, &pending, &tenant, &application).await
+        }
+        SendRequest::Legacy(command) => match start::start(services, tenant_scope, command).await {
+            Ok(started) => {
+                deliver(
+                    services,
+                    &started.code,
+                    &started.pending,
+                    &started.tenant,
+                    &started.application,
+                )
+                .await
+            }
+            // Send is anonymous: an unknown login id looks exactly like a known one.
+            Err(StartError::UserNotFound) => Ok(()),
+            Err(StartError::Invalid(errors)) => Err(SendError::Invalid(errors)),
+            Err(StartError::Dependency(error)) => Err(SendError::Dependency(error)),
+            Err(StartError::Unauthorized) => Err(invalid_code()),
+        },
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Channel {
+    Email,
+    Sms,
+}
+
+/// What a template sees.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageContext<'a> {
+    code: &'a str,
+    one_time_code: Option<String>,
+    link: String,
+    state: &'a Map<String, Value>,
+    user: &'a User,
+    application: Value,
+    tenant: Value,
+    time_to_live: u32,
+}
+
+async fn deliver(
+    services: &Services,
+    code: &str,
+    pending: &PendingCode,
+    tenant: &Tenant,
+    application: &Application,
+) -> Result<(), SendError> {
+    let directory = services.directory.as_ref();
+    let user = directory
+        .user(pending.user_id)
+        .await?
+        .ok_or_else(invalid_code)?;
+    let (channel, recipient) = match (pending.identity_type, pending.strategy) {
+        (IdentityType::PhoneNumber, _) => (Channel::Sms, pending.identity_value.clone()),
+        (IdentityType::Email, _) => (Channel::Email, pending.identity_value.clone()),
+        (IdentityType::Username, _) => match user.email.clone() {
+            Some(email) => (Channel::Email, email),
+            None => {
+                return Err(SendError::Invalid(Errors::general(
+                    "[missing]email",
+                    "The user has no email address to send the code to.",
+                )))
+            }
+        },
+    };
+
+    let limits = &tenant.rate_limit_configuration;
+    let limit: RateLimit = match channel {
+        Channel::Email => limits.send_passwordless,
+        Channel::Sms => limits.send_passwordless_phone,
+    };
+    if limit.enabled {
+        let key = format!(
+            "send-{}#{}",
+            if channel == Channel::Email {
+                "email"
+            } else {
+                "sms"
+            },
+            pending.user_id
+        );
+        let allowed = services
+            .rate_limiter
+            .try_acquire(
+                &key,
+                limit.limit,
+                limit.time_period_in_seconds,
+                services.clock.now_millis(),
+            )
+            .await?;
+        if !allowed {
+            tracing::warn!(user_id = %pending.user_id, "passwordless send rate limited");
+            return Err(SendError::RateLimited);
+        }
+    }
+
+    let empty = Map::new();
+    let one_time_code = match pending.strategy {
+        LoginStrategy::FormField => pending
+            .sealed_one_time_code
+            .as_deref()
+            .and_then(|sealed| codes::unseal_one_time_code(code, sealed)),
+        LoginStrategy::ClickableLink => None,
+    };
+    let context = MessageContext {
+        code,
+        one_time_code,
+        link: magic_link(
+            services.settings.default_base_url.as_deref(),
+            tenant,
+            application,
+            code,
+            pending.state.as_ref(),
+        ),
+        state: pending.state.as_ref().unwrap_or(&empty),
+        user: &user,
+        application: json!({"id": application.id, "name": application.name}),
+        tenant: json!({"id": tenant.id, "name": tenant.name}),
+        time_to_live: tenant
+            .external_identifier_configuration
+            .passwordless_login_time_to_live_in_seconds,
+    };
+    let template_failed = |e: templates::TemplateError| StoreError::new("render template", e);
+    match channel {
+        Channel::Email => {
+            let template_id = application
+                .email_configuration
+                .passwordless_email_template_id
+                .or(tenant.email_configuration.passwordless_email_template_id);
+            let template = match template_id {
+                Some(id) => directory.email_template(id).await?,
+                None => None,
+            };
+            let rendered =
+                templates::render_email(template.as_ref(), &user.preferred_languages, &context)
+                    .map_err(template_failed)?;
+            let from_address = template
+                .as_ref()
+                .and_then(|t| t.from_email.clone())
+                .or_else(|| tenant.email_configuration.default_from_email.clone())
+                .ok_or_else(|| {
+                    StoreError::new("send email", "the tenant has no defaultFromEmail")
+                })?;
+            let email = Email {
+                from_address,
+                from_name: rendered
+                    .from_name
+                    .or_else(|| tenant.email_configuration.default_from_name.clone()),
+                to: recipient,
+                subject: rendered.subject,
+                html: rendered.html,
+                text: rendered.text,
+            };
+            services.mailer.send_email(&email).await?;
+            tracing::info!(user_id = %pending.user_id, to = %redact_email(&email.to), "passwordless email sent");
+        }
+        Channel::Sms => {
+            let template_id = application
+                .phone_configuration
+                .passwordless_template_id
+                .or(tenant.phone_configuration.passwordless_template_id);
+            let template = match template_id {
+                Some(id) => directory.message_template(id).await?,
+                None => None,
+            };
+            let text =
+                templates::render_sms(template.as_ref(), &user.preferred_languages, &context)
+                    .map_err(template_failed)?;
+            let sms = Sms {
+                to: recipient,
+                text,
+            };
+            services.sms.send_sms(&sms).await?;
+            tracing::info!(user_id = %pending.user_id, to = %redact_phone(&sms.to), "passwordless SMS sent");
+        }
+    }
+    Ok(())
+}
+
+/// `{baseURL}/oauth2/passwordless/{code}?tenantId={tenantId}` and then each `state` entry as a
+/// query parameter, URL-encoded. The base is the application's, else the tenant's, else the
+/// configured default.
+pub fn magic_link(
+    default_base_url: Option<&str>,
+    tenant: &Tenant,
+    application: &Application,
+    code: &str,
+    state: Option<&Map<String, Value>>,
+) -> String {
+    let base = application
+        .base_url
+        .as_deref()
+        .or(tenant.base_url.as_deref())
+        .or(default_base_url)
+        .unwrap_or("")
+        .trim_end_matches('/');
+    let mut link = format!(
+        "{base}/oauth2/passwordless/{}?tenantId={}",
+        url_encode(code),
+        tenant.id
+    );
+    for (key, value) in state.into_iter().flatten() {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        link.push('&');
+        link.push_str(&url_encode(key));
+        link.push('=');
+        link.push_str(&url_encode(&value));
+    }
+    link
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(base: Option<&str>) -> Tenant {
+        serde_json::from_value(
+            json!({"id": "f24aca2b-ce4a-4dad-951a-c9d690e71415", "baseURL": base}),
+        )
+        .unwrap()
+    }
+
+    fn application(base: Option<&str>) -> Application {
+        serde_json::from_value(json!({
+            "id": "10000000-0000-0002-0000-000000000001",
+            "tenantId": "f24aca2b-ce4a-4dad-951a-c9d690e71415", "baseURL": base
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_magic_link_carries_the_code_the_tenant_and_the_state_url_encoded() {
+        let state = json!({"redirect_uri": "https://app.example/cb?x=1", "n": 2});
+        let link = magic_link(
+            None,
+            &tenant(None),
+            &application(Some("https://piedpiper.com/")),
+            "abc_-123",
+            state.as_object(),
+        );
+        assert_eq!(
+            link,
+            "https://piedpiper.com/oauth2/passwordless/abc_-123?tenantId=f24aca2b-ce4a-4dad-951a-c9d690e71415&n=2&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1"
+        );
+    }
+
+    #[test]
+    fn the_base_url_falls_back_from_application_to_tenant_to_the_default() {
+        let link = magic_link(
+            Some("https://default"),
+            &tenant(Some("https://t")),
+            &application(None),
+            "c",
+            None,
+        );
+        assert!(link.starts_with("https://t/oauth2/passwordless/c?"));
+        let link = magic_link(
+            Some("https://default"),
+            &tenant(None),
+            &application(None),
+            "c",
+            None,
+        );
+        assert!(link.starts_with("https://default/oauth2/passwordless/c?"));
+    }
+}
