@@ -166,7 +166,7 @@ impl RateLimiter for MemoryRateLimiter {
         period_seconds: u32,
         now_millis: i64,
     ) -> Result<bool, StoreError> {
-        let window = now_millis.div_euclid(1000) / i64::from(period_seconds.max(1));
+        let window = crate::ports::rate_window(now_millis, period_seconds);
         let mut counts = lock(&self.counts);
         let count = counts.entry((key.to_owned(), window)).or_default();
         if *count >= limit {

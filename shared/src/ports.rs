@@ -78,6 +78,11 @@ pub trait RateLimiter: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// The fixed window of `period_seconds` that holds `now_millis`, numbered from the epoch.
+pub fn rate_window(now_millis: i64, period_seconds: u32) -> i64 {
+    now_millis.div_euclid(1000) / i64::from(period_seconds.max(1))
+}
+
 /// An email ready to go: rendered, addressed, with both parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email {

@@ -38,7 +38,7 @@ use crate::login_id::IdentityKey;
 use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
 };
-use crate::ports::{CodeStore, Directory, IdentityMatch, RateLimiter, StoreError};
+use crate::ports::{rate_window, CodeStore, Directory, IdentityMatch, RateLimiter, StoreError};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -490,9 +490,8 @@ impl RateLimiter for DynamoStore {
         period_seconds: u32,
         now_millis: i64,
     ) -> Result<bool, StoreError> {
-        let period = i64::from(period_seconds.max(1));
-        let window = now_millis.div_euclid(1000) / period;
-        let expires = (window + 1) * period;
+        let window = rate_window(now_millis, period_seconds);
+        let expires = (window + 1) * i64::from(period_seconds.max(1));
         let counted = self
             .client
             .update_item()
