@@ -53,24 +53,30 @@ pub async fn send(
                 .filter(|p| tenant_scope.is_none_or(|t| t == p.tenant_id))
                 .ok_or_else(invalid_code)?;
             let directory = services.directory.as_ref();
-            let tenant = directory
-                .tenant(pending.tenant_id)
-                .await?
-                .ok_or_else(invalid_code)?;
-            let application = directory
-                .application(pending.application_id)
-                .await?
-                .ok_or_else(invalid_code)?;
-            deliver(services, &code, &pending, &tenant, &application).await
+            let (tenant, application, user) = tokio::try_join!(
+                directory.tenant(pending.tenant_id),
+                directory.application(pending.application_id),
+                directory.user(pending.user_id),
+            )?;
+            let (Some(tenant), Some(application), Some(user)) = (tenant, application, user) else {
+                return Err(invalid_code());
+            };
+            deliver(services, &code, &pending, &tenant, &application, &user).await
         }
         SendRequest::Legacy(command) => match start::start(services, tenant_scope, command).await {
             Ok(started) => {
+                let user = services
+                    .directory
+                    .user(started.pending.user_id)
+                    .await?
+                    .ok_or_else(invalid_code)?;
                 deliver(
                     services,
                     &started.code,
                     &started.pending,
                     &started.tenant,
                     &started.application,
+                    &user,
                 )
                 .await
             }
@@ -109,12 +115,9 @@ async fn deliver(
     pending: &PendingCode,
     tenant: &Tenant,
     application: &Application,
+    user: &User,
 ) -> Result<(), SendError> {
     let directory = services.directory.as_ref();
-    let user = directory
-        .user(pending.user_id)
-        .await?
-        .ok_or_else(invalid_code)?;
     let (channel, recipient) = match (pending.identity_type, pending.strategy) {
         (IdentityType::PhoneNumber, _) => (Channel::Sms, pending.identity_value.clone()),
         (IdentityType::Email, _) => (Channel::Email, pending.identity_value.clone()),
@@ -178,7 +181,7 @@ async fn deliver(
             pending.state.as_ref(),
         ),
         state: pending.state.as_ref().unwrap_or(&empty),
-        user: &user,
+        user,
         application: json!({"id": application.id, "name": application.name}),
         tenant: json!({"id": tenant.id, "name": tenant.name}),
         time_to_live: tenant

@@ -115,16 +115,14 @@ pub async fn start(
             "Passwordless login is not enabled for this application.",
         )));
     }
-    let tenant = directory
-        .tenant(application.tenant_id)
-        .await?
-        .ok_or_else(invalid_application)?;
-
+    // The tenant and the identity are independent reads: one round trip of latency, not two.
     let candidates = command.login_id_types.candidates(&command.login_id);
-    let found = directory
-        .find_identity(tenant.id, &candidates)
-        .await?
-        .ok_or(StartError::UserNotFound)?;
+    let (tenant, found) = tokio::try_join!(
+        directory.tenant(application.tenant_id),
+        directory.find_identity(application.tenant_id, &candidates),
+    )?;
+    let tenant = tenant.ok_or_else(invalid_application)?;
+    let found = found.ok_or(StartError::UserNotFound)?;
 
     let strategy = command
         .login_strategy

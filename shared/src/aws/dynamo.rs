@@ -378,6 +378,22 @@ impl Directory for DynamoStore {
     }
 }
 
+/// Whether a transaction was cancelled because its pointer check failed (a concurrent start moved
+/// the pointer), as opposed to a conflict or throttling, which are failures to report.
+fn pointer_moved<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    match error.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .any(|reason| reason.code() == Some("ConditionalCheckFailed"))
+        }
+        _ => false,
+    }
+}
+
 #[async_trait]
 impl CodeStore for DynamoStore {
     async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError> {
@@ -430,18 +446,19 @@ impl CodeStore for DynamoStore {
                 )
                 .build(),
         ];
-        let delete_previous = match previous.as_deref() {
-            Some(old) if old != code.code_hash => Some(
-                Delete::builder()
-                    .table_name(table)
-                    .set_key(Some(key_map(code_key(old))))
-                    .build()
-                    .map_err(build_error("delete superseded code"))?,
-            ),
-            _ => None,
-        };
-        if let Some(delete) = delete_previous {
-            writes.push(TransactWriteItem::builder().delete(delete).build());
+        let superseded = previous.as_deref().filter(|old| *old != code.code_hash);
+        if let Some(old) = superseded {
+            writes.push(
+                TransactWriteItem::builder()
+                    .delete(
+                        Delete::builder()
+                            .table_name(table)
+                            .set_key(Some(key_map(code_key(old))))
+                            .build()
+                            .map_err(build_error("delete superseded code"))?,
+                    )
+                    .build(),
+            );
         }
         let written = self
             .client
@@ -451,14 +468,11 @@ impl CodeStore for DynamoStore {
             .await;
         match written {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
-            {
+            Err(e) if pointer_moved(&e) => {
                 // Superseded by a concurrent start: the code we answer with is already invalid,
                 // exactly as if that start had come right after this one. The code this start
                 // replaced must still go.
-                if let Some(old) = previous.as_deref().filter(|old| *old != code.code_hash) {
+                if let Some(old) = superseded {
                     self.client
                         .delete_item()
                         .table_name(table)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{header_str, json_object, TENANT_HEADER};
 use crate::errors::{Errors, FieldProblem};
-use crate::login_id::{LoginIdTypes, PhoneNumber};
+use crate::login_id::PhoneNumber;
 use crate::ports::Services;
 use crate::send::{self, SendError, SendRequest};
 
@@ -54,10 +54,11 @@ pub fn parse(body: &Map<String, Value>) -> Result<SendRequest, Errors> {
     if field("applicationId").is_none() && field("loginId").is_none() {
         return Err(Errors::field("code", FieldProblem::Blank));
     }
+    // Legacy send compares email and username only, with the default strategy.
     let mut legacy = body.clone();
     legacy.remove("loginIdTypes");
     legacy.remove("loginStrategy");
-    let mut command = super::start::parse(&legacy)?;
+    let command = super::start::parse(&legacy)?;
     let login_id = command.login_id.as_str();
     let looks_like_phone = !login_id.contains('@')
         && !login_id.chars().any(char::is_alphabetic)
@@ -70,7 +71,6 @@ pub fn parse(body: &Map<String, Value>) -> Result<SendRequest, Errors> {
         );
         return Err(errors);
     }
-    command.login_id_types = LoginIdTypes::default();
     Ok(SendRequest::Legacy(command))
 }
 
