@@ -45,6 +45,18 @@ fn from_alphabet(alphabet: &[u8], length: usize, random: &dyn Random) -> String 
     out
 }
 
+/// An opaque, unguessable id handed to a client (two-factor id, change-password id): 32 random
+/// bytes, base64url.
+pub fn generate_id(random: &dyn Random) -> String {
+    generate(
+        Generator {
+            length: 32,
+            kind: GeneratorKind::RandomBytes,
+        },
+        random,
+    )
+}
+
 /// The storage key of a secret: SHA-256, hex. Codes carry 256 bits of entropy, so a plain hash
 /// is enough; nobody can enumerate them.
 pub fn hash_secret(secret: &str) -> String {

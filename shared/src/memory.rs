@@ -15,8 +15,8 @@ use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
 };
 use crate::ports::{
-    Clock, CodeStore, Directory, Email, IdentityMatch, Mailer, Random, RateLimiter, Sms, SmsSender,
-    StoreError,
+    Challenge, Clock, CodeStore, CompletedLogin, Directory, Email, IdentityMatch, Mailer, Random,
+    RateLimiter, Sessions, Sms, SmsSender, StoreError,
 };
 
 #[derive(Default)]
@@ -105,6 +105,7 @@ impl Directory for MemoryDirectory {
 pub struct MemoryCodeStore {
     pub codes: Mutex<HashMap<String, PendingCode>>,
     pub latest: Mutex<HashMap<Uuid, String>>,
+    pub attempts: Mutex<HashMap<String, u32>>,
 }
 
 #[async_trait]
@@ -116,6 +117,35 @@ impl CodeStore for MemoryCodeStore {
         }
         codes.insert(code.code_hash.clone(), code.clone());
         Ok(())
+    }
+    async fn consume(
+        &self,
+        code_hash: &str,
+        one_time_code_hash: Option<&str>,
+        now_millis: i64,
+        max_attempts: u32,
+    ) -> Result<Option<PendingCode>, StoreError> {
+        let mut codes = lock(&self.codes);
+        let Some(code) = codes
+            .get(code_hash)
+            .filter(|c| c.expires_at_millis > now_millis)
+        else {
+            return Ok(None);
+        };
+        let otc_ok = match &code.one_time_code_hash {
+            None => true,
+            Some(expected) => one_time_code_hash == Some(expected.as_str()),
+        };
+        if otc_ok {
+            return Ok(codes.remove(code_hash));
+        }
+        let mut attempts = lock(&self.attempts);
+        let count = attempts.entry(code_hash.to_owned()).or_default();
+        *count += 1;
+        if *count >= max_attempts {
+            codes.remove(code_hash);
+        }
+        Ok(None)
     }
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
         Ok(lock(&self.codes).get(code_hash).cloned())
@@ -197,5 +227,41 @@ impl SmsSender for Outbox {
     async fn send_sms(&self, sms: &Sms) -> Result<(), StoreError> {
         lock(&self.sms).push(sms.clone());
         Ok(())
+    }
+}
+
+/// Keeps completed logins and handed-out challenge ids.
+#[derive(Default)]
+pub struct MemorySessions {
+    pub logins: Mutex<Vec<CompletedLogin>>,
+    pub challenges: Mutex<HashMap<String, (Uuid, i64)>>,
+    pub trusts: Mutex<HashMap<String, (Uuid, i64)>>,
+}
+
+#[async_trait]
+impl Sessions for MemorySessions {
+    async fn complete_login(&self, login: &CompletedLogin) -> Result<(), StoreError> {
+        lock(&self.logins).push(login.clone());
+        Ok(())
+    }
+    async fn save_challenge(
+        &self,
+        _kind: Challenge,
+        id_hash: &str,
+        user_id: Uuid,
+        expires_at_millis: i64,
+    ) -> Result<(), StoreError> {
+        lock(&self.challenges).insert(id_hash.to_owned(), (user_id, expires_at_millis));
+        Ok(())
+    }
+    async fn is_trusted(
+        &self,
+        trust_hash: &str,
+        user_id: Uuid,
+        now_millis: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(lock(&self.trusts)
+            .get(trust_hash)
+            .is_some_and(|(owner, expires)| *owner == user_id && *expires > now_millis))
     }
 }

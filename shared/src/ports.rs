@@ -59,9 +59,83 @@ pub trait Directory: Send + Sync {
 pub trait CodeStore: Send + Sync {
     /// Stores `code` as the user's only valid code: every earlier one stops working.
     async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError>;
+    /// Uses the code up, once: one conditional delete that checks expiry and, for a FormField
+    /// code, the one-time code. A wrong one-time code counts an attempt; the
+    /// `max_attempts`-th wrong attempt deletes the code. `None` for an unknown, expired, used,
+    /// superseded code or a wrong one-time code, alike.
+    async fn consume(
+        &self,
+        code_hash: &str,
+        one_time_code_hash: Option<&str>,
+        now_millis: i64,
+        max_attempts: u32,
+    ) -> Result<Option<PendingCode>, StoreError>;
     /// The pending code with this hash if it is still the user's newest. Expiry is the caller's
     /// to check: stores may keep expired items for days.
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError>;
+}
+
+/// What a successful login writes, all at once.
+#[derive(Clone, Debug)]
+pub struct CompletedLogin {
+    /// The user with its new `lastLoginInstant`s and verified identity.
+    pub user: User,
+    pub refresh_token: Option<StoredRefreshToken>,
+    pub record: LoginRecord,
+}
+
+/// A refresh token as stored: its hash, never the token.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredRefreshToken {
+    pub id: Uuid,
+    pub token_hash: String,
+    pub user_id: Uuid,
+    pub application_id: Uuid,
+    pub tenant_id: Uuid,
+    pub start_instant: i64,
+    pub expires_at_millis: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_data: Option<serde_json::Value>,
+}
+
+/// One line of a user's login history.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRecord {
+    pub user_id: Uuid,
+    pub application_id: Option<Uuid>,
+    pub instant: i64,
+    pub ip_address: Option<String>,
+    pub session_id: Uuid,
+}
+
+/// Short-lived ids handed out instead of a login: a two-factor id (242) or a change-password id
+/// (203). Stored by hash with their expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Challenge {
+    TwoFactor,
+    ChangePassword,
+}
+
+/// Logins: what completing one writes, and the ids it may hand out instead.
+#[async_trait]
+pub trait Sessions: Send + Sync {
+    async fn complete_login(&self, login: &CompletedLogin) -> Result<(), StoreError>;
+    async fn save_challenge(
+        &self,
+        kind: Challenge,
+        id: &str,
+        user_id: Uuid,
+        expires_at_millis: i64,
+    ) -> Result<(), StoreError>;
+    /// Whether `trust_id` is a two-factor trust issued to `user_id` and still valid.
+    async fn is_trusted(
+        &self,
+        trust_id: &str,
+        user_id: Uuid,
+        now_millis: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Counts events per key in fixed windows: the send rate limits.
@@ -145,6 +219,8 @@ pub struct Services {
     pub directory: Arc<dyn Directory>,
     pub codes: Arc<dyn CodeStore>,
     pub rate_limiter: Arc<dyn RateLimiter>,
+    pub sessions: Arc<dyn Sessions>,
+    pub signer: Arc<crate::tokens::Signer>,
     pub mailer: Arc<dyn Mailer>,
     pub sms: Arc<dyn SmsSender>,
     pub clock: Arc<dyn Clock>,

@@ -14,6 +14,9 @@
 //! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
 //! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
+//! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
+//! | Codes     | `REFRESHTOKEN#{sha256(token)}`       | `REFRESHTOKEN` | refresh token, `ttl`          |
+//! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
 //! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), `ttl`   |
 //! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code |
 //!
@@ -38,7 +41,10 @@ use crate::login_id::IdentityKey;
 use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
 };
-use crate::ports::{rate_window, CodeStore, Directory, IdentityMatch, RateLimiter, StoreError};
+use crate::ports::{
+    rate_window, Challenge, CodeStore, CompletedLogin, Directory, IdentityMatch, LoginRecord,
+    RateLimiter, Sessions, StoreError,
+};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -78,6 +84,27 @@ pub fn message_template_key(id: Uuid) -> (String, &'static str) {
 }
 pub fn rate_key(key: &str, window: i64) -> (String, &'static str) {
     (format!("RATE#{key}#{window}"), "RATE")
+}
+pub fn refresh_token_key(token_hash: &str) -> (String, &'static str) {
+    (format!("REFRESHTOKEN#{token_hash}"), "REFRESHTOKEN")
+}
+pub fn challenge_key(kind: Challenge, id_hash: &str) -> (String, &'static str) {
+    match kind {
+        Challenge::TwoFactor => (format!("TWOFACTOR#{id_hash}"), "TWOFACTOR"),
+        Challenge::ChangePassword => (format!("CHANGEPASSWORD#{id_hash}"), "CHANGEPASSWORD"),
+    }
+}
+pub fn trust_key(trust_hash: &str) -> (String, &'static str) {
+    (format!("TRUST#{trust_hash}"), "TRUST")
+}
+pub fn login_record_key(record: &LoginRecord) -> (String, &'static str) {
+    (
+        format!(
+            "LOGIN#{}#{}#{}",
+            record.user_id, record.instant, record.session_id
+        ),
+        "LOGIN",
+    )
 }
 pub fn code_key(code_hash: &str) -> (String, &'static str) {
     (format!("CODE#{code_hash}"), "CODE")
@@ -419,6 +446,14 @@ impl CodeStore for DynamoStore {
 
         let mut item = doc_item(code_key(&code.code_hash), code)?;
         item.insert(TTL.to_owned(), ttl);
+        // Top-level copies of what login's conditional delete checks.
+        item.insert(
+            "expiresAt".to_owned(),
+            AttributeValue::N(code.expires_at_millis.to_string()),
+        );
+        if let Some(otc) = &code.one_time_code_hash {
+            item.insert("otcHash".to_owned(), AttributeValue::S(otc.clone()));
+        }
         let mut writes = vec![
             TransactWriteItem::builder()
                 .put(
@@ -487,6 +522,95 @@ impl CodeStore for DynamoStore {
         }
     }
 
+    async fn consume(
+        &self,
+        code_hash: &str,
+        one_time_code_hash: Option<&str>,
+        now_millis: i64,
+        max_attempts: u32,
+    ) -> Result<Option<PendingCode>, StoreError> {
+        let table = &self.tables.codes;
+        let mut condition = "attribute_exists(pk) AND expiresAt > :now".to_owned();
+        let mut delete = self
+            .client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(key_map(code_key(code_hash))))
+            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        match one_time_code_hash {
+            Some(otc) => {
+                condition.push_str(" AND (attribute_not_exists(otcHash) OR otcHash = :otc)");
+                delete =
+                    delete.expression_attribute_values(":otc", AttributeValue::S(otc.to_owned()));
+            }
+            None => condition.push_str(" AND attribute_not_exists(otcHash)"),
+        }
+        let deleted = delete.condition_expression(condition).send().await;
+        let failed = match deleted {
+            Ok(output) => {
+                return output
+                    .attributes
+                    .as_ref()
+                    .map(|item| read_doc(item, "consume code"))
+                    .transpose()
+            }
+            Err(e) => e,
+        };
+        let Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(check)) =
+            failed.as_service_error()
+        else {
+            return Err(sdk_error("consume code", failed));
+        };
+        // The code exists and is unexpired, so the one-time code was wrong or missing: count it.
+        let live = check.item().is_some_and(|item| {
+            item.get("expiresAt")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok())
+                .is_some_and(|expires| expires > now_millis)
+        });
+        if live {
+            let counted = self
+                .client
+                .update_item()
+                .table_name(table)
+                .set_key(Some(key_map(code_key(code_hash))))
+                .update_expression("ADD attempts :one")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+                .return_values(ReturnValue::UpdatedNew)
+                .send()
+                .await;
+            let attempts = match counted {
+                Ok(output) => output
+                    .attributes
+                    .and_then(|a| a.get("attempts")?.as_n().ok()?.parse::<u32>().ok())
+                    .unwrap_or(0),
+                // Deleted meanwhile: by a right guess or the last wrong one.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    0
+                }
+                Err(e) => return Err(sdk_error("count wrong one-time code", e)),
+            };
+            if attempts >= max_attempts {
+                self.client
+                    .delete_item()
+                    .table_name(table)
+                    .set_key(Some(key_map(code_key(code_hash))))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("invalidate code", e))?;
+            }
+        }
+        Ok(None)
+    }
+
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
         self.get_doc(&self.tables.codes, code_key(code_hash), "get code")
             .await
@@ -530,5 +654,99 @@ impl RateLimiter for DynamoStore {
             }
             Err(e) => Err(sdk_error("count send", e)),
         }
+    }
+}
+
+#[async_trait]
+impl Sessions for DynamoStore {
+    /// One transaction: the updated user, the refresh token and the login record.
+    async fn complete_login(&self, login: &CompletedLogin) -> Result<(), StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::new("complete login", e);
+        let put = |table: &str, item| {
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(build)
+        };
+        let mut writes = vec![
+            put(
+                &self.tables.directory,
+                doc_item(user_key(login.user.id), &login.user)?,
+            )?,
+            put(
+                &self.tables.directory,
+                doc_item(login_record_key(&login.record), &login.record)?,
+            )?,
+        ];
+        if let Some(token) = &login.refresh_token {
+            let mut item = doc_item(refresh_token_key(&token.token_hash), token)?;
+            item.insert(
+                TTL.to_owned(),
+                AttributeValue::N((token.expires_at_millis / 1000 + 1).to_string()),
+            );
+            writes.push(put(&self.tables.codes, item)?);
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("complete login", e))
+    }
+
+    async fn save_challenge(
+        &self,
+        kind: Challenge,
+        id_hash: &str,
+        user_id: Uuid,
+        expires_at_millis: i64,
+    ) -> Result<(), StoreError> {
+        let mut item = key_map(challenge_key(kind, id_hash));
+        item.insert("userId".to_owned(), AttributeValue::S(user_id.to_string()));
+        item.insert(
+            "expiresAt".to_owned(),
+            AttributeValue::N(expires_at_millis.to_string()),
+        );
+        item.insert(
+            TTL.to_owned(),
+            AttributeValue::N((expires_at_millis / 1000 + 1).to_string()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.tables.codes)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("save challenge", e))
+    }
+
+    async fn is_trusted(
+        &self,
+        trust_hash: &str,
+        user_id: Uuid,
+        now_millis: i64,
+    ) -> Result<bool, StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(trust_key(trust_hash))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("get trust", e))?
+            .item;
+        Ok(item.is_some_and(|item| {
+            let owner = item.get("userId").and_then(|v| v.as_s().ok()).cloned();
+            let expires = item
+                .get("expiresAt")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok());
+            owner == Some(user_id.to_string()) && expires.is_some_and(|e| e > now_millis)
+        }))
     }
 }

@@ -42,7 +42,9 @@ pub async fn services(config: &Config) -> Services {
     Services {
         directory: Arc::new(CachedDirectory::new(store.clone(), config.directory_cache)),
         codes: store.clone(),
-        rate_limiter: store,
+        rate_limiter: store.clone(),
+        sessions: store,
+        signer: Arc::new(crate::tokens::Signer::default()),
         mailer: Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
         sms: Arc::new(sns::SnsSms::new(
             aws_sdk_sns::Client::new(&sdk),

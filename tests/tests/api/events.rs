@@ -70,6 +70,7 @@ async fn every_sample_event_gets_the_status_expected_json_gives_it() {
         let response = match function {
             "start" => app.start(event).await,
             "send" => app.send_event(event).await,
+            "login" => app.login_event(event).await,
             other => {
                 failures.push(format!(
                     "{name}: no handler for function {other:?} in this test yet"

@@ -68,7 +68,9 @@ impl TestApp {
             // No cache: a test that revokes a key must see it at once.
             directory: shared.clone(),
             codes: shared.clone(),
-            rate_limiter: shared,
+            rate_limiter: shared.clone(),
+            sessions: shared,
+            signer: Arc::new(passwordless::tokens::Signer::default()),
             mailer: Arc::new(ses::SesMailer::new(ses_client)),
             sms: Arc::new(sns::SnsSms::new(
                 aws_sdk_sns::Client::new(&sdk),
@@ -114,6 +116,17 @@ impl TestApp {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway event");
         TestResponse::from(passwordless::http::send::handle(&self.services, request).await)
+    }
+
+    pub async fn login(&self, body: Value) -> TestResponse {
+        self.login_event(event("/api/passwordless/login", &[], &body.to_string()))
+            .await
+    }
+
+    pub async fn login_event(&self, event: Value) -> TestResponse {
+        let request = lambda_http::request::from_str(&event.to_string())
+            .expect("the event is an API Gateway event");
+        TestResponse::from(passwordless::http::login::handle(&self.services, request).await)
     }
 
     /// Starts a login with the global key and returns the start response's JSON.
@@ -222,6 +235,14 @@ impl From<Response<Body>> for TestResponse {
 impl TestResponse {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
+    }
+
+    pub fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

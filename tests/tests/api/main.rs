@@ -4,5 +4,6 @@
 mod events;
 mod helpers;
 mod kickstart;
+mod login;
 mod send;
 mod start;
