@@ -162,9 +162,10 @@ fn client_ip(request: &Request) -> Option<String> {
         })
 }
 
+/// API Gateway always says how the client came in. The request URI is no guide: lambda_http
+/// writes `https` into it whenever the header is missing.
 fn is_https(request: &Request) -> bool {
     header_str(request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"))
-        || request.uri().scheme_str() == Some("https")
 }
 
 fn cookie(request: &Request, name: &str) -> Option<String> {
