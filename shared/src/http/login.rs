@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{header_str, json_object, TENANT_HEADER};
+use super::{header_str, json_object};
 use crate::errors::{Errors, FieldProblem};
 use crate::login::{self, LoginCommand, LoginError, LoginOutcome};
 use crate::ports::Services;
@@ -27,10 +27,7 @@ pub async fn handle(services: &Services, request: Request) -> Response<Body> {
     if let Some(trust) = cookie(&request, TRUST_COOKIE) {
         command.trust_id = Some(trust);
     }
-    let tenant_scope = match header_str(&request, TENANT_HEADER).map(str::trim) {
-        None | Some("") => None,
-        Some(h) => Some(Uuid::parse_str(h).unwrap_or(Uuid::nil())),
-    };
+    let tenant_scope = super::tenant_scope(&request);
     let no_jwt = command.no_jwt;
     match login::login(services, tenant_scope, command).await {
         Ok(LoginOutcome::LoggedIn {

@@ -25,6 +25,15 @@ pub fn header_str<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The tenant an anonymous call (send, login) is scoped to. An unreadable header scopes to no
+/// tenant at all, so nothing matches it.
+pub fn tenant_scope(request: &Request) -> Option<uuid::Uuid> {
+    match header_str(request, TENANT_HEADER).map(str::trim) {
+        None | Some("") => None,
+        Some(h) => Some(uuid::Uuid::parse_str(h).unwrap_or(uuid::Uuid::nil())),
+    }
+}
+
 /// The body as a JSON object, or the response that refuses it: 413 when it is too large, 400
 /// `[invalidJSON]` when it is not a JSON object.
 #[allow(clippy::result_large_err)]

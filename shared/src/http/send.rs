@@ -4,9 +4,8 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
-use super::{header_str, json_object, TENANT_HEADER};
+use super::json_object;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::PhoneNumber;
 use crate::ports::Services;
@@ -17,11 +16,7 @@ pub async fn handle(services: &Services, request: Request) -> Response<Body> {
         Ok(body) => body,
         Err(response) => return response,
     };
-    // An unreadable tenant header scopes to no tenant at all: nothing matches it.
-    let tenant_scope = match header_str(&request, TENANT_HEADER).map(str::trim) {
-        None | Some("") => None,
-        Some(h) => Some(Uuid::parse_str(h).unwrap_or(Uuid::nil())),
-    };
+    let tenant_scope = super::tenant_scope(&request);
     let parsed = match parse(&body) {
         Ok(parsed) => parsed,
         Err(errors) => return super::errors(StatusCode::BAD_REQUEST, &errors),

@@ -182,18 +182,22 @@ async fn concurrent_logins_with_one_code_give_exactly_one_success_and_one_refres
     assert_eq!(refresh_tokens, 1);
 }
 
-#[tokio::test]
-async fn a_form_field_code_needs_its_one_time_code_and_five_wrong_guesses_invalidate_it() {
-    let app = TestApp::spawn().await;
+/// A FormField code for Dinesh's phone: the code, its one-time code, and a wrong one.
+async fn phone_code(app: &TestApp) -> (String, String, String) {
     let started = app
         .start_code(json!({"applicationId": WEB_APP, "loginId": "720-555-0147",
                            "loginIdTypes": ["phoneNumber"]}))
         .await;
-    let (code, otc) = (
-        started["code"].as_str().unwrap(),
-        started["oneTimeCode"].as_str().unwrap(),
-    );
-    let wrong = if otc == "000000" { "111111" } else { "000000" };
+    let otc = started["oneTimeCode"].as_str().unwrap().to_owned();
+    let wrong = if otc == "000000" { "111111" } else { "000000" }.to_owned();
+    (started["code"].as_str().unwrap().to_owned(), otc, wrong)
+}
+
+#[tokio::test]
+async fn a_form_field_code_needs_its_one_time_code_and_five_wrong_guesses_invalidate_it() {
+    let app = TestApp::spawn().await;
+    let (code, otc, wrong) = phone_code(&app).await;
+    let (code, otc, wrong) = (code.as_str(), otc.as_str(), wrong.as_str());
     assert_eq!(
         app.login(json!({"code": code})).await.status,
         404,
@@ -216,15 +220,8 @@ async fn a_form_field_code_needs_its_one_time_code_and_five_wrong_guesses_invali
     let ok = app.login(json!({"code": code, "oneTimeCode": otc})).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
 
-    let started = app
-        .start_code(json!({"applicationId": WEB_APP, "loginId": "720-555-0147",
-                           "loginIdTypes": ["phoneNumber"]}))
-        .await;
-    let (code, otc) = (
-        started["code"].as_str().unwrap(),
-        started["oneTimeCode"].as_str().unwrap(),
-    );
-    let wrong = if otc == "000000" { "111111" } else { "000000" };
+    let (code, otc, wrong) = phone_code(&app).await;
+    let (code, otc, wrong) = (code.as_str(), otc.as_str(), wrong.as_str());
     for _ in 0..5 {
         assert_eq!(
             app.login(json!({"code": code, "oneTimeCode": wrong}))
