@@ -218,3 +218,138 @@ mod tests {
         );
     }
 }
+
+/// The generators' statistical properties (issue 7, property 7): large samples, fast checks.
+#[cfg(test)]
+mod generator_statistics {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// Pearson's chi-square statistic of `counts` against a uniform distribution.
+    fn chi_square(counts: &[u64]) -> f64 {
+        let total: u64 = counts.iter().sum();
+        let expected = total as f64 / counts.len() as f64;
+        counts
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum()
+    }
+
+    /// The chi-square critical value for 9 degrees of freedom (ten digits) at a significance of
+    /// 10⁻⁶: a fair generator exceeds it once in a million runs per position, so the six
+    /// positions together give a false alarm about once in 170,000 runs of the suite. The sample
+    /// (200,000 codes) is large enough for the test to have teeth: the classic bug, `byte % 10`
+    /// without rejection (digits 0–5 drawn with probability 26/256, 6–9 with 25/256), adds a
+    /// non-centrality of about 73 per position (mean statistic about 82) and about 440 over all
+    /// positions, far beyond 44.81.
+    const CHI2_9_DOF_P_1E6: f64 = 44.81;
+
+    /// Counts per position and digit over `samples` one-time codes from `draw`.
+    fn digit_counts(samples: usize, mut draw: impl FnMut() -> String) -> [[u64; 10]; 6] {
+        let mut counts = [[0u64; 10]; 6];
+        for _ in 0..samples {
+            let otc = draw();
+            assert_eq!(otc.len(), 6, "{otc:?}");
+            for (position, b) in otc.bytes().enumerate() {
+                assert!(b.is_ascii_digit(), "{otc:?}");
+                counts[position][(b - b'0') as usize] += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn two_hundred_thousand_one_time_codes_have_six_digits_each_uniform_in_every_position() {
+        let default = crate::model::ExternalIdentifierConfiguration::default()
+            .passwordless_login_one_time_code_generator;
+        let counts = digit_counts(200_000, || generate(default, &OsRandom));
+        for (position, digits) in counts.iter().enumerate() {
+            let chi2 = chi_square(digits);
+            assert!(
+                chi2 < CHI2_9_DOF_P_1E6,
+                "position {position}: chi-square {chi2:.2} ≥ {CHI2_9_DOF_P_1E6} for {digits:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_uniformity_check_catches_the_modulo_bias_of_a_generator_without_rejection() {
+        // What the check is for: the same statistic over a `byte % 10` generator fails.
+        let biased = || {
+            let mut bytes = [0u8; 6];
+            OsRandom.fill(&mut bytes);
+            bytes.iter().map(|b| char::from(b'0' + b % 10)).collect()
+        };
+        let counts = digit_counts(200_000, biased);
+        let mut all = [0u64; 10];
+        for digits in &counts {
+            for (d, c) in digits.iter().enumerate() {
+                all[d] += c;
+            }
+        }
+        let chi2 = chi_square(&all);
+        assert!(chi2 > CHI2_9_DOF_P_1E6, "chi-square {chi2:.2} for {all:?}");
+    }
+
+    #[test]
+    fn ten_thousand_codes_are_distinct_43_character_base64url_strings_of_32_random_bytes() {
+        let default =
+            crate::model::ExternalIdentifierConfiguration::default().passwordless_login_generator;
+        let mut seen = HashSet::new();
+        let mut ones_per_bit = [0u32; 256];
+        for _ in 0..10_000 {
+            let code = generate(default, &OsRandom);
+            assert_eq!(code.len(), 43, "{code:?}");
+            assert!(
+                code.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{code:?} is not base64url"
+            );
+            let bytes = URL_SAFE_NO_PAD.decode(&code).expect("base64url decodes");
+            assert_eq!(bytes.len(), 32);
+            for (i, byte) in bytes.iter().enumerate() {
+                for bit in 0..8 {
+                    ones_per_bit[i * 8 + bit] += u32::from(byte >> bit & 1);
+                }
+            }
+            assert!(seen.insert(code), "a duplicate code");
+        }
+        // Every one of the 256 bits is set in about half the codes: Binomial(10,000, ½) has a
+        // standard deviation of 50, and 6 of them (±300) is passed by a fair source with
+        // probability 1 − 256 × 2·10⁻⁹. A stuck or short source (a zeroed buffer, 16 bytes
+        // padded out) fails at once.
+        for (bit, ones) in ones_per_bit.iter().enumerate() {
+            assert!((4_700..=5_300).contains(ones), "bit {bit}: {ones} ones");
+        }
+    }
+
+    /// Records what the source handed out.
+    #[derive(Default)]
+    struct Recording(std::sync::Mutex<Vec<u8>>);
+
+    impl Random for Recording {
+        fn fill(&self, buf: &mut [u8]) {
+            OsRandom.fill(buf);
+            self.0.lock().unwrap().extend_from_slice(buf);
+        }
+    }
+
+    #[test]
+    fn a_code_is_exactly_the_bytes_the_random_source_gave_and_the_source_is_the_os_csprng() {
+        let recording = Recording::default();
+        let default =
+            crate::model::ExternalIdentifierConfiguration::default().passwordless_login_generator;
+        let code = generate(default, &recording);
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&code).unwrap(),
+            *recording.0.lock().unwrap(),
+            "the code holds the source's bytes, all of them, and nothing else"
+        );
+        // `OsRandom` is getrandom: two draws of 32 bytes never agree, and never are all zero.
+        let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+        OsRandom.fill(&mut a);
+        OsRandom.fill(&mut b);
+        assert_ne!(a, b);
+        assert_ne!(a, [0u8; 32]);
+    }
+}
