@@ -1,11 +1,14 @@
 # The front door. `make dev` serves the API locally; `make test` runs every check.
-.PHONY: dev test tables fmt lint
+.PHONY: dev test build tables fmt lint
 
 dev: ## serve POST /api/passwordless/{start,send,login} on 127.0.0.1:$${PORT:-9011}
 	@scripts/dev.sh
 
 test: ## fmt, clippy, unit, integration (moto) and black-box (FusionAuth client) tests
 	@scripts/test.sh
+
+build: ## sam build: the three arm64 functions into .aws-sam/build, ready for sam deploy
+	@scripts/build.sh
 
 tables: ## create the two tables at AWS_ENDPOINT_URL (or the account in the environment)
 	cargo run --quiet --bin passwordless-admin -- create-tables

@@ -48,3 +48,22 @@ use_local_aws() {
   export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
   export AWS_REGION="${AWS_REGION:-us-east-1}"
 }
+
+# The SAM CLI and cfn-lint, in their own virtualenv (requirements-sam.txt). Sets SAM and CFN_LINT;
+# leaves PATH alone, so .venv's cargo-lambda and zig stay first.
+SAM_VENV="$ROOT/.venv-sam"
+ensure_sam_venv() {
+  if [ ! -x "$SAM_VENV/bin/python" ]; then
+    python3 -m venv "$SAM_VENV"
+  fi
+  if ! cmp -s "$ROOT/requirements-sam.txt" "$SAM_VENV/.installed" 2>/dev/null; then
+    echo "installing tools into .venv-sam (aws-sam-cli, cfn-lint)..."
+    "$SAM_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-sam.txt"
+    cp "$ROOT/requirements-sam.txt" "$SAM_VENV/.installed"
+  fi
+  SAM="$SAM_VENV/bin/sam"
+  CFN_LINT="$SAM_VENV/bin/cfn-lint"
+  # Offline: no telemetry, no update check; a region for validation without credentials.
+  export SAM_CLI_TELEMETRY=0
+  export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}"
+}

@@ -7,6 +7,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
 source scripts/serve.sh
+source scripts/template_checks.sh
 
 pids=()
 stop_all() {
@@ -21,6 +22,7 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+check_template
 
 MOTO_PORT=$(free_port)
 echo "== moto on 127.0.0.1:$MOTO_PORT"
