@@ -14,12 +14,18 @@ use crate::errors::{Errors, FieldProblem};
 use crate::login_id::IdentityType;
 use crate::model::{Application, Tenant, User};
 use crate::ports::{
-    Challenge, CompletedLogin, LoginRecord, Services, StoreError, StoredRefreshToken,
+    AttemptLimits, Challenge, CompletedLogin, Completion, Consumed, LoginRecord, Services,
+    StoreError, StoredRefreshToken,
 };
 use crate::tokens;
 
-/// Wrong one-time codes a code survives: the fifth wrong attempt invalidates it.
-pub const MAX_ONE_TIME_CODE_ATTEMPTS: u32 = 5;
+/// Wrong one-time codes tolerated: the fifth against one code invalidates it; after the hundredth
+/// against a user's codes within an hour, that user's logins are refused (429) until the hour ends.
+pub const ATTEMPT_LIMITS: AttemptLimits = AttemptLimits {
+    per_code: 5,
+    per_user: 100,
+    per_user_window_seconds: 3600,
+};
 const DEFAULT_JWT_SECONDS: u32 = 3600;
 const DEFAULT_REFRESH_MINUTES: u32 = 43_200;
 const CHANGE_PASSWORD_ID_SECONDS: i64 = 600;
@@ -85,6 +91,8 @@ pub enum LoginError {
     Locked,
     #[error("an action prevents login")]
     Prevented(Vec<Value>),
+    #[error("too many wrong one-time codes for this user")]
+    TooManyAttempts,
     #[error(transparent)]
     Dependency(#[from] StoreError),
 }
@@ -136,17 +144,27 @@ pub async fn login(
         .one_time_code
         .as_deref()
         .map(|otc| codes::hash_one_time_code(&command.code, otc));
-    let pending = services
+    let attempt_id = attempt_id(services);
+    let consumed = services
         .codes
         .consume(
             &codes::hash_secret(&command.code),
             one_time_code_hash.as_deref(),
+            &attempt_id,
             now,
-            MAX_ONE_TIME_CODE_ATTEMPTS,
+            ATTEMPT_LIMITS,
         )
-        .await?
-        .filter(|p| tenant_scope.is_none_or(|t| t == p.tenant_id))
-        .ok_or(LoginError::NotFound)?;
+        .await?;
+    let pending = match consumed {
+        Consumed::Code(pending) => pending,
+        Consumed::NotFound => return Err(LoginError::NotFound),
+        Consumed::AttemptBudgetSpent => return Err(LoginError::TooManyAttempts),
+    };
+    // A code of another tenant is used up all the same: whoever holds it sent it to the wrong
+    // place, and it must not stay usable elsewhere.
+    if tenant_scope.is_some_and(|t| t != pending.tenant_id) {
+        return Err(LoginError::NotFound);
+    }
 
     let (tenant, user) = tokio::try_join!(
         directory.tenant(pending.tenant_id),
@@ -289,32 +307,39 @@ pub async fn login(
         (Some(token), Some(exp))
     };
 
-    services
+    let completion = services
         .sessions
-        .complete_login(&CompletedLogin {
-            user: user.clone(),
-            refresh_token: refresh
-                .as_ref()
-                .zip(application.as_ref())
-                .map(|((token, id), app)| StoredRefreshToken {
-                    id: *id,
-                    token_hash: codes::hash_secret(token),
+        .complete_login(
+            &CompletedLogin {
+                attempt_id,
+                user: user.clone(),
+                refresh_token: refresh.as_ref().zip(application.as_ref()).map(
+                    |((token, id), app)| StoredRefreshToken {
+                        id: *id,
+                        token_hash: codes::hash_secret(token),
+                        user_id: user.id,
+                        application_id: app.id,
+                        tenant_id: tenant.id,
+                        start_instant: now,
+                        expires_at_millis: now + i64::from(refresh_minutes) * 60_000,
+                        meta_data: command.meta_data.clone(),
+                    },
+                ),
+                record: LoginRecord {
                     user_id: user.id,
-                    application_id: app.id,
-                    tenant_id: tenant.id,
-                    start_instant: now,
-                    expires_at_millis: now + i64::from(refresh_minutes) * 60_000,
-                    meta_data: command.meta_data.clone(),
-                }),
-            record: LoginRecord {
-                user_id: user.id,
-                application_id: application.as_ref().map(|a| a.id),
-                instant: now,
-                ip_address: command.ip_address.clone(),
-                session_id,
+                    application_id: application.as_ref().map(|a| a.id),
+                    instant: now,
+                    ip_address: command.ip_address.clone(),
+                    session_id,
+                },
             },
-        })
+            ATTEMPT_LIMITS,
+            now,
+        )
         .await?;
+    if completion == Completion::AttemptBudgetSpent {
+        return Err(LoginError::TooManyAttempts);
+    }
     tracing::info!(user_id = %user.id, status, "passwordless login completed");
     Ok(LoginOutcome::LoggedIn {
         status,
@@ -328,6 +353,16 @@ pub async fn login(
             user,
         }),
     })
+}
+
+/// Names one login attempt: a write the SDK retries carries the same id, so the store can tell
+/// its own earlier success from another attempt's.
+fn attempt_id(services: &Services) -> String {
+    let mut bytes = [0u8; 16];
+    services.random.fill(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// Marks the login on the user, the identity the code went to (verifying it implicitly where the

@@ -15,8 +15,8 @@ use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
 };
 use crate::ports::{
-    Challenge, Clock, CodeStore, CompletedLogin, Directory, Email, IdentityMatch, Mailer, Random,
-    RateLimiter, Sessions, Sms, SmsSender, StoreError,
+    AttemptLimits, Challenge, Clock, CodeStore, CompletedLogin, Completion, Consumed, Directory,
+    Email, IdentityMatch, Mailer, Random, RateLimiter, Sessions, Sms, SmsSender, StoreError,
 };
 
 #[derive(Default)]
@@ -90,29 +90,45 @@ impl Directory for MemoryDirectory {
         candidates: &[IdentityKey],
     ) -> Result<Option<IdentityMatch>, StoreError> {
         let identities = lock(&self.identities);
+        let users = lock(&self.users);
         Ok(candidates.iter().find_map(|c| {
             identities
                 .get(&(tenant, c.clone()))
                 .map(|user_id| IdentityMatch {
                     identity: c.clone(),
                     user_id: *user_id,
+                    user: users.get(user_id).cloned(),
                 })
         }))
     }
 }
 
+/// The Codes table in memory: codes, the per-user pointer with its attempt counts, and what
+/// logins write. One value implements [`CodeStore`] and [`Sessions`], as the DynamoDB store does,
+/// because completing a login checks the budget that wrong attempts count.
 #[derive(Default)]
 pub struct MemoryCodeStore {
     pub codes: Mutex<HashMap<String, PendingCode>>,
-    pub latest: Mutex<HashMap<Uuid, String>>,
-    pub attempts: Mutex<HashMap<String, u32>>,
+    /// Per user: the newest code's hash and its wrong attempts.
+    pub latest: Mutex<HashMap<Uuid, (String, u32)>>,
+    /// Wrong attempts per user and window.
+    pub failed: Mutex<HashMap<(Uuid, i64), u32>>,
+    /// Codes used, by the attempt that used them.
+    pub used: Mutex<HashMap<String, String>>,
+    pub logins: Mutex<Vec<CompletedLogin>>,
+    pub challenges: Mutex<HashMap<String, (Uuid, i64)>>,
+    pub trusts: Mutex<HashMap<String, (Uuid, i64)>>,
 }
+
+/// The sessions side of [`MemoryCodeStore`].
+pub type MemorySessions = MemoryCodeStore;
 
 #[async_trait]
 impl CodeStore for MemoryCodeStore {
     async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError> {
         let mut codes = lock(&self.codes);
-        if let Some(old) = lock(&self.latest).insert(code.user_id, code.code_hash.clone()) {
+        if let Some((old, _)) = lock(&self.latest).insert(code.user_id, (code.code_hash.clone(), 0))
+        {
             codes.remove(&old);
         }
         codes.insert(code.code_hash.clone(), code.clone());
@@ -122,32 +138,56 @@ impl CodeStore for MemoryCodeStore {
         &self,
         code_hash: &str,
         one_time_code_hash: Option<&str>,
+        attempt_id: &str,
         now_millis: i64,
-        max_attempts: u32,
-    ) -> Result<Option<PendingCode>, StoreError> {
+        limits: AttemptLimits,
+    ) -> Result<Consumed, StoreError> {
         let mut codes = lock(&self.codes);
+        let mut used = lock(&self.used);
         let Some(code) = codes
             .get(code_hash)
             .filter(|c| c.expires_at_millis > now_millis)
         else {
-            return Ok(None);
+            return Ok(Consumed::NotFound);
         };
+        if let Some(by) = used.get(code_hash) {
+            return Ok(if by == attempt_id {
+                Consumed::Code(code.clone())
+            } else {
+                Consumed::NotFound
+            });
+        }
         let otc_ok = match &code.one_time_code_hash {
             None => true,
             Some(expected) => one_time_code_hash == Some(expected.as_str()),
         };
         if otc_ok {
-            return Ok(codes.remove(code_hash));
+            used.insert(code_hash.to_owned(), attempt_id.to_owned());
+            return Ok(Consumed::Code(code.clone()));
         }
-        let mut attempts = lock(&self.attempts);
-        let count = attempts.entry(code_hash.to_owned()).or_default();
-        *count += 1;
-        if *count >= max_attempts {
+        let user_id = code.user_id;
+        let mut latest = lock(&self.latest);
+        let Some((_, attempts)) = latest.get_mut(&user_id).filter(|(h, _)| h == code_hash) else {
+            return Ok(Consumed::NotFound);
+        };
+        *attempts += 1;
+        if *attempts >= limits.per_code {
             codes.remove(code_hash);
         }
-        Ok(None)
+        let window = crate::ports::rate_window(now_millis, limits.per_user_window_seconds);
+        let mut failed = lock(&self.failed);
+        let count = failed.entry((user_id, window)).or_default();
+        *count += 1;
+        Ok(if *count > limits.per_user {
+            Consumed::AttemptBudgetSpent
+        } else {
+            Consumed::NotFound
+        })
     }
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
+        if lock(&self.used).contains_key(code_hash) {
+            return Ok(None);
+        }
         Ok(lock(&self.codes).get(code_hash).cloned())
     }
 }
@@ -230,19 +270,27 @@ impl SmsSender for Outbox {
     }
 }
 
-/// Keeps completed logins and handed-out challenge ids.
-#[derive(Default)]
-pub struct MemorySessions {
-    pub logins: Mutex<Vec<CompletedLogin>>,
-    pub challenges: Mutex<HashMap<String, (Uuid, i64)>>,
-    pub trusts: Mutex<HashMap<String, (Uuid, i64)>>,
-}
-
 #[async_trait]
-impl Sessions for MemorySessions {
-    async fn complete_login(&self, login: &CompletedLogin) -> Result<(), StoreError> {
-        lock(&self.logins).push(login.clone());
-        Ok(())
+impl Sessions for MemoryCodeStore {
+    async fn complete_login(
+        &self,
+        login: &CompletedLogin,
+        limits: AttemptLimits,
+        now_millis: i64,
+    ) -> Result<Completion, StoreError> {
+        let window = crate::ports::rate_window(now_millis, limits.per_user_window_seconds);
+        let failed = lock(&self.failed)
+            .get(&(login.user.id, window))
+            .copied()
+            .unwrap_or(0);
+        if failed >= limits.per_user {
+            return Ok(Completion::AttemptBudgetSpent);
+        }
+        let mut logins = lock(&self.logins);
+        if !logins.iter().any(|l| l.attempt_id == login.attempt_id) {
+            logins.push(login.clone());
+        }
+        Ok(Completion::Recorded)
     }
     async fn save_challenge(
         &self,

@@ -439,6 +439,10 @@ pub struct PendingCode {
     pub state: Option<Map<String, Value>>,
     pub created_at_millis: i64,
     pub expires_at_millis: i64,
+    /// The user as start found them: send renders its message from this copy instead of reading
+    /// the user again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
 }
 
 /// FusionAuth's email template, with MiniJinja syntax (`{{ link }}`) in place of FreeMarker.

@@ -28,11 +28,13 @@ impl StoreError {
     }
 }
 
-/// Which user an identity belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Which user an identity belongs to, with the user as the identity item last saw it (the
+/// Directory keeps a copy on each identity item so that a start learns the user in the same read).
+#[derive(Clone, Debug, PartialEq)]
 pub struct IdentityMatch {
     pub identity: IdentityKey,
     pub user_id: Uuid,
+    pub user: Option<User>,
 }
 
 /// Read access to tenants, applications, keys and users.
@@ -54,23 +56,46 @@ pub trait Directory: Send + Sync {
     ) -> Result<Option<IdentityMatch>, StoreError>;
 }
 
+/// How many wrong one-time codes are tolerated: per code, and per user across codes in a fixed
+/// window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttemptLimits {
+    /// The wrong attempt that reaches this count invalidates the code.
+    pub per_code: u32,
+    /// Once a user has this many wrong attempts in the window, logins are refused (429).
+    pub per_user: u32,
+    pub per_user_window_seconds: u32,
+}
+
+/// What a login attempt did to a code.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Consumed {
+    /// The code, now used up by this attempt (or by an earlier try of this same attempt: a
+    /// retried write with the same `attempt_id` finds its own mark and succeeds again).
+    Code(PendingCode),
+    /// An unknown, expired, used or superseded code, or a wrong one-time code: alike.
+    NotFound,
+    /// A wrong one-time code from a user whose budget of wrong attempts is spent.
+    AttemptBudgetSpent,
+}
+
 /// Started logins.
 #[async_trait]
 pub trait CodeStore: Send + Sync {
     /// Stores `code` as the user's only valid code: every earlier one stops working.
     async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError>;
-    /// Uses the code up, once: one conditional delete that checks expiry and, for a FormField
-    /// code, the one-time code. A wrong one-time code counts an attempt; the
-    /// `max_attempts`-th wrong attempt deletes the code. `None` for an unknown, expired, used,
-    /// superseded code or a wrong one-time code, alike.
+    /// Uses the code up, once: one conditional write that checks expiry and, for a FormField
+    /// code, the one-time code, and marks the code used by `attempt_id`. A wrong one-time code is
+    /// counted against the code and against its user (see [`AttemptLimits`]).
     async fn consume(
         &self,
         code_hash: &str,
         one_time_code_hash: Option<&str>,
+        attempt_id: &str,
         now_millis: i64,
-        max_attempts: u32,
-    ) -> Result<Option<PendingCode>, StoreError>;
-    /// The pending code with this hash if it is still the user's newest. Expiry is the caller's
+        limits: AttemptLimits,
+    ) -> Result<Consumed, StoreError>;
+    /// The code with this hash while it is the user's newest and unused. Expiry is the caller's
     /// to check: stores may keep expired items for days.
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError>;
 }
@@ -78,6 +103,8 @@ pub trait CodeStore: Send + Sync {
 /// What a successful login writes, all at once.
 #[derive(Clone, Debug)]
 pub struct CompletedLogin {
+    /// Names this login attempt: a retried write of the same attempt is recognised as such.
+    pub attempt_id: String,
     /// The user with its new `lastLoginInstant`s and verified identity.
     pub user: User,
     pub refresh_token: Option<StoredRefreshToken>,
@@ -118,10 +145,25 @@ pub enum Challenge {
     ChangePassword,
 }
 
+/// Whether a completed login was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    Recorded,
+    /// Nothing written: the user's budget of wrong one-time codes is spent for this window.
+    AttemptBudgetSpent,
+}
+
 /// Logins: what completing one writes, and the ids it may hand out instead.
 #[async_trait]
 pub trait Sessions: Send + Sync {
-    async fn complete_login(&self, login: &CompletedLogin) -> Result<(), StoreError>;
+    /// Writes the login at once (user, record, refresh token), unless the user's budget of wrong
+    /// attempts is spent. Idempotent for one `login`: a retried write changes nothing more.
+    async fn complete_login(
+        &self,
+        login: &CompletedLogin,
+        limits: AttemptLimits,
+        now_millis: i64,
+    ) -> Result<Completion, StoreError>;
     async fn save_challenge(
         &self,
         kind: Challenge,
@@ -152,7 +194,8 @@ pub trait RateLimiter: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// The fixed window of `period_seconds` that holds `now_millis`, numbered from the epoch.
+/// The fixed window of `period_seconds` that holds `now_millis`, numbered from the epoch: the send
+/// rate limits and the budget of wrong one-time codes count in these.
 pub fn rate_window(now_millis: i64, period_seconds: u32) -> i64 {
     now_millis.div_euclid(1000) / i64::from(period_seconds.max(1))
 }

@@ -56,7 +56,7 @@ pub async fn send(
             let (tenant, application, user) = tokio::try_join!(
                 directory.tenant(pending.tenant_id),
                 directory.application(pending.application_id),
-                directory.user(pending.user_id),
+                user_of(services, &pending),
             )?;
             let (Some(tenant), Some(application), Some(user)) = (tenant, application, user) else {
                 return Err(invalid_code());
@@ -65,9 +65,7 @@ pub async fn send(
         }
         SendRequest::Legacy(command) => match start::start(services, tenant_scope, command).await {
             Ok(started) => {
-                let user = services
-                    .directory
-                    .user(started.pending.user_id)
+                let user = user_of(services, &started.pending)
                     .await?
                     .ok_or_else(invalid_code)?;
                 deliver(
@@ -86,6 +84,15 @@ pub async fn send(
             Err(StartError::Dependency(error)) => Err(SendError::Dependency(error)),
             Err(StartError::Unauthorized) => Err(invalid_code()),
         },
+    }
+}
+
+/// The user a code was started for: the copy start took, else (a code saved without one) the
+/// Directory's.
+async fn user_of(services: &Services, pending: &PendingCode) -> Result<Option<User>, StoreError> {
+    match &pending.user {
+        Some(user) => Ok(Some(user.clone())),
+        None => services.directory.user(pending.user_id).await,
     }
 }
 

@@ -160,6 +160,7 @@ pub async fn start(
         state: command.state,
         created_at_millis: now,
         expires_at_millis: now + i64::from(ttl_seconds) * 1000,
+        user: found.user,
     };
     services.codes.save_pending(&pending).await?;
     tracing::info!(

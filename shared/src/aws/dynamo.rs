@@ -10,18 +10,20 @@
 //! | Directory | `APIKEY#{sha256(key)}`               | `APIKEY`   | API key without the key             |
 //! | Directory | `SIGNINGKEY#{id}`                    | `SIGNINGKEY` | signing key                       |
 //! | Directory | `USER#{id}`                          | `USER`     | user with its identities            |
-//! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity     |
+//! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity, and a copy of the user |
 //! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
 //! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
 //! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
 //! | Codes     | `REFRESHTOKEN#{sha256(token)}`       | `REFRESHTOKEN` | refresh token, `ttl`          |
 //! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
-//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), `ttl`   |
-//! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code |
+//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), `usedBy` once used, `ttl` |
+//! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code, its wrong `attempts`, the user's wrong attempts per hour `failed{window}` |
 //!
-//! A code is valid while its item exists and has not expired: a new start deletes the code the
-//! user's `LATESTCODE` pointer named, in the same transaction that writes the new one.
+//! A code is valid while its item exists, has not expired and has no `usedBy`: a new start deletes
+//! the code the user's `LATESTCODE` pointer named, in the same transaction that writes the new
+//! one. A login marks the code `usedBy` its attempt id rather than deleting it, so that the SDK's
+//! retry of that very write finds its own mark and succeeds again instead of finding nothing.
 
 use std::collections::HashMap;
 
@@ -42,8 +44,8 @@ use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
 };
 use crate::ports::{
-    rate_window, Challenge, CodeStore, CompletedLogin, Directory, IdentityMatch, LoginRecord,
-    RateLimiter, Sessions, StoreError,
+    rate_window, AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed,
+    Directory, IdentityMatch, LoginRecord, RateLimiter, Sessions, StoreError,
 };
 
 pub const PK: &str = "pk";
@@ -111,6 +113,27 @@ pub fn code_key(code_hash: &str) -> (String, &'static str) {
 }
 pub fn latest_code_key(user_id: Uuid) -> (String, &'static str) {
     (format!("LATESTCODE#{user_id}"), "LATESTCODE")
+}
+
+/// The attribute of a user's `LATESTCODE` item that counts wrong one-time codes in `window`.
+fn failed_attempts_attribute(window: i64) -> String {
+    format!("failed{window}")
+}
+
+/// The Directory items that map each identity of `user` to the user, each with a copy of it.
+pub fn identity_items(user: &User) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+    user.identities
+        .iter()
+        .map(|identity| {
+            let key = IdentityKey {
+                kind: identity.kind,
+                value: identity.value.clone(),
+            };
+            let mut item = doc_item(identity_key(user.tenant_id, &key), user)?;
+            item.insert("userId".to_owned(), AttributeValue::S(user.id.to_string()));
+            Ok(item)
+        })
+        .collect()
 }
 
 pub fn key_map((pk, sk): (String, &'static str)) -> HashMap<String, AttributeValue> {
@@ -394,12 +417,16 @@ impl Directory for DynamoStore {
             items
                 .iter()
                 .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
-                .and_then(|item| item.get("userId")?.as_s().ok()?.parse::<Uuid>().ok())
         };
         Ok(candidates.iter().find_map(|candidate| {
-            owner(candidate).map(|user_id| IdentityMatch {
+            let item = owner(candidate)?;
+            let user_id = item.get("userId")?.as_s().ok()?.parse::<Uuid>().ok()?;
+            // Items written before identities carried the user have no copy: send reads it then.
+            let user = read_doc::<User>(item, "read identity").ok();
+            Some(IdentityMatch {
                 identity: candidate.clone(),
                 user_id,
+                user,
             })
         }))
     }
@@ -421,21 +448,42 @@ fn pointer_moved<R>(
     }
 }
 
+/// Whether a transaction was cancelled because its first item's condition failed.
+fn first_check_failed<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    match error.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancelled
+                .cancellation_reasons()
+                .first()
+                .is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed"))
+        }
+        _ => false,
+    }
+}
+
 #[async_trait]
 impl CodeStore for DynamoStore {
     async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError> {
         let table = &self.tables.codes;
-        let ttl = AttributeValue::N(((code.expires_at_millis + 999) / 1000).to_string());
-        // Point the user at the new code and learn which code it replaces.
+        let expires_seconds = (code.expires_at_millis + 999) / 1000;
+        let ttl = AttributeValue::N(expires_seconds.to_string());
+        // The pointer outlives the code by a budget window, so that the user's count of wrong
+        // attempts survives until the window that counted them is over.
+        let pointer_ttl =
+            expires_seconds + i64::from(crate::login::ATTEMPT_LIMITS.per_user_window_seconds);
+        // Point the user at the new code, reset the code's attempts, and learn which code it
+        // replaces.
         let previous = self
             .client
             .update_item()
             .table_name(table)
             .set_key(Some(key_map(latest_code_key(code.user_id))))
-            .update_expression("SET codeHash = :new, #ttl = :ttl")
+            .update_expression("SET codeHash = :new, #ttl = :ttl REMOVE attempts")
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":new", AttributeValue::S(code.code_hash.clone()))
-            .expression_attribute_values(":ttl", ttl.clone())
+            .expression_attribute_values(":ttl", AttributeValue::N(pointer_ttl.to_string()))
             .return_values(ReturnValue::UpdatedOld)
             .send()
             .await
@@ -526,97 +574,125 @@ impl CodeStore for DynamoStore {
         &self,
         code_hash: &str,
         one_time_code_hash: Option<&str>,
+        attempt_id: &str,
         now_millis: i64,
-        max_attempts: u32,
-    ) -> Result<Option<PendingCode>, StoreError> {
+        limits: AttemptLimits,
+    ) -> Result<Consumed, StoreError> {
         let table = &self.tables.codes;
-        let mut condition = "attribute_exists(pk) AND expiresAt > :now".to_owned();
-        let mut delete = self
+        let mut condition = "attribute_exists(pk) AND expiresAt > :now \
+             AND (attribute_not_exists(usedBy) OR usedBy = :attempt)"
+            .to_owned();
+        let mut mark = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(table)
             .set_key(Some(key_map(code_key(code_hash))))
+            .update_expression("SET usedBy = :attempt")
             .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
-            .return_values(ReturnValue::AllOld)
+            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
+            .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(
                 aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
             );
         match one_time_code_hash {
             Some(otc) => {
                 condition.push_str(" AND (attribute_not_exists(otcHash) OR otcHash = :otc)");
-                delete =
-                    delete.expression_attribute_values(":otc", AttributeValue::S(otc.to_owned()));
+                mark = mark.expression_attribute_values(":otc", AttributeValue::S(otc.to_owned()));
             }
             None => condition.push_str(" AND attribute_not_exists(otcHash)"),
         }
-        let deleted = delete.condition_expression(condition).send().await;
-        let failed = match deleted {
+        let failed = match mark.condition_expression(condition).send().await {
             Ok(output) => {
-                return output
-                    .attributes
-                    .as_ref()
-                    .map(|item| read_doc(item, "consume code"))
-                    .transpose()
+                return match output.attributes {
+                    Some(item) => read_doc(&item, "consume code").map(Consumed::Code),
+                    None => Ok(Consumed::NotFound),
+                }
             }
             Err(e) => e,
         };
-        let Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(check)) =
+        let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(check)) =
             failed.as_service_error()
         else {
             return Err(sdk_error("consume code", failed));
         };
-        // The code exists and is unexpired, so the one-time code was wrong or missing: count it.
-        let live = check.item().is_some_and(|item| {
-            item.get("expiresAt")
+        let Some(item) = check.item() else {
+            return Ok(Consumed::NotFound);
+        };
+        let expires = item
+            .get("expiresAt")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok());
+        if !expires.is_some_and(|e| e > now_millis) || item.contains_key("usedBy") {
+            return Ok(Consumed::NotFound);
+        }
+        // The code is live and unused, so the one-time code was wrong or missing: count it
+        // against the code and its user, on the user's pointer, in one write. The condition
+        // skips codes a newer start has superseded.
+        let pending: PendingCode = read_doc(item, "consume code")?;
+        let window = rate_window(now_millis, limits.per_user_window_seconds);
+        let counted = self
+            .client
+            .update_item()
+            .table_name(table)
+            .set_key(Some(key_map(latest_code_key(pending.user_id))))
+            .update_expression("ADD attempts :one, #failed :one REMOVE #before")
+            .condition_expression("codeHash = :code")
+            .expression_attribute_names("#failed", failed_attempts_attribute(window))
+            .expression_attribute_names("#before", failed_attempts_attribute(window - 1))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":code", AttributeValue::S(code_hash.to_owned()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        let counts = match counted {
+            Ok(output) => output.attributes.unwrap_or_default(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                return Ok(Consumed::NotFound)
+            }
+            Err(e) => return Err(sdk_error("count wrong one-time code", e)),
+        };
+        let count = |name: &str| {
+            counts
+                .get(name)
                 .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse::<i64>().ok())
-                .is_some_and(|expires| expires > now_millis)
-        });
-        if live {
-            let counted = self
-                .client
-                .update_item()
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
+        if count("attempts") >= limits.per_code {
+            self.client
+                .delete_item()
                 .table_name(table)
                 .set_key(Some(key_map(code_key(code_hash))))
-                .update_expression("ADD attempts :one")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-                .return_values(ReturnValue::UpdatedNew)
                 .send()
-                .await;
-            let attempts = match counted {
-                Ok(output) => output
-                    .attributes
-                    .and_then(|a| a.get("attempts")?.as_n().ok()?.parse::<u32>().ok())
-                    .unwrap_or(0),
-                // Deleted meanwhile: by a right guess or the last wrong one.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    0
-                }
-                Err(e) => return Err(sdk_error("count wrong one-time code", e)),
-            };
-            if attempts >= max_attempts {
-                self.client
-                    .delete_item()
-                    .table_name(table)
-                    .set_key(Some(key_map(code_key(code_hash))))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("invalidate code", e))?;
-            }
+                .await
+                .map_err(|e| sdk_error("invalidate code", e))?;
         }
-        Ok(None)
+        if count(&failed_attempts_attribute(window)) > limits.per_user {
+            return Ok(Consumed::AttemptBudgetSpent);
+        }
+        Ok(Consumed::NotFound)
     }
 
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
-        self.get_doc(&self.tables.codes, code_key(code_hash), "get code")
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(code_hash))))
+            .consistent_read(true)
+            .send()
             .await
+            .map_err(|e| sdk_error("get code", e))?;
+        output
+            .item
+            .filter(|item| !item.contains_key("usedBy"))
+            .map(|item| read_doc(&item, "get code"))
+            .transpose()
     }
 }
-
 #[async_trait]
 impl RateLimiter for DynamoStore {
     /// One conditional `UpdateItem` per event: the count and the check are one atomic step, so
@@ -659,8 +735,16 @@ impl RateLimiter for DynamoStore {
 
 #[async_trait]
 impl Sessions for DynamoStore {
-    /// One transaction: the updated user, the refresh token and the login record.
-    async fn complete_login(&self, login: &CompletedLogin) -> Result<(), StoreError> {
+    /// One transaction: the updated user and its identity items, the login record and the
+    /// refresh token, on the condition that the user's budget of wrong attempts is not spent.
+    /// Every write is a plain put of this login's items and the transaction carries the attempt
+    /// id as its idempotency token, so a retry writes nothing new.
+    async fn complete_login(
+        &self,
+        login: &CompletedLogin,
+        limits: AttemptLimits,
+        now_millis: i64,
+    ) -> Result<Completion, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::new("complete login", e);
         let put = |table: &str, item| {
             Put::builder()
@@ -670,7 +754,19 @@ impl Sessions for DynamoStore {
                 .map(|p| TransactWriteItem::builder().put(p).build())
                 .map_err(build)
         };
+        let window = rate_window(now_millis, limits.per_user_window_seconds);
+        let budget_check = ConditionCheck::builder()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(latest_code_key(login.user.id))))
+            .condition_expression("attribute_not_exists(#failed) OR #failed < :budget")
+            .expression_attribute_names("#failed", failed_attempts_attribute(window))
+            .expression_attribute_values(":budget", AttributeValue::N(limits.per_user.to_string()))
+            .build()
+            .map_err(build)?;
         let mut writes = vec![
+            TransactWriteItem::builder()
+                .condition_check(budget_check)
+                .build(),
             put(
                 &self.tables.directory,
                 doc_item(user_key(login.user.id), &login.user)?,
@@ -680,6 +776,9 @@ impl Sessions for DynamoStore {
                 doc_item(login_record_key(&login.record), &login.record)?,
             )?,
         ];
+        for item in identity_items(&login.user)? {
+            writes.push(put(&self.tables.directory, item)?);
+        }
         if let Some(token) = &login.refresh_token {
             let mut item = doc_item(refresh_token_key(&token.token_hash), token)?;
             item.insert(
@@ -688,13 +787,19 @@ impl Sessions for DynamoStore {
             );
             writes.push(put(&self.tables.codes, item)?);
         }
-        self.client
+        let written = self
+            .client
             .transact_write_items()
             .set_transact_items(Some(writes))
+            .client_request_token(&login.attempt_id)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk_error("complete login", e))
+            .await;
+        match written {
+            Ok(_) => Ok(Completion::Recorded),
+            // The budget check is the first item; any other cancellation is a failure to report.
+            Err(e) if first_check_failed(&e) => Ok(Completion::AttemptBudgetSpent),
+            Err(e) => Err(sdk_error("complete login", e)),
+        }
     }
 
     async fn save_challenge(

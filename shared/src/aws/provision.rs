@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::dynamo::{
-    api_key_key, application_key, doc_item, email_template_key, identity_key, key_map,
-    message_template_key, signing_key_key, tenant_key, user_key, DynamoStore, PK,
+    api_key_key, application_key, doc_item, email_template_key, identity_items, identity_key,
+    key_map, message_template_key, signing_key_key, tenant_key, user_key, DynamoStore, PK,
 };
 use crate::kickstart::{Kickstart, KickstartError};
 use crate::login_id::IdentityKey;
@@ -162,9 +162,7 @@ async fn write_user(store: &DynamoStore, user: &User) -> Result<(), LoadError> {
                 .map_err(build)?,
         )
         .build()];
-    for identity in &current {
-        let mut item = key_map(identity_key(user.tenant_id, identity));
-        item.insert("userId".to_owned(), AttributeValue::S(user.id.to_string()));
+    for item in identity_items(user)? {
         writes.push(
             TransactWriteItem::builder()
                 .put(

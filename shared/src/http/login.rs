@@ -80,6 +80,13 @@ pub async fn handle(services: &Services, request: Request) -> Response<Body> {
         Err(LoginError::Prevented(actions)) => {
             super::json(StatusCode::CONFLICT, &json!({"actions": actions}))
         }
+        Err(LoginError::TooManyAttempts) => super::errors(
+            StatusCode::TOO_MANY_REQUESTS,
+            &Errors::general(
+                "[TooManyRequests]",
+                "Too many wrong one-time codes for this user. Wait and start again.",
+            ),
+        ),
         Err(LoginError::Dependency(error)) => super::dependency_failed(&error),
     }
 }
