@@ -1,5 +1,7 @@
 //! The sample events in `events/`: each one, driven through its function's handler, gets the
-//! status `events/expected.json` promises for it.
+//! status `events/expected.json` promises for it. An event that needs a live code carries the
+//! placeholder `REPLACE_WITH_CODE_FROM_START` in its body; its entry in `expected.json` gives the
+//! start request (`codeFromStart`) whose code replaces it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::helpers::TestApp;
+
+const CODE_PLACEHOLDER: &str = "REPLACE_WITH_CODE_FROM_START";
 
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -66,7 +70,33 @@ async fn every_sample_event_gets_the_status_expected_json_gives_it() {
         let status = expectation["status"]
             .as_u64()
             .unwrap_or_else(|| panic!("{name}: expected.json gives no numeric status"));
-        let event = read_json(path);
+        let mut event = read_json(path);
+        let body = event["body"].as_str().unwrap_or_default().to_owned();
+        match (
+            body.contains(CODE_PLACEHOLDER),
+            expectation.get("codeFromStart"),
+        ) {
+            (true, Some(start_body)) => {
+                let started = app.start_code(start_body.clone()).await;
+                let code = started["code"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name}: the start gave no code: {started}"));
+                event["body"] = Value::String(body.replace(CODE_PLACEHOLDER, code));
+            }
+            (true, None) => {
+                failures.push(format!(
+                    "{name}: the body holds {CODE_PLACEHOLDER} but expected.json gives no codeFromStart"
+                ));
+                continue;
+            }
+            (false, Some(_)) => {
+                failures.push(format!(
+                    "{name}: expected.json gives a codeFromStart but the body has no {CODE_PLACEHOLDER}"
+                ));
+                continue;
+            }
+            (false, None) => {}
+        }
         let response = match function {
             "start" => app.start(event).await,
             "send" => app.send_event(event).await,
