@@ -1,8 +1,45 @@
-# Sourced by test.sh: the SAM template checks. Offline; needs ensure_sam_venv (lib.sh).
+# Sourced by test.sh: the SAM template checks, offline. Needs ensure_sam_venv (lib.sh).
 check_template() {
   ensure_sam_venv
   echo "== sam validate --lint"
   "$SAM" validate --lint --template-file "$ROOT/template.yaml"
   echo "== cfn-lint template.yaml"
   "$CFN_LINT" "$ROOT/template.yaml"
+  echo "== template.yaml: least-privilege function policies"
+  "$SAM_VENV/bin/python" - "$ROOT/template.yaml" <<'PY'
+import sys
+from cfnlint.decode import decode
+template, errors = decode(sys.argv[1])
+if errors:
+    sys.exit(f"template.yaml does not parse: {errors}")
+problems = []
+functions = {name: r for name, r in template["Resources"].items()
+             if r["Type"] == "AWS::Serverless::Function"}
+if not functions:
+    problems.append("no functions")
+for name, resource in functions.items():
+    policies = resource["Properties"].get("Policies")
+    if not isinstance(policies, list) or not policies:
+        problems.append(f"{name}: no inline policy")
+        continue
+    for policy in policies:
+        if not isinstance(policy, dict) or "Statement" not in policy:
+            problems.append(f"{name}: {policy!r} is not an inline policy document (no SAM policy templates)")
+            continue
+        for statement in policy["Statement"]:
+            sid = statement.get("Sid")
+            if not sid:
+                problems.append(f"{name}: a statement without a Sid")
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            if "NotAction" in statement or any("*" in a for a in actions):
+                problems.append(f"{name}/{sid}: wildcard or NotAction in {actions}")
+            if statement.get("Effect") != "Allow":
+                problems.append(f"{name}/{sid}: not an Allow statement")
+            if statement.get("Resource") == "*":
+                problems.append(f"{name}/{sid}: Resource *")
+if problems:
+    sys.exit("template.yaml:\n  " + "\n  ".join(problems))
+print(f"{len(functions)} functions, every statement named, no wildcard action or resource")
+PY
 }
