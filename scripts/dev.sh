@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make dev`: the service on http://127.0.0.1:${PORT:-9011}, against moto on ${MOTO_PORT:-5055}
-# (or against AWS_ENDPOINT_URL when it is set), loaded with ${KICKSTART:-kickstart/demo.json}.
+# (or against AWS_ENDPOINT_URL when it is set), loaded with ${KICKSTART:-kickstart/demo.json};
+# the outbox, every email and SMS sent, on http://127.0.0.1:${OUTBOX_PORT:-9012}.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -9,6 +10,7 @@ source scripts/serve.sh
 
 PORT=${PORT:-9011}
 MOTO_PORT=${MOTO_PORT:-5055}
+OUTBOX_PORT=${OUTBOX_PORT:-9012}
 KICKSTART=${KICKSTART:-$ROOT/kickstart/demo.json}
 export DIRECTORY_TABLE=${DIRECTORY_TABLE:-passwordless-directory}
 export CODES_TABLE=${CODES_TABLE:-passwordless-codes}
@@ -35,6 +37,11 @@ else
   echo "using AWS endpoint $AWS_ENDPOINT_URL (no emulator started)"
 fi
 
+echo "starting the outbox on 127.0.0.1:$OUTBOX_PORT"
+setsid "$VENV/bin/python" scripts/outbox.py "$OUTBOX_PORT" "$AWS_ENDPOINT_URL" &
+pids+=($!)
+wait_for_port "$OUTBOX_PORT" outbox "${pids[-1]}"
+
 cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load "$KICKSTART"
@@ -46,10 +53,10 @@ echo "building and starting the functions on 127.0.0.1:$PORT"
 serve_functions "$PORT" 4
 pids+=("$WATCH_PID")
 
-python3 - "$KICKSTART" "$PORT" <<'PY'
+python3 - "$KICKSTART" "$PORT" "$OUTBOX_PORT" <<'PY'
 import json, sys
 k = json.load(open(sys.argv[1]))
-port = sys.argv[2]
+port, outbox_port = sys.argv[2], sys.argv[3]
 key = next((a["key"] for a in k.get("apiKeys", []) if not a.get("permissions")), None)
 app = next((a["id"] for a in k.get("applications", [])
             if a.get("passwordlessConfiguration", {}).get("enabled")), None)
@@ -59,6 +66,7 @@ print(f"""
 Passwordless is serving http://127.0.0.1:{port}/api/passwordless/{{start,send,login}}
 API key:        {key}
 Application id: {app}
+Outbox:         http://127.0.0.1:{outbox_port}/  (every email and SMS sent, newest first)
 
 Try:
   curl -i http://127.0.0.1:{port}/api/passwordless/start \\
