@@ -46,4 +46,4 @@ WATCH_LOG=$TARGET_DIR/blackbox-functions.log
 serve_functions "$PORT" 4
 pids+=("$WATCH_PID")
 BASE_URL="http://127.0.0.1:$PORT" FUNCTIONS_LOG="$WATCH_LOG" MOTO_URL="$AWS_ENDPOINT_URL" \
-  "$VENV/bin/python" -m pytest -q tests/blackbox
+  "$VENV/bin/python" -m pytest -q -rs tests/blackbox
