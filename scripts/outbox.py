@@ -44,7 +44,7 @@ def esc(value) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")  # as moto_server.py
 
 
 class Links(HTMLParser):
