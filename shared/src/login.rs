@@ -156,7 +156,7 @@ pub async fn login(
         )
         .await?;
     let pending = match consumed {
-        Consumed::Code(pending) => pending,
+        Consumed::Code(pending) => *pending,
         Consumed::NotFound => return Err(LoginError::NotFound),
         Consumed::AttemptBudgetSpent => return Err(LoginError::TooManyAttempts),
     };

@@ -152,7 +152,7 @@ impl CodeStore for MemoryCodeStore {
         };
         if let Some(by) = used.get(code_hash) {
             return Ok(if by == attempt_id {
-                Consumed::Code(code.clone())
+                Consumed::Code(Box::new(code.clone()))
             } else {
                 Consumed::NotFound
             });
@@ -163,7 +163,7 @@ impl CodeStore for MemoryCodeStore {
         };
         if otc_ok {
             used.insert(code_hash.to_owned(), attempt_id.to_owned());
-            return Ok(Consumed::Code(code.clone()));
+            return Ok(Consumed::Code(Box::new(code.clone())));
         }
         let user_id = code.user_id;
         let mut latest = lock(&self.latest);

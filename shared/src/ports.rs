@@ -72,7 +72,7 @@ pub struct AttemptLimits {
 pub enum Consumed {
     /// The code, now used up by this attempt (or by an earlier try of this same attempt: a
     /// retried write with the same `attempt_id` finds its own mark and succeeds again).
-    Code(PendingCode),
+    Code(Box<PendingCode>),
     /// An unknown, expired, used or superseded code, or a wrong one-time code: alike.
     NotFound,
     /// A wrong one-time code from a user whose budget of wrong attempts is spent.

@@ -604,7 +604,7 @@ impl CodeStore for DynamoStore {
         let failed = match mark.condition_expression(condition).send().await {
             Ok(output) => {
                 return match output.attributes {
-                    Some(item) => read_doc(&item, "consume code").map(Consumed::Code),
+                    Some(item) => read_doc(&item, "consume code").map(|c| Consumed::Code(Box::new(c))),
                     None => Ok(Consumed::NotFound),
                 }
             }
@@ -622,7 +622,7 @@ impl CodeStore for DynamoStore {
             .get("expiresAt")
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse::<i64>().ok());
-        if !expires.is_some_and(|e| e > now_millis) || item.contains_key("usedBy") {
+        if expires.is_none_or(|e| e <= now_millis) || item.contains_key("usedBy") {
             return Ok(Consumed::NotFound);
         }
         // The code is live and unused, so the one-time code was wrong or missing: count it

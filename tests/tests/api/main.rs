@@ -1,9 +1,15 @@
 //! Integration tests: the functions' handlers driven by API Gateway HTTP API (v2) events, against
 //! DynamoDB as the real AWS SDK sees it (moto, started by `make test`).
 
+mod brute_force;
+mod clock;
+mod dependencies;
 mod events;
+mod fault_injection;
 mod helpers;
 mod kickstart;
 mod login;
+mod one_time_use;
+mod retries;
 mod send;
 mod start;

@@ -1,0 +1,142 @@
+//! Brute force: wrong one-time codes invalidate a code after five attempts, also when fifty
+//! arrive at once; past a budget of 100 wrong attempts an hour a user's logins get 429, even with
+//! the right code; a short code alone never logs anyone in.
+
+use std::sync::Arc;
+
+use passwordless::ports::Clock;
+
+use serde_json::{json, Value};
+
+use crate::clock::TestClock;
+use crate::helpers::*;
+
+const HOUR_MILLIS: i64 = 3_600_000;
+
+const PHONE: &str = "720-555-0147";
+
+/// A FormField code for Dinesh's phone: the code, its one-time code, and a wrong one.
+async fn phone_code(app: &TestApp) -> (String, String, String) {
+    let started = app
+        .start_code(json!({"applicationId": WEB_APP, "loginId": PHONE,
+                           "loginIdTypes": ["phoneNumber"]}))
+        .await;
+    let otc = started["oneTimeCode"].as_str().unwrap().to_owned();
+    let wrong = if otc == "000000" { "111111" } else { "000000" }.to_owned();
+    (started["code"].as_str().unwrap().to_owned(), otc, wrong)
+}
+
+fn attempt(code: &str, one_time_code: &str) -> Value {
+    json!({"code": code, "oneTimeCode": one_time_code, "applicationId": WEB_APP})
+}
+
+#[tokio::test]
+async fn fifty_wrong_one_time_codes_at_once_invalidate_the_code() {
+    let app = Arc::new(TestApp::spawn().await);
+    let (code, otc, wrong) = phone_code(&app).await;
+
+    let guesses: Vec<_> = (0..50)
+        .map(|_| {
+            let (app, body) = (app.clone(), attempt(&code, &wrong));
+            tokio::spawn(async move { app.login(body).await.status })
+        })
+        .collect();
+    for guess in guesses {
+        assert_eq!(guess.await.unwrap(), 404);
+    }
+
+    let right = app.login(attempt(&code, &otc)).await;
+    assert_eq!(right.status, 404, "the code is invalid after the guesses");
+    let items = app.code_items().await;
+    let pointer = items
+        .iter()
+        .find(|i| i["pk"].as_s().unwrap().starts_with("LATESTCODE#"))
+        .expect("the user's pointer");
+    assert_eq!(
+        pointer["attempts"].as_n().unwrap(),
+        "50",
+        "every guess was counted"
+    );
+}
+
+#[tokio::test]
+async fn the_fifth_wrong_one_time_code_invalidates_the_code_and_a_new_start_resets_the_count() {
+    let app = TestApp::spawn().await;
+    let (code, otc, wrong) = phone_code(&app).await;
+    for _ in 0..5 {
+        assert_eq!(app.login(attempt(&code, &wrong)).await.status, 404);
+    }
+    assert_eq!(app.login(attempt(&code, &otc)).await.status, 404);
+
+    let (code, otc, wrong) = phone_code(&app).await;
+    for _ in 0..4 {
+        assert_eq!(app.login(attempt(&code, &wrong)).await.status, 404);
+    }
+    let login = app.login(attempt(&code, &otc)).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+}
+
+#[tokio::test]
+async fn past_a_hundred_wrong_attempts_in_the_hour_the_user_gets_429_even_with_the_right_code() {
+    // A minute into an hour, so that the whole test counts in one window.
+    let clock = TestClock::now();
+    let now = clock.now_millis();
+    clock.set(now - now % HOUR_MILLIS + 60_000);
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    // Twenty codes, five wrong guesses each: the hundredth wrong attempt is still a plain 404.
+    for _ in 0..20 {
+        let (code, _, wrong) = phone_code(&app).await;
+        for _ in 0..5 {
+            assert_eq!(app.login(attempt(&code, &wrong)).await.status, 404);
+        }
+    }
+
+    let (code, otc, wrong) = phone_code(&app).await;
+    let guessed = app.login(attempt(&code, &wrong)).await;
+    assert_eq!(guessed.status, 429, "{}", guessed.body);
+    assert_eq!(guessed.error_codes(), ["[TooManyRequests]"]);
+    let right = app.login(attempt(&code, &otc)).await;
+    assert_eq!(right.status, 429, "{}", right.body);
+    assert!(
+        !app.code_items()
+            .await
+            .iter()
+            .any(|i| i["pk"].as_s().unwrap().starts_with("REFRESHTOKEN#")),
+        "no session was issued"
+    );
+
+    // The next hour the user may try again.
+    clock.advance(HOUR_MILLIS);
+    let (code, otc, _) = phone_code(&app).await;
+    let login = app.login(attempt(&code, &otc)).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+
+    // Other users are not affected.
+    let richard = app
+        .start_code(json!({"applicationId": WEB_APP, "loginId": "richard"}))
+        .await;
+    let login = app
+        .login(json!({"code": richard["code"], "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+}
+
+#[tokio::test]
+async fn a_one_time_code_alone_or_a_form_field_code_without_it_never_logs_in() {
+    let app = TestApp::spawn().await;
+    let (code, otc, _) = phone_code(&app).await;
+
+    let short_alone = app
+        .login(json!({"code": otc, "applicationId": WEB_APP}))
+        .await;
+    let short_as_both = app.login(attempt(&otc, &otc)).await;
+    let long_alone = app
+        .login(json!({"code": code, "applicationId": WEB_APP}))
+        .await;
+
+    for response in [&short_alone, &short_as_both, &long_alone] {
+        assert_eq!(response.status, 404, "{}", response.body);
+    }
+    let login = app.login(attempt(&code, &otc)).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+}
