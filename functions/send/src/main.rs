@@ -1,7 +1,7 @@
 //! `POST /api/passwordless/send` on Lambda: configuration, clients and adapters are built once per
 //! container, then every invocation goes to the shared handler.
 
-use lambda_http::{run, service_fn, Error, Request};
+use lambda_http::{service_fn, Error, Request};
 use passwordless::{aws, config::Config, http};
 
 #[tokio::main(flavor = "current_thread")]
@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let services = aws::services(&config).await;
-    run(service_fn(|request: Request| {
+    http::run(service_fn(|request: Request| {
         let services = services.clone();
         async move { Ok::<_, Error>(http::send::handle(&services, request).await) }
     }))

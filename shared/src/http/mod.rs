@@ -6,8 +6,10 @@ pub mod login;
 pub mod send;
 pub mod start;
 
-use lambda_http::http::{header, HeaderValue, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use lambda_http::lambda_runtime::Diagnostic;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Body, IntoResponse, LambdaEvent, Request, Response, Service};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,10 +27,77 @@ pub fn header_str<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// `lambda_http::run`, with the client-controlled parts of the event that lambda_http builds the
+/// request URI from made safe first. lambda_http 1.x joins `X-Forwarded-Proto`, `Host` and the
+/// raw query string into a URL and panics when they do not make one (`X-Forwarded-Proto: ` gave
+/// a 500 before the handler ran): that would be a 5xx for client input.
+pub async fn run<'a, R, S, E>(handler: S) -> Result<(), lambda_http::Error>
+where
+    S: Service<Request, Response = R, Error = E>,
+    S::Future: Send + 'a,
+    R: IntoResponse,
+    E: std::fmt::Debug + Into<Diagnostic>,
+{
+    let mut adapter = Adapter::from(handler);
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |mut event: LambdaEvent<LambdaRequest>| {
+            make_uri_safe(&mut event.payload);
+            adapter.call(event)
+        },
+    ))
+    .await
+}
+
+/// Drops what would not make a URL: an `X-Forwarded-Proto` other than `http`/`https`, a `Host`
+/// that is not a host name (lambda_http then uses API Gateway's domain name), a query string
+/// that is not a URI query (no endpoint reads one).
+pub fn make_uri_safe(event: &mut LambdaRequest) {
+    if let LambdaRequest::ApiGatewayV2(event) = event {
+        keep_only(&mut event.headers, "x-forwarded-proto", |v| {
+            v.eq_ignore_ascii_case("http") || v.eq_ignore_ascii_case("https")
+        });
+        keep_only(&mut event.headers, "host", |v| {
+            !v.is_empty()
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+        if let Some(query) = &event.raw_query_string {
+            if format!("https://localhost/?{query}")
+                .parse::<Uri>()
+                .is_err()
+            {
+                event.raw_query_string = None;
+            }
+        }
+    }
+}
+
+fn keep_only(headers: &mut HeaderMap, name: &'static str, ok: impl Fn(&str) -> bool) {
+    let valid: Vec<HeaderValue> = headers
+        .get_all(name)
+        .iter()
+        .filter(|v| v.to_str().is_ok_and(|v| ok(v.trim())))
+        .cloned()
+        .collect();
+    headers.remove(name);
+    for value in valid {
+        headers.append(name, value);
+    }
+}
+
+/// The `X-FusionAuth-TenantId` header as text. A value that is not text stands as one that is not
+/// a UUID: it scopes the call to no tenant (start refuses it), never to every tenant.
+pub fn tenant_header(request: &Request) -> Option<&str> {
+    request
+        .headers()
+        .get(TENANT_HEADER)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+}
+
 /// The tenant an anonymous call (send, login) is scoped to. An unreadable header scopes to no
 /// tenant at all, so nothing matches it.
 pub fn tenant_scope(request: &Request) -> Option<uuid::Uuid> {
-    match header_str(request, TENANT_HEADER).map(str::trim) {
+    match tenant_header(request).map(str::trim) {
         None | Some("") => None,
         Some(h) => Some(uuid::Uuid::parse_str(h).unwrap_or(uuid::Uuid::nil())),
     }
@@ -110,8 +179,101 @@ fn internal_error() -> Response<Body> {
         r#"{"fieldErrors":{},"generalErrors":[{"code":"[InternalError]","message":"The request could not be completed."}]}"#.to_owned(),
     ));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
-    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+    use lambda_http::http::Method;
+
+    fn event(headers: &[(&'static str, &'static [u8])], query: &str) -> LambdaRequest {
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.raw_path = Some("/api/passwordless/login".into());
+        event.raw_query_string = Some(query.into());
+        event.request_context.http.method = Method::POST;
+        event.request_context.domain_name = Some("api.example.com".into());
+        for (name, value) in headers {
+            event
+                .headers
+                .append(*name, HeaderValue::from_bytes(value).unwrap());
+        }
+        LambdaRequest::ApiGatewayV2(event)
+    }
+
+    fn is_valid_proto(value: &[u8]) -> bool {
+        value == b"https"
+    }
+
+    fn is_valid_host(value: &[u8]) -> bool {
+        value == b"api.example.com"
+    }
+
+    fn to_request(mut event: LambdaRequest) -> Request {
+        make_uri_safe(&mut event);
+        Request::from(event)
+    }
+
+    #[test]
+    fn forwarded_headers_that_make_no_url_are_dropped_before_lambda_http_reads_them() {
+        for (proto, host) in [
+            (&b""[..], &b"api.example.com"[..]),
+            (b" ", b"api.example.com"),
+            (b"ht tp", b"api.example.com"),
+            (b"1", b"api.example.com"),
+            (b"https", b"a b"),
+            (b"https", b"user@evil/x"),
+            (b"\xff", b"\xfe"),
+        ] {
+            let request = to_request(event(&[("x-forwarded-proto", proto), ("host", host)], ""));
+            assert_eq!(request.uri().path(), "/api/passwordless/login");
+            assert_eq!(request.uri().host(), Some("api.example.com"));
+            assert!(!is_valid_proto(proto) || !is_valid_host(host));
+        }
+        let request = to_request(event(&[("x-forwarded-proto", b"%zz <>")], "a=<b> c"));
+        assert_eq!(request.uri().path(), "/api/passwordless/login");
+    }
+
+    #[test]
+    fn valid_forwarded_headers_are_kept() {
+        let request = to_request(event(
+            &[
+                ("x-forwarded-proto", b"https"),
+                ("host", b"api.example.com:443"),
+            ],
+            "a=b",
+        ));
+        assert_eq!(request.headers()["x-forwarded-proto"], "https");
+        assert_eq!(request.uri().host(), Some("api.example.com"));
+        assert_eq!(request.uri().query(), Some("a=b"));
+    }
+
+    #[test]
+    fn a_tenant_header_that_is_not_text_scopes_to_no_tenant() {
+        let with = |value: &[u8]| {
+            let mut request = Request::new(Body::Empty);
+            request
+                .headers_mut()
+                .insert(TENANT_HEADER, HeaderValue::from_bytes(value).unwrap());
+            tenant_scope(&request)
+        };
+        assert_eq!(with(b"\xc2\x84"), Some(uuid::Uuid::nil()));
+        assert_eq!(with(b"not-a-uuid"), Some(uuid::Uuid::nil()));
+        assert_eq!(with(b"  "), None);
+        let id = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
+        assert_eq!(with(id.as_bytes()), uuid::Uuid::parse_str(id).ok());
+        assert_eq!(tenant_scope(&Request::new(Body::Empty)), None);
+    }
+
+    #[test]
+    fn the_fallback_500_is_not_cached() {
+        assert_eq!(
+            internal_error().headers()[header::CACHE_CONTROL],
+            "no-store"
+        );
+    }
 }

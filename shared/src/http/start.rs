@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{header_str, json_object, TENANT_HEADER};
+use super::{header_str, json_object, tenant_header};
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::LoginIdTypes;
 use crate::model::LoginStrategy;
@@ -18,7 +18,7 @@ pub async fn handle(services: &Services, request: Request) -> Response<Body> {
     let scope = match start::authorize(
         services.directory.as_ref(),
         header_str(&request, "authorization"),
-        header_str(&request, TENANT_HEADER),
+        tenant_header(&request),
         request.method().as_str(),
         START_PATH,
     )
