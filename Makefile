@@ -10,6 +10,10 @@ test: ## fmt, clippy, unit, integration (moto) and black-box (FusionAuth client)
 build: ## sam build: the three arm64 functions into .aws-sam/build, ready for sam deploy
 	@scripts/build.sh
 
+.PHONY: soak
+soak: ## 5 minutes of mixed start/send/login against the local service: no 5xx, no lost login
+	@scripts/soak.sh
+
 tables: ## create the two tables at AWS_ENDPOINT_URL (or the account in the environment)
 	cargo run --quiet --bin passwordless-admin -- create-tables
 

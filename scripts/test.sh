@@ -36,7 +36,7 @@ echo "== unit and integration tests"
 cargo test --workspace -- --test-threads 4
 
 echo "== black-box tests: FusionAuth's Python client against cargo lambda watch"
-export DIRECTORY_TABLE="blackbox-directory" CODES_TABLE="blackbox-codes" DIRECTORY_CACHE_SECONDS=0
+export DIRECTORY_TABLE="blackbox-directory" CODES_TABLE="blackbox-codes" DIRECTORY_CACHE_SECONDS=0 RUST_LOG=info
 cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load tests/fixtures/kickstart.example.json

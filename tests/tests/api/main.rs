@@ -4,7 +4,11 @@
 mod brute_force;
 mod clock;
 mod dependencies;
+mod api_keys;
+mod clock;
+mod enumeration;
 mod events;
+mod expiry;
 mod fault_injection;
 mod helpers;
 mod kickstart;
@@ -13,3 +17,4 @@ mod one_time_use;
 mod retries;
 mod send;
 mod start;
+mod tokens;

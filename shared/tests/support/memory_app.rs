@@ -1,0 +1,153 @@
+//! A whole service in memory: a kickstart loaded into the in-memory ports, and each endpoint's
+//! `handle` driven by API Gateway HTTP API (payload v2) requests. Used by the hostile-input
+//! property tests (`shared/tests/hostile_input.rs`) and the fuzz targets (`fuzz/`).
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use passwordless::kickstart;
+use passwordless::memory::{
+    FixedClock, MemoryCodeStore, MemoryDirectory, MemoryRateLimiter, MemorySessions, Outbox,
+};
+use passwordless::ports::{DeliverySettings, Services};
+
+pub const KICKSTART: &str = include_str!("../../../tests/fixtures/kickstart.example.json");
+pub const GLOBAL_KEY: &str = "local-dev-api-key-change-me-0123456789abcdef";
+pub const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
+pub const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
+
+/// The ports as the functions wire them, in memory, loaded with `kickstart_json`.
+pub fn services(kickstart_json: &str) -> Services {
+    let parsed = kickstart::parse(kickstart_json).expect("the kickstart is valid");
+    let directory = MemoryDirectory::default();
+    for key in parsed.keys {
+        directory.add_signing_key(key);
+    }
+    for tenant in parsed.tenants {
+        directory.add_tenant(tenant);
+    }
+    for application in parsed.applications {
+        directory.add_application(application);
+    }
+    for (hash, key) in parsed.api_keys {
+        directory.api_keys.lock().unwrap().insert(hash, key);
+    }
+    for user in parsed.users {
+        directory.add_user(user);
+    }
+    for template in parsed.email_templates {
+        directory
+            .email_templates
+            .lock()
+            .unwrap()
+            .insert(template.id, template);
+    }
+    for template in parsed.message_templates {
+        directory
+            .message_templates
+            .lock()
+            .unwrap()
+            .insert(template.id, template);
+    }
+    let outbox = Arc::new(Outbox::default());
+    Services {
+        directory: Arc::new(directory),
+        codes: Arc::new(MemoryCodeStore::default()),
+        rate_limiter: Arc::new(MemoryRateLimiter::default()),
+        sessions: Arc::new(MemorySessions::default()),
+        signer: Arc::new(passwordless::tokens::Signer::default()),
+        mailer: outbox.clone(),
+        sms: outbox,
+        clock: Arc::new(FixedClock::at(1_795_870_800_000)),
+        random: Arc::new(passwordless::codes::OsRandom),
+        settings: Arc::new(DeliverySettings {
+            default_base_url: Some("https://default.example".into()),
+        }),
+    }
+}
+
+/// Which function a request goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Start,
+    Send,
+    Login,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 3] = [Endpoint::Start, Endpoint::Send, Endpoint::Login];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Start => "/api/passwordless/start",
+            Endpoint::Send => "/api/passwordless/send",
+            Endpoint::Login => "/api/passwordless/login",
+        }
+    }
+}
+
+/// An API Gateway v2 event as JSON text, with `headers` (names lower-cased by the caller or not)
+/// and a body given as bytes: UTF-8 text is sent as is, anything else base64-encoded, as API
+/// Gateway does with binary bodies. `base64` forces the encoding for text too.
+pub fn event(
+    endpoint: Endpoint,
+    headers: &[(String, String)],
+    body: &[u8],
+    base64: bool,
+) -> String {
+    use base64::Engine;
+    let mut header_map = serde_json::Map::new();
+    header_map.insert("content-type".into(), "application/json".into());
+    header_map.insert("x-forwarded-proto".into(), "https".into());
+    for (name, value) in headers {
+        header_map.insert(name.to_ascii_lowercase(), value.clone().into());
+    }
+    let (body, encoded) = match std::str::from_utf8(body) {
+        Ok(text) if !base64 => (text.to_owned(), false),
+        _ => (base64::engine::general_purpose::STANDARD.encode(body), true),
+    };
+    let path = endpoint.path();
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "hostile-input"
+            },
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "routeKey": format!("POST {path}"),
+            "stage": "$default",
+            "time": "28/Nov/2026:13:00:00 +0000",
+            "timeEpoch": 1_795_870_800_000_i64
+        },
+        "body": body,
+        "isBase64Encoded": encoded
+    })
+    .to_string()
+}
+
+/// The request API Gateway's event becomes, as `lambda_runtime` hands it to the function; `None`
+/// where lambda_http itself refuses the event (the function is never called then).
+pub fn request(event_json: &str) -> Option<Request> {
+    lambda_http::request::from_str(event_json).ok()
+}
+
+/// Runs `request` through the endpoint's handler, as the function's `main` does.
+pub async fn handle(services: &Services, endpoint: Endpoint, request: Request) -> Response<Body> {
+    match endpoint {
+        Endpoint::Start => passwordless::http::start::handle(services, request).await,
+        Endpoint::Send => passwordless::http::send::handle(services, request).await,
+        Endpoint::Login => passwordless::http::login::handle(services, request).await,
+    }
+}
