@@ -47,3 +47,4 @@ serve_functions "$PORT" 4
 pids+=("$WATCH_PID")
 BASE_URL="http://127.0.0.1:$PORT" FUNCTIONS_LOG="$WATCH_LOG" MOTO_URL="$AWS_ENDPOINT_URL" \
   "$VENV/bin/python" -m pytest -q -rs tests/blackbox
+scripts/schemathesis.sh "http://127.0.0.1:$PORT" # openapi.yaml against the same service (README, OpenAPI)
