@@ -1,5 +1,6 @@
-//! Arbitrary bodies and headers through each handler over in-memory ports: a handler must never
-//! panic and never answer a client's input with a 5xx.
+//! Arbitrary bodies and headers through each handler over in-memory ports, as the functions'
+//! `http::run` hands them over: a handler must never panic and never answer a client's input with
+//! a 5xx. `Host` is not varied: API Gateway sets it (see shared/tests/hostile_input.rs).
 #![no_main]
 
 use arbitrary::Arbitrary;

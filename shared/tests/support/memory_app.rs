@@ -137,10 +137,13 @@ pub fn event(
     .to_string()
 }
 
-/// The request API Gateway's event becomes, as `lambda_runtime` hands it to the function; `None`
-/// where lambda_http itself refuses the event (the function is never called then).
+/// The request API Gateway's event becomes, as the functions' `http::run` hands it to the handler
+/// (forwarded headers that make no URL dropped first); `None` where the event is not an API
+/// Gateway event at all (the function is never called then).
 pub fn request(event_json: &str) -> Option<Request> {
-    lambda_http::request::from_str(event_json).ok()
+    let mut event: lambda_http::request::LambdaRequest = serde_json::from_str(event_json).ok()?;
+    passwordless::http::make_uri_safe(&mut event);
+    Some(Request::from(event))
 }
 
 /// Runs `request` through the endpoint's handler, as the function's `main` does.
