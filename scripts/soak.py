@@ -1,12 +1,12 @@
 """Sustained load against the local service (`scripts/soak.sh` starts it): mixed start / send /
-login for DURATION seconds from WORKERS threads, as fast as the service answers. Checks, at the
+login for DURATION seconds (300) from WORKERS threads, as fast as the service answers. Checks, at the
 end: no 5xx; every started code was logged in exactly once or expired unused (none lost, none
 doubled); one refresh token and one login record per successful login; the functions' memory
 flat (RSS sampled after warm-up and at the end).
 
 Usage: soak.py --kickstart FILE   writes the soak kickstart (the example plus 400 users, a code
                                   lifetime of TTL seconds, send limits out of the way)
-       soak.py BASE_URL MOTO_URL WATCH_PID   runs the load (env: DURATION, WORKERS, TTL,
+       soak.py BASE_URL MOTO_URL WATCH_PID   runs the load (env: DURATION, WORKERS (4), TTL,
                                   DIRECTORY_TABLE, CODES_TABLE)"""
 
 import collections
@@ -48,8 +48,8 @@ def write_kickstart(path: str) -> None:
     pathlib.Path(path).write_text(json.dumps(kickstart))
 
 
-def rss_by_function(watch_pid: int) -> dict[str, int]:
-    """Resident memory (KiB) of each function's processes under `cargo lambda watch`."""
+def rss_by_process(watch_pid: int) -> dict[int, tuple[str, int]]:
+    """Resident memory (KiB) of each function process under `cargo lambda watch`, by pid."""
     children = collections.defaultdict(list)
     for proc in pathlib.Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -58,7 +58,7 @@ def rss_by_function(watch_pid: int) -> dict[str, int]:
                 children[int(fields[1])].append(int(proc.name))
             except OSError:
                 continue
-    totals = collections.Counter()
+    found = {}
     stack = [watch_pid]
     while stack:
         pid = stack.pop()
@@ -70,8 +70,15 @@ def rss_by_function(watch_pid: int) -> dict[str, int]:
             continue
         if exe in ("start", "send", "login"):
             rss = next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmRSS:"))
-            totals[exe] += rss
-    return dict(totals)
+            found[pid] = (exe, rss)
+    return found
+
+
+def by_function(processes: dict[int, tuple[str, int]]) -> dict[str, str]:
+    totals = collections.defaultdict(list)
+    for exe, rss in processes.values():
+        totals[exe].append(rss)
+    return {f: f"{len(r)} processes, {sum(r)} KiB" for f, r in sorted(totals.items())}
 
 
 class Stats:
@@ -158,14 +165,20 @@ def main() -> int:
 
     base_url, moto_url, watch_pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
     duration = float(os.environ.get("DURATION", "300"))
-    workers = int(os.environ.get("WORKERS", "8"))
+    workers = int(os.environ.get("WORKERS", "4"))
     directory, codes = os.environ["DIRECTORY_TABLE"], os.environ["CODES_TABLE"]
 
-    # Warm every instance up before the first memory sample.
+    # Warm every instance up (as many clients as the soak) before the first memory sample.
     warm = Stats()
-    worker(0, workers, base_url, time.monotonic() + 10, warm, [])
-    rss_start = rss_by_function(watch_pid)
-    print(f"RSS after warm-up (KiB): {rss_start}", flush=True)
+    warmers = [threading.Thread(target=worker, args=(n, workers, base_url,
+                                                     time.monotonic() + 20, warm, []))
+               for n in range(workers)]
+    for t in warmers:
+        t.start()
+    for t in warmers:
+        t.join()
+    rss_start = rss_by_process(watch_pid)
+    print(f"RSS after warm-up: {by_function(rss_start)}", flush=True)
 
     stats = Stats()
     abandon_users = [i for i in range(USERS) if i % 10 == 9]
@@ -185,7 +198,7 @@ def main() -> int:
             print(f"  {time.monotonic() - started_at:5.0f} s: {done} requests", flush=True)
             next_report += 30
     elapsed = time.monotonic() - started_at
-    rss_end = rss_by_function(watch_pid)
+    rss_end = rss_by_process(watch_pid)
 
     # Abandoned codes: once past their lifetime, refused, and never logged in.
     time.sleep(TTL + 1)
@@ -217,7 +230,7 @@ def main() -> int:
     print(f"  abandoned codes: {len(stats.abandoned)}, refused after expiry: {late.count(404)}")
     print(f"  refresh tokens stored: {refresh_tokens}, login records: {login_records} "
           f"(logins incl. warm-up: {successes + warm_successes})")
-    print(f"  RSS (KiB) start {rss_start} end {rss_end}")
+    print(f"  RSS after warm-up {by_function(rss_start)}; at the end {by_function(rss_end)}")
 
     failures = []
     if stats.server_errors:
@@ -229,11 +242,12 @@ def main() -> int:
     if not refresh_tokens == login_records == successes + warm_successes:
         failures.append(f"{refresh_tokens} refresh tokens and {login_records} login records "
                         f"for {successes + warm_successes} logins")
-    for function, before in rss_start.items():
-        after = rss_end.get(function, 0)
-        # Flat: within a quarter and 8 MiB of the warmed-up size (allocator noise, debug build).
+    # Flat: each process measured at both ends within a quarter and 8 MiB of its warmed-up size
+    # (allocator noise, debug build). A process spawned later has no start to compare with.
+    for pid, (function, before) in rss_start.items():
+        after = rss_end.get(pid, (function, 0))[1]
         if after > before * 1.25 + 8192:
-            failures.append(f"{function} RSS grew from {before} to {after} KiB")
+            failures.append(f"{function} (pid {pid}) RSS grew from {before} to {after} KiB")
     if not rss_start:
         failures.append("found no function processes to measure")
     for failure in failures:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make soak`: sustained mixed load against the local service (moto + `cargo lambda watch`,
-# concurrency 4, as `make dev` runs it) for ${DURATION:-300} s from ${WORKERS:-8} client threads,
+# concurrency 4, as `make dev` runs it) for ${DURATION:-300} s from ${WORKERS:-4} client threads,
 # as fast as it answers. Fails on any 5xx, a lost or doubled login, an abandoned code not refused
 # after expiry, or function memory that grows. Not part of `make test`.
 # `scripts/soak.sh --enumeration` starts the same stack and runs scripts/enumeration_latency.py
