@@ -7,6 +7,10 @@ dev: ## serve POST /api/passwordless/{start,send,login} on 127.0.0.1:$${PORT:-90
 test: ## fmt, clippy, unit, integration (moto) and black-box (FusionAuth client) tests
 	@scripts/test.sh
 
+.PHONY: bench
+bench: ## the performance targets (cold start, size, memory, AWS calls, CPU), written to BENCHMARKS.md
+	@scripts/bench.sh
+
 build: ## sam build: the three arm64 functions into .aws-sam/build, ready for sam deploy
 	@scripts/build.sh
 

@@ -1,0 +1,203 @@
+"""Turns the results of scripts/bench.sh into the target table: printed, and written to
+BENCHMARKS.md with the date and the machine.
+
+    python3 bench/report.py RESULTS_DIR CRITERION_DIR BENCHMARKS.md
+"""
+
+import datetime
+import glob
+import json
+import os
+import platform
+import subprocess
+import sys
+
+results, criterion_dir, out_path = sys.argv[1:4]
+MB = 1_000_000  # sizes and memory in decimal megabytes: the stricter reading of "6 MB" and "16 MB"
+
+
+def load(name):
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        text = f.read().strip()
+    return json.loads(text) if text else None
+
+
+rows = []  # (group, target, measured, ok)
+
+
+def row(group, target, measured, ok):
+    rows.append((group, target, measured, "pass" if ok else "**FAIL**"))
+
+
+size = load("size.json")
+first_use = load("first_use.json")
+cold = load("cold.json")
+warm = load("warm.json")
+trips = load("trips.json")
+functions = ("start", "send", "login")
+
+# 1. Cold start.
+if cold:
+    hello = cold["hello"]
+    for fn in functions:
+        c = cold[fn]
+        row("1 cold start",
+            f"{fn}: median spawn → response ≤ hello world + 5 ms",
+            f"{c['total_ms']:.1f} ms vs {hello['total_ms']:.1f} + 5 ms "
+            f"(init {c['init_ms']:.1f} vs {hello['init_ms']:.1f} ms; "
+            f"invocation {c['invoke_ms']:.1f} ms; {c['runs']} spawns)",
+            c["total_ms"] <= hello["total_ms"] + 5)
+    for fn in functions:
+        c = cold[fn]
+        row("1 cold start",
+            f"{fn}: median init (spawn → first poll) ≤ hello world init + 5 ms",
+            f"{c['init_ms']:.2f} ms vs {hello['init_ms']:.2f} + 5 ms",
+            c["init_ms"] <= hello["init_ms"] + 5)
+
+# 2. First use.
+if first_use:
+    names = {"hs256": "first HS256 JWT signature (key parse included)",
+             "es256": "first ES256 JWT signature (key parse included)",
+             "code": "first random draw (32-byte code, OsRandom)"}
+    for mode, label in names.items():
+        r = first_use.get(mode)
+        if r:
+            row("2 first use", f"{label} ≤ 1 ms",
+                f"{r['first_us'] / 1000:.3f} ms (median of {r['runs']} fresh processes, max "
+                f"{r['first_us_max'] / 1000:.3f} ms; warm {r['warm_us']:.1f} µs)",
+                r["first_us"] <= 1000)
+if warm:
+    for fn in functions:
+        w = warm[fn]
+        row("2 first use", f"{fn}: first invocation ≤ 2 × warm",
+            f"{w['first_ms']:.2f} ms vs warm median {w['warm_median_ms']:.2f} ms "
+            f"= {w['first_over_warm']:.2f} ×",
+            w["first_over_warm"] <= 2)
+
+# 3. Size and stacks.
+if size:
+    for fn in functions:
+        s = size[fn]
+        row("3 size", f"{fn}: stripped bootstrap ≤ 6 MB",
+            f"{s['bytes'] / MB:.2f} MB ({s['bytes']:,} bytes, stripped: {s['stripped']})",
+            s["bytes"] <= 6 * MB and s["stripped"])
+    for fn in functions:
+        s = size[fn]
+        stacks = [n for n in ("ring", "aws-lc-sys", "openssl-sys") if s[n]]
+        row("3 size", f"{fn}: one crypto stack",
+            ", ".join(stacks) or "none", len(stacks) <= 1)
+        hypers = [n for n in ("hyper@0.14", "hyper@1") if s[n]]
+        tls = [n for n in ("rustls@0.21", "rustls@0.23") if s[n]]
+        row("3 size", f"{fn}: one hyper (and one rustls)",
+            ", ".join(hypers + tls) or "none", len(hypers) <= 1 and len(tls) <= 1)
+    row("3 size", "hello world (reference)", f"{size['hello']['bytes'] / MB:.2f} MB", True)
+
+# 4. Memory.
+if warm:
+    for fn in functions:
+        w = warm[fn]
+        row("4 memory", f"{fn}: peak RSS (VmHWM) after {w['iterations']} warm invocations ≤ 16 MB",
+            f"{w['vm_hwm_kib'] * 1024 / MB:.2f} MB (VmRSS {w['vm_rss_kib'] * 1024 / MB:.2f} MB)",
+            w["vm_hwm_kib"] * 1024 <= 16 * MB)
+
+# 5. Round trips.
+if trips:
+    def summary(calls):
+        return ", ".join(f"{k} {v}" for k, v in sorted(calls.items())) or "none"
+
+    def dynamo(calls):
+        return sum(v for k, v in calls.items() if k.startswith("dynamodb:"))
+
+    def delivery(calls):
+        return sum(v for k, v in calls.items() if k.startswith(("ses:", "sns:")))
+
+    limits = {"start": (3, 0), "send (email)": (2, 1), "login (success)": (3, 0),
+              "login (wrong one-time code)": (2, 0), "login (unknown code)": (2, 0),
+              "start (FormField)": (3, 0)}
+    for label, (dyn, deliveries) in limits.items():
+        calls = trips[label]["calls"]
+        ok = dynamo(calls) <= dyn and delivery(calls) == deliveries and "dynamodb:Scan" not in calls
+        target = f"{label}: ≤ {dyn} DynamoDB" + (f" + {deliveries} SES/SNS" if deliveries else "") + ", no Scan"
+        row("5 round trips", target, summary(calls), ok)
+    for label in ("start (invalid body)", "send (invalid body)", "login (invalid body)"):
+        calls = trips[label]["calls"]
+        row("5 round trips", f"{label} (400): no AWS call", summary(calls), not calls)
+
+# 6. CPU per request (criterion).
+estimates = {}
+for path in glob.glob(os.path.join(criterion_dir, "**", "new", "estimates.json"), recursive=True):
+    bench_file = os.path.join(os.path.dirname(path), "benchmark.json")
+    try:
+        with open(bench_file) as f:
+            name = json.load(f)["full_id"]
+        with open(path) as f:
+            e = json.load(f)
+        estimates[name] = (e["median"]["point_estimate"] / 1000,
+                           e["median"]["confidence_interval"]["lower_bound"] / 1000,
+                           e["median"]["confidence_interval"]["upper_bound"] / 1000,
+                           os.path.getmtime(path))
+    except (OSError, KeyError, ValueError):
+        pass
+cpu = load("cpu.json") or {}
+for name, limit in (("start", 100), ("login (ES256)", 150), ("send (email)", None)):
+    measures = []
+    if name in cpu:
+        c = cpu[name]
+        measures.append((c["median_us"], f"{c['median_us']:.1f} µs median, p90 {c['p90_us']:.1f} µs "
+                                         f"({c['rounds']} calls, `cpu`, deploy profile)"))
+    if name in estimates:
+        median, lo, hi, _ = estimates[name]
+        measures.append((median, f"criterion: {median:.1f} µs (95% CI {lo:.1f}–{hi:.1f} µs)"))
+    if not measures:
+        continue
+    measured = "; ".join(m for _, m in measures)
+    if limit is None:
+        row("6 CPU per request", f"{name} (reference, no target)", measured, True)
+    else:
+        row("6 CPU per request", f"{name} ≤ {limit} µs, in-memory ports", measured,
+            all(v <= limit for v, _ in measures))
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip() or platform.processor()
+machine = (f"{sh('nproc')} cores, {cpu}, Linux {platform.release()}, "
+           f"{sh('rustc --version')}")
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+passed = sum(1 for r in rows if r[3] == "pass")
+
+lines = [
+    "# Benchmarks",
+    "",
+    f"Measured by `make bench` on {now}; machine: {machine}.",
+    "Every comparison is between numbers measured in the same run. "
+    "`scripts/bench.sh` says how each is measured; the README's *Performance* section says why.",
+    "",
+    f"**{passed} of {len(rows)} targets met.**",
+    "",
+    "| # | target | measured | result |",
+    "|---|---|---|---|",
+]
+for group, target, measured, ok in rows:
+    lines.append(f"| {group} | {target} | {measured} | {ok} |")
+if warm:
+    lines += ["", f"Warm loop: {warm['start']['iterations']} start → send → login rounds in "
+              f"{warm['elapsed_s']:.1f} s; warm medians start {warm['start']['warm_median_ms']:.2f} ms, "
+              f"send {warm['send']['warm_median_ms']:.2f} ms, login {warm['login']['warm_median_ms']:.2f} ms "
+              "(moto, single-threaded, on the same 2 cores)."]
+if trips:
+    lines += ["", "AWS calls per request (counted at the endpoint, warm caches):", "",
+              "| request | status | calls |", "|---|---|---|"]
+    for label, r in trips.items():
+        lines.append(f"| {label} | {r['status']} | {summary(r['calls'])} |")
+text = "\n".join(lines) + "\n"
+with open(out_path, "w") as f:
+    f.write(text)
+print(text)

@@ -1,0 +1,406 @@
+//! Drives the functions' release binaries under the local Runtime API emulator and prints JSON
+//! results (one object) on stdout.
+//!
+//! ```text
+//! coldstart cold  BIN_DIR HELLO RUNS        spawn → response posted, per function and hello world
+//! coldstart warm  BIN_DIR ITERATIONS        first vs warm invocation, VmHWM after the loop
+//! coldstart trips BIN_DIR PROXY_URL         AWS calls per request, counted by the proxy
+//! ```
+//!
+//! The environment (AWS endpoint, credentials, region, table names) is passed on to the
+//! functions together with the variables Lambda sets; nothing else is.
+
+use std::fs::OpenOptions;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bench::emulator::{Emulator, Invocation};
+use bench::{login_event, median, memory_kib, response_status_and_body, send_event, start_event};
+use serde_json::{json, Map, Value};
+
+const PASSED_ON: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "DIRECTORY_TABLE",
+    "CODES_TABLE",
+    "DIRECTORY_CACHE_SECONDS",
+    "DEFAULT_BASE_URL",
+    "RUST_LOG",
+];
+
+type Result<T> = std::result::Result<T, String>;
+
+/// A function process under its own emulator.
+struct Function {
+    name: String,
+    emulator: Emulator,
+    child: Child,
+    spawned: Instant,
+}
+
+impl Function {
+    fn spawn(binary: &Path, name: &str, endpoint: Option<&str>, log: &Path) -> Result<Self> {
+        let emulator = Emulator::start(name).map_err(|e| e.to_string())?;
+        let mut command = Command::new(binary);
+        command.env_clear();
+        for var in PASSED_ON {
+            if let Ok(value) = std::env::var(var) {
+                command.env(var, value);
+            }
+        }
+        if let Some(endpoint) = endpoint {
+            command.env("AWS_ENDPOINT_URL", endpoint);
+        }
+        let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+        command
+            .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/28/[$LATEST]bench")
+            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+            .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
+            .env("AWS_DEFAULT_REGION", &region)
+            .env("AWS_REGION", &region)
+            .env("LAMBDA_TASK_ROOT", "/var/task")
+            .env("LAMBDA_RUNTIME_DIR", "/var/runtime")
+            .env("_HANDLER", "bootstrap")
+            .env("TZ", ":UTC")
+            .env("LANG", "en_US.UTF-8")
+            .env("PATH", "/usr/local/bin:/usr/bin/:/bin");
+        let out = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err));
+        let spawned = Instant::now();
+        let child = command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", binary.display()))?;
+        Ok(Self {
+            name: name.to_owned(),
+            emulator,
+            child,
+            spawned,
+        })
+    }
+
+    fn invoke(&self, event: &Value) -> Result<(Invocation, u16, Value)> {
+        let invocation = self
+            .emulator
+            .invoke(event)
+            .map_err(|e| format!("{}: {e}", self.name))?;
+        let (status, body) = response_status_and_body(&invocation.body);
+        Ok((invocation, status, body))
+    }
+
+    fn ready(&self) -> Result<()> {
+        if self.emulator.wait_ready(Duration::from_secs(30)) {
+            Ok(())
+        } else {
+            Err(format!("{} did not poll for an event", self.name))
+        }
+    }
+
+    fn memory_kib(&self) -> Option<(u64, u64)> {
+        memory_kib(self.child.id())
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn expect_status(what: &str, got: u16, want: u16, body: &Value) -> Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: status {got}, expected {want}: {body}"))
+    }
+}
+
+struct Paths {
+    bin_dir: PathBuf,
+    log: PathBuf,
+}
+
+impl Paths {
+    fn binary(&self, name: &str) -> PathBuf {
+        self.bin_dir.join(name)
+    }
+}
+
+/// A fresh code for the benchmark user, minted by a warm start function.
+fn mint(minter: &Function, strategy: Option<&str>) -> Result<(String, Option<String>)> {
+    let (_, status, body) = minter.invoke(&start_event(strategy))?;
+    expect_status("start (minting a code)", status, 200, &body)?;
+    let code = body["code"]
+        .as_str()
+        .ok_or("start gave no code")?
+        .to_owned();
+    let otc = body["oneTimeCode"].as_str().map(str::to_owned);
+    Ok((code, otc))
+}
+
+fn cold(paths: &Paths, hello: &Path, runs: usize) -> Result<Value> {
+    let minter = Function::spawn(&paths.binary("start"), "minter", None, &paths.log)?;
+    minter.ready()?;
+    let names = ["hello", "start", "send", "login"];
+    let mut totals: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut inits: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut invokes: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    // One untimed round first: the page cache holds every binary afterwards.
+    for run in 0..=runs {
+        for (i, name) in names.iter().enumerate() {
+            let (binary, event, want) = match *name {
+                "hello" => (hello.to_path_buf(), start_event(None), 200),
+                "start" => (paths.binary("start"), start_event(None), 200),
+                "send" => (
+                    paths.binary("send"),
+                    send_event(&mint(&minter, None)?.0),
+                    200,
+                ),
+                _ => (
+                    paths.binary("login"),
+                    login_event(&mint(&minter, None)?.0, None),
+                    200,
+                ),
+            };
+            let function = Function::spawn(&binary, name, None, &paths.log)?;
+            // The event is queued before the function asks: its first poll gets it at once.
+            function.emulator.enqueue(&event);
+            let outcome = function
+                .emulator
+                .outcome(Duration::from_secs(30))
+                .map_err(|e| format!("{name}: {e}"))?;
+            let invocation = match outcome {
+                bench::emulator::Outcome::Response(inv) => inv,
+                other => return Err(format!("{name}: {other:?}")),
+            };
+            let (status, body) = response_status_and_body(&invocation.body);
+            expect_status(name, status, want, &body)?;
+            let first_next = function.emulator.first_next().ok_or("no poll")?;
+            if run > 0 {
+                totals[i].push(ms(invocation.done - function.spawned));
+                inits[i].push(ms(first_next - function.spawned));
+                invokes[i].push(invocation.millis());
+            }
+        }
+    }
+    let mut out = Map::new();
+    for (i, name) in names.iter().enumerate() {
+        out.insert(
+            (*name).to_owned(),
+            json!({
+                "runs": totals[i].len(),
+                "total_ms": median(&totals[i]),
+                "init_ms": median(&inits[i]),
+                "invoke_ms": median(&invokes[i]),
+                "total_ms_all": totals[i],
+            }),
+        );
+    }
+    Ok(Value::Object(out))
+}
+
+fn warm(paths: &Paths, iterations: usize) -> Result<Value> {
+    let start = Function::spawn(&paths.binary("start"), "start", None, &paths.log)?;
+    let send = Function::spawn(&paths.binary("send"), "send", None, &paths.log)?;
+    let login = Function::spawn(&paths.binary("login"), "login", None, &paths.log)?;
+    for f in [&start, &send, &login] {
+        f.ready()?;
+    }
+    let mut times: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    // Answers other than 200 (moto, single-threaded on a busy machine, can time out) are
+    // counted, not fatal: the loop is about the functions' memory and warm times.
+    let mut failures = [0usize; 3];
+    let began = Instant::now();
+    for _ in 0..iterations {
+        let (inv, status, body) = start.invoke(&start_event(None))?;
+        times[0].push(inv.millis());
+        let Some(code) = body["code"].as_str().filter(|_| status == 200) else {
+            failures[0] += 1;
+            continue;
+        };
+        let code = code.to_owned();
+        let (inv, status, _) = send.invoke(&send_event(&code))?;
+        times[1].push(inv.millis());
+        failures[1] += usize::from(status != 200);
+        let (inv, status, _) = login.invoke(&login_event(&code, None))?;
+        times[2].push(inv.millis());
+        failures[2] += usize::from(status != 200);
+    }
+    let elapsed = began.elapsed();
+    let mut out = Map::new();
+    for (i, f) in [&start, &send, &login].iter().enumerate() {
+        let (hwm, rss) = f.memory_kib().ok_or("no /proc status")?;
+        let warm = median(&times[i][1..]);
+        out.insert(
+            f.name.clone(),
+            json!({
+                "iterations": times[i].len(),
+                "failures": failures[i],
+                "first_ms": times[i][0],
+                "second_ms": times[i].get(1),
+                "warm_median_ms": warm,
+                "first_over_warm": times[i][0] / warm,
+                "vm_hwm_kib": hwm,
+                "vm_rss_kib": rss,
+            }),
+        );
+    }
+    out.insert("elapsed_s".into(), json!(elapsed.as_secs_f64()));
+    Ok(Value::Object(out))
+}
+
+/// A tiny HTTP/1.0 client for the counting proxy's own endpoints.
+fn proxy_call(proxy: &str, method: &str, path: &str) -> Result<Value> {
+    let authority = proxy.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(authority).map_err(|e| format!("proxy: {e}"))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).map_err(|e| e.to_string())?;
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("{}");
+    serde_json::from_str(body).map_err(|e| format!("proxy answer: {e}: {body}"))
+}
+
+fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
+    let start = Function::spawn(&paths.binary("start"), "start", Some(proxy), &paths.log)?;
+    let send = Function::spawn(&paths.binary("send"), "send", Some(proxy), &paths.log)?;
+    let login = Function::spawn(&paths.binary("login"), "login", Some(proxy), &paths.log)?;
+    for f in [&start, &send, &login] {
+        f.ready()?;
+    }
+    // Warm caches and connections: two full rounds, and each failure path once.
+    for _ in 0..2 {
+        let (code, _) = mint(&start, None)?;
+        send.invoke(&send_event(&code))?;
+        login.invoke(&login_event(&code, None))?;
+        login.invoke(&login_event(
+            "not-a-code-0000000000000000000000000000000",
+            None,
+        ))?;
+    }
+    let mut out = Map::new();
+    let mut measure = |label: &str, f: &Function, event: &Value, want: u16| -> Result<Value> {
+        proxy_call(proxy, "POST", "/__reset")?;
+        let (_, status, body) = f.invoke(event)?;
+        expect_status(label, status, want, &body)?;
+        let counts = proxy_call(proxy, "GET", "/__counts")?;
+        out.insert(label.to_owned(), json!({"status": status, "calls": counts}));
+        Ok(body)
+    };
+    let body = measure("start", &start, &start_event(None), 200)?;
+    let code = body["code"].as_str().ok_or("no code")?.to_owned();
+    measure("send (email)", &send, &send_event(&code), 200)?;
+    measure("login (success)", &login, &login_event(&code, None), 200)?;
+    let body = measure(
+        "start (FormField)",
+        &start,
+        &start_event(Some("FormField")),
+        200,
+    )?;
+    let code = body["code"].as_str().ok_or("no code")?.to_owned();
+    let otc = body["oneTimeCode"].as_str().unwrap_or("000000");
+    let wrong = if otc == "000000" { "111111" } else { "000000" };
+    measure(
+        "login (wrong one-time code)",
+        &login,
+        &login_event(&code, Some(wrong)),
+        404,
+    )?;
+    measure(
+        "login (unknown code)",
+        &login,
+        &login_event("unknown-code-000000000000000000000000000000", None),
+        404,
+    )?;
+    let invalid = |path: &str, headers: &[(&str, &str)]| bench::event(path, headers, &json!({}));
+    measure(
+        "start (invalid body)",
+        &start,
+        &invalid(
+            "/api/passwordless/start",
+            &[("authorization", bench::API_KEY)],
+        ),
+        400,
+    )?;
+    measure(
+        "send (invalid body)",
+        &send,
+        &invalid("/api/passwordless/send", &[]),
+        400,
+    )?;
+    measure(
+        "login (invalid body)",
+        &login,
+        &invalid("/api/passwordless/login", &[]),
+        400,
+    )?;
+    Ok(Value::Object(out))
+}
+
+fn usage() -> String {
+    "usage: coldstart cold BIN_DIR HELLO RUNS | warm BIN_DIR ITERATIONS | trips BIN_DIR PROXY_URL"
+        .into()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let log =
+        PathBuf::from(std::env::var("BENCH_FUNCTION_LOG").unwrap_or_else(|_| "/dev/null".into()));
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["cold", bin_dir, hello, runs] => runs.parse().map_err(|_| usage()).and_then(|runs| {
+            let paths = Paths {
+                bin_dir: bin_dir.into(),
+                log,
+            };
+            cold(&paths, Path::new(hello), runs)
+        }),
+        ["warm", bin_dir, iterations] => iterations.parse().map_err(|_| usage()).and_then(|n| {
+            let paths = Paths {
+                bin_dir: bin_dir.into(),
+                log,
+            };
+            warm(&paths, n)
+        }),
+        ["trips", bin_dir, proxy] => {
+            let paths = Paths {
+                bin_dir: bin_dir.into(),
+                log,
+            };
+            trips(&paths, proxy)
+        }
+        _ => Err(usage()),
+    };
+    match result {
+        Ok(value) => println!("{value}"),
+        Err(error) => {
+            eprintln!("coldstart: {error}");
+            std::process::exit(1);
+        }
+    }
+}

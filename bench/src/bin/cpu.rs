@@ -1,0 +1,135 @@
+//! CPU per request in process, with the ports' in-memory fakes, built with the deploy profile:
+//! the handler (parsing, use case, response) timed call by call, the request built outside the
+//! timed part. The same measurement as `shared/benches/use_cases.rs` (criterion), without
+//! criterion's separate build of the whole dependency tree; `make bench` runs both.
+//!
+//! Prints `{"start": {...}, "send (email)": {...}, "login (ES256)": {...}}` with median and p90 in µs.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use passwordless::codes::OsRandom;
+use passwordless::memory::{
+    MemoryCodeStore, MemoryDirectory, MemoryRateLimiter, MemorySessions, Outbox,
+};
+use passwordless::ports::{DeliverySettings, Services, SystemClock};
+use serde_json::{json, Value};
+
+const ROUNDS: usize = 3000;
+const WARM_UP: usize = 300;
+
+fn services() -> Services {
+    let kickstart = passwordless::kickstart::parse(bench::KICKSTART).expect("the bench kickstart");
+    let directory = MemoryDirectory::default();
+    for key in kickstart.keys {
+        directory.add_signing_key(key);
+    }
+    for tenant in kickstart.tenants {
+        directory.add_tenant(tenant);
+    }
+    for application in kickstart.applications {
+        directory.add_application(application);
+    }
+    for (hash, key) in kickstart.api_keys {
+        directory
+            .api_keys
+            .lock()
+            .expect("not poisoned")
+            .insert(hash, key);
+    }
+    for user in kickstart.users {
+        directory.add_user(user);
+    }
+    let outbox = Arc::new(Outbox::default());
+    Services {
+        directory: Arc::new(directory),
+        codes: Arc::new(MemoryCodeStore::default()),
+        rate_limiter: Arc::new(MemoryRateLimiter::default()),
+        sessions: Arc::new(MemorySessions::default()),
+        signer: Arc::new(passwordless::tokens::Signer::default()),
+        mailer: outbox.clone(),
+        sms: outbox,
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandom),
+        settings: Arc::new(DeliverySettings::default()),
+    }
+}
+
+fn request(event: &Value) -> lambda_http::Request {
+    lambda_http::request::from_str(&event.to_string()).expect("an API Gateway v2 event")
+}
+
+fn status_and_body(response: lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = match response.body() {
+        lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    (status, body)
+}
+
+fn summary(mut micros: Vec<f64>) -> Value {
+    micros.sort_by(f64::total_cmp);
+    let at = |q: f64| micros[((micros.len() - 1) as f64 * q) as usize];
+    json!({"median_us": at(0.5), "p90_us": at(0.9), "min_us": micros[0], "rounds": micros.len()})
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let services = services();
+    let start = |services: &Services| {
+        runtime.block_on(passwordless::http::start::handle(
+            services,
+            request(&bench::start_event(None)),
+        ))
+    };
+    let new_code = || {
+        let (status, body) = status_and_body(start(&services));
+        assert_eq!(status, 200, "{body}");
+        body["code"].as_str().expect("a code").to_owned()
+    };
+    let mut out = serde_json::Map::new();
+
+    let mut times = Vec::with_capacity(ROUNDS);
+    for i in 0..WARM_UP + ROUNDS {
+        let req = request(&bench::start_event(None));
+        let t = Instant::now();
+        let response = runtime.block_on(passwordless::http::start::handle(&services, req));
+        let elapsed = t.elapsed().as_secs_f64() * 1e6;
+        assert_eq!(response.status().as_u16(), 200);
+        if i >= WARM_UP {
+            times.push(elapsed);
+        }
+    }
+    out.insert("start".into(), summary(times));
+
+    let mut times = Vec::with_capacity(ROUNDS);
+    for i in 0..WARM_UP + ROUNDS {
+        let req = request(&bench::send_event(&new_code()));
+        let t = Instant::now();
+        let response = runtime.block_on(passwordless::http::send::handle(&services, req));
+        let elapsed = t.elapsed().as_secs_f64() * 1e6;
+        assert_eq!(response.status().as_u16(), 200);
+        if i >= WARM_UP {
+            times.push(elapsed);
+        }
+    }
+    out.insert("send (email)".into(), summary(times));
+
+    let mut times = Vec::with_capacity(ROUNDS);
+    for i in 0..WARM_UP + ROUNDS {
+        let req = request(&bench::login_event(&new_code(), None));
+        let t = Instant::now();
+        let response = runtime.block_on(passwordless::http::login::handle(&services, req));
+        let elapsed = t.elapsed().as_secs_f64() * 1e6;
+        let (status, body) = status_and_body(response);
+        assert_eq!(status, 200, "{body}");
+        if i >= WARM_UP {
+            times.push(elapsed);
+        }
+    }
+    out.insert("login (ES256)".into(), summary(times));
+    println!("{}", Value::Object(out));
+}

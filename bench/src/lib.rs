@@ -1,0 +1,118 @@
+//! The benchmark harness: a local Lambda Runtime API emulator, the API Gateway v2 events the
+//! benchmarks send, and the small statistics they report.
+
+pub mod emulator;
+
+use serde_json::{json, Value};
+
+/// The benchmark kickstart (`bench/kickstart.json`): one tenant with an ES256 signing key and a
+/// high send limit, one application, one API key and one user.
+pub const KICKSTART: &str = include_str!("../kickstart.json");
+pub const API_KEY: &str = "bench-api-key-0123456789abcdef0123456789";
+pub const APPLICATION: &str = "b0000000-0000-4000-8000-0000000000a1";
+pub const EMAIL: &str = "ada@bench.example.com";
+
+/// An API Gateway HTTP API (payload v2) event, as API Gateway sends it.
+pub fn event(path: &str, headers: &[(&str, &str)], body: &Value) -> Value {
+    let mut header_map = serde_json::Map::new();
+    header_map.insert("content-type".into(), json!("application/json"));
+    header_map.insert(
+        "host".into(),
+        json!("abc123.execute-api.us-east-1.amazonaws.com"),
+    );
+    header_map.insert("x-forwarded-proto".into(), json!("https"));
+    for (name, value) in headers {
+        header_map.insert(name.to_ascii_lowercase(), json!(value));
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "bench"
+            },
+            "requestId": "bench-request",
+            "routeKey": format!("POST {path}"),
+            "stage": "$default",
+            "time": "28/Nov/2026:13:00:00 +0000",
+            "timeEpoch": 1_795_870_800_000_i64
+        },
+        "body": body.to_string(),
+        "isBase64Encoded": false
+    })
+}
+
+/// A start for the benchmark user, with the benchmark API key.
+pub fn start_event(strategy: Option<&str>) -> Value {
+    let mut body = json!({"applicationId": APPLICATION, "loginId": EMAIL});
+    if let Some(strategy) = strategy {
+        body["loginStrategy"] = json!(strategy);
+    }
+    event(
+        "/api/passwordless/start",
+        &[("authorization", API_KEY)],
+        &body,
+    )
+}
+
+pub fn send_event(code: &str) -> Value {
+    event("/api/passwordless/send", &[], &json!({"code": code}))
+}
+
+pub fn login_event(code: &str, one_time_code: Option<&str>) -> Value {
+    let mut body = json!({"code": code, "applicationId": APPLICATION, "ipAddress": "203.0.113.7"});
+    if let Some(otc) = one_time_code {
+        body["oneTimeCode"] = json!(otc);
+    }
+    event("/api/passwordless/login", &[], &body)
+}
+
+/// The status and parsed body of a function's API Gateway response.
+pub fn response_status_and_body(response: &[u8]) -> (u16, Value) {
+    let value: Value = serde_json::from_slice(response).unwrap_or(Value::Null);
+    let status = value["statusCode"].as_u64().unwrap_or(0) as u16;
+    let body = value["body"]
+        .as_str()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 0 {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    } else {
+        sorted[mid]
+    }
+}
+
+/// A process's peak resident set (VmHWM) and current one (VmRSS), in KiB.
+pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# `make bench`: the performance targets, measured on this machine in one run, written to
+# BENCHMARKS.md. Builds the functions with the deploy profile (the workspace release profile), a
+# bare lambda_http hello world and the harness (bench/), starts its own moto and a counting proxy
+# on free ports, then measures: sizes and dependency trees, first-use costs, cold starts under a
+# local Lambda Runtime API emulator, first vs warm invocations and peak RSS after a warm loop,
+# AWS calls per request, and CPU per request in process (bench's `cpu`, then criterion:
+# shared/benches, whose first build compiles the dependency tree again for the bench profile).
+#
+# Settings: COLD_RUNS (20), WARM_ITERATIONS (1000), FIRST_USE_RUNS (7), SKIP_CRITERION=1.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+source scripts/lib.sh
+
+COLD_RUNS=${COLD_RUNS:-20}
+WARM_ITERATIONS=${WARM_ITERATIONS:-1000}
+FIRST_USE_RUNS=${FIRST_USE_RUNS:-7}
+OUT="$TARGET_DIR/bench"
+REL="$TARGET_DIR/release"
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json "$OUT"/functions.log
+
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT
+
+ensure_venv
+
+echo "== build: the functions with the deploy profile, then the hello world and the harness"
+# Separate invocations: cargo unifies features over the packages of one build, and the functions
+# must be built exactly as they are deployed.
+cargo build --release --quiet -p start -p send -p login
+cargo build --release --quiet -p hello
+cargo build --release --quiet -p bench
+# The admin CLI only provisions: the debug build `make dev` and `make test` use is enough.
+cargo build --quiet --bin passwordless-admin
+
+echo "== sizes and dependency trees"
+python3 bench/sizes.py "$REL" >"$OUT/size.json"
+
+echo "== first use in a fresh process (x$FIRST_USE_RUNS each)"
+for mode in hs256 es256 code; do
+  for _ in $(seq 1 "$FIRST_USE_RUNS"); do "$REL/first-use" "$mode"; done
+done | python3 -c '
+import json, statistics, sys
+runs = {}
+for line in sys.stdin:
+    r = json.loads(line)
+    runs.setdefault(r["mode"], []).append(r)
+print(json.dumps({m: {"runs": len(v),
+                      "first_us": statistics.median(x["first_us"] for x in v),
+                      "first_us_max": max(x["first_us"] for x in v),
+                      "warm_us": statistics.median(x["warm_us"] for x in v)} for m, v in runs.items()}))
+' >"$OUT/first_use.json"
+
+MOTO_PORT=$(free_port)
+echo "== moto on 127.0.0.1:$MOTO_PORT"
+setsid "$VENV/bin/python" scripts/moto_server.py "$MOTO_PORT" >"$OUT/moto.log" 2>&1 &
+pids+=($!)
+wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
+use_local_aws "http://127.0.0.1:$MOTO_PORT"
+export DIRECTORY_TABLE=bench-directory CODES_TABLE=bench-codes
+"$TARGET_DIR/debug/passwordless-admin" create-tables
+"$TARGET_DIR/debug/passwordless-admin" load bench/kickstart.json
+"$TARGET_DIR/debug/passwordless-admin" register-senders bench/kickstart.json
+
+PROXY_PORT=$(free_port)
+setsid "$VENV/bin/python" bench/count_proxy.py "$PROXY_PORT" "$AWS_ENDPOINT_URL" >"$OUT/proxy.log" 2>&1 &
+pids+=($!)
+wait_for_port "$PROXY_PORT" "counting proxy" "${pids[-1]}"
+
+export BENCH_FUNCTION_LOG="$OUT/functions.log"
+echo "== cold starts: $COLD_RUNS spawns of each function and of the hello world"
+"$REL/coldstart" cold "$REL" "$REL/hello" "$COLD_RUNS" >"$OUT/cold.json"
+echo "== warm: $WARM_ITERATIONS start → send → login rounds, first vs warm, peak RSS"
+"$REL/coldstart" warm "$REL" "$WARM_ITERATIONS" >"$OUT/warm.json"
+echo "== AWS calls per request, through the counting proxy"
+"$REL/coldstart" trips "$REL" "http://127.0.0.1:$PROXY_PORT" >"$OUT/trips.json"
+
+echo "== CPU per request in process (in-memory ports, deploy profile)"
+"$REL/cpu" >"$OUT/cpu.json"
+if [ -z "${SKIP_CRITERION:-}" ]; then
+  echo "== CPU per request in process (criterion, in-memory ports)"
+  cargo bench --quiet -p passwordless --bench use_cases -- --noplot >"$OUT/criterion.txt"
+fi
+
+python3 bench/report.py "$OUT" "$TARGET_DIR/criterion" BENCHMARKS.md

@@ -1,0 +1,157 @@
+//! CPU per request, in process, with the ports' in-memory fakes: what a warm function spends of
+//! its own between receiving an API Gateway event and returning the response, AWS aside.
+//!
+//! The data is `bench/kickstart.json`: a tenant whose JWTs are signed with an ES256 key, so that
+//! `login` includes an ES256 signature. The request (`lambda_http::request::from_str`) is built
+//! outside the measured part; the handler, its parsing, the use case and the response are in it.
+
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use passwordless::codes::OsRandom;
+use passwordless::memory::{
+    MemoryCodeStore, MemoryDirectory, MemoryRateLimiter, MemorySessions, Outbox,
+};
+use passwordless::ports::{DeliverySettings, Services, SystemClock};
+use serde_json::{json, Value};
+
+const KICKSTART: &str = include_str!("../../bench/kickstart.json");
+const API_KEY: &str = "bench-api-key-0123456789abcdef0123456789";
+const APPLICATION: &str = "b0000000-0000-4000-8000-0000000000a1";
+const EMAIL: &str = "ada@bench.example.com";
+
+fn services() -> Services {
+    let kickstart = passwordless::kickstart::parse(KICKSTART).expect("the bench kickstart");
+    let directory = MemoryDirectory::default();
+    for key in kickstart.keys {
+        directory.add_signing_key(key);
+    }
+    for tenant in kickstart.tenants {
+        directory.add_tenant(tenant);
+    }
+    for application in kickstart.applications {
+        directory.add_application(application);
+    }
+    for (hash, key) in kickstart.api_keys {
+        directory
+            .api_keys
+            .lock()
+            .expect("not poisoned")
+            .insert(hash, key);
+    }
+    for user in kickstart.users {
+        directory.add_user(user);
+    }
+    let store = Arc::new(MemoryCodeStore::default());
+    let outbox = Arc::new(Outbox::default());
+    Services {
+        directory: Arc::new(directory),
+        codes: store,
+        rate_limiter: Arc::new(MemoryRateLimiter::default()),
+        sessions: Arc::new(MemorySessions::default()),
+        signer: Arc::new(passwordless::tokens::Signer::default()),
+        mailer: outbox.clone(),
+        sms: outbox,
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandom),
+        settings: Arc::new(DeliverySettings::default()),
+    }
+}
+
+fn event(path: &str, headers: &[(&str, &str)], body: &Value) -> lambda_http::Request {
+    let mut header_map = serde_json::Map::new();
+    header_map.insert("content-type".into(), json!("application/json"));
+    header_map.insert("x-forwarded-proto".into(), json!("https"));
+    for (name, value) in headers {
+        header_map.insert((*name).into(), json!(value));
+    }
+    let event = json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com", "domainPrefix": "abc123",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.7", "userAgent": "bench"},
+            "requestId": "bench", "routeKey": format!("POST {path}"), "stage": "$default",
+            "time": "28/Nov/2026:13:00:00 +0000", "timeEpoch": 1_795_870_800_000_i64
+        },
+        "body": body.to_string(),
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("an API Gateway v2 event")
+}
+
+fn start_request() -> lambda_http::Request {
+    event(
+        "/api/passwordless/start",
+        &[("authorization", API_KEY)],
+        &json!({"applicationId": APPLICATION, "loginId": EMAIL}),
+    )
+}
+
+fn status_and_body(response: lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = match response.body() {
+        lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    (status, body)
+}
+
+fn use_cases(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let services = services();
+    let new_code = || {
+        let (status, body) = status_and_body(runtime.block_on(passwordless::http::start::handle(
+            &services,
+            start_request(),
+        )));
+        assert_eq!(status, 200, "{body}");
+        body["code"].as_str().expect("a code").to_owned()
+    };
+    // Each measured function must succeed: a benchmark of an error path would flatter.
+    let login_request = |code: &str| {
+        event(
+            "/api/passwordless/login",
+            &[],
+            &json!({"code": code, "applicationId": APPLICATION, "ipAddress": "203.0.113.7"}),
+        )
+    };
+    let (status, body) = status_and_body(runtime.block_on(passwordless::http::login::handle(
+        &services,
+        login_request(&new_code()),
+    )));
+    assert_eq!(status, 200, "{body}");
+    assert!(body["token"].as_str().is_some_and(|t| t.starts_with("eyJ")));
+
+    c.bench_function("start", |b| {
+        b.iter_batched(
+            start_request,
+            |request| runtime.block_on(passwordless::http::start::handle(&services, request)),
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("send (email)", |b| {
+        b.iter_batched(
+            || event("/api/passwordless/send", &[], &json!({"code": new_code()})),
+            |request| runtime.block_on(passwordless::http::send::handle(&services, request)),
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("login (ES256)", |b| {
+        b.iter_batched(
+            || login_request(&new_code()),
+            |request| runtime.block_on(passwordless::http::login::handle(&services, request)),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, use_cases);
+criterion_main!(benches);
