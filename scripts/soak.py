@@ -81,6 +81,11 @@ def by_function(processes: dict[int, tuple[str, int]]) -> dict[str, str]:
     return {f: f"{len(r)} processes, {sum(r)} KiB" for f, r in sorted(totals.items())}
 
 
+class NoAnswer:
+    status_code = 0
+    text = ""
+
+
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
@@ -95,7 +100,7 @@ class Stats:
         with self.lock:
             self.statuses[(endpoint, status)] += 1
             self.latencies[endpoint].append(seconds)
-            if status >= 500:
+            if status >= 500 or status == 0:
                 self.server_errors.append((endpoint, status, detail[:200]))
 
 
@@ -108,8 +113,13 @@ def worker(n, workers, base_url, deadline, stats, abandon_users):
 
     def call(endpoint, body, headers=None):
         started = time.monotonic()
-        response = session.post(f"{base_url}/api/passwordless/{endpoint}", json=body,
-                                headers=headers or {}, timeout=30)
+        try:
+            response = session.post(f"{base_url}/api/passwordless/{endpoint}", json=body,
+                                    headers=headers or {}, timeout=30)
+        except requests.RequestException as error:
+            # No answer within 30 s counts as a failure (status 0), and the worker goes on.
+            stats.record(endpoint, 0, time.monotonic() - started, str(error))
+            return NoAnswer()
         stats.record(endpoint, response.status_code, time.monotonic() - started, response.text)
         return response
 
@@ -234,7 +244,7 @@ def main() -> int:
 
     failures = []
     if stats.server_errors:
-        failures.append(f"{len(stats.server_errors)} 5xx, e.g. {stats.server_errors[:3]}")
+        failures.append(f"{len(stats.server_errors)} 5xx or no answer, e.g. {stats.server_errors[:3]}")
     if lost or doubled:
         failures.append(f"lost {len(lost)}, doubled {len(doubled)} logins")
     if late.count(404) != len(late):
