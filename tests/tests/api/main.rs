@@ -1,11 +1,10 @@
 //! Integration tests: the functions' handlers driven by API Gateway HTTP API (v2) events, against
 //! DynamoDB as the real AWS SDK sees it (moto, started by `make test`).
 
+mod api_keys;
 mod brute_force;
 mod clock;
 mod dependencies;
-mod api_keys;
-mod clock;
 mod enumeration;
 mod events;
 mod expiry;
