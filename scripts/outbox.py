@@ -3,7 +3,7 @@
     .venv/bin/python scripts/outbox.py [PORT] [MOTO_URL]
 
 Serves http://127.0.0.1:PORT/ (default $OUTBOX_PORT, else 9012), reading moto's
-MOTO_URL/moto-api/data.json (default $AWS_ENDPOINT_URL, else http://127.0.0.1:5055) on every
+MOTO_URL/moto-api/sent.json (default $AWS_ENDPOINT_URL, else http://127.0.0.1:5055) on every
 request: nothing is cached, a reload shows what was sent since. Newest first: recipient, sender,
 subject, the magic link as a link, the HTML email in a sandboxed frame (no scripts, no network),
 and each SMS with its one-time code picked out. Everything shown is HTML-escaped.
@@ -88,7 +88,7 @@ def code_of(link: str) -> str:
 
 def read_outbox(moto_url: str) -> list[dict]:
     """Every email and SMS moto recorded, newest first."""
-    with urllib.request.urlopen(moto_url.rstrip("/") + "/moto-api/data.json", timeout=10) as r:
+    with urllib.request.urlopen(moto_url.rstrip("/") + "/moto-api/sent.json", timeout=10) as r:
         data = json.load(r)
     items = []
     ses = data.get("ses", {})
@@ -238,7 +238,7 @@ def render_page(moto_url: str) -> tuple[int, str]:
         status = 502
         content = (
             f'<div class="error"><h2>Cannot read the emulator</h2><p>GET '
-            f'<code>{esc(moto_url)}/moto-api/data.json</code> failed: {esc(e)}</p>'
+            f'<code>{esc(moto_url)}/moto-api/sent.json</code> failed: {esc(e)}</p>'
             f"<p>Is moto running? Reload to try again.</p></div>"
         )
         summary = "emulator unreachable"

@@ -63,27 +63,46 @@ pub async fn send(
             };
             deliver(services, &code, &pending, &tenant, &application, &user).await
         }
-        SendRequest::Legacy(command) => match start::start(services, tenant_scope, command).await {
-            Ok(started) => {
-                let user = user_of(services, &started.pending)
-                    .await?
-                    .ok_or_else(invalid_code)?;
-                deliver(
-                    services,
-                    &started.code,
-                    &started.pending,
-                    &started.tenant,
-                    &started.application,
-                    &user,
-                )
-                .await
-            }
-            // Send is anonymous: an unknown login id looks exactly like a known one.
-            Err(StartError::UserNotFound) => Ok(()),
-            Err(StartError::Invalid(errors)) => Err(SendError::Invalid(errors)),
-            Err(StartError::Dependency(error)) => Err(SendError::Dependency(error)),
-            Err(StartError::Unauthorized) => Err(invalid_code()),
-        },
+        SendRequest::Legacy(command) => {
+            let answer_at = tokio::time::Instant::now() + LEGACY_SEND_MIN_DURATION;
+            let sent = send_legacy(services, tenant_scope, command).await;
+            tokio::time::sleep_until(answer_at).await;
+            sent
+        }
+    }
+}
+
+/// The legacy usage answers no sooner than this after it began. A known login id costs a start,
+/// a rate count and a delivery; an unknown one a single read: without a floor the time of the
+/// answer would tell an anonymous caller which login ids have accounts. It is set above the usual
+/// time of a real delivery (DynamoDB and SES in one region), so both answers take the floor.
+pub const LEGACY_SEND_MIN_DURATION: std::time::Duration = std::time::Duration::from_millis(300);
+
+async fn send_legacy(
+    services: &Services,
+    tenant_scope: Option<Uuid>,
+    command: StartCommand,
+) -> Result<(), SendError> {
+    match start::start(services, tenant_scope, command).await {
+        Ok(started) => {
+            let user = user_of(services, &started.pending)
+                .await?
+                .ok_or_else(invalid_code)?;
+            deliver(
+                services,
+                &started.code,
+                &started.pending,
+                &started.tenant,
+                &started.application,
+                &user,
+            )
+            .await
+        }
+        // Send is anonymous: an unknown login id looks exactly like a known one.
+        Err(StartError::UserNotFound) => Ok(()),
+        Err(StartError::Invalid(errors)) => Err(SendError::Invalid(errors)),
+        Err(StartError::Dependency(error)) => Err(SendError::Dependency(error)),
+        Err(StartError::Unauthorized) => Err(invalid_code()),
     }
 }
 

@@ -33,7 +33,7 @@ def test_start_send_and_login_with_the_code_from_the_delivered_link(client, web_
     sent = client.send_passwordless_code({"code": started.success_response["code"]})
     assert sent.status == 200
 
-    messages = requests.get(os.environ["MOTO_URL"] + "/moto-api/data.json", timeout=10).json()
+    messages = requests.get(os.environ["MOTO_URL"] + "/moto-api/sent.json", timeout=10).json()
     body = next(m["body"] for m in messages["ses"]["Message"] if marker in m["body"])
     code = re.search(r"/oauth2/passwordless/([A-Za-z0-9_-]+)\?", body).group(1)
 

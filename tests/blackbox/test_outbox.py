@@ -165,7 +165,7 @@ def test_the_outbox_shows_the_email_and_the_sms_the_service_sent_newest_first(
     one_time_code = sms_start.success_response["oneTimeCode"]
     assert client.send_passwordless_code({"code": sms_start.success_response["code"]}).status == 200
 
-    recorded = requests.get(os.environ["MOTO_URL"] + "/moto-api/data.json", timeout=10).json()
+    recorded = requests.get(os.environ["MOTO_URL"] + "/moto-api/sent.json", timeout=10).json()
     email = next(m for m in recorded["ses"]["Message"] if marker in m["body"])
     sms = [s for s in recorded["sns"]["SMS"] if s["phone_number"] == "+13035551212"][-1]
     assert one_time_code in sms["message"]

@@ -32,7 +32,7 @@ PERSONAL = [
 
 
 def moto_data() -> dict:
-    return requests.get(os.environ["MOTO_URL"] + "/moto-api/data.json", timeout=10).json()
+    return requests.get(os.environ["MOTO_URL"] + "/moto-api/sent.json", timeout=10).json()
 
 
 def table_items(name: str) -> list[dict]:

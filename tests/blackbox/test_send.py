@@ -8,7 +8,7 @@ import requests
 
 
 def sent():
-    data = requests.get(os.environ["MOTO_URL"] + "/moto-api/data.json", timeout=10).json()
+    data = requests.get(os.environ["MOTO_URL"] + "/moto-api/sent.json", timeout=10).json()
     return data.get("ses", {}).get("Message", []), data.get("sns", {}).get("SMS", [])
 
 

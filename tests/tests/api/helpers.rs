@@ -276,7 +276,7 @@ pub async fn moto_sent() -> (Vec<Value>, Vec<Value>) {
         .await
         .expect("moto is reachable");
     let request = format!(
-        "GET /moto-api/data.json HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+        "GET /moto-api/sent.json HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
@@ -286,7 +286,7 @@ pub async fn moto_sent() -> (Vec<Value>, Vec<Value>) {
         .split_once("\r\n\r\n")
         .map(|(_, b)| b)
         .unwrap_or_default();
-    let data: Value = serde_json::from_str(body).expect("moto's data.json is JSON");
+    let data: Value = serde_json::from_str(body).expect("moto's sent.json is JSON");
     let list = |service: &str, kind: &str| -> Vec<Value> {
         data[service][kind].as_array().cloned().unwrap_or_default()
     };

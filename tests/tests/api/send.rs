@@ -165,18 +165,27 @@ async fn the_legacy_usage_starts_and_emails_a_code() {
 async fn the_legacy_usage_answers_an_unknown_user_like_a_known_one_and_sends_nothing() {
     let app = TestApp::spawn().await;
     let marker = uuid::Uuid::new_v4().simple().to_string();
+    let began = std::time::Instant::now();
     let unknown = app
         .send(
             json!({"applicationId": WEB_APP, "loginId": "nobody@piedpiper.com",
                      "state": {"marker": marker}}),
         )
         .await;
+    let unknown_took = began.elapsed();
+    let began = std::time::Instant::now();
     let known = app
         .send(json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com"}))
         .await;
+    let known_took = began.elapsed();
+
     assert_eq!((unknown.status, &unknown.body), (known.status, &known.body));
     assert_eq!(unknown.headers, known.headers);
     assert!(emails_containing(&marker).await.is_empty());
+    // Neither answer comes before the floor, so the quick unknown one does not stand out.
+    let floor = passwordless::send::LEGACY_SEND_MIN_DURATION;
+    assert!(unknown_took >= floor, "{unknown_took:?}");
+    assert!(known_took >= floor, "{known_took:?}");
 }
 
 #[tokio::test]
