@@ -604,7 +604,9 @@ impl CodeStore for DynamoStore {
         let failed = match mark.condition_expression(condition).send().await {
             Ok(output) => {
                 return match output.attributes {
-                    Some(item) => read_doc(&item, "consume code").map(|c| Consumed::Code(Box::new(c))),
+                    Some(item) => {
+                        read_doc(&item, "consume code").map(|c| Consumed::Code(Box::new(c)))
+                    }
                     None => Ok(Consumed::NotFound),
                 }
             }
