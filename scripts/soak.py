@@ -258,6 +258,8 @@ def main() -> int:
         after = rss_end.get(pid, (function, 0))[1]
         if after > before * 1.25 + 8192:
             failures.append(f"{function} (pid {pid}) RSS grew from {before} to {after} KiB")
+    if not stats.logins:
+        failures.append("no login flow completed")
     if not rss_start:
         failures.append("found no function processes to measure")
     for failure in failures:

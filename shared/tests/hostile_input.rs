@@ -34,9 +34,14 @@ fn status_of(
     )
 }
 
+/// 256 cases per property in `make test`; `PROPTEST_CASES=20000` for a longer run.
 fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     ProptestConfig {
-        cases: 256,
+        cases,
         failure_persistence: None,
         ..ProptestConfig::default()
     }
