@@ -187,11 +187,16 @@ pub async fn login(
         .iter()
         .filter(|a| a.prevent_login && a.expiry.is_none_or(|e| e > now))
         .map(|a| {
-            json!({
+            let mut action = json!({
                 "actionId": a.action_id, "expiry": a.expiry, "name": a.name,
                 "localizedName": a.name, "reason": a.reason, "localizedReason": a.reason,
                 "reasonCode": a.reason_code
-            })
+            });
+            // FusionAuth leaves out what an action does not have, rather than sending null.
+            if let Some(fields) = action.as_object_mut() {
+                fields.retain(|_, value| !value.is_null());
+            }
+            action
         })
         .collect();
     if !preventing.is_empty() {

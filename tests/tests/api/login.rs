@@ -261,6 +261,10 @@ async fn each_user_state_gets_its_fusionauth_status_in_order() {
                 assert_eq!(action["actionId"], "9a1c0000-0000-0000-0000-000000000001");
                 assert_eq!(action["reasonCode"], "chargeback");
                 assert_eq!(action["name"], "Account review");
+                assert!(
+                    action.get("expiry").is_none(),
+                    "absent fields are left out, not null: {action}"
+                );
             }
             203 => {
                 let body = response.json();
