@@ -71,12 +71,15 @@ if first_use:
                 f"{r['first_us_max'] / 1000:.3f} ms; warm {r['warm_us']:.1f} µs)",
                 r["first_us"] <= 1000)
 if warm:
+    # "A warm one": the second invocation, next in time and in moto's state; the loop's median is
+    # shown too, but moto slows down as the loop fills it, so it flatters the first.
     for fn in functions:
         w = warm[fn]
-        row("2 first use", f"{fn}: first invocation ≤ 2 × warm",
-            f"{w['first_ms']:.2f} ms vs warm median {w['warm_median_ms']:.2f} ms "
-            f"= {w['first_over_warm']:.2f} ×",
-            w["first_over_warm"] <= 2)
+        ratio = w["first_ms"] / w["second_ms"]
+        row("2 first use", f"{fn}: first invocation ≤ 2 × warm (the second)",
+            f"{w['first_ms']:.1f} ms vs {w['second_ms']:.1f} ms = {ratio:.2f} × "
+            f"(loop median {w['warm_median_ms']:.1f} ms)",
+            ratio <= 2)
 
 # 3. Size and stacks.
 if size:
@@ -191,7 +194,8 @@ for group, target, measured, ok in rows:
     lines.append(f"| {group} | {target} | {measured} | {ok} |")
 if warm:
     lines += ["", f"Warm loop: {warm['start']['iterations']} start → send → login rounds in "
-              f"{warm['elapsed_s']:.1f} s; warm medians start {warm['start']['warm_median_ms']:.2f} ms, "
+              f"{warm['elapsed_s']:.1f} s ({warm['start'].get('failures', 0)} starts, "
+              f"{warm['login'].get('failures', 0)} logins answered other than 200, moto timing out); warm medians start {warm['start']['warm_median_ms']:.2f} ms, "
               f"send {warm['send']['warm_median_ms']:.2f} ms, login {warm['login']['warm_median_ms']:.2f} ms "
               "(moto, single-threaded, on the same 2 cores)."]
 if trips:
