@@ -26,6 +26,7 @@ struct Input {
 
 thread_local! {
     static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("a runtime");
     static SERVICES: passwordless::ports::Services = memory_app::services(memory_app::KICKSTART);

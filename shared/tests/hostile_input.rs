@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 use support::memory_app::{self, Endpoint, GLOBAL_KEY, TENANT, WEB_APP};
 
 fn runtime() -> tokio::runtime::Runtime {
+    // Paused: time moves only when every task waits (legacy send's answer floor costs nothing).
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
         .build()
         .expect("a runtime")
 }
