@@ -83,18 +83,27 @@ async fn send_legacy(
     tenant_scope: Option<Uuid>,
     command: StartCommand,
 ) -> Result<(), SendError> {
-    match start::start(services, tenant_scope, command).await {
+    match start::prepare(services, tenant_scope, command).await {
         Ok(started) => {
             let user = user_of(services, &started.pending)
                 .await?
                 .ok_or_else(invalid_code)?;
-            deliver(
+            // The send is counted before the code is stored: a caller over the limit neither
+            // learns that the login id is known (the answer is the unknown id's 200) nor
+            // supersedes the user's pending code.
+            let route = match count_send(services, &started.pending, &started.tenant, &user).await {
+                Err(SendError::RateLimited) => return Ok(()),
+                other => other?,
+            };
+            start::save(services, &started).await?;
+            render_and_send(
                 services,
                 &started.code,
                 &started.pending,
                 &started.tenant,
                 &started.application,
                 &user,
+                route,
             )
             .await
         }
@@ -143,7 +152,23 @@ async fn deliver(
     application: &Application,
     user: &User,
 ) -> Result<(), SendError> {
-    let directory = services.directory.as_ref();
+    let route = count_send(services, pending, tenant, user).await?;
+    render_and_send(services, code, pending, tenant, application, user, route).await
+}
+
+/// Where a code goes: the channel and the address.
+struct Route {
+    channel: Channel,
+    recipient: String,
+}
+
+/// Chooses the channel and counts the send against the user's limit for it.
+async fn count_send(
+    services: &Services,
+    pending: &PendingCode,
+    tenant: &Tenant,
+    user: &User,
+) -> Result<Route, SendError> {
     let (channel, recipient) = match (pending.identity_type, pending.strategy) {
         (IdentityType::PhoneNumber, _) => (Channel::Sms, pending.identity_value.clone()),
         (IdentityType::Email, _) => (Channel::Email, pending.identity_value.clone()),
@@ -187,7 +212,20 @@ async fn deliver(
             return Err(SendError::RateLimited);
         }
     }
+    Ok(Route { channel, recipient })
+}
 
+/// Renders the message for the route's channel and hands it to SES or SNS.
+async fn render_and_send(
+    services: &Services,
+    code: &str,
+    pending: &PendingCode,
+    tenant: &Tenant,
+    application: &Application,
+    user: &User,
+    Route { channel, recipient }: Route,
+) -> Result<(), SendError> {
+    let directory = services.directory.as_ref();
     let empty = Map::new();
     let one_time_code = match pending.strategy {
         LoginStrategy::FormField => pending

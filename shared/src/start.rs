@@ -99,6 +99,31 @@ pub async fn start(
     tenant_scope: Option<Uuid>,
     command: StartCommand,
 ) -> Result<Started, StartError> {
+    let started = prepare(services, tenant_scope, command).await?;
+    save(services, &started).await?;
+    Ok(started)
+}
+
+/// Stores a prepared code as the user's only valid one.
+pub async fn save(services: &Services, started: &Started) -> Result<(), StoreError> {
+    let pending = &started.pending;
+    services.codes.save_pending(pending).await?;
+    tracing::info!(
+        user_id = %pending.user_id,
+        application_id = %pending.application_id,
+        identity_type = pending.identity_type.as_str(),
+        strategy = ?pending.strategy,
+        "passwordless login started"
+    );
+    Ok(())
+}
+
+/// Everything a start does but store the code: the user found, a fresh code drawn.
+pub async fn prepare(
+    services: &Services,
+    tenant_scope: Option<Uuid>,
+    command: StartCommand,
+) -> Result<Started, StartError> {
     let directory = services.directory.as_ref();
     let invalid_application =
         || StartError::Invalid(Errors::field("applicationId", FieldProblem::Invalid));
@@ -162,14 +187,6 @@ pub async fn start(
         expires_at_millis: now + i64::from(ttl_seconds) * 1000,
         user: found.user,
     };
-    services.codes.save_pending(&pending).await?;
-    tracing::info!(
-        user_id = %pending.user_id,
-        application_id = %pending.application_id,
-        identity_type = pending.identity_type.as_str(),
-        strategy = ?pending.strategy,
-        "passwordless login started"
-    );
     Ok(Started {
         code,
         one_time_code,

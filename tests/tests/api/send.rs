@@ -301,3 +301,35 @@ async fn a_tenant_template_is_localized_by_the_users_preferred_language() {
         "Your login link"
     );
 }
+
+#[tokio::test]
+async fn the_legacy_usage_over_the_limit_answers_like_an_unknown_id_and_cancels_nothing() {
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    kickstart["tenants"][0]["rateLimitConfiguration"]["sendPasswordless"] =
+        json!({"enabled": true, "limit": 2, "timePeriodInSeconds": 600});
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
+    let legacy = json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com"});
+    for _ in 0..2 {
+        assert_eq!(app.send(legacy.clone()).await.status, 200);
+    }
+    let pending = code_of(
+        &app.start_code(json!({"applicationId": WEB_APP, "loginId": "richard"}))
+            .await,
+    );
+
+    let over = app.send(legacy.clone()).await;
+    let unknown = app
+        .send(json!({"applicationId": WEB_APP, "loginId": "nobody@piedpiper.com"}))
+        .await;
+
+    assert_eq!((over.status, &over.body), (unknown.status, &unknown.body));
+    assert_eq!(over.headers, unknown.headers);
+    let login = app
+        .login(json!({"code": pending, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(
+        login.status, 200,
+        "the refused send did not supersede the pending code: {}",
+        login.body
+    );
+}
