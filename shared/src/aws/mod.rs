@@ -29,32 +29,73 @@ use std::sync::Arc;
 use crate::cache::CachedDirectory;
 use crate::codes::OsRandom;
 use crate::config::Config;
-use crate::ports::{DeliverySettings, Services, SystemClock};
+use crate::ports::{
+    DeliverySettings, Email, Mailer, Services, Sms, SmsSender, StoreError, SystemClock,
+};
+
+/// Whether a function sends email and SMS. Start and login never do: built without the SES and
+/// SNS clients, their binaries leave that code out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    EmailAndSms,
+    None,
+}
 
 /// The real adapters, built once per container: DynamoDB (the directory behind a warm-container
-/// cache), SES v2, SNS, the wall clock and the OS random source.
-pub async fn services(config: &Config) -> Services {
+/// cache), SES v2 and SNS where the function sends, the wall clock and the OS random source.
+pub async fn services(config: &Config, delivery: Delivery) -> Services {
     let sdk = sdk_config().await;
     let store = Arc::new(dynamo::DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         config.tables.clone(),
     ));
+    let (mailer, sms): (Arc<dyn Mailer>, Arc<dyn SmsSender>) = match delivery {
+        Delivery::EmailAndSms => (
+            Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
+            Arc::new(sns::SnsSms::new(
+                aws_sdk_sns::Client::new(&sdk),
+                config.sms_sender_id.clone(),
+                config.sms_origination_number.clone(),
+            )),
+        ),
+        Delivery::None => (Arc::new(NoDelivery), Arc::new(NoDelivery)),
+    };
     Services {
         directory: Arc::new(CachedDirectory::new(store.clone(), config.directory_cache)),
         codes: store.clone(),
         rate_limiter: store.clone(),
         sessions: store,
         signer: Arc::new(crate::tokens::Signer::default()),
-        mailer: Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
-        sms: Arc::new(sns::SnsSms::new(
-            aws_sdk_sns::Client::new(&sdk),
-            config.sms_sender_id.clone(),
-            config.sms_origination_number.clone(),
-        )),
+        mailer,
+        sms,
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandom),
         settings: Arc::new(DeliverySettings {
             default_base_url: config.default_base_url.clone(),
         }),
+    }
+}
+
+/// The mailer and SMS sender of a function that sends nothing: a call is a wiring mistake,
+/// reported as a failed dependency.
+struct NoDelivery;
+
+#[async_trait::async_trait]
+impl Mailer for NoDelivery {
+    async fn send_email(&self, _email: &Email) -> Result<(), StoreError> {
+        Err(StoreError::new(
+            "send email",
+            "this function does not send email",
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl SmsSender for NoDelivery {
+    async fn send_sms(&self, _sms: &Sms) -> Result<(), StoreError> {
+        Err(StoreError::new(
+            "send sms",
+            "this function does not send SMS",
+        ))
     }
 }
