@@ -6,10 +6,38 @@ pub mod sns;
 
 use std::time::Duration;
 
+/// The roots every AWS service endpoint chains to: Amazon Root CA 1–4 and the Starfield Services
+/// root that cross-signs them. Trusting only these spares each cold start reading and parsing the
+/// system's whole certificate store.
+const AWS_ROOTS: &str = include_str!("aws-roots.pem");
+
+/// HTTPS with rustls on aws-lc, trusting [`AWS_ROOTS`]. With `AWS_ENDPOINT_URL` set (a local
+/// emulator, a proxy) the SDK's default client and the system's roots are used instead.
+fn http_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        return None;
+    }
+    let roots = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AWS_ROOTS.as_bytes());
+    let context = TlsContext::builder().with_trust_store(roots).build().ok()?;
+    Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context)
+            .build_https(),
+    )
+}
+
 /// The SDK configuration every function uses: region, credentials and `AWS_ENDPOINT_URL` from the
 /// environment, with timeouts and retries kept well under API Gateway's 29 s.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(client) = http_client() {
+        loader = loader.http_client(client);
+    }
+    loader
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))
@@ -97,5 +125,27 @@ impl SmsSender for NoDelivery {
             "send sms",
             "this function does not send SMS",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    #[test]
+    fn the_trust_store_holds_the_five_aws_roots_as_readable_pem() {
+        let blocks: Vec<&str> = super::AWS_ROOTS
+            .split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|block| block.split("-----END CERTIFICATE-----").next().unwrap_or(""))
+            .collect();
+        assert_eq!(blocks.len(), 5);
+        for block in blocks {
+            let body: String = block.split_whitespace().collect();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .expect("each certificate is base64");
+            assert_eq!(der[0], 0x30, "each certificate is a DER sequence");
+        }
     }
 }
