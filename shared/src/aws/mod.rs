@@ -137,7 +137,12 @@ mod tests {
         let blocks: Vec<&str> = super::AWS_ROOTS
             .split("-----BEGIN CERTIFICATE-----")
             .skip(1)
-            .map(|block| block.split("-----END CERTIFICATE-----").next().unwrap_or(""))
+            .map(|block| {
+                block
+                    .split("-----END CERTIFICATE-----")
+                    .next()
+                    .unwrap_or("")
+            })
             .collect();
         assert_eq!(blocks.len(), 5);
         for block in blocks {
