@@ -168,6 +168,7 @@ impl CodeStore for MemoryCodeStore {
         let user_id = code.user_id;
         let mut latest = lock(&self.latest);
         let Some((_, attempts)) = latest.get_mut(&user_id).filter(|(h, _)| h == code_hash) else {
+            codes.remove(code_hash);
             return Ok(Consumed::NotFound);
         };
         *attempts += 1;

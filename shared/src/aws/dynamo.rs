@@ -648,11 +648,21 @@ impl CodeStore for DynamoStore {
             .await;
         let counts = match counted {
             Ok(output) => output.attributes.unwrap_or_default(),
+            // The pointer names another code: this one is superseded (a start that failed after
+            // moving the pointer left it behind). Guesses against it are not counted, so it goes.
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
-                return Ok(Consumed::NotFound)
+                self.client
+                    .delete_item()
+                    .table_name(table)
+                    .set_key(Some(key_map(code_key(code_hash))))
+                    .condition_expression("attribute_not_exists(usedBy)")
+                    .send()
+                    .await
+                    .ok();
+                return Ok(Consumed::NotFound);
             }
             Err(e) => return Err(sdk_error("count wrong one-time code", e)),
         };

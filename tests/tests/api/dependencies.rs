@@ -179,3 +179,29 @@ async fn sns_throttling_or_rejecting_is_500_and_the_same_code_is_texted_after_re
         .await;
     assert_eq!(login.status, 200, "{}", login.body);
 }
+
+#[tokio::test]
+async fn a_code_left_behind_by_a_failed_start_is_invalidated_by_its_first_wrong_guess() {
+    let (app, faults) = spawn_with_faults().await;
+    let phone = json!({"applicationId": WEB_APP, "loginId": "720-555-0147",
+                       "loginIdTypes": ["phoneNumber"]});
+    let earlier = app.start_code(phone.clone()).await;
+    let otc = earlier["oneTimeCode"].as_str().unwrap().to_owned();
+    let wrong = if otc == "000000" { "111111" } else { "000000" };
+
+    faults.always("TransactWriteItems", Fault::Throttle);
+    let failed = app.start(start_event(Some(GLOBAL_KEY), phone)).await;
+    faults.clear();
+    assert_internal_error(&failed);
+
+    // The pointer moved on, so wrong guesses at the earlier code could not be counted: the first
+    // one removes the code instead.
+    let guess = app
+        .login(json!({"code": earlier["code"], "oneTimeCode": wrong, "applicationId": WEB_APP}))
+        .await;
+    let right = app
+        .login(json!({"code": earlier["code"], "oneTimeCode": otc, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(guess.status, 404);
+    assert_eq!(right.status, 404, "{}", right.body);
+}
