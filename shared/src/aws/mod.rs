@@ -61,33 +61,37 @@ use crate::ports::{
     DeliverySettings, Email, Mailer, Services, Sms, SmsSender, StoreError, SystemClock,
 };
 
-/// Whether a function sends email and SMS. Start and login never do: built without the SES and
-/// SNS clients, their binaries leave that code out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Delivery {
-    EmailAndSms,
-    None,
+/// The real adapters of a function that sends email and SMS (send), built once per container:
+/// DynamoDB (the directory behind a warm-container cache), SES v2, SNS, the wall clock and the
+/// OS random source.
+pub async fn services(config: &Config) -> Services {
+    let sdk = sdk_config().await;
+    let mailer = Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk)));
+    let sms = Arc::new(sns::SnsSms::new(
+        aws_sdk_sns::Client::new(&sdk),
+        config.sms_sender_id.clone(),
+        config.sms_origination_number.clone(),
+    ));
+    services_with(config, &sdk, mailer, sms)
 }
 
-/// The real adapters, built once per container: DynamoDB (the directory behind a warm-container
-/// cache), SES v2 and SNS where the function sends, the wall clock and the OS random source.
-pub async fn services(config: &Config, delivery: Delivery) -> Services {
+/// The adapters of a function that sends nothing (start, login). Without a reference to the SES
+/// and SNS clients, their code stays out of the binary.
+pub async fn services_without_delivery(config: &Config) -> Services {
     let sdk = sdk_config().await;
+    services_with(config, &sdk, Arc::new(NoDelivery), Arc::new(NoDelivery))
+}
+
+fn services_with(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+    mailer: Arc<dyn Mailer>,
+    sms: Arc<dyn SmsSender>,
+) -> Services {
     let store = Arc::new(dynamo::DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
+        aws_sdk_dynamodb::Client::new(sdk),
         config.tables.clone(),
     ));
-    let (mailer, sms): (Arc<dyn Mailer>, Arc<dyn SmsSender>) = match delivery {
-        Delivery::EmailAndSms => (
-            Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
-            Arc::new(sns::SnsSms::new(
-                aws_sdk_sns::Client::new(&sdk),
-                config.sms_sender_id.clone(),
-                config.sms_origination_number.clone(),
-            )),
-        ),
-        Delivery::None => (Arc::new(NoDelivery), Arc::new(NoDelivery)),
-    };
     Services {
         directory: Arc::new(CachedDirectory::new(store.clone(), config.directory_cache)),
         codes: store.clone(),
