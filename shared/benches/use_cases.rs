@@ -5,14 +5,8 @@
 //! `login` includes an ES256 signature. The request (`lambda_http::request::from_str`) is built
 //! outside the measured part; the handler, its parsing, the use case and the response are in it.
 
-use std::sync::Arc;
-
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use passwordless::codes::OsRandom;
-use passwordless::memory::{
-    MemoryCodeStore, MemoryDirectory, MemoryRateLimiter, MemorySessions, Outbox,
-};
-use passwordless::ports::{DeliverySettings, Services, SystemClock};
+use passwordless::ports::Services;
 use serde_json::{json, Value};
 
 const KICKSTART: &str = include_str!("../../bench/kickstart.json");
@@ -21,41 +15,9 @@ const APPLICATION: &str = "b0000000-0000-4000-8000-0000000000a1";
 const EMAIL: &str = "ada@bench.example.com";
 
 fn services() -> Services {
-    let kickstart = passwordless::kickstart::parse(KICKSTART).expect("the bench kickstart");
-    let directory = MemoryDirectory::default();
-    for key in kickstart.keys {
-        directory.add_signing_key(key);
-    }
-    for tenant in kickstart.tenants {
-        directory.add_tenant(tenant);
-    }
-    for application in kickstart.applications {
-        directory.add_application(application);
-    }
-    for (hash, key) in kickstart.api_keys {
-        directory
-            .api_keys
-            .lock()
-            .expect("not poisoned")
-            .insert(hash, key);
-    }
-    for user in kickstart.users {
-        directory.add_user(user);
-    }
-    let store = Arc::new(MemoryCodeStore::default());
-    let outbox = Arc::new(Outbox::default());
-    Services {
-        directory: Arc::new(directory),
-        codes: store,
-        rate_limiter: Arc::new(MemoryRateLimiter::default()),
-        sessions: Arc::new(MemorySessions::default()),
-        signer: Arc::new(passwordless::tokens::Signer::default()),
-        mailer: outbox.clone(),
-        sms: outbox,
-        clock: Arc::new(SystemClock),
-        random: Arc::new(OsRandom),
-        settings: Arc::new(DeliverySettings::default()),
-    }
+    passwordless::memory::services(
+        passwordless::kickstart::parse(KICKSTART).expect("the bench kickstart"),
+    )
 }
 
 fn event(path: &str, headers: &[(&str, &str)], body: &Value) -> lambda_http::Request {

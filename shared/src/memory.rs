@@ -314,3 +314,54 @@ impl Sessions for MemoryCodeStore {
             .is_some_and(|(owner, expires)| *owner == user_id && *expires > now_millis))
     }
 }
+
+impl MemoryDirectory {
+    /// A directory holding everything `kickstart` provisions.
+    pub fn from_kickstart(kickstart: crate::kickstart::Kickstart) -> Self {
+        let directory = Self::default();
+        kickstart
+            .keys
+            .into_iter()
+            .for_each(|k| directory.add_signing_key(k));
+        kickstart
+            .tenants
+            .into_iter()
+            .for_each(|t| directory.add_tenant(t));
+        kickstart
+            .applications
+            .into_iter()
+            .for_each(|a| directory.add_application(a));
+        lock(&directory.api_keys).extend(kickstart.api_keys);
+        kickstart
+            .users
+            .into_iter()
+            .for_each(|u| directory.add_user(u));
+        lock(&directory.email_templates)
+            .extend(kickstart.email_templates.into_iter().map(|t| (t.id, t)));
+        lock(&directory.message_templates)
+            .extend(kickstart.message_templates.into_iter().map(|t| (t.id, t)));
+        directory
+    }
+}
+
+/// Every port in memory, wired as a function wires the real ones: the directory loaded from
+/// `kickstart`, one code store for codes and sessions (so the attempt budget is shared), an
+/// [`Outbox`] for email and SMS, the wall clock and the OS random source. Tests and benchmarks
+/// replace what they need (`services.clock = …`).
+pub fn services(kickstart: crate::kickstart::Kickstart) -> crate::ports::Services {
+    use std::sync::Arc;
+    let codes = Arc::new(MemoryCodeStore::default());
+    let outbox = Arc::new(Outbox::default());
+    crate::ports::Services {
+        directory: Arc::new(MemoryDirectory::from_kickstart(kickstart)),
+        codes: codes.clone(),
+        rate_limiter: Arc::new(MemoryRateLimiter::default()),
+        sessions: codes,
+        signer: Arc::new(crate::tokens::Signer::default()),
+        mailer: outbox.clone(),
+        sms: outbox,
+        clock: Arc::new(crate::ports::SystemClock),
+        random: Arc::new(crate::codes::OsRandom),
+        settings: Arc::new(crate::ports::DeliverySettings::default()),
+    }
+}

@@ -5,54 +5,18 @@
 //!
 //! Prints `{"start": {...}, "send (email)": {...}, "login (ES256)": {...}}` with median and p90 in µs.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use passwordless::codes::OsRandom;
-use passwordless::memory::{
-    MemoryCodeStore, MemoryDirectory, MemoryRateLimiter, MemorySessions, Outbox,
-};
-use passwordless::ports::{DeliverySettings, Services, SystemClock};
+use passwordless::ports::Services;
 use serde_json::{json, Value};
 
 const ROUNDS: usize = 3000;
 const WARM_UP: usize = 300;
 
 fn services() -> Services {
-    let kickstart = passwordless::kickstart::parse(bench::KICKSTART).expect("the bench kickstart");
-    let directory = MemoryDirectory::default();
-    for key in kickstart.keys {
-        directory.add_signing_key(key);
-    }
-    for tenant in kickstart.tenants {
-        directory.add_tenant(tenant);
-    }
-    for application in kickstart.applications {
-        directory.add_application(application);
-    }
-    for (hash, key) in kickstart.api_keys {
-        directory
-            .api_keys
-            .lock()
-            .expect("not poisoned")
-            .insert(hash, key);
-    }
-    for user in kickstart.users {
-        directory.add_user(user);
-    }
-    let outbox = Arc::new(Outbox::default());
-    Services {
-        directory: Arc::new(directory),
-        codes: Arc::new(MemoryCodeStore::default()),
-        rate_limiter: Arc::new(MemoryRateLimiter::default()),
-        sessions: Arc::new(MemorySessions::default()),
-        signer: Arc::new(passwordless::tokens::Signer::default()),
-        mailer: outbox.clone(),
-        sms: outbox,
-        clock: Arc::new(SystemClock),
-        random: Arc::new(OsRandom),
-        settings: Arc::new(DeliverySettings::default()),
-    }
+    passwordless::memory::services(
+        passwordless::kickstart::parse(bench::KICKSTART).expect("the bench kickstart"),
+    )
 }
 
 fn request(event: &Value) -> lambda_http::Request {

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use passwordless::kickstart;
-use passwordless::memory::{
-    FixedClock, MemoryCodeStore, MemoryDirectory, MemoryRateLimiter, MemorySessions, Outbox,
-};
+use passwordless::memory::FixedClock;
 use passwordless::ports::{DeliverySettings, Services};
 
 pub const KICKSTART: &str = include_str!("../../../tests/fixtures/kickstart.example.json");
@@ -18,52 +16,14 @@ pub const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
 
 /// The ports as the functions wire them, in memory, loaded with `kickstart_json`.
 pub fn services(kickstart_json: &str) -> Services {
-    let parsed = kickstart::parse(kickstart_json).expect("the kickstart is valid");
-    let directory = MemoryDirectory::default();
-    for key in parsed.keys {
-        directory.add_signing_key(key);
-    }
-    for tenant in parsed.tenants {
-        directory.add_tenant(tenant);
-    }
-    for application in parsed.applications {
-        directory.add_application(application);
-    }
-    for (hash, key) in parsed.api_keys {
-        directory.api_keys.lock().unwrap().insert(hash, key);
-    }
-    for user in parsed.users {
-        directory.add_user(user);
-    }
-    for template in parsed.email_templates {
-        directory
-            .email_templates
-            .lock()
-            .unwrap()
-            .insert(template.id, template);
-    }
-    for template in parsed.message_templates {
-        directory
-            .message_templates
-            .lock()
-            .unwrap()
-            .insert(template.id, template);
-    }
-    let outbox = Arc::new(Outbox::default());
-    Services {
-        directory: Arc::new(directory),
-        codes: Arc::new(MemoryCodeStore::default()),
-        rate_limiter: Arc::new(MemoryRateLimiter::default()),
-        sessions: Arc::new(MemorySessions::default()),
-        signer: Arc::new(passwordless::tokens::Signer::default()),
-        mailer: outbox.clone(),
-        sms: outbox,
-        clock: Arc::new(FixedClock::at(1_795_870_800_000)),
-        random: Arc::new(passwordless::codes::OsRandom),
-        settings: Arc::new(DeliverySettings {
-            default_base_url: Some("https://default.example".into()),
-        }),
-    }
+    let mut services = passwordless::memory::services(
+        kickstart::parse(kickstart_json).expect("the kickstart is valid"),
+    );
+    services.clock = Arc::new(FixedClock::at(1_795_870_800_000));
+    services.settings = Arc::new(DeliverySettings {
+        default_base_url: Some("https://default.example".into()),
+    });
+    services
 }
 
 /// Which function a request goes to.
