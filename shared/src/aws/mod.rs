@@ -11,11 +11,13 @@ use std::time::Duration;
 /// system's whole certificate store.
 const AWS_ROOTS: &str = include_str!("aws-roots.pem");
 
-/// HTTPS with rustls on aws-lc, trusting [`AWS_ROOTS`]. With `AWS_ENDPOINT_URL` set (a local
-/// emulator, a proxy) the SDK's default client and the system's roots are used instead.
+/// HTTPS with rustls on aws-lc, trusting [`AWS_ROOTS`]; it speaks plain HTTP to an `http://`
+/// endpoint (moto) as well, so local runs build the same client as Lambda. Only an `https://`
+/// endpoint override (a proxy, an emulator with its own certificate) gets the SDK's default
+/// client and the system's roots instead.
 fn http_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-    if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+    if overrides_endpoint_with_tls(std::env::vars_os()) {
         return None;
     }
     let roots = TrustStore::empty()
@@ -30,22 +32,92 @@ fn http_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
     )
 }
 
-/// The SDK configuration every function uses: region, credentials and `AWS_ENDPOINT_URL` from the
-/// environment, with timeouts and retries kept well under API Gateway's 29 s.
+/// Whether `AWS_ENDPOINT_URL` or a per-service `AWS_ENDPOINT_URL_<SERVICE>` names an `https://`
+/// endpoint, whose certificate need not chain to an AWS root.
+fn overrides_endpoint_with_tls(
+    environment: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> bool {
+    environment.into_iter().any(|(name, value)| {
+        name.to_str()
+            .is_some_and(|name| name.starts_with("AWS_ENDPOINT_URL"))
+            && value.to_str().is_some_and(|url| {
+                url.trim_start()
+                    .get(..8)
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+            })
+    })
+}
+
+/// Timeouts and retries kept well under API Gateway's 29 s: three attempts of at most 3 s each,
+/// 8 s in all.
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build()
+}
+
+fn retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard().with_max_attempts(3)
+}
+
+/// What a function needs to reach AWS and found missing in its environment.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is not set: Lambda sets it; locally, set it (scripts/lib.sh: use_local_aws)")]
+pub struct MissingAwsSetting(&'static str);
+
+/// The SDK configuration of the functions, read from the variables Lambda sets: `AWS_REGION`
+/// and the role's `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, plus
+/// `AWS_ENDPOINT_URL` when set (moto). Unlike aws-config's default chain (profiles, SSO, STS web
+/// identity, ECS, IMDS), this links none of the providers Lambda never uses: a smaller binary.
+pub fn lambda_sdk_config() -> Result<aws_config::SdkConfig, MissingAwsSetting> {
+    sdk_config_from(|name| std::env::var(name).ok())
+}
+
+fn sdk_config_from(
+    environment: impl Fn(&str) -> Option<String>,
+) -> Result<aws_config::SdkConfig, MissingAwsSetting> {
+    use aws_sdk_dynamodb::config::{Credentials, Region, SharedCredentialsProvider};
+    let var = |name: &'static str| environment(name).filter(|v| !v.trim().is_empty());
+    let required = |name: &'static str| var(name).ok_or(MissingAwsSetting(name));
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .ok_or(MissingAwsSetting("AWS_REGION"))?;
+    let credentials = Credentials::new(
+        required("AWS_ACCESS_KEY_ID")?,
+        required("AWS_SECRET_ACCESS_KEY")?,
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "Lambda environment",
+    );
+    let mut builder = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .timeout_config(timeouts())
+        .retry_config(retries())
+        .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
+        .time_source(aws_smithy_async::time::SystemTimeSource::new());
+    if let Some(client) = http_client() {
+        builder = builder.http_client(client);
+    }
+    if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
+        builder = builder.endpoint_url(endpoint);
+    }
+    Ok(builder.build())
+}
+
+/// The SDK configuration of the admin CLI, which runs on a workstation: aws-config's default
+/// chain (profiles, SSO, environment), with the functions' timeouts and retries.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(client) = http_client() {
         loader = loader.http_client(client);
     }
     loader
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(3))
-                .operation_timeout(Duration::from_secs(8))
-                .build(),
-        )
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(timeouts())
+        .retry_config(retries())
         .load()
         .await
 }
@@ -64,22 +136,27 @@ use crate::ports::{
 /// The real adapters of a function that sends email and SMS (send), built once per container:
 /// DynamoDB (the directory behind a warm-container cache), SES v2, SNS, the wall clock and the
 /// OS random source.
-pub async fn services(config: &Config) -> Services {
-    let sdk = sdk_config().await;
+pub fn services(config: &Config) -> Result<Services, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
     let mailer = Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk)));
     let sms = Arc::new(sns::SnsSms::new(
         aws_sdk_sns::Client::new(&sdk),
         config.sms_sender_id.clone(),
         config.sms_origination_number.clone(),
     ));
-    services_with(config, &sdk, mailer, sms)
+    Ok(services_with(config, &sdk, mailer, sms))
 }
 
 /// The adapters of a function that sends nothing (start, login). Without a reference to the SES
 /// and SNS clients, their code stays out of the binary.
-pub async fn services_without_delivery(config: &Config) -> Services {
-    let sdk = sdk_config().await;
-    services_with(config, &sdk, Arc::new(NoDelivery), Arc::new(NoDelivery))
+pub fn services_without_delivery(config: &Config) -> Result<Services, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    Ok(services_with(
+        config,
+        &sdk,
+        Arc::new(NoDelivery),
+        Arc::new(NoDelivery),
+    ))
 }
 
 fn services_with(
@@ -134,6 +211,8 @@ impl SmsSender for NoDelivery {
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsString;
+
     use base64::Engine;
 
     #[test]
@@ -156,5 +235,79 @@ mod tests {
                 .expect("each certificate is base64");
             assert_eq!(der[0], 0x30, "each certificate is a DER sequence");
         }
+    }
+
+    fn environment(pairs: &[(&str, &str)]) -> impl Iterator<Item = (OsString, OsString)> {
+        pairs
+            .iter()
+            .map(|(name, value)| (OsString::from(name), OsString::from(value)))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    fn lambda_environment(name: &str) -> Option<String> {
+        let value = match name {
+            "AWS_REGION" => "eu-west-1",
+            "AWS_ACCESS_KEY_ID" => "ASIAEXAMPLE",
+            "AWS_SECRET_ACCESS_KEY" => "secret",
+            "AWS_SESSION_TOKEN" => "token",
+            _ => return None,
+        };
+        Some(value.to_owned())
+    }
+
+    #[tokio::test]
+    async fn the_functions_take_region_and_role_credentials_from_the_lambda_environment() {
+        use aws_sdk_dynamodb::config::ProvideCredentials;
+        let sdk = super::sdk_config_from(lambda_environment).expect("complete environment");
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(sdk.endpoint_url(), None);
+        let credentials = sdk
+            .credentials_provider()
+            .expect("a credentials provider")
+            .provide_credentials()
+            .await
+            .expect("credentials");
+        assert_eq!(credentials.access_key_id(), "ASIAEXAMPLE");
+        assert_eq!(credentials.session_token(), Some("token"));
+    }
+
+    #[test]
+    fn a_missing_credential_is_named_at_init() {
+        let without_secret =
+            |name: &str| (name != "AWS_SECRET_ACCESS_KEY").then(|| lambda_environment(name))?;
+        let error = super::sdk_config_from(without_secret).expect_err("no secret key");
+        assert!(error.to_string().contains("AWS_SECRET_ACCESS_KEY"));
+    }
+
+    #[test]
+    fn an_endpoint_override_points_every_client_at_it() {
+        let with_moto = |name: &str| match name {
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5055".to_owned()),
+            _ => lambda_environment(name),
+        };
+        let sdk = super::sdk_config_from(with_moto).expect("complete environment");
+        assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:5055"));
+    }
+
+    #[test]
+    fn a_plain_http_emulator_gets_the_same_client_as_lambda() {
+        assert!(!super::overrides_endpoint_with_tls(environment(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5055"),
+            ("AWS_REGION", "us-east-1"),
+        ])));
+        assert!(!super::overrides_endpoint_with_tls(environment(&[])));
+    }
+
+    #[test]
+    fn an_https_endpoint_override_gets_the_system_trust_store() {
+        assert!(super::overrides_endpoint_with_tls(environment(&[(
+            "AWS_ENDPOINT_URL",
+            "HTTPS://localhost.localstack.cloud:4566"
+        )])));
+        assert!(super::overrides_endpoint_with_tls(environment(&[(
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            "https://proxy.internal"
+        )])));
     }
 }

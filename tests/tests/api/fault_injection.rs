@@ -17,7 +17,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use passwordless::aws::dynamo::DynamoStore;
-use passwordless::aws::{sdk_config, ses, sns};
+use passwordless::aws::{lambda_sdk_config, ses, sns};
 
 use crate::helpers::TestApp;
 
@@ -227,8 +227,8 @@ impl HttpConnector for FaultyConnector {
 pub async fn spawn_with_faults() -> (TestApp, Faults) {
     let mut app = TestApp::spawn().await;
     let faults = Faults::default();
-    let sdk = sdk_config()
-        .await
+    let sdk = lambda_sdk_config()
+        .expect("the test environment names region and credentials")
         .into_builder()
         .http_client(FaultyClient {
             inner: aws_smithy_http_client::Builder::new().build_http(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use passwordless::aws::dynamo::{DynamoStore, Tables};
-use passwordless::aws::{provision, sdk_config, ses, sns};
+use passwordless::aws::{lambda_sdk_config, provision, ses, sns};
 use passwordless::codes::OsRandom;
 use passwordless::kickstart;
 use passwordless::ports::{DeliverySettings, Services, SystemClock};
@@ -46,7 +46,7 @@ impl TestApp {
     pub async fn spawn_with(kickstart_json: &str) -> Self {
         endpoint();
         let run = Uuid::new_v4().simple().to_string();
-        let sdk = sdk_config().await;
+        let sdk = lambda_sdk_config().expect("the test environment names region and credentials");
         let store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             Tables {
@@ -101,7 +101,7 @@ impl TestApp {
     }
 
     pub async fn register_sender(&self, address: &str) {
-        let sdk = sdk_config().await;
+        let sdk = lambda_sdk_config().expect("the test environment names region and credentials");
         ses::register_identities(&aws_sdk_sesv2::Client::new(&sdk), &[address.to_owned()])
             .await
             .expect("the identity is registered");
