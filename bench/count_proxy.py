@@ -5,7 +5,9 @@ endpoint.
 
 DynamoDB calls are counted by `X-Amz-Target` (`dynamodb:GetItem`), SES v2 by method and path
 (`sesv2:POST /v2/email/outbound-emails`), SNS and other query-protocol services by `Action`
-(`sns:Publish`). `GET /__counts` returns the counts as JSON; `POST /__reset` zeroes them.
+(`sns:Publish`). `GET /__counts` returns the counts as JSON; `GET /__busy` returns how long
+calls were in flight (`busy_ms`, overlapping calls counted once): the time a function spent
+waiting on AWS, this proxy's forwarding included. `POST /__reset` zeroes both.
 Standard library only.
 """
 
@@ -14,10 +16,12 @@ import json
 import re
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COUNTS = {}
+INTERVALS = []  # (began, ended) of each forwarded call, time.monotonic() seconds
 LOCK = threading.Lock()
 UPSTREAM = urllib.parse.urlsplit(sys.argv[2])
 SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
@@ -39,6 +43,19 @@ def operation(method, path, headers, body):
     return f"{service}:{method} {urllib.parse.urlsplit(path).path}"
 
 
+def busy_ms(intervals):
+    """The length of the union of the intervals, in milliseconds."""
+    total, reach = 0.0, None
+    for began, ended in sorted(intervals):
+        if reach is None or began > reach:
+            total += ended - began
+            reach = ended
+        elif ended > reach:
+            total += ended - reach
+            reach = ended
+    return total * 1000
+
+
 class Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -49,9 +66,13 @@ class Proxy(BaseHTTPRequestHandler):
         if self.path == "/__counts":
             with LOCK:
                 body = json.dumps(COUNTS, sort_keys=True).encode()
+        elif self.path == "/__busy":
+            with LOCK:
+                body = json.dumps({"busy_ms": busy_ms(INTERVALS), "calls": len(INTERVALS)}).encode()
         elif self.path == "/__reset":
             with LOCK:
                 COUNTS.clear()
+                INTERVALS.clear()
             body = b"{}"
         else:
             return False
@@ -65,6 +86,7 @@ class Proxy(BaseHTTPRequestHandler):
     def _forward(self):
         if self._own():
             return
+        began = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         op = operation(self.command, self.path, self.headers, body)
@@ -90,6 +112,9 @@ class Proxy(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        self.wfile.flush()
+        with LOCK:
+            INTERVALS.append((began, time.monotonic()))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
 

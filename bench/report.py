@@ -51,6 +51,18 @@ if cold:
             f"(init {c['init_ms']:.1f} vs {hello['init_ms']:.1f} ms; "
             f"invocation {c['invoke_ms']:.1f} ms; {c['runs']} spawns)",
             c["total_ms"] <= hello["total_ms"] + 5)
+    # The hello world calls nothing; each function must make its AWS calls, and moto's answers
+    # (timed by the proxy) are no cost of the function's. Its own share is what is left.
+    for fn in functions:
+        c = cold[fn]
+        if "own_ms" in c:
+            row("1 cold start",
+                f"{fn}: median spawn → response, minus the time waiting on AWS, "
+                f"≤ hello world + 5 ms",
+                f"{c['own_ms']:.1f} ms vs {hello['total_ms']:.1f} + 5 ms "
+                f"({c['total_ms']:.1f} ms, of which {c['aws_wait_ms']:.1f} ms waiting on moto "
+                f"through the proxy)",
+                c["own_ms"] <= hello["total_ms"] + 5)
     for fn in functions:
         c = cold[fn]
         row("1 cold start",

@@ -2,7 +2,9 @@
 //! results (one object) on stdout.
 //!
 //! ```text
-//! coldstart cold  BIN_DIR HELLO RUNS        spawn → response posted, per function and hello world
+//! coldstart cold  BIN_DIR HELLO RUNS PROXY_URL
+//!                                           spawn → response posted, per function and hello world,
+//!                                           and how much of it was spent waiting on AWS (the proxy)
 //! coldstart warm  BIN_DIR ITERATIONS        first vs warm invocation, VmHWM after the loop
 //! coldstart trips BIN_DIR PROXY_URL         AWS calls per request, counted by the proxy
 //! ```
@@ -161,13 +163,15 @@ fn mint(minter: &Function, strategy: Option<&str>) -> Result<(String, Option<Str
     Ok((code, otc))
 }
 
-fn cold(paths: &Paths, hello: &Path, runs: usize) -> Result<Value> {
+fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> {
     let minter = Function::spawn(&paths.binary("start"), "minter", None, &paths.log)?;
     minter.ready()?;
     let names = ["hello", "start", "send", "login"];
     let mut totals: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut inits: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut invokes: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut waits: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut owns: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     // One untimed round first: the page cache holds every binary afterwards.
     for run in 0..=runs {
         for (i, name) in names.iter().enumerate() {
@@ -185,7 +189,8 @@ fn cold(paths: &Paths, hello: &Path, runs: usize) -> Result<Value> {
                     200,
                 ),
             };
-            let function = Function::spawn(&binary, name, None, &paths.log)?;
+            proxy_call(proxy, "POST", "/__reset")?;
+            let function = Function::spawn(&binary, name, Some(proxy), &paths.log)?;
             // The event is queued before the function asks: its first poll gets it at once.
             function.emulator.enqueue(&event);
             let outcome = function
@@ -199,8 +204,14 @@ fn cold(paths: &Paths, hello: &Path, runs: usize) -> Result<Value> {
             let (status, body) = response_status_and_body(&invocation.body);
             expect_status(name, status, want, &body)?;
             let first_next = function.emulator.first_next().ok_or("no poll")?;
+            let waited = proxy_call(proxy, "GET", "/__busy")?["busy_ms"]
+                .as_f64()
+                .ok_or("the proxy gave no busy_ms")?;
             if run > 0 {
-                totals[i].push(ms(invocation.done - function.spawned));
+                let total = ms(invocation.done - function.spawned);
+                totals[i].push(total);
+                waits[i].push(waited);
+                owns[i].push(total - waited);
                 inits[i].push(ms(first_next - function.spawned));
                 invokes[i].push(invocation.millis());
             }
@@ -215,6 +226,8 @@ fn cold(paths: &Paths, hello: &Path, runs: usize) -> Result<Value> {
                 "total_ms": median(&totals[i]),
                 "init_ms": median(&inits[i]),
                 "invoke_ms": median(&invokes[i]),
+                "aws_wait_ms": median(&waits[i]),
+                "own_ms": median(&owns[i]),
                 "total_ms_all": totals[i],
             }),
         );
@@ -364,7 +377,7 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
 }
 
 fn usage() -> String {
-    "usage: coldstart cold BIN_DIR HELLO RUNS | warm BIN_DIR ITERATIONS | trips BIN_DIR PROXY_URL"
+    "usage: coldstart cold BIN_DIR HELLO RUNS PROXY_URL | warm BIN_DIR ITERATIONS | trips BIN_DIR PROXY_URL"
         .into()
 }
 
@@ -373,13 +386,15 @@ fn main() {
     let log =
         PathBuf::from(std::env::var("BENCH_FUNCTION_LOG").unwrap_or_else(|_| "/dev/null".into()));
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["cold", bin_dir, hello, runs] => runs.parse().map_err(|_| usage()).and_then(|runs| {
-            let paths = Paths {
-                bin_dir: bin_dir.into(),
-                log,
-            };
-            cold(&paths, Path::new(hello), runs)
-        }),
+        ["cold", bin_dir, hello, runs, proxy] => {
+            runs.parse().map_err(|_| usage()).and_then(|runs| {
+                let paths = Paths {
+                    bin_dir: bin_dir.into(),
+                    log,
+                };
+                cold(&paths, Path::new(hello), runs, proxy)
+            })
+        }
         ["warm", bin_dir, iterations] => iterations.parse().map_err(|_| usage()).and_then(|n| {
             let paths = Paths {
                 bin_dir: bin_dir.into(),
