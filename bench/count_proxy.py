@@ -66,6 +66,16 @@ class Proxy(BaseHTTPRequestHandler):
         # client's delayed ACK (40 ms on Linux) on every call of a kept-alive connection.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def handle_one_request(self):
+        # A call is in flight from its first byte: parsing it here is the emulator's time,
+        # not the function's.
+        try:
+            self.rfile.peek(1)
+        except OSError:
+            pass
+        self.arrived = time.monotonic()
+        super().handle_one_request()
+
     def log_message(self, *args):
         pass
 
@@ -93,7 +103,7 @@ class Proxy(BaseHTTPRequestHandler):
     def _forward(self):
         if self._own():
             return
-        began = time.monotonic()
+        began = self.arrived
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         op = operation(self.command, self.path, self.headers, body)
