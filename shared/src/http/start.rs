@@ -15,28 +15,43 @@ use crate::ports::Services;
 use crate::start::{self, StartCommand, StartError, Started, START_PATH};
 
 pub async fn handle(services: &Services, request: Request) -> Response<Body> {
-    let scope = match start::authorize(
+    let credentials = start::Credentials {
+        api_key: header_str(&request, "authorization"),
+        tenant_header: tenant_header(&request),
+        method: request.method().as_str(),
+    };
+    // A good body is read first so that its application can be fetched while the key is.
+    let command = match json_object(&request).map(|body| parse(&body)) {
+        Ok(Ok(command)) => command,
+        Ok(Err(errors)) => {
+            let invalid = super::errors(StatusCode::BAD_REQUEST, &errors);
+            return unless_unauthorized(services, credentials, invalid).await;
+        }
+        Err(unreadable) => return unless_unauthorized(services, credentials, unreadable).await,
+    };
+    match start::authorize_and_start(services, credentials, command).await {
+        Ok(started) => super::json(StatusCode::OK, &StartResponse::from(started)),
+        Err(error) => error_response(error),
+    }
+}
+
+/// `refusal` for a caller whose key is good; 401 otherwise: a bad key is refused before a bad
+/// body, as FusionAuth does.
+async fn unless_unauthorized(
+    services: &Services,
+    credentials: start::Credentials<'_>,
+    refusal: Response<Body>,
+) -> Response<Body> {
+    match start::authorize(
         services.directory.as_ref(),
-        header_str(&request, "authorization"),
-        tenant_header(&request),
-        request.method().as_str(),
+        credentials.api_key,
+        credentials.tenant_header,
+        credentials.method,
         START_PATH,
     )
     .await
     {
-        Ok(scope) => scope,
-        Err(error) => return error_response(error),
-    };
-    let body = match json_object(&request) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let command = match parse(&body) {
-        Ok(command) => command,
-        Err(errors) => return super::errors(StatusCode::BAD_REQUEST, &errors),
-    };
-    match start::start(services, scope.tenant_id, command).await {
-        Ok(started) => super::json(StatusCode::OK, &StartResponse::from(started)),
+        Ok(_) => refusal,
         Err(error) => error_response(error),
     }
 }

@@ -184,6 +184,27 @@ async fn a_missing_unknown_or_bearer_prefixed_key_gets_401_with_an_empty_body_an
 }
 
 #[tokio::test]
+async fn a_bad_key_is_refused_before_a_bad_body_and_a_good_key_gets_the_400() {
+    let app = TestApp::spawn().await;
+    for bad_body in [
+        json!({}),
+        json!("not an object"),
+        json!({"applicationId": "nope"}),
+    ] {
+        for key in [None, Some("not-a-key")] {
+            let response = app.start(start_event(key, bad_body.clone())).await;
+            assert_eq!(response.status, 401, "{key:?} {bad_body}");
+            assert_eq!(response.body, "");
+        }
+        let response = app
+            .start(start_event(Some(GLOBAL_KEY), bad_body.clone()))
+            .await;
+        assert_eq!(response.status, 400, "{bad_body}");
+    }
+    assert!(app.code_items().await.is_empty());
+}
+
+#[tokio::test]
 async fn api_keys_are_stored_only_as_hashes() {
     let app = TestApp::spawn().await;
     let items = format!("{:?}", app.directory_items().await);
