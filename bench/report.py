@@ -186,7 +186,10 @@ def sh(cmd):
 cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip() or platform.processor()
 machine = (f"{sh('nproc')} cores, {cpu}, Linux {platform.release()}, "
            f"{sh('rustc --version')}")
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+# The time of the measurements (the newest result file), so that re-rendering after a NOTES.md
+# edit keeps the run's date.
+measured = max(os.path.getmtime(p) for p in glob.glob(os.path.join(results, "*.json")))
+now = datetime.datetime.fromtimestamp(measured, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 passed = sum(1 for r in rows if r[3] == "pass")
 targets = sum(1 for r in rows if r[3] != "—")
 
