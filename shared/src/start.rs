@@ -50,16 +50,28 @@ pub enum StartError {
     Dependency(#[from] StoreError),
 }
 
+/// The credentials a start request presents: the raw API key, the `X-FusionAuth-TenantId` header.
+/// Not `Debug`: it holds the raw key, which is never logged.
+#[derive(Clone, Copy)]
+pub struct Credentials<'a> {
+    pub api_key: Option<&'a str>,
+    pub tenant_header: Option<&'a str>,
+    pub method: &'a str,
+}
+
 /// Authenticates the raw API key (FusionAuth sends it without `Bearer`) and scopes the call to a
 /// tenant: the `X-FusionAuth-TenantId` header, or the key's lock. A header that contradicts a
 /// locked key is refused like a bad key.
 pub async fn authorize(
     directory: &dyn Directory,
-    api_key: Option<&str>,
-    tenant_header: Option<&str>,
-    method: &str,
+    credentials: Credentials<'_>,
     path: &str,
 ) -> Result<Scope, StartError> {
+    let Credentials {
+        api_key,
+        tenant_header,
+        method,
+    } = credentials;
     let raw_key = api_key
         .map(str::trim)
         .filter(|k| !k.is_empty())
@@ -92,14 +104,6 @@ pub async fn authorize(
     })
 }
 
-/// The credentials a start request presents: the raw API key, the `X-FusionAuth-TenantId` header.
-#[derive(Clone, Copy, Debug)]
-pub struct Credentials<'a> {
-    pub api_key: Option<&'a str>,
-    pub tenant_header: Option<&'a str>,
-    pub method: &'a str,
-}
-
 /// Authorizes the call, then starts a login for the user `command.login_id` names. The API key
 /// and the application are independent reads, made together: a cold container, whose cache holds
 /// neither, waits one round trip for both instead of two. A refused key still gets 401 and
@@ -111,13 +115,7 @@ pub async fn authorize_and_start(
 ) -> Result<Started, StartError> {
     let directory = services.directory.as_ref();
     let (scope, application) = tokio::join!(
-        authorize(
-            directory,
-            credentials.api_key,
-            credentials.tenant_header,
-            credentials.method,
-            START_PATH,
-        ),
+        authorize(directory, credentials, START_PATH),
         directory.application(command.application_id),
     );
     let scope = scope?;

@@ -42,15 +42,7 @@ async fn unless_unauthorized(
     credentials: start::Credentials<'_>,
     refusal: Response<Body>,
 ) -> Response<Body> {
-    match start::authorize(
-        services.directory.as_ref(),
-        credentials.api_key,
-        credentials.tenant_header,
-        credentials.method,
-        START_PATH,
-    )
-    .await
-    {
+    match start::authorize(services.directory.as_ref(), credentials, START_PATH).await {
         Ok(_) => refusal,
         Err(error) => error_response(error),
     }
