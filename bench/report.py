@@ -83,14 +83,16 @@ if first_use:
                 f"{r['first_us_max'] / 1000:.3f} ms; warm {r['warm_us']:.1f} µs)",
                 r["first_us"] <= 1000)
 if warm:
-    # "A warm one": the second invocation, next in time and in moto's state; the loop's median is
-    # shown too, but moto slows down as the loop fills it, so it flatters the first.
+    # "A warm one": the median of the 20 invocations after the first, next in time and in moto's
+    # state. One sample (the second alone) swung the ratio between 1.5 and 2.3 from run to run;
+    # the whole loop's median would flatter the first if moto slowed as the loop filled it.
     for fn in functions:
         w = warm[fn]
-        ratio = w["first_ms"] / w["second_ms"]
-        row("2 first use", f"{fn}: first invocation ≤ 2 × warm (the second)",
-            f"{w['first_ms']:.1f} ms vs {w['second_ms']:.1f} ms = {ratio:.2f} × "
-            f"(loop median {w['warm_median_ms']:.1f} ms)",
+        warm_ms = w.get("next_20_median_ms") or w["second_ms"]
+        ratio = w["first_ms"] / warm_ms
+        row("2 first use", f"{fn}: first invocation ≤ 2 × warm (median of the next 20)",
+            f"{w['first_ms']:.1f} ms vs {warm_ms:.1f} ms = {ratio:.2f} × "
+            f"(the second alone {w['second_ms']:.1f} ms; loop median {w['warm_median_ms']:.1f} ms)",
             ratio <= 2)
 
 # 3. Size and stacks.

@@ -115,7 +115,9 @@ pub struct MemoryCodeStore {
     pub failed: Mutex<HashMap<(Uuid, i64), u32>>,
     /// Codes used, by the attempt that used them.
     pub used: Mutex<HashMap<String, String>>,
-    pub logins: Mutex<Vec<CompletedLogin>>,
+    /// Completed logins by attempt id: a retried attempt records once, as DynamoDB's idempotency
+    /// token makes it; keyed so that recording stays constant-time however many there are.
+    pub logins: Mutex<HashMap<String, CompletedLogin>>,
     pub challenges: Mutex<HashMap<String, (Uuid, i64)>>,
     pub trusts: Mutex<HashMap<String, (Uuid, i64)>>,
 }
@@ -287,10 +289,9 @@ impl Sessions for MemoryCodeStore {
         if failed >= limits.per_user {
             return Ok(Completion::AttemptBudgetSpent);
         }
-        let mut logins = lock(&self.logins);
-        if !logins.iter().any(|l| l.attempt_id == login.attempt_id) {
-            logins.push(login.clone());
-        }
+        lock(&self.logins)
+            .entry(login.attempt_id.clone())
+            .or_insert_with(|| login.clone());
         Ok(Completion::Recorded)
     }
     async fn save_challenge(
