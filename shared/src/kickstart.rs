@@ -249,15 +249,14 @@ fn signing_key(name: &str, object: &Value) -> Result<SigningKey, KickstartError>
             }
         }
         SigningAlgorithm::RS256 | SigningAlgorithm::ES256 => {
-            let pem = key.private_key.as_deref().ok_or_else(|| {
-                KickstartError::new(name, "privateKey", "RS256 and ES256 need a PEM private key")
-            })?;
-            let parsed = if key.algorithm == SigningAlgorithm::RS256 {
-                jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
-            } else {
-                jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes())
-            };
-            parsed.map_err(|e| {
+            if key.private_key.is_none() {
+                return Err(KickstartError::new(
+                    name,
+                    "privateKey",
+                    "RS256 and ES256 need a PEM private key",
+                ));
+            }
+            crate::tokens::check_key(&key).map_err(|e| {
                 KickstartError::new(name, "privateKey", format!("is not a usable key: {e}"))
             })?;
         }
@@ -615,6 +614,18 @@ mod tests {
             ("tenants[0]", "id")
         );
     }
+
+    #[test]
+    fn an_es256_key_on_another_curve_is_refused_at_load_not_at_login() {
+        // A P-384 key: a PEM parser took it, the P-256 signer would not.
+        let err = parse(P384_KEY_KICKSTART).unwrap_err();
+        assert_eq!(
+            (err.object.as_str(), err.field.as_str()),
+            ("keys[0]", "privateKey")
+        );
+    }
+
+    const P384_KEY_KICKSTART: &str = r#"{"keys": [{"id": "a0000000-0000-4000-8000-000000000384", "algorithm": "ES256", "privateKey": "-----BEGIN PRIVATE KEY-----\nMIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDDj7wx8BciS2WxHE0ny\n6cicXmJXMpET6HzZfnlbvnBC7zBGykVzNAmk2dmHdoP2wCGhZANiAAS3C4betHd2\nKknn7AGYp+bowFef18Rcb4vHwfX8mDqfkhFHxQFe8FptTa1ifdTCBf5FVrbTjxdF\n9RZVi8EU2MknPbIp+ZFfu6B9QLNm2zpV6A9IVJw8DWFIX/0JAxHHIl0=\n-----END PRIVATE KEY-----\n"}]}"#;
 
     #[test]
     fn two_users_of_a_tenant_cannot_share_an_identity() {

@@ -56,22 +56,17 @@ fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-impl Signer {
-    fn prepared(&self, key: &SigningKey) -> Result<Arc<PreparedKey>, TokenError> {
-        if let Some(found) = self.keys.lock().ok().and_then(|k| k.get(&key.id).cloned()) {
-            return Ok(found);
-        }
-        let fail = |message: String| TokenError {
-            key_id: key.id,
-            message,
-        };
-        let private_key = || pem_der(key.private_key.as_deref().unwrap_or_default()).map_err(fail);
-        let parsed = match key.algorithm {
+impl PreparedKey {
+    /// Parses the key as [`Signer`] will sign with it. Kickstart validation calls this too, so a
+    /// key that loads is a key that signs.
+    fn parse(key: &SigningKey) -> Result<Self, String> {
+        let private_key = || pem_der(key.private_key.as_deref().unwrap_or_default());
+        Ok(match key.algorithm {
             SigningAlgorithm::HS256 => {
                 let secret = key.secret.as_deref().unwrap_or_default();
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(secret)
-                    .map_err(|e| fail(e.to_string()))?;
+                    .map_err(|e| e.to_string())?;
                 PreparedKey::Hmac(EncodingKey::from_secret(&bytes))
             }
             SigningAlgorithm::RS256 => {
@@ -79,7 +74,7 @@ impl Signer {
                 PreparedKey::Rsa(
                     RsaKeyPair::from_pkcs8(&der)
                         .or_else(|_| RsaKeyPair::from_der(&der))
-                        .map_err(|e| fail(e.to_string()))?,
+                        .map_err(|e| e.to_string())?,
                 )
             }
             SigningAlgorithm::ES256 => PreparedKey::Ecdsa(
@@ -87,10 +82,44 @@ impl Signer {
                     &ECDSA_P256_SHA256_FIXED_SIGNING,
                     &private_key()?,
                 )
-                .map_err(|e| fail(e.to_string()))?,
+                .map_err(|e| e.to_string())?,
             ),
-        };
-        let parsed = Arc::new(parsed);
+        })
+    }
+
+    /// The signature of the JWS signing input `input`.
+    fn signature(&self, input: &str) -> Result<Vec<u8>, String> {
+        let random = SystemRandom::new();
+        match self {
+            PreparedKey::Hmac(_) => Err("HMAC keys sign through jsonwebtoken".to_owned()),
+            PreparedKey::Ecdsa(pair) => pair
+                .sign(&random, input.as_bytes())
+                .map(|signature| signature.as_ref().to_vec())
+                .map_err(|_| "ECDSA signing failed".to_owned()),
+            PreparedKey::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &random, input.as_bytes(), &mut signature)
+                    .map(|()| signature)
+                    .map_err(|_| "RSA signing failed".to_owned())
+            }
+        }
+    }
+}
+
+/// Whether `key` can sign: what [`Signer`] will parse, parsed once.
+pub fn check_key(key: &SigningKey) -> Result<(), String> {
+    PreparedKey::parse(key).map(drop)
+}
+
+impl Signer {
+    fn prepared(&self, key: &SigningKey) -> Result<Arc<PreparedKey>, TokenError> {
+        if let Some(found) = self.keys.lock().ok().and_then(|k| k.get(&key.id).cloned()) {
+            return Ok(found);
+        }
+        let parsed = Arc::new(PreparedKey::parse(key).map_err(|message| TokenError {
+            key_id: key.id,
+            message,
+        })?);
         if let Ok(mut keys) = self.keys.lock() {
             keys.insert(key.id, parsed.clone());
         }
@@ -111,37 +140,13 @@ impl Signer {
         let mut header = Header::new(algorithm);
         header.kid = Some(key.id.to_string());
         let prepared = self.prepared(key)?;
-        let signing_input = |header: &Header| -> Result<String, TokenError> {
-            let header = serde_json::to_vec(header).map_err(|e| fail(e.to_string()))?;
-            let claims = serde_json::to_vec(claims).map_err(|e| fail(e.to_string()))?;
-            Ok(format!("{}.{}", b64url(&header), b64url(&claims)))
-        };
-        let signature = match prepared.as_ref() {
-            PreparedKey::Hmac(secret) => {
-                return jsonwebtoken::encode(&header, claims, secret)
-                    .map_err(|e| fail(e.to_string()))
-            }
-            PreparedKey::Ecdsa(pair) => {
-                let input = signing_input(&header)?;
-                let signature = pair
-                    .sign(&SystemRandom::new(), input.as_bytes())
-                    .map_err(|_| fail("ECDSA signing failed".to_owned()))?;
-                (input, signature.as_ref().to_vec())
-            }
-            PreparedKey::Rsa(pair) => {
-                let input = signing_input(&header)?;
-                let mut signature = vec![0; pair.public_modulus_len()];
-                pair.sign(
-                    &RSA_PKCS1_SHA256,
-                    &SystemRandom::new(),
-                    input.as_bytes(),
-                    &mut signature,
-                )
-                .map_err(|_| fail("RSA signing failed".to_owned()))?;
-                (input, signature)
-            }
-        };
-        let (input, signature) = signature;
+        if let PreparedKey::Hmac(secret) = prepared.as_ref() {
+            return jsonwebtoken::encode(&header, claims, secret).map_err(|e| fail(e.to_string()));
+        }
+        let header = serde_json::to_vec(&header).map_err(|e| fail(e.to_string()))?;
+        let claims = serde_json::to_vec(claims).map_err(|e| fail(e.to_string()))?;
+        let input = format!("{}.{}", b64url(&header), b64url(&claims));
+        let signature = prepared.signature(&input).map_err(fail)?;
         Ok(format!("{input}.{}", b64url(&signature)))
     }
 }
