@@ -12,12 +12,12 @@ use std::time::Duration;
 const AWS_ROOTS: &str = include_str!("aws-roots.pem");
 
 /// HTTPS with rustls on aws-lc, trusting [`AWS_ROOTS`]; it speaks plain HTTP to an `http://`
-/// endpoint (moto) as well, so local runs build the same client as Lambda. Only an `https://`
-/// endpoint override (a proxy, an emulator with its own certificate) gets the SDK's default
-/// client and the system's roots instead.
-fn http_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
+/// endpoint (moto) as well, so local runs build the same client as Lambda. An `https://`
+/// `endpoint` (a proxy, an emulator with its own certificate) gets `None`: the SDK's default
+/// client and the system's roots.
+fn http_client(endpoint: Option<&str>) -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-    if overrides_endpoint_with_tls(std::env::vars_os()) {
+    if endpoint.is_some_and(is_https) {
         return None;
     }
     let roots = TrustStore::empty()
@@ -32,20 +32,10 @@ fn http_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
     )
 }
 
-/// Whether `AWS_ENDPOINT_URL` or a per-service `AWS_ENDPOINT_URL_<SERVICE>` names an `https://`
-/// endpoint, whose certificate need not chain to an AWS root.
-fn overrides_endpoint_with_tls(
-    environment: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
-) -> bool {
-    environment.into_iter().any(|(name, value)| {
-        name.to_str()
-            .is_some_and(|name| name.starts_with("AWS_ENDPOINT_URL"))
-            && value.to_str().is_some_and(|url| {
-                url.trim_start()
-                    .get(..8)
-                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
-            })
-    })
+fn is_https(url: &str) -> bool {
+    url.trim_start()
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// Timeouts and retries kept well under API Gateway's 29 s: three attempts of at most 3 s each,
@@ -99,23 +89,20 @@ fn sdk_config_from(
         .retry_config(retries())
         .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
         .time_source(aws_smithy_async::time::SystemTimeSource::new());
-    if let Some(client) = http_client() {
+    let endpoint = var("AWS_ENDPOINT_URL");
+    if let Some(client) = http_client(endpoint.as_deref()) {
         builder = builder.http_client(client);
     }
-    if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
+    if let Some(endpoint) = endpoint {
         builder = builder.endpoint_url(endpoint);
     }
     Ok(builder.build())
 }
 
 /// The SDK configuration of the admin CLI, which runs on a workstation: aws-config's default
-/// chain (profiles, SSO, environment), with the functions' timeouts and retries.
+/// chain (profiles, SSO, environment) and HTTPS client, with the functions' timeouts and retries.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(client) = http_client() {
-        loader = loader.http_client(client);
-    }
-    loader
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(timeouts())
         .retry_config(retries())
         .load()
@@ -211,8 +198,6 @@ impl SmsSender for NoDelivery {
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsString;
-
     use base64::Engine;
 
     #[test]
@@ -235,14 +220,6 @@ mod tests {
                 .expect("each certificate is base64");
             assert_eq!(der[0], 0x30, "each certificate is a DER sequence");
         }
-    }
-
-    fn environment(pairs: &[(&str, &str)]) -> impl Iterator<Item = (OsString, OsString)> {
-        pairs
-            .iter()
-            .map(|(name, value)| (OsString::from(name), OsString::from(value)))
-            .collect::<Vec<_>>()
-            .into_iter()
     }
 
     fn lambda_environment(name: &str) -> Option<String> {
@@ -292,22 +269,13 @@ mod tests {
 
     #[test]
     fn a_plain_http_emulator_gets_the_same_client_as_lambda() {
-        assert!(!super::overrides_endpoint_with_tls(environment(&[
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5055"),
-            ("AWS_REGION", "us-east-1"),
-        ])));
-        assert!(!super::overrides_endpoint_with_tls(environment(&[])));
+        assert!(super::http_client(Some("http://127.0.0.1:5055")).is_some());
+        assert!(super::http_client(None).is_some());
     }
 
     #[test]
     fn an_https_endpoint_override_gets_the_system_trust_store() {
-        assert!(super::overrides_endpoint_with_tls(environment(&[(
-            "AWS_ENDPOINT_URL",
-            "HTTPS://localhost.localstack.cloud:4566"
-        )])));
-        assert!(super::overrides_endpoint_with_tls(environment(&[(
-            "AWS_ENDPOINT_URL_DYNAMODB",
-            "https://proxy.internal"
-        )])));
+        assert!(super::http_client(Some("HTTPS://localhost.localstack.cloud:4566")).is_none());
+        assert!(super::http_client(Some(" https://proxy.internal")).is_none());
     }
 }
