@@ -276,7 +276,6 @@ fn warm(paths: &Paths, iterations: usize) -> Result<Value> {
                 "second_ms": times[i].get(1),
                 "next_20_median_ms": median(&times[i][1..times[i].len().min(21)]),
                 "warm_median_ms": warm,
-                "first_over_warm": times[i][0] / warm,
                 "vm_hwm_kib": hwm,
                 "vm_rss_kib": rss,
             }),
