@@ -7,12 +7,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{
+use base64::Engine;
+use jsonwebtoken::{Algorithm, Header};
+use ring::hmac;
+use ring::rand::SystemRandom;
+use ring::signature::{
     EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
 };
-use base64::Engine;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -26,11 +27,10 @@ pub struct TokenError {
     pub message: String,
 }
 
-/// A key ready to sign. jsonwebtoken re-parses an RSA or EC key on every signature (its
-/// aws-lc backend builds the key pair per call, ~0.4 ms for P-256), so for those the parsed
-/// aws-lc key pair is kept and the JWS is assembled here; HS256 goes through jsonwebtoken.
+/// A key ready to sign: parsing an RSA or EC key costs more than a signature (jsonwebtoken's
+/// `encode` re-parses it on every call), so the parsed key is kept and the JWS assembled here.
 enum PreparedKey {
-    Hmac(EncodingKey),
+    Hmac(hmac::Key),
     Rsa(RsaKeyPair),
     Ecdsa(EcdsaKeyPair),
 }
@@ -56,6 +56,39 @@ fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A DER tag-length-value.
+fn der(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let length = value.len();
+    if length < 0x80 {
+        out.push(length as u8);
+    } else {
+        let bytes: Vec<u8> = length
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(value);
+    out
+}
+
+/// An SEC1 `EC PRIVATE KEY` (RFC 5915, what `openssl ecparam -genkey` writes) on P-256, wrapped
+/// as the PKCS#8 `PRIVATE KEY` (RFC 5208) that ring reads.
+fn p256_sec1_as_pkcs8(sec1: &[u8]) -> Vec<u8> {
+    const VERSION_0: &[u8] = &[0x02, 0x01, 0x00];
+    // SEQUENCE { id-ecPublicKey, prime256v1 }
+    const ALGORITHM: &[u8] = &[
+        0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86,
+        0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+    ];
+    let mut content = [VERSION_0, ALGORITHM].concat();
+    content.extend(der(0x04, sec1));
+    der(0x30, &content)
+}
+
 impl PreparedKey {
     /// Parses the key as [`Signer`] will sign with it. Kickstart validation calls this too, so a
     /// key that loads is a key that signs.
@@ -67,23 +100,32 @@ impl PreparedKey {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(secret)
                     .map_err(|e| e.to_string())?;
-                PreparedKey::Hmac(EncodingKey::from_secret(&bytes))
+                PreparedKey::Hmac(hmac::Key::new(hmac::HMAC_SHA256, &bytes))
             }
             SigningAlgorithm::RS256 => {
                 let der = private_key()?;
                 PreparedKey::Rsa(
                     RsaKeyPair::from_pkcs8(&der)
                         .or_else(|_| RsaKeyPair::from_der(&der))
-                        .map_err(|e| e.to_string())?,
+                        .map_err(|e| format!("not an RSA private key (PKCS#8 or PKCS#1): {e}"))?,
                 )
             }
-            SigningAlgorithm::ES256 => PreparedKey::Ecdsa(
-                EcdsaKeyPair::from_private_key_der(
-                    &ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &private_key()?,
+            SigningAlgorithm::ES256 => {
+                let der = private_key()?;
+                let random = SystemRandom::new();
+                let parse = |pkcs8: &[u8]| {
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &random)
+                };
+                PreparedKey::Ecdsa(
+                    parse(&der)
+                        .or_else(|_| parse(&p256_sec1_as_pkcs8(&der)))
+                        .map_err(|e| {
+                            format!(
+                                "not a P-256 private key with its public key (PKCS#8 or SEC1): {e}"
+                            )
+                        })?,
                 )
-                .map_err(|e| e.to_string())?,
-            ),
+            }
         })
     }
 
@@ -91,13 +133,13 @@ impl PreparedKey {
     fn signature(&self, input: &str) -> Result<Vec<u8>, String> {
         let random = SystemRandom::new();
         match self {
-            PreparedKey::Hmac(_) => Err("HMAC keys sign through jsonwebtoken".to_owned()),
+            PreparedKey::Hmac(key) => Ok(hmac::sign(key, input.as_bytes()).as_ref().to_vec()),
             PreparedKey::Ecdsa(pair) => pair
                 .sign(&random, input.as_bytes())
                 .map(|signature| signature.as_ref().to_vec())
                 .map_err(|_| "ECDSA signing failed".to_owned()),
             PreparedKey::Rsa(pair) => {
-                let mut signature = vec![0; pair.public_modulus_len()];
+                let mut signature = vec![0; pair.public().modulus_len()];
                 pair.sign(&RSA_PKCS1_SHA256, &random, input.as_bytes(), &mut signature)
                     .map(|()| signature)
                     .map_err(|_| "RSA signing failed".to_owned())
@@ -140,9 +182,6 @@ impl Signer {
         let mut header = Header::new(algorithm);
         header.kid = Some(key.id.to_string());
         let prepared = self.prepared(key)?;
-        if let PreparedKey::Hmac(secret) = prepared.as_ref() {
-            return jsonwebtoken::encode(&header, claims, secret).map_err(|e| fail(e.to_string()));
-        }
         let header = serde_json::to_vec(&header).map_err(|e| fail(e.to_string()))?;
         let claims = serde_json::to_vec(claims).map_err(|e| fail(e.to_string()))?;
         let input = format!("{}.{}", b64url(&header), b64url(&claims));
@@ -160,4 +199,101 @@ pub fn refresh_token(random: &dyn Random) -> String {
         },
         random,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::signature::{KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
+
+    /// One throwaway P-256 key (`openssl ecparam -genkey`), in both encodings, and its public key.
+    const P256_SEC1: &str = "-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIB1P8p3wF5Wl4lcmrFtJXg3YZhty15pmBX9au4NrLXR8oAoGCCqGSM49
+AwEHoUQDQgAEEIWkqy0na/iYSKyJagSpr8CK6W1XpOvVh/nu3lXSZhicu+1qsfOn
+quNCzC0YKfFqn7kD5JpbuWoqZIk/3VMIdA==
+-----END EC PRIVATE KEY-----";
+    const P256_PKCS8: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgHU/ynfAXlaXiVyas
+W0leDdhmG3LXmmYFf1q7g2stdHyhRANCAAQQhaSrLSdr+JhIrIlqBKmvwIrpbVek
+69WH+e7eVdJmGJy77Wqx86eq40LMLRgp8WqfuQPkmlu5aipkiT/dUwh0
+-----END PRIVATE KEY-----";
+    const P256_PUBLIC: &str =
+        "BBCFpKstJ2v4mEisiWoEqa/AiultV6Tr1Yf57t5V0mYYnLvtarHzp6rjQswtGCnxap+5A+SaW7lqKmSJP91TCHQ=";
+    const P384_SEC1: &str = "-----BEGIN EC PRIVATE KEY-----
+MIGkAgEBBDB7ZfFiGp+KV3B8XqJM67l4DWU2bx6Fq32lLbV5B+uRVCEsw/dI1IvJ
+GnI/JTUnu9+gBwYFK4EEACKhZANiAAQkgWWNNbTC8XW7NoMW/ZCE7MWEuZwboOyp
+wYZfZ7MtIKYjfEAQ+nsv/XWkP5PKwQUgNerI+7bO9Qg51EzoUJjzbEO5SIp099H/
+Vmns2QwsQu6rFMUWyl05RSUVpEMXCgA=
+-----END EC PRIVATE KEY-----";
+
+    fn es256(private_key: &str) -> SigningKey {
+        SigningKey {
+            id: Uuid::from_u128(256),
+            algorithm: SigningAlgorithm::ES256,
+            name: "test".to_owned(),
+            secret: None,
+            public_key: None,
+            private_key: Some(private_key.to_owned()),
+        }
+    }
+
+    fn verifies(token: &str, public_key: &[u8]) -> bool {
+        let (input, signature) = token.rsplit_once('.').expect("a JWS");
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .expect("base64url");
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key)
+            .verify(input.as_bytes(), &signature)
+            .is_ok()
+    }
+
+    #[test]
+    fn an_es256_key_signs_whether_its_pem_is_pkcs8_or_sec1() {
+        let public = base64::engine::general_purpose::STANDARD
+            .decode(P256_PUBLIC)
+            .expect("base64");
+        for pem in [P256_PKCS8, P256_SEC1] {
+            let key = es256(pem);
+            match PreparedKey::parse(&key) {
+                Ok(PreparedKey::Ecdsa(pair)) => assert_eq!(pair.public_key().as_ref(), public),
+                _ => panic!("the P-256 key did not parse as an ECDSA key"),
+            }
+            let token = Signer::default()
+                .sign(&key, &serde_json::json!({"sub": "someone"}))
+                .expect("signed");
+            assert!(verifies(&token, &public), "{token}");
+        }
+    }
+
+    #[test]
+    fn an_es256_key_in_sec1_on_another_curve_is_refused() {
+        let refused = check_key(&es256(P384_SEC1)).unwrap_err();
+        assert!(refused.contains("P-256"), "{refused}");
+    }
+
+    #[test]
+    fn an_hs256_token_is_the_hmac_of_its_signing_input() {
+        let secret = b"a secret of thirty-two bytes....";
+        let key = SigningKey {
+            algorithm: SigningAlgorithm::HS256,
+            secret: Some(base64::engine::general_purpose::STANDARD.encode(secret)),
+            private_key: None,
+            ..es256("")
+        };
+        let token = Signer::default()
+            .sign(&key, &serde_json::json!({"sub": "someone"}))
+            .expect("signed");
+        let (input, signature) = token.rsplit_once('.').expect("a JWS");
+        let expected = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), input.as_bytes());
+        assert_eq!(signature, b64url(expected.as_ref()));
+        let header = input.split('.').next().expect("a header");
+        let header: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(header)
+                .expect("base64url"),
+        )
+        .expect("JSON");
+        assert_eq!(header["alg"], "HS256");
+        assert_eq!(header["kid"], Uuid::from_u128(256).to_string());
+    }
 }

@@ -11,25 +11,32 @@ use std::time::Duration;
 /// system's whole certificate store.
 const AWS_ROOTS: &str = include_str!("aws-roots.pem");
 
-/// HTTPS with rustls on aws-lc, trusting [`AWS_ROOTS`]; it speaks plain HTTP to an `http://`
+/// HTTPS with rustls on ring, trusting [`AWS_ROOTS`]; it speaks plain HTTP to an `http://`
 /// endpoint (moto) as well, so local runs build the same client as Lambda. An `https://`
-/// `endpoint` (a proxy, an emulator with its own certificate) gets `None`: the SDK's default
-/// client and the system's roots.
-fn http_client(endpoint: Option<&str>) -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
+/// `endpoint` (a proxy, an emulator with its own certificate) trusts the system's roots instead,
+/// as the admin CLI, which may talk to anything its profile names, always does.
+fn http_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-    if endpoint.is_some_and(is_https) {
-        return None;
-    }
-    let roots = TrustStore::empty()
-        .with_native_roots(false)
-        .with_pem_certificate(AWS_ROOTS.as_bytes());
-    let context = TlsContext::builder().with_trust_store(roots).build().ok()?;
-    Some(
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-            .tls_context(context)
-            .build_https(),
-    )
+    let roots = if trusts_system_roots(endpoint) {
+        TrustStore::default()
+    } else {
+        TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AWS_ROOTS.as_bytes())
+    };
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(
+            TlsContext::builder()
+                .with_trust_store(roots)
+                .build()
+                .unwrap_or_default(),
+        )
+        .build_https()
+}
+
+fn trusts_system_roots(endpoint: Option<&str>) -> bool {
+    endpoint.is_some_and(is_https)
 }
 
 fn is_https(url: &str) -> bool {
@@ -90,9 +97,7 @@ fn sdk_config_from(
         .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
         .time_source(aws_smithy_async::time::SystemTimeSource::new());
     let endpoint = var("AWS_ENDPOINT_URL");
-    if let Some(client) = http_client(endpoint.as_deref()) {
-        builder = builder.http_client(client);
-    }
+    builder = builder.http_client(http_client(endpoint.as_deref()));
     if let Some(endpoint) = endpoint {
         builder = builder.endpoint_url(endpoint);
     }
@@ -100,9 +105,11 @@ fn sdk_config_from(
 }
 
 /// The SDK configuration of the admin CLI, which runs on a workstation: aws-config's default
-/// chain (profiles, SSO, environment) and HTTPS client, with the functions' timeouts and retries.
+/// chain (profiles, SSO, environment) and the system's roots, with the functions' timeouts and
+/// retries.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client(Some("https://")))
         .timeout_config(timeouts())
         .retry_config(retries())
         .load()
@@ -269,13 +276,15 @@ mod tests {
 
     #[test]
     fn a_plain_http_emulator_gets_the_same_client_as_lambda() {
-        assert!(super::http_client(Some("http://127.0.0.1:5055")).is_some());
-        assert!(super::http_client(None).is_some());
+        assert!(!super::trusts_system_roots(Some("http://127.0.0.1:5055")));
+        assert!(!super::trusts_system_roots(None));
     }
 
     #[test]
     fn an_https_endpoint_override_gets_the_system_trust_store() {
-        assert!(super::http_client(Some("HTTPS://localhost.localstack.cloud:4566")).is_none());
-        assert!(super::http_client(Some(" https://proxy.internal")).is_none());
+        assert!(super::trusts_system_roots(Some(
+            "HTTPS://localhost.localstack.cloud:4566"
+        )));
+        assert!(super::trusts_system_roots(Some(" https://proxy.internal")));
     }
 }
