@@ -59,7 +59,8 @@ if cold:
             f"{fn}: median spawn → response, minus the time waiting on AWS, ≤ hello world + 5 ms",
             f"{c['own_ms']:.1f} ms vs {hello['total_ms']:.1f} + 5 ms "
             f"({c['total_ms']:.1f} ms, of which {c['aws_wait_ms']:.1f} ms waiting on moto "
-            f"through the proxy)",
+            f"through the proxy; the process's CPU time {c['cpu_ms']:.1f} ms vs "
+            f"{hello['cpu_ms']:.1f} ms)",
             c["own_ms"] <= hello["total_ms"] + 5)
     for fn in functions:
         c = cold[fn]
@@ -119,11 +120,12 @@ if warm:
             f"{w['vm_hwm_kib'] * 1024 / MB:.2f} MB (VmRSS {w['vm_rss_kib'] * 1024 / MB:.2f} MB)",
             w["vm_hwm_kib"] * 1024 <= 16 * MB)
 
+def summary(calls):
+    return ", ".join(f"{k} {v}" for k, v in sorted(calls.items())) or "none"
+
+
 # 5. Round trips.
 if trips:
-    def summary(calls):
-        return ", ".join(f"{k} {v}" for k, v in sorted(calls.items())) or "none"
-
     def dynamo(calls):
         return sum(v for k, v in calls.items() if k.startswith("dynamodb:"))
 
@@ -218,6 +220,11 @@ if trips:
               "| request | status | calls |", "|---|---|---|"]
     for label, r in trips.items():
         lines.append(f"| {label} | {r['status']} | {summary(r['calls'])} |")
+if cold:
+    lines += ["", "AWS calls on a cold start (a new process's first request, empty caches):", "",
+              "| function | calls |", "|---|---|"]
+    for fn in functions:
+        lines.append(f"| {fn} | {summary(cold[fn]['calls'])} |")
 notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
 if os.path.exists(notes):
     with open(notes) as f:

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
 use crate::model::{ApiKey, Application, EmailTemplate, MessageTemplate, SigningKey, Tenant, User};
-use crate::ports::{Directory, IdentityMatch, StoreError};
+use crate::ports::{Directory, IdentityMatch, Records, StoreError, Wanted};
 
 struct TtlMap<K, V> {
     entries: Mutex<HashMap<K, (Instant, V)>>,
@@ -82,8 +82,52 @@ macro_rules! cached {
     }};
 }
 
+impl CachedDirectory {
+    fn hit<K: Eq + Hash, V: Clone>(&self, map: &TtlMap<K, V>, key: Option<K>) -> Option<V> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        map.get(&key?, self.ttl)
+    }
+
+    fn keep<K: Eq + Hash, V: Clone>(&self, map: &TtlMap<K, V>, key: Option<K>, found: &Option<V>) {
+        if let (false, Some(key), Some(value)) = (self.ttl.is_zero(), key, found) {
+            map.put(key, value.clone());
+        }
+    }
+}
+
 #[async_trait]
 impl Directory for CachedDirectory {
+    /// What the cache holds is taken from it; the rest is read in one call.
+    async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
+        let cached = Records {
+            api_key: self.hit(&self.api_keys, wanted.api_key.map(str::to_owned)),
+            tenant: self.hit(&self.tenants, wanted.tenant),
+            application: self.hit(&self.applications, wanted.application),
+            user: None,
+        };
+        let missing = Wanted {
+            api_key: wanted.api_key.filter(|_| cached.api_key.is_none()),
+            tenant: wanted.tenant.filter(|_| cached.tenant.is_none()),
+            application: wanted.application.filter(|_| cached.application.is_none()),
+            user: wanted.user,
+        };
+        let read = self.inner.records(&missing).await?;
+        self.keep(
+            &self.api_keys,
+            missing.api_key.map(str::to_owned),
+            &read.api_key,
+        );
+        self.keep(&self.tenants, missing.tenant, &read.tenant);
+        self.keep(&self.applications, missing.application, &read.application);
+        Ok(Records {
+            api_key: cached.api_key.or(read.api_key),
+            tenant: cached.tenant.or(read.tenant),
+            application: cached.application.or(read.application),
+            user: read.user,
+        })
+    }
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
         cached!(
             self,
@@ -116,5 +160,139 @@ impl Directory for CachedDirectory {
         candidates: &[IdentityKey],
     ) -> Result<Option<IdentityMatch>, StoreError> {
         self.inner.find_identity(tenant, candidates).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryDirectory;
+
+    const TENANT: Uuid = Uuid::from_u128(0xb0000000_0000_4000_8000_000000000001);
+    const APPLICATION: Uuid = Uuid::from_u128(0xb0000000_0000_4000_8000_0000000000a1);
+    const USER: Uuid = Uuid::from_u128(0xb0000000_0000_4000_8000_0000000000b1);
+
+    /// The directory behind the cache, noting what each `records` call asked for.
+    struct Recording {
+        inner: MemoryDirectory,
+        asked: Mutex<Vec<(bool, bool, bool, bool)>>,
+    }
+
+    #[async_trait]
+    impl Directory for Recording {
+        async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
+            if let Ok(mut asked) = self.asked.lock() {
+                asked.push((
+                    wanted.api_key.is_some(),
+                    wanted.tenant.is_some(),
+                    wanted.application.is_some(),
+                    wanted.user.is_some(),
+                ));
+            }
+            self.inner.records(wanted).await
+        }
+        async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+            self.inner.api_key(key_hash).await
+        }
+        async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError> {
+            self.inner.tenant(id).await
+        }
+        async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError> {
+            self.inner.application(id).await
+        }
+        async fn signing_key(&self, id: Uuid) -> Result<Option<SigningKey>, StoreError> {
+            self.inner.signing_key(id).await
+        }
+        async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+            self.inner.user(id).await
+        }
+        async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError> {
+            self.inner.email_template(id).await
+        }
+        async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError> {
+            self.inner.message_template(id).await
+        }
+        async fn find_identity(
+            &self,
+            tenant: Uuid,
+            candidates: &[IdentityKey],
+        ) -> Result<Option<IdentityMatch>, StoreError> {
+            self.inner.find_identity(tenant, candidates).await
+        }
+    }
+
+    fn cached(ttl: Duration) -> (Arc<Recording>, CachedDirectory) {
+        let kickstart = crate::kickstart::parse(include_str!("../../bench/kickstart.json"))
+            .expect("the bench kickstart parses");
+        let recording = Arc::new(Recording {
+            inner: MemoryDirectory::from_kickstart(kickstart),
+            asked: Mutex::new(Vec::new()),
+        });
+        let cache = CachedDirectory::new(recording.clone(), ttl);
+        (recording, cache)
+    }
+
+    fn asked(recording: &Recording) -> Vec<(bool, bool, bool, bool)> {
+        recording
+            .asked
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default()
+    }
+
+    const ALL: Wanted<'static> = Wanted {
+        api_key: None,
+        tenant: Some(TENANT),
+        application: Some(APPLICATION),
+        user: Some(USER),
+    };
+
+    #[tokio::test]
+    async fn a_cold_cache_reads_what_is_wanted_at_once_and_a_warm_one_only_the_user() {
+        let (recording, cache) = cached(Duration::from_secs(60));
+        let cold = cache.records(&ALL).await.expect("read");
+        let warm = cache.records(&ALL).await.expect("read");
+        for records in [&cold, &warm] {
+            assert_eq!(records.tenant.as_ref().map(|t| t.id), Some(TENANT));
+            assert_eq!(
+                records.application.as_ref().map(|a| a.id),
+                Some(APPLICATION)
+            );
+            assert_eq!(records.user.as_ref().map(|u| u.id), Some(USER));
+        }
+        assert_eq!(
+            asked(&recording),
+            [(false, true, true, true), (false, false, false, true)]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_that_does_not_exist_is_none_and_is_asked_for_again() {
+        let (recording, cache) = cached(Duration::from_secs(60));
+        let missing = Wanted {
+            application: Some(Uuid::from_u128(404)),
+            ..ALL
+        };
+        for _ in 0..2 {
+            let records = cache.records(&missing).await.expect("read");
+            assert!(records.application.is_none());
+            assert!(records.tenant.is_some());
+        }
+        assert_eq!(
+            asked(&recording),
+            [(false, true, true, true), (false, false, true, true)]
+        );
+    }
+
+    #[tokio::test]
+    async fn with_no_cache_every_record_is_read_every_time() {
+        let (recording, cache) = cached(Duration::ZERO);
+        for _ in 0..2 {
+            cache.records(&ALL).await.expect("read");
+        }
+        assert_eq!(
+            asked(&recording),
+            [(false, true, true, true), (false, true, true, true)]
+        );
     }
 }

@@ -15,7 +15,7 @@ use crate::login_id::IdentityType;
 use crate::model::{Application, Tenant, User};
 use crate::ports::{
     AttemptLimits, Challenge, CompletedLogin, Completion, Consumed, LoginRecord, Services,
-    StoreError, StoredRefreshToken,
+    StoreError, StoredRefreshToken, Wanted,
 };
 use crate::tokens;
 
@@ -166,11 +166,14 @@ pub async fn login(
         return Err(LoginError::NotFound);
     }
 
-    let (tenant, user) = tokio::try_join!(
-        directory.tenant(pending.tenant_id),
-        directory.user(pending.user_id)
-    )?;
-    let (Some(tenant), Some(mut user)) = (tenant, user) else {
+    let records = directory
+        .records(&Wanted {
+            tenant: Some(pending.tenant_id),
+            user: Some(pending.user_id),
+            ..Wanted::default()
+        })
+        .await?;
+    let (Some(tenant), Some(mut user)) = (records.tenant, records.user) else {
         return Err(LoginError::NotFound);
     };
     if !user.active {

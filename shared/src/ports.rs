@@ -37,9 +37,66 @@ pub struct IdentityMatch {
     pub user: Option<User>,
 }
 
+/// Directory records a use case needs together: each `Some` is read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Wanted<'a> {
+    pub api_key: Option<&'a str>,
+    pub tenant: Option<Uuid>,
+    pub application: Option<Uuid>,
+    pub user: Option<Uuid>,
+}
+
+/// What [`Directory::records`] found of what was [`Wanted`]; `None` where it was not wanted or
+/// does not exist.
+#[derive(Clone, Debug, Default)]
+pub struct Records {
+    pub api_key: Option<ApiKey>,
+    pub tenant: Option<Tenant>,
+    pub application: Option<Application>,
+    pub user: Option<User>,
+}
+
 /// Read access to tenants, applications, keys and users.
 #[async_trait]
 pub trait Directory: Send + Sync {
+    /// Several records at once. DynamoDB reads them in one `BatchGetItem`: a cold container
+    /// reads its API key, tenant and application in the round trip it must make anyway, instead
+    /// of one call (and, concurrently, one connection) each. By default, one call each.
+    async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
+        let (api_key, tenant, application, user) = tokio::try_join!(
+            async {
+                match wanted.api_key {
+                    Some(hash) => self.api_key(hash).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                match wanted.tenant {
+                    Some(id) => self.tenant(id).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                match wanted.application {
+                    Some(id) => self.application(id).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                match wanted.user {
+                    Some(id) => self.user(id).await,
+                    None => Ok(None),
+                }
+            },
+        )?;
+        Ok(Records {
+            api_key,
+            tenant,
+            application,
+            user,
+        })
+    }
+
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError>;
     async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError>;
     async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError>;

@@ -9,7 +9,7 @@ use crate::codes;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::{redact_email, redact_phone, IdentityType};
 use crate::model::{Application, LoginStrategy, PendingCode, RateLimit, Tenant, User};
-use crate::ports::{Email, Services, Sms, StoreError};
+use crate::ports::{Email, Services, Sms, StoreError, Wanted};
 use crate::start::{self, StartCommand, StartError};
 use crate::templates;
 
@@ -52,13 +52,21 @@ pub async fn send(
                 .filter(|p| p.expires_at_millis > now)
                 .filter(|p| tenant_scope.is_none_or(|t| t == p.tenant_id))
                 .ok_or_else(invalid_code)?;
-            let directory = services.directory.as_ref();
-            let (tenant, application, user) = tokio::try_join!(
-                directory.tenant(pending.tenant_id),
-                directory.application(pending.application_id),
-                user_of(services, &pending),
-            )?;
-            let (Some(tenant), Some(application), Some(user)) = (tenant, application, user) else {
+            // One read for what the cache lacks: a code carries a copy of its user (start took
+            // it), so a warm container reads nothing here.
+            let records = services
+                .directory
+                .records(&Wanted {
+                    tenant: Some(pending.tenant_id),
+                    application: Some(pending.application_id),
+                    user: pending.user.is_none().then_some(pending.user_id),
+                    ..Wanted::default()
+                })
+                .await?;
+            let user = pending.user.clone().or(records.user);
+            let (Some(tenant), Some(application), Some(user)) =
+                (records.tenant, records.application, user)
+            else {
                 return Err(invalid_code());
             };
             deliver(services, &code, &pending, &tenant, &application, &user).await

@@ -8,7 +8,7 @@ use crate::codes;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::LoginIdTypes;
 use crate::model::{ApiKey, Application, LoginStrategy, PendingCode, Tenant, MAX_CODE_TTL_SECONDS};
-use crate::ports::{Directory, Services, StoreError};
+use crate::ports::{Directory, Services, StoreError, Wanted};
 
 pub const START_PATH: &str = "/api/passwordless/start";
 
@@ -67,23 +67,34 @@ pub async fn authorize(
     credentials: Credentials<'_>,
     path: &str,
 ) -> Result<Scope, StartError> {
-    let Credentials {
-        api_key,
-        tenant_header,
-        method,
-    } = credentials;
-    let raw_key = api_key
+    let key = directory.api_key(&key_hash(credentials)?).await?;
+    scope(key, credentials, path)
+}
+
+/// The hash an API key is stored under; a missing or blank key is refused before any read.
+fn key_hash(credentials: Credentials<'_>) -> Result<String, StartError> {
+    credentials
+        .api_key
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .ok_or(StartError::Unauthorized)?;
-    let key = directory
-        .api_key(&codes::hash_secret(raw_key))
-        .await?
-        .ok_or(StartError::Unauthorized)?;
-    if !key.may_call(method, path) {
+        .map(codes::hash_secret)
+        .ok_or(StartError::Unauthorized)
+}
+
+/// [`authorize`] with the key already read (`None`: no key has that hash).
+fn scope(
+    key: Option<ApiKey>,
+    credentials: Credentials<'_>,
+    path: &str,
+) -> Result<Scope, StartError> {
+    let key = key.ok_or(StartError::Unauthorized)?;
+    if !key.may_call(credentials.method, path) {
         return Err(StartError::Unauthorized);
     }
-    let header = tenant_header.map(str::trim).filter(|h| !h.is_empty());
+    let header = credentials
+        .tenant_header
+        .map(str::trim)
+        .filter(|h| !h.is_empty());
     let tenant_id = match (header, key.tenant_id) {
         (None, lock) => lock,
         (Some(h), lock) => match (Uuid::parse_str(h), lock) {
@@ -105,21 +116,24 @@ pub async fn authorize(
 }
 
 /// Authorizes the call, then starts a login for the user `command.login_id` names. The API key
-/// and the application are independent reads, made together: a cold container, whose cache holds
-/// neither, waits one round trip for both instead of two. A refused key still gets 401 and
-/// nothing is written.
+/// and the application are read together, in one round trip (none once cached): a refused key
+/// still gets 401 and nothing is written.
 pub async fn authorize_and_start(
     services: &Services,
     credentials: Credentials<'_>,
     command: StartCommand,
 ) -> Result<Started, StartError> {
-    let directory = services.directory.as_ref();
-    let (scope, application) = tokio::join!(
-        authorize(directory, credentials, START_PATH),
-        directory.application(command.application_id),
-    );
-    let scope = scope?;
-    let started = prepare_for(services, scope.tenant_id, command, application?).await?;
+    let key_hash = key_hash(credentials)?;
+    let records = services
+        .directory
+        .records(&Wanted {
+            api_key: Some(&key_hash),
+            application: Some(command.application_id),
+            ..Wanted::default()
+        })
+        .await?;
+    let scope = scope(records.api_key, credentials, START_PATH)?;
+    let started = prepare_for(services, scope.tenant_id, command, records.application).await?;
     save(services, &started).await?;
     Ok(started)
 }

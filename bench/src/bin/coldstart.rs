@@ -20,7 +20,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bench::emulator::{Emulator, Invocation};
-use bench::{login_event, median, memory_kib, response_status_and_body, send_event, start_event};
+use bench::{
+    cpu_ms, login_event, median, memory_kib, response_status_and_body, send_event, start_event,
+};
 use serde_json::{json, Map, Value};
 
 const PASSED_ON: &[&str] = &[
@@ -119,6 +121,10 @@ impl Function {
     fn memory_kib(&self) -> Option<(u64, u64)> {
         memory_kib(self.child.id())
     }
+
+    fn cpu_ms(&self) -> Option<f64> {
+        cpu_ms(self.child.id())
+    }
 }
 
 impl Drop for Function {
@@ -172,6 +178,8 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
     let mut invokes: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut waits: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut owns: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut cpus: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut calls: Vec<Value> = vec![Value::Null; names.len()];
     // One untimed round first: the page cache holds every binary afterwards.
     for run in 0..=runs {
         for (i, name) in names.iter().enumerate() {
@@ -201,17 +209,21 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
                 bench::emulator::Outcome::Response(inv) => inv,
                 other => return Err(format!("{name}: {other:?}")),
             };
+            // Read before anything else: the process is idle, polling for its next event.
+            let cpu = function.cpu_ms().ok_or("no schedstat")?;
             let (status, body) = response_status_and_body(&invocation.body);
             expect_status(name, status, want, &body)?;
             let first_next = function.emulator.first_next().ok_or("no poll")?;
             let waited = proxy_call(proxy, "GET", "/__busy")?["busy_ms"]
                 .as_f64()
                 .ok_or("the proxy gave no busy_ms")?;
+            calls[i] = proxy_call(proxy, "GET", "/__counts")?;
             if run > 0 {
                 let total = ms(invocation.done - function.spawned);
                 totals[i].push(total);
                 waits[i].push(waited);
                 owns[i].push(total - waited);
+                cpus[i].push(cpu);
                 inits[i].push(ms(first_next - function.spawned));
                 invokes[i].push(invocation.millis());
             }
@@ -228,6 +240,8 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
                 "invoke_ms": median(&invokes[i]),
                 "aws_wait_ms": median(&waits[i]),
                 "own_ms": median(&owns[i]),
+                "cpu_ms": median(&cpus[i]),
+                "calls": calls[i],
                 "total_ms_all": totals[i],
             }),
         );

@@ -45,7 +45,7 @@ use crate::model::{
 };
 use crate::ports::{
     rate_window, AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed,
-    Directory, IdentityMatch, LoginRecord, RateLimiter, Sessions, StoreError,
+    Directory, IdentityMatch, LoginRecord, RateLimiter, Records, Sessions, StoreError, Wanted,
 };
 
 pub const PK: &str = "pk";
@@ -348,6 +348,42 @@ impl DynamoStore {
 
 #[async_trait]
 impl Directory for DynamoStore {
+    async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
+        let keys: Vec<_> = [
+            wanted.api_key.map(api_key_key),
+            wanted.tenant.map(tenant_key),
+            wanted.application.map(application_key),
+            wanted.user.map(user_key),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if keys.is_empty() {
+            return Ok(Records::default());
+        }
+        let items = self
+            .batch_get_directory(keys.into_iter().map(key_map).collect())
+            .await?;
+        fn doc<T: DeserializeOwned>(
+            items: &[HashMap<String, AttributeValue>],
+            key: Option<(String, &'static str)>,
+        ) -> Result<Option<T>, StoreError> {
+            const OPERATION: &str = "batch_get_item";
+            let Some((pk, _)) = key else { return Ok(None) };
+            items
+                .iter()
+                .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
+                .map(|found| read_doc(found, OPERATION))
+                .transpose()
+        }
+        Ok(Records {
+            api_key: doc(&items, wanted.api_key.map(api_key_key))?,
+            tenant: doc(&items, wanted.tenant.map(tenant_key))?,
+            application: doc(&items, wanted.application.map(application_key))?,
+            user: doc(&items, wanted.user.map(user_key))?,
+        })
+    }
+
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
         self.get_doc(&self.tables.directory, api_key_key(key_hash), "get api key")
             .await
