@@ -106,12 +106,14 @@ impl Directory for CachedDirectory {
             tenant: self.hit(&self.tenants, wanted.tenant),
             application: self.hit(&self.applications, wanted.application),
             user: None,
+            identity: None,
         };
         let missing = Wanted {
             api_key: wanted.api_key.filter(|_| cached.api_key.is_none()),
             tenant: wanted.tenant.filter(|_| cached.tenant.is_none()),
             application: wanted.application.filter(|_| cached.application.is_none()),
             user: wanted.user,
+            identity: wanted.identity,
         };
         let read = self.inner.records(&missing).await?;
         self.keep(
@@ -126,6 +128,7 @@ impl Directory for CachedDirectory {
             tenant: cached.tenant.or(read.tenant),
             application: cached.application.or(read.application),
             user: read.user,
+            identity: read.identity,
         })
     }
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
@@ -172,10 +175,13 @@ mod tests {
     const APPLICATION: Uuid = Uuid::from_u128(0xb0000000_0000_4000_8000_0000000000a1);
     const USER: Uuid = Uuid::from_u128(0xb0000000_0000_4000_8000_0000000000b1);
 
+    /// Whether one `records` call asked for the API key, tenant, application, user and identity.
+    type Asked = (bool, bool, bool, bool, bool);
+
     /// The directory behind the cache, noting what each `records` call asked for.
     struct Recording {
         inner: MemoryDirectory,
-        asked: Mutex<Vec<(bool, bool, bool, bool)>>,
+        asked: Mutex<Vec<Asked>>,
     }
 
     #[async_trait]
@@ -187,6 +193,7 @@ mod tests {
                     wanted.tenant.is_some(),
                     wanted.application.is_some(),
                     wanted.user.is_some(),
+                    wanted.identity.is_some(),
                 ));
             }
             self.inner.records(wanted).await
@@ -232,7 +239,7 @@ mod tests {
         (recording, cache)
     }
 
-    fn asked(recording: &Recording) -> Vec<(bool, bool, bool, bool)> {
+    fn asked(recording: &Recording) -> Vec<Asked> {
         recording
             .asked
             .lock()
@@ -245,6 +252,7 @@ mod tests {
         tenant: Some(TENANT),
         application: Some(APPLICATION),
         user: Some(USER),
+        identity: None,
     };
 
     #[tokio::test]
@@ -262,7 +270,10 @@ mod tests {
         }
         assert_eq!(
             asked(&recording),
-            [(false, true, true, true), (false, false, false, true)]
+            [
+                (false, true, true, true, false),
+                (false, false, false, true, false)
+            ]
         );
     }
 
@@ -280,7 +291,10 @@ mod tests {
         }
         assert_eq!(
             asked(&recording),
-            [(false, true, true, true), (false, false, true, true)]
+            [
+                (false, true, true, true, false),
+                (false, false, true, true, false)
+            ]
         );
     }
 
@@ -292,7 +306,36 @@ mod tests {
         }
         assert_eq!(
             asked(&recording),
-            [(false, true, true, true), (false, true, true, true)]
+            [
+                (false, true, true, true, false),
+                (false, true, true, true, false)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_identity_is_looked_up_every_time_beside_the_uncached_tenant() {
+        let (recording, cache) = cached(Duration::from_secs(60));
+        let candidates = [IdentityKey {
+            kind: crate::login_id::IdentityType::Email,
+            value: "ada@bench.example.com".to_owned(),
+        }];
+        let wanted = Wanted {
+            tenant: Some(TENANT),
+            identity: Some((TENANT, &candidates)),
+            ..Wanted::default()
+        };
+        for _ in 0..2 {
+            let records = cache.records(&wanted).await.expect("read");
+            assert_eq!(records.tenant.as_ref().map(|t| t.id), Some(TENANT));
+            assert_eq!(records.identity.map(|found| found.user_id), Some(USER));
+        }
+        assert_eq!(
+            asked(&recording),
+            [
+                (false, true, false, false, true),
+                (false, false, false, false, true)
+            ]
         );
     }
 }

@@ -44,6 +44,8 @@ pub struct Wanted<'a> {
     pub tenant: Option<Uuid>,
     pub application: Option<Uuid>,
     pub user: Option<Uuid>,
+    /// [`Directory::find_identity`]'s question: the tenant and the candidates, in order.
+    pub identity: Option<(Uuid, &'a [IdentityKey])>,
 }
 
 /// What [`Directory::records`] found of what was [`Wanted`]; `None` where it was not wanted or
@@ -54,6 +56,7 @@ pub struct Records {
     pub tenant: Option<Tenant>,
     pub application: Option<Application>,
     pub user: Option<User>,
+    pub identity: Option<IdentityMatch>,
 }
 
 /// Read access to tenants, applications, keys and users.
@@ -63,7 +66,7 @@ pub trait Directory: Send + Sync {
     /// reads its API key, tenant and application in the round trip it must make anyway, instead
     /// of one call (and, concurrently, one connection) each. By default, one call each.
     async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
-        let (api_key, tenant, application, user) = tokio::try_join!(
+        let (api_key, tenant, application, user, identity) = tokio::try_join!(
             async {
                 match wanted.api_key {
                     Some(hash) => self.api_key(hash).await,
@@ -88,12 +91,19 @@ pub trait Directory: Send + Sync {
                     None => Ok(None),
                 }
             },
+            async {
+                match wanted.identity {
+                    Some((tenant, candidates)) => self.find_identity(tenant, candidates).await,
+                    None => Ok(None),
+                }
+            },
         )?;
         Ok(Records {
             api_key,
             tenant,
             application,
             user,
+            identity,
         })
     }
 

@@ -172,7 +172,6 @@ async fn prepare_for(
     command: StartCommand,
     application: Option<Application>,
 ) -> Result<Started, StartError> {
-    let directory = services.directory.as_ref();
     let invalid_application =
         || StartError::Invalid(Errors::field("applicationId", FieldProblem::Invalid));
     let application = application.ok_or_else(invalid_application)?;
@@ -185,14 +184,18 @@ async fn prepare_for(
             "Passwordless login is not enabled for this application.",
         )));
     }
-    // The tenant and the identity are independent reads: one round trip of latency, not two.
+    // The tenant (unless cached) and the identity in one read.
     let candidates = command.login_id_types.candidates(&command.login_id);
-    let (tenant, found) = tokio::try_join!(
-        directory.tenant(application.tenant_id),
-        directory.find_identity(application.tenant_id, &candidates),
-    )?;
-    let tenant = tenant.ok_or_else(invalid_application)?;
-    let found = found.ok_or(StartError::UserNotFound)?;
+    let records = services
+        .directory
+        .records(&Wanted {
+            tenant: Some(application.tenant_id),
+            identity: Some((application.tenant_id, &candidates)),
+            ..Wanted::default()
+        })
+        .await?;
+    let tenant = records.tenant.ok_or_else(invalid_application)?;
+    let found = records.identity.ok_or(StartError::UserNotFound)?;
 
     let strategy = command
         .login_strategy

@@ -349,6 +349,7 @@ impl DynamoStore {
 #[async_trait]
 impl Directory for DynamoStore {
     async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
+        let identities = wanted.identity.unwrap_or_default();
         let keys: Vec<_> = [
             wanted.api_key.map(api_key_key),
             wanted.tenant.map(tenant_key),
@@ -357,6 +358,7 @@ impl Directory for DynamoStore {
         ]
         .into_iter()
         .flatten()
+        .chain(identities.1.iter().map(|c| identity_key(identities.0, c)))
         .collect();
         if keys.is_empty() {
             return Ok(Records::default());
@@ -381,6 +383,7 @@ impl Directory for DynamoStore {
             tenant: doc(&items, wanted.tenant.map(tenant_key))?,
             application: doc(&items, wanted.application.map(application_key))?,
             user: doc(&items, wanted.user.map(user_key))?,
+            identity: first_identity(&items, identities.0, identities.1),
         })
     }
 
@@ -448,24 +451,33 @@ impl Directory for DynamoStore {
             .map(|c| key_map(identity_key(tenant, c)))
             .collect();
         let items = self.batch_get_directory(keys).await?;
-        let owner = |candidate: &IdentityKey| {
-            let (pk, _) = identity_key(tenant, candidate);
-            items
-                .iter()
-                .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
-        };
-        Ok(candidates.iter().find_map(|candidate| {
-            let item = owner(candidate)?;
-            let user_id = item.get("userId")?.as_s().ok()?.parse::<Uuid>().ok()?;
-            // Items written before identities carried the user have no copy: send reads it then.
-            let user = read_doc::<User>(item, "read identity").ok();
-            Some(IdentityMatch {
-                identity: candidate.clone(),
-                user_id,
-                user,
-            })
-        }))
+        Ok(first_identity(&items, tenant, candidates))
     }
+}
+
+/// The first of `candidates` (in their order) that `items` holds an identity of, in `tenant`.
+fn first_identity(
+    items: &[HashMap<String, AttributeValue>],
+    tenant: Uuid,
+    candidates: &[IdentityKey],
+) -> Option<IdentityMatch> {
+    let owner = |candidate: &IdentityKey| {
+        let (pk, _) = identity_key(tenant, candidate);
+        items
+            .iter()
+            .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
+    };
+    candidates.iter().find_map(|candidate| {
+        let item = owner(candidate)?;
+        let user_id = item.get("userId")?.as_s().ok()?.parse::<Uuid>().ok()?;
+        // Items written before identities carried the user have no copy: send reads it then.
+        let user = read_doc::<User>(item, "read identity").ok();
+        Some(IdentityMatch {
+            identity: candidate.clone(),
+            user_id,
+            user,
+        })
+    })
 }
 
 /// Whether a transaction was cancelled because its pointer check failed (a concurrent start moved

@@ -7,14 +7,17 @@ use base64::Engine;
 
 use crate::ports::{Email, Mailer, StoreError};
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct SesMailer {
-    client: Client,
+    client: super::OnFirstUse<Client>,
 }
 
 impl SesMailer {
-    pub fn new(client: Client) -> Self {
-        Self { client }
+    /// The client is built on the first email: a send function that only texts never pays for it.
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            client: super::OnFirstUse::new(sdk, Client::new),
+        }
     }
 }
 
@@ -55,6 +58,7 @@ impl Mailer for SesMailer {
             )
             .build();
         self.client
+            .get()
             .send_email()
             .from_email_address(from_header(&email.from_address, email.from_name.as_deref()))
             .destination(Destination::builder().to_addresses(&email.to).build())

@@ -6,21 +6,22 @@ use aws_sdk_sns::Client;
 
 use crate::ports::{Sms, SmsSender, StoreError};
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct SnsSms {
-    client: Client,
+    client: super::OnFirstUse<Client>,
     sender_id: Option<String>,
     origination_number: Option<String>,
 }
 
 impl SnsSms {
+    /// The client is built on the first SMS: a send function that only emails never pays for it.
     pub fn new(
-        client: Client,
+        sdk: &aws_config::SdkConfig,
         sender_id: Option<String>,
         origination_number: Option<String>,
     ) -> Self {
         Self {
-            client,
+            client: super::OnFirstUse::new(sdk, Client::new),
             sender_id,
             origination_number,
         }
@@ -40,6 +41,7 @@ impl SmsSender for SnsSms {
     async fn send_sms(&self, sms: &Sms) -> Result<(), StoreError> {
         let mut publish = self
             .client
+            .get()
             .publish()
             .phone_number(&sms.to)
             .message(&sms.text)

@@ -243,11 +243,7 @@ pub async fn spawn_with_faults() -> (TestApp, Faults) {
     app.services.codes = store.clone();
     app.services.rate_limiter = store.clone();
     app.services.sessions = store;
-    app.services.mailer = Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk)));
-    app.services.sms = Arc::new(sns::SnsSms::new(
-        aws_sdk_sns::Client::new(&sdk),
-        Some("PIEDPIPER".into()),
-        None,
-    ));
+    app.services.mailer = Arc::new(ses::SesMailer::new(&sdk));
+    app.services.sms = Arc::new(sns::SnsSms::new(&sdk, Some("PIEDPIPER".into()), None));
     (app, faults)
 }

@@ -71,12 +71,8 @@ impl TestApp {
             rate_limiter: shared.clone(),
             sessions: shared,
             signer: Arc::new(passwordless::tokens::Signer::default()),
-            mailer: Arc::new(ses::SesMailer::new(ses_client)),
-            sms: Arc::new(sns::SnsSms::new(
-                aws_sdk_sns::Client::new(&sdk),
-                Some("PIEDPIPER".into()),
-                None,
-            )),
+            mailer: Arc::new(ses::SesMailer::new(&sdk)),
+            sms: Arc::new(sns::SnsSms::new(&sdk, Some("PIEDPIPER".into()), None)),
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             settings: Arc::new(DeliverySettings {
