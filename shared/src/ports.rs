@@ -59,44 +59,33 @@ pub struct Records {
     pub identity: Option<IdentityMatch>,
 }
 
+/// The read, when there is one to make.
+async fn read_if<T>(
+    read: Option<impl std::future::Future<Output = Result<Option<T>, StoreError>>>,
+) -> Result<Option<T>, StoreError> {
+    match read {
+        Some(read) => read.await,
+        None => Ok(None),
+    }
+}
+
 /// Read access to tenants, applications, keys and users.
 #[async_trait]
 pub trait Directory: Send + Sync {
-    /// Several records at once. DynamoDB reads them in one `BatchGetItem`: a cold container
-    /// reads its API key, tenant and application in the round trip it must make anyway, instead
-    /// of one call (and, concurrently, one connection) each. By default, one call each.
+    /// Several records at once. DynamoDB reads them in one `BatchGetItem`, so a cold container
+    /// reads what it has not cached in the round trip it makes anyway, instead of one call (and,
+    /// concurrently, one connection) each. By default, one call each, concurrently.
     async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
         let (api_key, tenant, application, user, identity) = tokio::try_join!(
-            async {
-                match wanted.api_key {
-                    Some(hash) => self.api_key(hash).await,
-                    None => Ok(None),
-                }
-            },
-            async {
-                match wanted.tenant {
-                    Some(id) => self.tenant(id).await,
-                    None => Ok(None),
-                }
-            },
-            async {
-                match wanted.application {
-                    Some(id) => self.application(id).await,
-                    None => Ok(None),
-                }
-            },
-            async {
-                match wanted.user {
-                    Some(id) => self.user(id).await,
-                    None => Ok(None),
-                }
-            },
-            async {
-                match wanted.identity {
-                    Some((tenant, candidates)) => self.find_identity(tenant, candidates).await,
-                    None => Ok(None),
-                }
-            },
+            read_if(wanted.api_key.map(|hash| self.api_key(hash))),
+            read_if(wanted.tenant.map(|id| self.tenant(id))),
+            read_if(wanted.application.map(|id| self.application(id))),
+            read_if(wanted.user.map(|id| self.user(id))),
+            read_if(
+                wanted
+                    .identity
+                    .map(|(tenant, keys)| self.find_identity(tenant, keys))
+            ),
         )?;
         Ok(Records {
             api_key,
