@@ -98,9 +98,11 @@ if warm:
 if size:
     for fn in functions:
         s = size[fn]
-        row("3 size", f"{fn}: stripped bootstrap ≤ 6 MB",
-            f"{s['bytes'] / MB:.2f} MB ({s['bytes']:,} bytes, stripped: {s['stripped']})",
-            s["bytes"] <= 6 * MB and s["stripped"])
+        row("3 size", f"{fn}: stripped bootstrap ≤ 6 MB (as deployed: arm64, `sam build`)",
+            f"{s['deployed_bytes'] / MB:.2f} MB ({s['deployed_bytes']:,} bytes, "
+            f"stripped: {s['deployed_stripped']}); the x86_64 build measured here: "
+            f"{s['bytes'] / MB:.2f} MB (stripped: {s['stripped']})",
+            s["deployed_bytes"] <= 6 * MB and s["deployed_stripped"])
     for fn in functions:
         s = size[fn]
         stacks = [n for n in ("ring", "aws-lc-sys", "openssl-sys") if s[n]]

@@ -1,6 +1,7 @@
-"""Sizes of the release binaries and which HTTP, TLS and crypto stacks each function links.
+"""Sizes of the release binaries and of the bootstraps `sam build` made, and which HTTP, TLS and
+crypto stacks each function links.
 
-    python3 bench/sizes.py BIN_DIR   # prints JSON
+    python3 bench/sizes.py BIN_DIR SAM_BUILD_DIR   # prints JSON
 """
 
 import json
@@ -8,15 +9,25 @@ import os
 import subprocess
 import sys
 
-rel = sys.argv[1]
+rel, sam_build = sys.argv[1:3]
+DEPLOYED = {"start": "StartFunction", "send": "SendFunction", "login": "LoginFunction"}
+
+
+def stripped(path):
+    # The profile strips; a symbol table left would show here.
+    return ".symtab" not in subprocess.run(
+        ["readelf", "-S", "-W", path], capture_output=True, text=True).stdout
+
+
 out = {}
 for fn in ("start", "send", "login", "hello"):
     path = os.path.join(rel, fn)
-    # The profile strips; a symbol table left would show here.
-    entry = {"bytes": os.path.getsize(path),
-             "stripped": ".symtab" not in subprocess.run(
-                 ["readelf", "-S", "-W", path], capture_output=True, text=True).stdout}
+    entry = {"bytes": os.path.getsize(path), "stripped": stripped(path)}
     if fn != "hello":
+        # What Lambda runs: the template's architecture (arm64), as `sam build` built it.
+        bootstrap = os.path.join(sam_build, DEPLOYED[fn], "bootstrap")
+        entry["deployed_bytes"] = os.path.getsize(bootstrap)
+        entry["deployed_stripped"] = stripped(bootstrap)
         for spec in ("ring", "aws-lc-sys", "openssl-sys", "hyper@0.14", "hyper@1",
                      "rustls@0.21", "rustls@0.23"):
             r = subprocess.run(["cargo", "tree", "--offline", "-e", "normal", "-p", fn, "-i", spec],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: the performance targets, measured on this machine in one run, written to
 # BENCHMARKS.md. Builds the functions with the deploy profile (the workspace release profile), a
-# bare lambda_http hello world and the harness (bench/), starts its own moto and a counting proxy
+# bare lambda_http hello world and the harness (bench/), and the arm64 bootstraps `sam build`
+# makes (their sizes are the size target's), starts its own moto and a counting proxy
 # on free ports, then measures: sizes and dependency trees, first-use costs, cold starts under a
 # local Lambda Runtime API emulator, first vs warm invocations and peak RSS after a warm loop,
 # AWS calls per request, and CPU per request in process (bench's `cpu`, then criterion:
@@ -39,8 +40,11 @@ cargo build --release --quiet -p bench
 # The admin CLI only provisions: the debug build `make dev` and `make test` use is enough.
 cargo build --quiet --bin passwordless-admin
 
+echo "== sam build: the arm64 bootstraps Lambda runs (log: $OUT/sam-build.log)"
+scripts/build.sh >"$OUT/sam-build.log" 2>&1 || { tail -20 "$OUT/sam-build.log" >&2; exit 1; }
+
 echo "== sizes and dependency trees"
-python3 bench/sizes.py "$REL" >"$OUT/size.json"
+python3 bench/sizes.py "$REL" .aws-sam/build >"$OUT/size.json"
 
 echo "== first use in a fresh process (x$FIRST_USE_RUNS each)"
 for mode in hs256 es256 code; do
