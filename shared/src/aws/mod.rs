@@ -11,19 +11,12 @@ use std::time::Duration;
 /// system's whole certificate store.
 const AWS_ROOTS: &str = include_str!("aws-roots.pem");
 
-/// HTTPS with rustls on ring, trusting [`AWS_ROOTS`]; it speaks plain HTTP to an `http://`
-/// endpoint (moto) as well, so local runs build the same client as Lambda. An `https://`
-/// `endpoint` (a proxy, an emulator with its own certificate) trusts the system's roots instead,
-/// as the admin CLI, which may talk to anything its profile names, always does.
-fn http_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-    let roots = if trusts_system_roots(endpoint) {
-        TrustStore::default()
-    } else {
-        TrustStore::empty()
-            .with_native_roots(false)
-            .with_pem_certificate(AWS_ROOTS.as_bytes())
-    };
+/// HTTPS with rustls on ring, trusting `roots`; it speaks plain HTTP to an `http://` endpoint
+/// (moto) as well, so local runs build the same client as Lambda.
+fn http_client(
+    roots: aws_smithy_http_client::tls::TrustStore,
+) -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext};
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(
@@ -33,6 +26,19 @@ fn http_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpCl
                 .unwrap_or_default(),
         )
         .build_https()
+}
+
+/// [`AWS_ROOTS`] only; an `https://` `endpoint` (a proxy, an emulator with its own certificate)
+/// gets the system's roots instead.
+fn trust_store_for(endpoint: Option<&str>) -> aws_smithy_http_client::tls::TrustStore {
+    use aws_smithy_http_client::tls::TrustStore;
+    if trusts_system_roots(endpoint) {
+        TrustStore::default()
+    } else {
+        TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AWS_ROOTS.as_bytes())
+    }
 }
 
 fn trusts_system_roots(endpoint: Option<&str>) -> bool {
@@ -97,19 +103,21 @@ fn sdk_config_from(
         .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
         .time_source(aws_smithy_async::time::SystemTimeSource::new());
     let endpoint = var("AWS_ENDPOINT_URL");
-    builder = builder.http_client(http_client(endpoint.as_deref()));
+    builder = builder.http_client(http_client(trust_store_for(endpoint.as_deref())));
     if let Some(endpoint) = endpoint {
         builder = builder.endpoint_url(endpoint);
     }
     Ok(builder.build())
 }
 
-/// The SDK configuration of the admin CLI, which runs on a workstation: aws-config's default
-/// chain (profiles, SSO, environment) and the system's roots, with the functions' timeouts and
-/// retries.
+/// The SDK configuration of the admin CLI, which runs on a workstation and may talk to anything
+/// its profile names: aws-config's default chain (profiles, SSO, environment) and the system's
+/// roots, with the functions' timeouts and retries.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http_client(Some("https://")))
+        .http_client(http_client(
+            aws_smithy_http_client::tls::TrustStore::default(),
+        ))
         .timeout_config(timeouts())
         .retry_config(retries())
         .load()
