@@ -68,16 +68,12 @@ impl CachedDirectory {
 
 macro_rules! cached {
     ($self:ident, $map:ident, $key:expr, $load:expr) => {{
-        if $self.ttl.is_zero() {
-            return $load.await;
-        }
-        if let Some(hit) = $self.$map.get(&$key, $self.ttl) {
+        let key = $key;
+        if let Some(hit) = $self.hit(&$self.$map, Some(key.clone())) {
             return Ok(Some(hit));
         }
         let loaded = $load.await?;
-        if let Some(value) = &loaded {
-            $self.$map.put($key, value.clone());
-        }
+        $self.keep(&$self.$map, Some(key), &loaded);
         Ok(loaded)
     }};
 }
