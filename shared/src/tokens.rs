@@ -35,9 +35,16 @@ enum PreparedKey {
     Ecdsa(EcdsaKeyPair),
 }
 
+/// A parsed key with its JOSE header (`alg` and `kid`), base64url-encoded once: neither changes
+/// from one token to the next.
+struct Prepared {
+    header: String,
+    key: PreparedKey,
+}
+
 #[derive(Default)]
 pub struct Signer {
-    keys: Mutex<HashMap<Uuid, Arc<PreparedKey>>>,
+    keys: Mutex<HashMap<Uuid, Arc<Prepared>>>,
 }
 
 /// The DER inside a PEM block.
@@ -154,14 +161,26 @@ pub fn check_key(key: &SigningKey) -> Result<(), String> {
 }
 
 impl Signer {
-    fn prepared(&self, key: &SigningKey) -> Result<Arc<PreparedKey>, TokenError> {
+    fn prepared(&self, key: &SigningKey) -> Result<Arc<Prepared>, TokenError> {
         if let Some(found) = self.keys.lock().ok().and_then(|k| k.get(&key.id).cloned()) {
             return Ok(found);
         }
-        let parsed = Arc::new(PreparedKey::parse(key).map_err(|message| TokenError {
+        let fail = |message: String| TokenError {
             key_id: key.id,
             message,
-        })?);
+        };
+        let algorithm = match key.algorithm {
+            SigningAlgorithm::HS256 => Algorithm::HS256,
+            SigningAlgorithm::RS256 => Algorithm::RS256,
+            SigningAlgorithm::ES256 => Algorithm::ES256,
+        };
+        let mut header = Header::new(algorithm);
+        header.kid = Some(key.id.to_string());
+        let header = serde_json::to_vec(&header).map_err(|e| fail(e.to_string()))?;
+        let parsed = Arc::new(Prepared {
+            header: b64url(&header),
+            key: PreparedKey::parse(key).map_err(fail)?,
+        });
         if let Ok(mut keys) = self.keys.lock() {
             keys.insert(key.id, parsed.clone());
         }
@@ -174,18 +193,10 @@ impl Signer {
             key_id: key.id,
             message,
         };
-        let algorithm = match key.algorithm {
-            SigningAlgorithm::HS256 => Algorithm::HS256,
-            SigningAlgorithm::RS256 => Algorithm::RS256,
-            SigningAlgorithm::ES256 => Algorithm::ES256,
-        };
-        let mut header = Header::new(algorithm);
-        header.kid = Some(key.id.to_string());
         let prepared = self.prepared(key)?;
-        let header = serde_json::to_vec(&header).map_err(|e| fail(e.to_string()))?;
         let claims = serde_json::to_vec(claims).map_err(|e| fail(e.to_string()))?;
-        let input = format!("{}.{}", b64url(&header), b64url(&claims));
-        let signature = prepared.signature(&input).map_err(fail)?;
+        let input = format!("{}.{}", prepared.header, b64url(&claims));
+        let signature = prepared.key.signature(&input).map_err(fail)?;
         Ok(format!("{input}.{}", b64url(&signature)))
     }
 }
