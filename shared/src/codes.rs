@@ -57,6 +57,15 @@ pub fn generate_id(random: &dyn Random) -> String {
     )
 }
 
+/// Whether two hashes are equal, in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
+}
+
 /// The storage key of a secret: SHA-256, hex. Codes carry 256 bits of entropy, so a plain hash
 /// is enough; nobody can enumerate them.
 pub fn hash_secret(secret: &str) -> String {

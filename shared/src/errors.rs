@@ -47,6 +47,9 @@ impl Errors {
                 format!("Invalid [{field}]. The value could not be converted to the expected type.")
             }
             FieldProblem::Missing => format!("The [{field}] property is required."),
+            FieldProblem::TooLong { max } => {
+                format!("The [{field}] property is too long. The maximum length is [{max}].")
+            }
         };
         self.field_errors
             .entry(field.to_owned())
@@ -68,6 +71,10 @@ pub enum FieldProblem {
     Invalid,
     CouldNotConvert,
     Missing,
+    /// Longer than `max` characters.
+    TooLong {
+        max: usize,
+    },
 }
 
 impl FieldProblem {
@@ -77,6 +84,7 @@ impl FieldProblem {
             Self::Invalid => "invalid",
             Self::CouldNotConvert => "couldNotConvert",
             Self::Missing => "missing",
+            Self::TooLong { .. } => "tooLong",
         }
     }
 }

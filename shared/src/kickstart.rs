@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::login_id::{canonical_text, IdentityKey, IdentityType, PhoneNumber};
 use crate::model::{
-    ApiKey, Application, EmailTemplate, GeneratorKind, Identity, MessageTemplate, SigningAlgorithm,
-    SigningKey, Tenant, User, MAX_CODE_TTL_SECONDS,
+    ApiKey, Application, EmailTemplate, Generator, GeneratorKind, Identity, MessageTemplate,
+    SigningAlgorithm, SigningKey, Tenant, User, MAX_CODE_TTL_SECONDS,
 };
 use crate::templates;
 
@@ -302,6 +302,23 @@ fn message_template(name: &str, object: &Value) -> Result<MessageTemplate, Kicks
     Ok(template)
 }
 
+/// A code needs 128 bits.
+const MIN_CODE_BITS: f64 = 128.0;
+/// ASVS's 20 bits for a one-time code, as it counts them: six digits (19.93 bits) pass.
+const MIN_ONE_TIME_CODE_BITS: f64 = 19.9;
+
+/// The entropy of a generator's output: its length times the bits of one symbol of its alphabet
+/// (a byte 8, a letter of 26 about 4.7, one of 36 letters and digits about 5.2, a digit 3.3).
+fn generator_bits(generator: Generator) -> f64 {
+    let symbols: f64 = match generator.kind {
+        GeneratorKind::RandomBytes => 256.0,
+        GeneratorKind::RandomDigits => 10.0,
+        GeneratorKind::RandomAlpha => 26.0,
+        GeneratorKind::RandomAlphaNumeric => 36.0,
+    };
+    f64::from(generator.length) * symbols.log2()
+}
+
 fn tenant(name: &str, object: &Value) -> Result<Tenant, KickstartError> {
     require_uuid(name, object, "id")?;
     let tenant: Tenant = typed(name, object)?;
@@ -315,23 +332,35 @@ fn tenant(name: &str, object: &Value) -> Result<Tenant, KickstartError> {
         ));
     }
     let code = config.passwordless_login_generator;
-    let enough = match code.kind {
-        GeneratorKind::RandomBytes => code.length >= 16,
-        _ => code.length >= 24,
-    };
-    if !enough || code.length > 128 {
+    if code.length > 128 || generator_bits(code) < MIN_CODE_BITS {
         return Err(KickstartError::new(
             name,
-            "externalIdentifierConfiguration.passwordlessLoginGenerator.length",
-            "must give at least 128 bits (16 random bytes, 24 characters) and at most 128",
+            "externalIdentifierConfiguration.passwordlessLoginGenerator",
+            format!(
+                "must give at least {MIN_CODE_BITS} bits and be at most 128 long: \
+                 16 random bytes, 25 letters and digits, 28 letters or 39 digits \
+                 ({:?} × {} gives {:.0})",
+                code.kind,
+                code.length,
+                generator_bits(code)
+            ),
         ));
     }
     let otc = config.passwordless_login_one_time_code_generator;
-    if !(4..=32).contains(&otc.length) || otc.kind == GeneratorKind::RandomBytes {
+    if otc.length > 32
+        || otc.kind == GeneratorKind::RandomBytes
+        || generator_bits(otc) < MIN_ONE_TIME_CODE_BITS
+    {
         return Err(KickstartError::new(
             name,
             "externalIdentifierConfiguration.passwordlessLoginOneTimeCodeGenerator",
-            "must be digits or letters, 4 to 32 characters long",
+            format!(
+                "must be digits or letters, at most 32 long, with at least 20 bits (ASVS): \
+                 6 digits, 5 letters or 4 letters and digits ({:?} × {} gives {:.1})",
+                otc.kind,
+                otc.length,
+                generator_bits(otc)
+            ),
         ));
     }
     for (field, limit) in [
@@ -395,7 +424,8 @@ fn user(name: &str, object: &Value) -> Result<User, KickstartError> {
             display_value: None,
             primary: true,
             verified: user.verified,
-            verified_reason: None,
+            // Verified before it came here: FusionAuth's reason for an imported verification.
+            verified_reason: user.verified.then(|| "Import".to_owned()),
             verified_instant: None,
             last_login_instant: None,
         });
@@ -430,8 +460,9 @@ fn user(name: &str, object: &Value) -> Result<User, KickstartError> {
             display_value: (canonical != username).then(|| username.to_owned()),
             value: canonical,
             primary: identities.is_empty(),
-            verified: true,
-            verified_reason: None,
+            // FusionAuth cannot verify a username, and shows it so.
+            verified: false,
+            verified_reason: Some("Unverifiable".to_owned()),
             verified_instant: None,
             last_login_instant: None,
         });

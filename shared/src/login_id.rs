@@ -88,6 +88,43 @@ pub fn redact_email(email: &str) -> String {
     }
 }
 
+/// `text` with every email address and phone number in it redacted as [`redact_email`] and
+/// [`redact_phone`] do: dependency errors (SES, SNS) may quote the recipient, and go to the logs.
+pub fn redact_addresses(text: &str) -> String {
+    let in_address = |c: char| c.is_alphanumeric() || "@.+-_%'".contains(c);
+    let mut redacted = String::with_capacity(text.len());
+    let mut token = String::new();
+    for c in text.chars() {
+        if in_address(c) {
+            token.push(c);
+            continue;
+        }
+        redacted.push_str(&redact_token(&token));
+        token.clear();
+        redacted.push(c);
+    }
+    redacted.push_str(&redact_token(&token));
+    redacted
+}
+
+fn redact_token(token: &str) -> String {
+    let trimmed = token.trim_end_matches(['.', '-', '\'']);
+    if let Some((local, domain)) = trimmed.split_once('@') {
+        if !local.is_empty() && domain.contains('.') {
+            return redact_email(token);
+        }
+    }
+    let digits = token.chars().filter(char::is_ascii_digit).count();
+    if digits >= 7
+        && token
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.".contains(c))
+    {
+        return redact_phone(token);
+    }
+    token.to_owned()
+}
+
 /// The canonical form of an email address or username: lowercase, white space kept.
 pub fn canonical_text(value: &str) -> String {
     value.to_lowercase()
@@ -152,6 +189,22 @@ impl Default for LoginIdTypes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_and_numbers_in_error_messages_are_redacted() {
+        let message = "MessageRejected: Email address is not verified. The following identities \
+                       failed the check: Richard@PiedPiper.com, <jared@piedpiper.com>. \
+                       InvalidParameter: PhoneNumber +13035551212 (request 4b1c-77)";
+        let redacted = redact_addresses(message);
+        assert_eq!(
+            redacted,
+            "MessageRejected: Email address is not verified. The following identities \
+             failed the check: R***@PiedPiper.com, <j***@piedpiper.com>. \
+             InvalidParameter: PhoneNumber +1******1212 (request 4b1c-77)"
+        );
+        let error = crate::ports::StoreError::new("send sms", "to +13035551212 failed");
+        assert_eq!(error.to_string(), "send sms: to +1******1212 failed");
+    }
 
     #[test]
     fn phone_numbers_in_any_format_become_e164_with_us_as_default_country() {

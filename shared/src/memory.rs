@@ -16,7 +16,8 @@ use crate::model::{
 };
 use crate::ports::{
     AttemptLimits, Challenge, Clock, CodeStore, CompletedLogin, Completion, Consumed, Directory,
-    Email, IdentityMatch, Mailer, Random, RateLimiter, Sessions, Sms, SmsSender, StoreError,
+    Email, IdentityMatch, Mailer, Presented, Random, RateLimiter, Sessions, Sms, SmsSender,
+    StoreError,
 };
 
 #[derive(Default)]
@@ -103,16 +104,18 @@ impl Directory for MemoryDirectory {
     }
 }
 
-/// The Codes table in memory: codes, the per-user pointer with its attempt counts, and what
-/// logins write. One value implements [`CodeStore`] and [`Sessions`], as the DynamoDB store does,
-/// because completing a login checks the budget that wrong attempts count.
+/// The Codes table in memory: codes with their counted attempts, the per-user pointer, the
+/// comparisons counted per user and window, and what logins write. One value implements
+/// [`CodeStore`] and [`Sessions`], as the DynamoDB store does.
 #[derive(Default)]
 pub struct MemoryCodeStore {
     pub codes: Mutex<HashMap<String, PendingCode>>,
-    /// Per user: the newest code's hash and its wrong attempts.
-    pub latest: Mutex<HashMap<Uuid, (String, u32)>>,
-    /// Wrong attempts per user and window.
-    pub failed: Mutex<HashMap<(Uuid, i64), u32>>,
+    /// One-time codes compared per code.
+    pub attempts: Mutex<HashMap<String, u32>>,
+    /// Per user: the newest code's hash.
+    pub latest: Mutex<HashMap<Uuid, String>>,
+    /// One-time codes compared per user and window.
+    pub compared: Mutex<HashMap<(Uuid, i64), u32>>,
     /// Codes used, by the attempt that used them.
     pub used: Mutex<HashMap<String, String>>,
     /// Completed logins by attempt id: a retried attempt records once, as DynamoDB's idempotency
@@ -129,8 +132,7 @@ pub type MemorySessions = MemoryCodeStore;
 impl CodeStore for MemoryCodeStore {
     async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError> {
         let mut codes = lock(&self.codes);
-        if let Some((old, _)) = lock(&self.latest).insert(code.user_id, (code.code_hash.clone(), 0))
-        {
+        if let Some(old) = lock(&self.latest).insert(code.user_id, code.code_hash.clone()) {
             codes.remove(&old);
         }
         codes.insert(code.code_hash.clone(), code.clone());
@@ -138,60 +140,84 @@ impl CodeStore for MemoryCodeStore {
     }
     async fn consume(
         &self,
-        code_hash: &str,
-        one_time_code_hash: Option<&str>,
+        presented: Presented<'_>,
         attempt_id: &str,
         now_millis: i64,
         limits: AttemptLimits,
     ) -> Result<Consumed, StoreError> {
-        let mut codes = lock(&self.codes);
+        // One lock order for every step, so that the steps are as atomic as DynamoDB's writes.
+        let codes = lock(&self.codes);
         let mut used = lock(&self.used);
-        let Some(code) = codes
-            .get(code_hash)
-            .filter(|c| c.expires_at_millis > now_millis)
-        else {
+        let Some(code) = codes.get(presented.code_hash).filter(|c| {
+            c.expires_at_millis > now_millis
+                && presented
+                    .application_id
+                    .is_none_or(|app| app == c.application_id)
+        }) else {
             return Ok(Consumed::NotFound);
         };
-        if let Some(by) = used.get(code_hash) {
+        if let Some(by) = used.get(presented.code_hash) {
             return Ok(if by == attempt_id {
                 Consumed::Code(Box::new(code.clone()))
             } else {
                 Consumed::NotFound
             });
         }
-        let otc_ok = match &code.one_time_code_hash {
-            None => true,
-            Some(expected) => one_time_code_hash == Some(expected.as_str()),
+        let matches = match presented.one_time_code_hash {
+            None => code.one_time_code_hash.is_none(),
+            Some(given) => {
+                let mut attempts = lock(&self.attempts);
+                let count = attempts.entry(presented.code_hash.to_owned()).or_default();
+                if *count >= limits.per_code {
+                    return Ok(Consumed::NotFound);
+                }
+                *count += 1;
+                let spent = *count >= limits.per_code;
+                if lock(&self.latest).get(&code.user_id).map(String::as_str)
+                    != Some(presented.code_hash)
+                {
+                    return Ok(Consumed::NotFound);
+                }
+                let window = crate::ports::rate_window(now_millis, limits.per_user_window_seconds);
+                let mut compared = lock(&self.compared);
+                let budget = compared.entry((code.user_id, window)).or_default();
+                if *budget >= limits.per_user {
+                    return Ok(Consumed::AttemptBudgetSpent);
+                }
+                *budget += 1;
+                let matches = code
+                    .one_time_code_hash
+                    .as_deref()
+                    .is_none_or(|expected| codes::same_secret(expected, given));
+                if !matches && spent {
+                    used.insert(presented.code_hash.to_owned(), "attempts".to_owned());
+                }
+                matches
+            }
         };
-        if otc_ok {
-            used.insert(code_hash.to_owned(), attempt_id.to_owned());
-            return Ok(Consumed::Code(Box::new(code.clone())));
-        }
-        let user_id = code.user_id;
-        let mut latest = lock(&self.latest);
-        let Some((_, attempts)) = latest.get_mut(&user_id).filter(|(h, _)| h == code_hash) else {
-            codes.remove(code_hash);
+        if !matches {
             return Ok(Consumed::NotFound);
-        };
-        *attempts += 1;
-        if *attempts >= limits.per_code {
-            codes.remove(code_hash);
         }
-        let window = crate::ports::rate_window(now_millis, limits.per_user_window_seconds);
-        let mut failed = lock(&self.failed);
-        let count = failed.entry((user_id, window)).or_default();
-        *count += 1;
-        Ok(if *count > limits.per_user {
-            Consumed::AttemptBudgetSpent
-        } else {
-            Consumed::NotFound
-        })
+        used.insert(presented.code_hash.to_owned(), attempt_id.to_owned());
+        Ok(Consumed::Code(Box::new(code.clone())))
     }
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
         if lock(&self.used).contains_key(code_hash) {
             return Ok(None);
         }
         Ok(lock(&self.codes).get(code_hash).cloned())
+    }
+    async fn mark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+    ) -> Result<(), StoreError> {
+        if let Some(code) = lock(&self.codes).get_mut(code_hash) {
+            if !code.delivered_to.contains(identity) {
+                code.delivered_to.push(identity.clone());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -275,20 +301,7 @@ impl SmsSender for Outbox {
 
 #[async_trait]
 impl Sessions for MemoryCodeStore {
-    async fn complete_login(
-        &self,
-        login: &CompletedLogin,
-        limits: AttemptLimits,
-        now_millis: i64,
-    ) -> Result<Completion, StoreError> {
-        let window = crate::ports::rate_window(now_millis, limits.per_user_window_seconds);
-        let failed = lock(&self.failed)
-            .get(&(login.user.id, window))
-            .copied()
-            .unwrap_or(0);
-        if failed >= limits.per_user {
-            return Ok(Completion::AttemptBudgetSpent);
-        }
+    async fn complete_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError> {
         lock(&self.logins)
             .entry(login.attempt_id.clone())
             .or_insert_with(|| login.clone());

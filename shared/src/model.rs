@@ -96,6 +96,7 @@ pub struct EmailConfiguration {
     pub default_from_name: Option<String>,
     pub implicit_email_verification_allowed: bool,
     pub verify_email: bool,
+    pub verification_strategy: VerificationStrategy,
     pub passwordless_email_template_id: Option<Uuid>,
 }
 
@@ -106,6 +107,7 @@ impl Default for EmailConfiguration {
             default_from_name: None,
             implicit_email_verification_allowed: true,
             verify_email: false,
+            verification_strategy: VerificationStrategy::default(),
             passwordless_email_template_id: None,
         }
     }
@@ -115,6 +117,8 @@ impl Default for EmailConfiguration {
 #[serde(rename_all = "camelCase", default)]
 pub struct PhoneConfiguration {
     pub implicit_phone_verification_allowed: bool,
+    pub verify_phone_number: bool,
+    pub verification_strategy: VerificationStrategy,
     pub passwordless_template_id: Option<Uuid>,
 }
 
@@ -122,9 +126,20 @@ impl Default for PhoneConfiguration {
     fn default() -> Self {
         Self {
             implicit_phone_verification_allowed: true,
+            verify_phone_number: false,
+            verification_strategy: VerificationStrategy::default(),
             passwordless_template_id: None,
         }
     }
+}
+
+/// How a tenant verifies an identity: by a link, or by a code typed in a form (then a 212 carries
+/// the verification id the application needs).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum VerificationStrategy {
+    #[default]
+    ClickableLink,
+    FormField,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -247,7 +262,7 @@ impl ApiKey {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SigningKey {
     pub id: Uuid,
@@ -260,6 +275,21 @@ pub struct SigningKey {
     pub public_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key: Option<String>,
+}
+
+/// Redacts the secret and the private key.
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("SigningKey")
+            .field("id", &self.id)
+            .field("algorithm", &self.algorithm)
+            .field("name", &self.name)
+            .field("secret", &redacted(&self.secret))
+            .field("public_key", &self.public_key)
+            .field("private_key", &redacted(&self.private_key))
+            .finish()
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -349,6 +379,10 @@ pub struct User {
     pub insert_instant: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_instant: Option<i64>,
+    /// Which write of the user this is, as the store keeps it beside the document: never part of
+    /// the JSON a client sees or a kickstart gives.
+    #[serde(skip)]
+    pub revision: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -398,7 +432,23 @@ pub struct Registration {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TwoFactor {
+    /// FusionAuth's two-factor methods, without their `secret`s: this service hands methods to
+    /// clients (242, the user object) and never completes a two-factor login itself, so a secret
+    /// is dropped wherever a method is read, kickstart or store.
+    #[serde(deserialize_with = "methods_without_secrets")]
     pub methods: Vec<Value>,
+}
+
+fn methods_without_secrets<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Value>, D::Error> {
+    let mut methods = Vec::<Value>::deserialize(deserializer)?;
+    for method in &mut methods {
+        if let Some(fields) = method.as_object_mut() {
+            fields.remove("secret");
+        }
+    }
+    Ok(methods)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -443,6 +493,11 @@ pub struct PendingCode {
     /// the user again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+    /// The identities send delivered the code to, as the store keeps them beside the document
+    /// (concurrent sends each add theirs): completing the login verifies what is here, and a code
+    /// never sent verifies nothing.
+    #[serde(skip)]
+    pub delivered_to: Vec<crate::login_id::IdentityKey>,
 }
 
 /// FusionAuth's email template, with MiniJinja syntax (`{{ link }}`) in place of FreeMarker.

@@ -11,7 +11,8 @@ use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
 };
 
-/// A dependency (DynamoDB, SES, SNS) failed or answered with something we cannot read.
+/// A dependency (DynamoDB, SES, SNS) failed or answered with something we cannot read. Its
+/// message goes to the logs, so any email address or phone number in it is redacted here.
 #[derive(Debug, thiserror::Error)]
 #[error("{operation}: {message}")]
 pub struct StoreError {
@@ -23,7 +24,7 @@ impl StoreError {
     pub fn new(operation: &'static str, error: impl std::fmt::Display) -> Self {
         Self {
             operation,
-            message: error.to_string(),
+            message: crate::login_id::redact_addresses(&error.to_string()),
         }
     }
 }
@@ -112,13 +113,13 @@ pub trait Directory: Send + Sync {
     ) -> Result<Option<IdentityMatch>, StoreError>;
 }
 
-/// How many wrong one-time codes are tolerated: per code, and per user across codes in a fixed
-/// window.
+/// How many one-time codes may be compared: per code, and per user across codes in a fixed
+/// window. Each comparison is counted before it is made, so no burst gets past either number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AttemptLimits {
-    /// The wrong attempt that reaches this count invalidates the code.
+    /// One-time codes compared against one code at most; after that many it is invalid.
     pub per_code: u32,
-    /// Once a user has this many wrong attempts in the window, logins are refused (429).
+    /// One-time codes compared against one user's codes in the window at most; past it, 429.
     pub per_user: u32,
     pub per_user_window_seconds: u32,
 }
@@ -129,10 +130,21 @@ pub enum Consumed {
     /// The code, now used up by this attempt (or by an earlier try of this same attempt: a
     /// retried write with the same `attempt_id` finds its own mark and succeeds again).
     Code(Box<PendingCode>),
-    /// An unknown, expired, used or superseded code, or a wrong one-time code: alike.
+    /// An unknown, expired, used or superseded code, a code of another application, or a wrong
+    /// one-time code: alike.
     NotFound,
-    /// A wrong one-time code from a user whose budget of wrong attempts is spent.
+    /// The user's budget of one-time codes compared is spent: nothing was compared.
     AttemptBudgetSpent,
+}
+
+/// What a login presents: the code's hash, and what else must match.
+#[derive(Clone, Copy, Debug)]
+pub struct Presented<'a> {
+    pub code_hash: &'a str,
+    /// The one-time code's hash (with the code), for a FormField code.
+    pub one_time_code_hash: Option<&'a str>,
+    /// The application the login names: a code started for another one does not match.
+    pub application_id: Option<Uuid>,
 }
 
 /// Started logins.
@@ -140,13 +152,13 @@ pub enum Consumed {
 pub trait CodeStore: Send + Sync {
     /// Stores `code` as the user's only valid code: every earlier one stops working.
     async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError>;
-    /// Uses the code up, once: one conditional write that checks expiry and, for a FormField
-    /// code, the one-time code, and marks the code used by `attempt_id`. A wrong one-time code is
-    /// counted against the code and against its user (see [`AttemptLimits`]).
+    /// Uses the code up, once, and marks it used by `attempt_id`; expiry and the application are
+    /// conditions of that write. A FormField code's one-time code is compared only after an
+    /// attempt has been counted against the code and against its user ([`AttemptLimits`]), so
+    /// that however many arrive at once, no more than the limits are ever compared.
     async fn consume(
         &self,
-        code_hash: &str,
-        one_time_code_hash: Option<&str>,
+        presented: Presented<'_>,
         attempt_id: &str,
         now_millis: i64,
         limits: AttemptLimits,
@@ -154,6 +166,13 @@ pub trait CodeStore: Send + Sync {
     /// The code with this hash while it is the user's newest and unused. Expiry is the caller's
     /// to check: stores may keep expired items for days.
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError>;
+    /// Records that the code was delivered to `identity` (an email address or a phone number):
+    /// completing the login verifies that identity, and only that one.
+    async fn mark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+    ) -> Result<(), StoreError>;
 }
 
 /// What a successful login writes, all at once.
@@ -161,6 +180,8 @@ pub trait CodeStore: Send + Sync {
 pub struct CompletedLogin {
     /// Names this login attempt: a retried write of the same attempt is recognised as such.
     pub attempt_id: String,
+    /// The revision the user item gets; `user.revision` is the one the login read.
+    pub new_revision: String,
     /// The user with its new `lastLoginInstant`s and verified identity.
     pub user: User,
     pub refresh_token: Option<StoredRefreshToken>,
@@ -193,33 +214,33 @@ pub struct LoginRecord {
     pub session_id: Uuid,
 }
 
-/// Short-lived ids handed out instead of a login: a two-factor id (242) or a change-password id
-/// (203). Stored by hash with their expiry.
+/// Short-lived ids handed out with or instead of a login: a two-factor id (242), a
+/// change-password id (203), an identity verification id (212) or a registration verification id
+/// (213). Stored by hash with their expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Challenge {
     TwoFactor,
     ChangePassword,
+    IdentityVerification,
+    RegistrationVerification,
 }
 
 /// Whether a completed login was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Completion {
     Recorded,
-    /// Nothing written: the user's budget of wrong one-time codes is spent for this window.
-    AttemptBudgetSpent,
+    /// Nothing written: the user changed (locked, deactivated, edited) since it was read, and
+    /// the login must look at the user again rather than write back what it read.
+    UserChanged,
 }
 
 /// Logins: what completing one writes, and the ids it may hand out instead.
 #[async_trait]
 pub trait Sessions: Send + Sync {
-    /// Writes the login at once (user, record, refresh token), unless the user's budget of wrong
-    /// attempts is spent. Idempotent for one `login`: a retried write changes nothing more.
-    async fn complete_login(
-        &self,
-        login: &CompletedLogin,
-        limits: AttemptLimits,
-        now_millis: i64,
-    ) -> Result<Completion, StoreError>;
+    /// Writes the login at once (user, record, refresh token), on the condition that the user is
+    /// still the revision the login read. Idempotent for one `login`: a retried write changes
+    /// nothing more.
+    async fn complete_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError>;
     async fn save_challenge(
         &self,
         kind: Challenge,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::codes;
 use crate::errors::{Errors, FieldProblem};
-use crate::login_id::{redact_email, redact_phone, IdentityType};
+use crate::login_id::{redact_email, redact_phone, IdentityKey, IdentityType};
 use crate::model::{Application, LoginStrategy, PendingCode, RateLimit, Tenant, User};
 use crate::ports::{Email, Services, Sms, StoreError, Wanted};
 use crate::start::{self, StartCommand, StartError};
@@ -91,36 +91,49 @@ async fn send_legacy(
     tenant_scope: Option<Uuid>,
     command: StartCommand,
 ) -> Result<(), SendError> {
-    match start::prepare(services, tenant_scope, command).await {
-        Ok(started) => {
-            let user = user_of(services, &started.pending)
-                .await?
-                .ok_or_else(invalid_code)?;
-            // The send is counted before the code is stored: a caller over the limit neither
-            // learns that the login id is known (the answer is the unknown id's 200) nor
-            // supersedes the user's pending code.
-            let route = match count_send(services, &started.pending, &started.tenant, &user).await {
-                Err(SendError::RateLimited) => return Ok(()),
-                other => other?,
-            };
-            start::save(services, &started).await?;
-            render_and_send(
-                services,
-                &started.code,
-                &started.pending,
-                &started.tenant,
-                &started.application,
-                &user,
-                route,
-            )
-            .await
-        }
+    let started = match start::prepare(services, tenant_scope, command).await {
+        Ok(started) => started,
         // Send is anonymous: an unknown login id looks exactly like a known one.
-        Err(StartError::UserNotFound) => Ok(()),
-        Err(StartError::Invalid(errors)) => Err(SendError::Invalid(errors)),
-        Err(StartError::Dependency(error)) => Err(SendError::Dependency(error)),
-        Err(StartError::Unauthorized) => Err(invalid_code()),
+        Err(StartError::UserNotFound) => return Ok(()),
+        Err(StartError::Invalid(errors)) => return Err(SendError::Invalid(errors)),
+        Err(StartError::Dependency(error)) => return Err(SendError::Dependency(error)),
+        Err(StartError::Unauthorized) => return Err(invalid_code()),
+    };
+    // From here on the login id is known to belong to a user: whatever happens (a rate limit, a
+    // user without an email address, a failing dependency) answers as an unknown id does, and is
+    // only logged, so that the answer never tells an anonymous caller that the account exists.
+    let user_id = started.pending.user_id;
+    match send_started(services, &started).await {
+        Ok(()) | Err(SendError::RateLimited) => {}
+        Err(SendError::Invalid(_)) => {
+            tracing::warn!(user_id = %user_id, "legacy send: the user has nowhere to send the code")
+        }
+        Err(SendError::Dependency(error)) => {
+            tracing::error!(user_id = %user_id, error = %error, "legacy send: a dependency failed")
+        }
     }
+    Ok(())
+}
+
+/// Counts, stores and delivers a code a legacy send started.
+async fn send_started(services: &Services, started: &start::Started) -> Result<(), SendError> {
+    let user = user_of(services, &started.pending)
+        .await?
+        .ok_or_else(invalid_code)?;
+    // The send is counted before the code is stored: a caller over the limit does not supersede
+    // the user's pending code.
+    let route = count_send(services, &started.pending, &started.tenant, &user).await?;
+    start::save(services, started).await?;
+    render_and_send(
+        services,
+        &started.code,
+        &started.pending,
+        &started.tenant,
+        &started.application,
+        &user,
+        route,
+    )
+    .await
 }
 
 /// The user a code was started for: the copy start took, else (a code saved without one) the
@@ -261,6 +274,7 @@ async fn render_and_send(
             .passwordless_login_time_to_live_in_seconds,
     };
     let template_failed = |e: templates::TemplateError| StoreError::new("render template", e);
+    let delivered_to: IdentityKey;
     match channel {
         Channel::Email => {
             let template_id = application
@@ -293,6 +307,10 @@ async fn render_and_send(
             };
             services.mailer.send_email(&email).await?;
             tracing::info!(user_id = %pending.user_id, to = %redact_email(&email.to), "passwordless email sent");
+            delivered_to = IdentityKey {
+                kind: IdentityType::Email,
+                value: email.to,
+            };
         }
         Channel::Sms => {
             let template_id = application
@@ -312,8 +330,17 @@ async fn render_and_send(
             };
             services.sms.send_sms(&sms).await?;
             tracing::info!(user_id = %pending.user_id, to = %redact_phone(&sms.to), "passwordless SMS sent");
+            delivered_to = IdentityKey {
+                kind: IdentityType::PhoneNumber,
+                value: sms.to,
+            };
         }
     }
+    // What completing the login will verify: the address or number that got the code.
+    services
+        .codes
+        .mark_delivered(&pending.code_hash, &delivered_to)
+        .await?;
     Ok(())
 }
 

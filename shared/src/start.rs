@@ -29,13 +29,29 @@ pub struct Scope {
     pub tenant_id: Option<Uuid>,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(PartialEq)]
 pub struct Started {
     pub code: String,
     pub one_time_code: Option<String>,
     pub pending: PendingCode,
     pub tenant: Tenant,
     pub application: Application,
+}
+
+/// Redacts the code and the one-time code: a `Started` in a log line must not log anyone in.
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("code", &"<redacted>")
+            .field(
+                "one_time_code",
+                &self.one_time_code.as_ref().map(|_| "<redacted>"),
+            )
+            .field("pending", &self.pending)
+            .field("tenant", &self.tenant.id)
+            .field("application", &self.application.id)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +250,7 @@ async fn prepare_for(
         created_at_millis: now,
         expires_at_millis: now + i64::from(ttl_seconds) * 1000,
         user: found.user,
+        delivered_to: Vec::new(),
     };
     Ok(Started {
         code,

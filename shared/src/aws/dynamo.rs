@@ -9,16 +9,16 @@
 //! | Directory | `APPLICATION#{id}`                   | `APPLICATION` | application                      |
 //! | Directory | `APIKEY#{sha256(key)}`               | `APIKEY`   | API key without the key             |
 //! | Directory | `SIGNINGKEY#{id}`                    | `SIGNINGKEY` | signing key                       |
-//! | Directory | `USER#{id}`                          | `USER`     | user with its identities            |
+//! | Directory | `USER#{id}`                          | `USER`     | user with its identities, `revision` |
 //! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity, and a copy of the user |
 //! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
 //! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
 //! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
 //! | Codes     | `REFRESHTOKEN#{sha256(token)}`       | `REFRESHTOKEN` | refresh token, `ttl`          |
-//! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
-//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), `usedBy` once used, `ttl` |
-//! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code, its wrong `attempts`, the user's wrong attempts per hour `failed{window}` |
+//! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `IDENTITYVERIFICATION#…`, `REGISTRATIONVERIFICATION#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
+//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), its `applicationId`, one-time codes compared (`attempts`), `deliveredTo`, `usedBy` once used, `ttl` |
+//! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code, one-time codes compared against the user per hour `compared{window}` |
 //!
 //! A code is valid while its item exists, has not expired and has no `usedBy`: a new start deletes
 //! the code the user's `LATESTCODE` pointer named, in the same transaction that writes the new
@@ -45,13 +45,18 @@ use crate::model::{
 };
 use crate::ports::{
     rate_window, AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed,
-    Directory, IdentityMatch, LoginRecord, RateLimiter, Records, Sessions, StoreError, Wanted,
+    Directory, IdentityMatch, LoginRecord, Presented, RateLimiter, Records, Sessions, StoreError,
+    Wanted,
 };
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const DOC: &str = "doc";
 pub const TTL: &str = "ttl";
+/// The user item's revision: a fresh random id at every write.
+const REVISION: &str = "revision";
+/// The code item's string set of the identities it was delivered to (`{type}#{value}`).
+const DELIVERED_TO: &str = "deliveredTo";
 
 pub fn tenant_key(id: Uuid) -> (String, &'static str) {
     (format!("TENANT#{id}"), "TENANT")
@@ -94,6 +99,14 @@ pub fn challenge_key(kind: Challenge, id_hash: &str) -> (String, &'static str) {
     match kind {
         Challenge::TwoFactor => (format!("TWOFACTOR#{id_hash}"), "TWOFACTOR"),
         Challenge::ChangePassword => (format!("CHANGEPASSWORD#{id_hash}"), "CHANGEPASSWORD"),
+        Challenge::IdentityVerification => (
+            format!("IDENTITYVERIFICATION#{id_hash}"),
+            "IDENTITYVERIFICATION",
+        ),
+        Challenge::RegistrationVerification => (
+            format!("REGISTRATIONVERIFICATION#{id_hash}"),
+            "REGISTRATIONVERIFICATION",
+        ),
     }
 }
 pub fn trust_key(trust_hash: &str) -> (String, &'static str) {
@@ -115,9 +128,9 @@ pub fn latest_code_key(user_id: Uuid) -> (String, &'static str) {
     (format!("LATESTCODE#{user_id}"), "LATESTCODE")
 }
 
-/// The attribute of a user's `LATESTCODE` item that counts wrong one-time codes in `window`.
-fn failed_attempts_attribute(window: i64) -> String {
-    format!("failed{window}")
+/// The attribute of a user's `LATESTCODE` item that counts one-time codes compared in `window`.
+fn compared_attribute(window: i64) -> String {
+    format!("compared{window}")
 }
 
 /// The Directory items that map each identity of `user` to the user, each with a copy of it.
@@ -141,6 +154,27 @@ pub fn key_map((pk, sk): (String, &'static str)) -> HashMap<String, AttributeVal
         (PK.to_owned(), AttributeValue::S(pk)),
         (SK.to_owned(), AttributeValue::S(sk.to_owned())),
     ])
+}
+
+/// The user item: the user's document and `revision`, which names this write of it. Whoever
+/// rewrites a user it read makes that conditional on the revision it read.
+pub fn user_item(
+    user: &User,
+    revision: &str,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let mut item = doc_item(user_key(user.id), user)?;
+    item.insert(REVISION.to_owned(), AttributeValue::S(revision.to_owned()));
+    Ok(item)
+}
+
+/// A user item's document, with the revision it was read at.
+fn read_user(
+    item: &HashMap<String, AttributeValue>,
+    operation: &'static str,
+) -> Result<User, StoreError> {
+    let mut user: User = read_doc(item, operation)?;
+    user.revision = item.get(REVISION).and_then(|v| v.as_s().ok()).cloned();
+    Ok(user)
 }
 
 /// An item holding `value` as its JSON document, under `key`.
@@ -378,11 +412,18 @@ impl Directory for DynamoStore {
                 .map(|found| read_doc(found, OPERATION))
                 .transpose()
         }
+        let user = wanted.user.map(user_key).and_then(|(pk, _)| {
+            items
+                .iter()
+                .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
+        });
         Ok(Records {
             api_key: doc(&items, wanted.api_key.map(api_key_key))?,
             tenant: doc(&items, wanted.tenant.map(tenant_key))?,
             application: doc(&items, wanted.application.map(application_key))?,
-            user: doc(&items, wanted.user.map(user_key))?,
+            user: user
+                .map(|item| read_user(item, "batch_get_item"))
+                .transpose()?,
             identity: first_identity(&items, identities.0, identities.1),
         })
     }
@@ -416,8 +457,20 @@ impl Directory for DynamoStore {
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        self.get_doc(&self.tables.directory, user_key(id), "get user")
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.directory)
+            .set_key(Some(key_map(user_key(id))))
+            .consistent_read(true)
+            .send()
             .await
+            .map_err(|e| sdk_error("get user", e))?;
+        output
+            .item
+            .as_ref()
+            .map(|item| read_user(item, "get user"))
+            .transpose()
     }
 
     async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError> {
@@ -511,6 +564,214 @@ fn first_check_failed<R>(
     }
 }
 
+/// A code's one-time-code comparison, counted: what the code item said once counted.
+struct CountedAttempt {
+    user_id: Uuid,
+    one_time_code_hash: Option<String>,
+    /// Comparisons counted against this code, this one included.
+    attempts: u32,
+}
+
+enum UserCount {
+    Counted,
+    BudgetSpent,
+    /// The user's pointer names a newer code: this one is superseded.
+    Superseded,
+}
+
+/// The condition every use of a code shares: it exists, has not expired and, when the login
+/// names an application, was started for it (`:app`). Codes written before the application was
+/// kept beside the document have no `applicationId` and match any.
+fn live_code(application_id: Option<Uuid>) -> &'static str {
+    match application_id {
+        Some(_) => {
+            "attribute_exists(pk) AND expiresAt > :now \
+             AND (attribute_not_exists(applicationId) OR applicationId = :app)"
+        }
+        None => "attribute_exists(pk) AND expiresAt > :now",
+    }
+}
+
+impl DynamoStore {
+    /// Marks the code used by `attempt_id` if it is live and `condition` holds; the code as it
+    /// now is, else `NotFound`.
+    async fn use_code(
+        &self,
+        presented: &Presented<'_>,
+        condition: &str,
+        one_time_code_hash: Option<&str>,
+        attempt_id: &str,
+        now_millis: i64,
+    ) -> Result<Consumed, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(presented.code_hash))))
+            .update_expression("SET usedBy = :attempt")
+            // Used by this very attempt: the SDK's retry of this write must succeed again.
+            .condition_expression(format!(
+                "{} AND (attribute_not_exists(usedBy) OR usedBy = :attempt) AND {condition}",
+                live_code(presented.application_id)
+            ))
+            .set_expression_attribute_values(with_application(presented.application_id))
+            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
+            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
+            .return_values(ReturnValue::AllNew);
+        if let Some(otc) = one_time_code_hash {
+            update = update.expression_attribute_values(":otc", AttributeValue::S(otc.to_owned()));
+        }
+        match update.send().await {
+            Ok(output) => match output.attributes {
+                Some(item) => {
+                    read_pending(&item, "consume code").map(|c| Consumed::Code(Box::new(c)))
+                }
+                None => Ok(Consumed::NotFound),
+            },
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Consumed::NotFound)
+            }
+            Err(e) => Err(sdk_error("consume code", e)),
+        }
+    }
+
+    /// Counts one comparison against the code, if it is live and has comparisons left.
+    async fn count_attempt_on_code(
+        &self,
+        presented: &Presented<'_>,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<Option<CountedAttempt>, StoreError> {
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(presented.code_hash))))
+            .update_expression("ADD attempts :one")
+            .condition_expression(format!(
+                "{} AND attribute_not_exists(usedBy) \
+                 AND (attribute_not_exists(attempts) OR attempts < :max)",
+                live_code(presented.application_id)
+            ))
+            .set_expression_attribute_values(with_application(presented.application_id))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":max", AttributeValue::N(limits.per_code.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let item = match counted {
+            Ok(output) => output.attributes.unwrap_or_default(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(sdk_error("count one-time code", e)),
+        };
+        let pending: PendingCode = read_doc(&item, "count one-time code")?;
+        Ok(Some(CountedAttempt {
+            user_id: pending.user_id,
+            one_time_code_hash: item.get("otcHash").and_then(|v| v.as_s().ok()).cloned(),
+            attempts: number(&item, "attempts").unwrap_or(u32::MAX),
+        }))
+    }
+
+    /// Counts one comparison against the user's budget for the window, on the pointer that names
+    /// the user's newest code (which must still be this one).
+    async fn count_attempt_on_user(
+        &self,
+        user_id: Uuid,
+        code_hash: &str,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<UserCount, StoreError> {
+        let window = rate_window(now_millis, limits.per_user_window_seconds);
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(latest_code_key(user_id))))
+            .update_expression("ADD #count :one REMOVE #before")
+            .condition_expression(
+                "codeHash = :code AND (attribute_not_exists(#count) OR #count < :budget)",
+            )
+            .expression_attribute_names("#count", compared_attribute(window))
+            .expression_attribute_names("#before", compared_attribute(window - 1))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":code", AttributeValue::S(code_hash.to_owned()))
+            .expression_attribute_values(":budget", AttributeValue::N(limits.per_user.to_string()))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        let failed = match counted {
+            Ok(_) => return Ok(UserCount::Counted),
+            Err(e) => e,
+        };
+        let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(check)) =
+            failed.as_service_error()
+        else {
+            return Err(sdk_error("count one-time code for user", failed));
+        };
+        let points_here = check
+            .item()
+            .and_then(|item| item.get("codeHash"))
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|hash| hash == code_hash);
+        Ok(if points_here {
+            UserCount::BudgetSpent
+        } else {
+            UserCount::Superseded
+        })
+    }
+}
+
+/// A numeric attribute of an item.
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<u32> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// The `:app` value [`live_code`] names, when it names one. Set first: the builder's
+/// `set_expression_attribute_values` replaces the whole map.
+fn with_application(application_id: Option<Uuid>) -> Option<HashMap<String, AttributeValue>> {
+    application_id.map(|id| HashMap::from([(":app".to_owned(), AttributeValue::S(id.to_string()))]))
+}
+
+/// A code item's document with what the item keeps beside it: where it was delivered.
+fn read_pending(
+    item: &HashMap<String, AttributeValue>,
+    operation: &'static str,
+) -> Result<PendingCode, StoreError> {
+    let mut pending: PendingCode = read_doc(item, operation)?;
+    pending.delivered_to = item
+        .get(DELIVERED_TO)
+        .and_then(|v| v.as_ss().ok())
+        .map(|set| set.iter().filter_map(|s| parse_identity(s)).collect())
+        .unwrap_or_default();
+    Ok(pending)
+}
+
+/// `{type}#{value}`: an identity a code was delivered to, as the code item's string set holds it.
+fn identity_text(identity: &IdentityKey) -> String {
+    format!("{}#{}", identity.kind.as_str(), identity.value)
+}
+
+fn parse_identity(text: &str) -> Option<IdentityKey> {
+    let (kind, value) = text.split_once('#')?;
+    Some(IdentityKey {
+        kind: crate::login_id::IdentityType::parse(kind)?,
+        value: value.to_owned(),
+    })
+}
+
 #[async_trait]
 impl CodeStore for DynamoStore {
     async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError> {
@@ -521,14 +782,13 @@ impl CodeStore for DynamoStore {
         // attempts survives until the window that counted them is over.
         let pointer_ttl =
             expires_seconds + i64::from(crate::login::ATTEMPT_LIMITS.per_user_window_seconds);
-        // Point the user at the new code, reset the code's attempts, and learn which code it
-        // replaces.
+        // Point the user at the new code and learn which code it replaces.
         let previous = self
             .client
             .update_item()
             .table_name(table)
             .set_key(Some(key_map(latest_code_key(code.user_id))))
-            .update_expression("SET codeHash = :new, #ttl = :ttl REMOVE attempts")
+            .update_expression("SET codeHash = :new, #ttl = :ttl")
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":new", AttributeValue::S(code.code_hash.clone()))
             .expression_attribute_values(":ttl", AttributeValue::N(pointer_ttl.to_string()))
@@ -550,6 +810,10 @@ impl CodeStore for DynamoStore {
         if let Some(otc) = &code.one_time_code_hash {
             item.insert("otcHash".to_owned(), AttributeValue::S(otc.clone()));
         }
+        item.insert(
+            "applicationId".to_owned(),
+            AttributeValue::S(code.application_id.to_string()),
+        );
         let mut writes = vec![
             TransactWriteItem::builder()
                 .put(
@@ -620,118 +884,68 @@ impl CodeStore for DynamoStore {
 
     async fn consume(
         &self,
-        code_hash: &str,
-        one_time_code_hash: Option<&str>,
+        presented: Presented<'_>,
         attempt_id: &str,
         now_millis: i64,
         limits: AttemptLimits,
     ) -> Result<Consumed, StoreError> {
-        let table = &self.tables.codes;
-        let mut condition = "attribute_exists(pk) AND expiresAt > :now \
-             AND (attribute_not_exists(usedBy) OR usedBy = :attempt)"
-            .to_owned();
-        let mut mark = self
-            .client
-            .update_item()
-            .table_name(table)
-            .set_key(Some(key_map(code_key(code_hash))))
-            .update_expression("SET usedBy = :attempt")
-            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
-            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            );
-        match one_time_code_hash {
-            Some(otc) => {
-                condition.push_str(" AND (attribute_not_exists(otcHash) OR otcHash = :otc)");
-                mark = mark.expression_attribute_values(":otc", AttributeValue::S(otc.to_owned()));
-            }
-            None => condition.push_str(" AND attribute_not_exists(otcHash)"),
-        }
-        let failed = match mark.condition_expression(condition).send().await {
-            Ok(output) => {
-                return match output.attributes {
-                    Some(item) => {
-                        read_doc(&item, "consume code").map(|c| Consumed::Code(Box::new(c)))
-                    }
-                    None => Ok(Consumed::NotFound),
-                }
-            }
-            Err(e) => e,
+        let Some(one_time_code_hash) = presented.one_time_code_hash else {
+            // Nothing to compare: the code alone, if it is a link's code (no one-time code).
+            return self
+                .use_code(
+                    &presented,
+                    "attribute_not_exists(otcHash)",
+                    None,
+                    attempt_id,
+                    now_millis,
+                )
+                .await;
         };
-        let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(check)) =
-            failed.as_service_error()
+        // Count the comparison before making it, against the code and then against its user:
+        // each count is one conditional write, so of any number of concurrent attempts at most
+        // `limits` get past them.
+        let Some(reserved) = self
+            .count_attempt_on_code(&presented, now_millis, limits)
+            .await?
         else {
-            return Err(sdk_error("consume code", failed));
-        };
-        let Some(item) = check.item() else {
             return Ok(Consumed::NotFound);
         };
-        let expires = item
-            .get("expiresAt")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse::<i64>().ok());
-        if expires.is_none_or(|e| e <= now_millis) || item.contains_key("usedBy") {
-            return Ok(Consumed::NotFound);
+        match self
+            .count_attempt_on_user(reserved.user_id, presented.code_hash, now_millis, limits)
+            .await?
+        {
+            UserCount::Counted => {}
+            UserCount::BudgetSpent => return Ok(Consumed::AttemptBudgetSpent),
+            UserCount::Superseded => return Ok(Consumed::NotFound),
         }
-        // The code is live and unused, so the one-time code was wrong or missing: count it
-        // against the code and its user, on the user's pointer, in one write. The condition
-        // skips codes a newer start has superseded.
-        let pending: PendingCode = read_doc(item, "consume code")?;
-        let window = rate_window(now_millis, limits.per_user_window_seconds);
-        let counted = self
-            .client
-            .update_item()
-            .table_name(table)
-            .set_key(Some(key_map(latest_code_key(pending.user_id))))
-            .update_expression("ADD attempts :one, #failed :one REMOVE #before")
-            .condition_expression("codeHash = :code")
-            .expression_attribute_names("#failed", failed_attempts_attribute(window))
-            .expression_attribute_names("#before", failed_attempts_attribute(window - 1))
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(":code", AttributeValue::S(code_hash.to_owned()))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await;
-        let counts = match counted {
-            Ok(output) => output.attributes.unwrap_or_default(),
-            // The pointer names another code: this one is superseded (a start that failed after
-            // moving the pointer left it behind). Guesses against it are not counted, so it goes.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                self.client
-                    .delete_item()
-                    .table_name(table)
-                    .set_key(Some(key_map(code_key(code_hash))))
-                    .condition_expression("attribute_not_exists(usedBy)")
-                    .send()
-                    .await
-                    .ok();
-                return Ok(Consumed::NotFound);
-            }
-            Err(e) => return Err(sdk_error("count wrong one-time code", e)),
-        };
-        let count = |name: &str| {
-            counts
-                .get(name)
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse::<u32>().ok())
-                .unwrap_or(0)
-        };
-        if count("attempts") >= limits.per_code {
+        let matches = reserved
+            .one_time_code_hash
+            .as_deref()
+            .is_none_or(|expected| crate::codes::same_secret(expected, one_time_code_hash));
+        if matches {
+            return self
+                .use_code(
+                    &presented,
+                    "(attribute_not_exists(otcHash) OR otcHash = :otc)",
+                    Some(one_time_code_hash),
+                    attempt_id,
+                    now_millis,
+                )
+                .await;
+        }
+        if reserved.attempts >= limits.per_code {
+            // The last comparison this code had, and wrong: it is used up, kept with its count
+            // (TTL removes it) unless a right one among the last few already used it.
             self.client
-                .delete_item()
-                .table_name(table)
-                .set_key(Some(key_map(code_key(code_hash))))
+                .update_item()
+                .table_name(&self.tables.codes)
+                .set_key(Some(key_map(code_key(presented.code_hash))))
+                .update_expression("SET usedBy = :spent")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(usedBy)")
+                .expression_attribute_values(":spent", AttributeValue::S("attempts".to_owned()))
                 .send()
                 .await
-                .map_err(|e| sdk_error("invalidate code", e))?;
-        }
-        if count(&failed_attempts_attribute(window)) > limits.per_user {
-            return Ok(Consumed::AttemptBudgetSpent);
+                .ok();
         }
         Ok(Consumed::NotFound)
     }
@@ -749,8 +963,40 @@ impl CodeStore for DynamoStore {
         output
             .item
             .filter(|item| !item.contains_key("usedBy"))
-            .map(|item| read_doc(&item, "get code"))
+            .map(|item| read_pending(&item, "get code"))
             .transpose()
+    }
+
+    async fn mark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+    ) -> Result<(), StoreError> {
+        // A set: two sends to one address are one delivery, and concurrent sends both count.
+        self.client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(code_hash))))
+            .update_expression("ADD #delivered :identity")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#delivered", DELIVERED_TO)
+            .expression_attribute_values(
+                ":identity",
+                AttributeValue::Ss(vec![identity_text(identity)]),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception())
+                {
+                    // Superseded while it was being sent: nothing left to verify with it.
+                    Ok(())
+                } else {
+                    Err(sdk_error("record delivery", e))
+                }
+            })
     }
 }
 #[async_trait]
@@ -796,15 +1042,11 @@ impl RateLimiter for DynamoStore {
 #[async_trait]
 impl Sessions for DynamoStore {
     /// One transaction: the updated user and its identity items, the login record and the
-    /// refresh token, on the condition that the user's budget of wrong attempts is not spent.
-    /// Every write is a plain put of this login's items and the transaction carries the attempt
-    /// id as its idempotency token, so a retry writes nothing new.
-    async fn complete_login(
-        &self,
-        login: &CompletedLogin,
-        limits: AttemptLimits,
-        now_millis: i64,
-    ) -> Result<Completion, StoreError> {
+    /// refresh token, on the condition that the user item is still the revision the login read
+    /// (a lock or a deactivation written meanwhile is never undone). Every write is a plain put
+    /// of this login's items and the transaction carries the attempt id as its idempotency
+    /// token, so a retry writes nothing new.
+    async fn complete_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::new("complete login", e);
         let put = |table: &str, item| {
             Put::builder()
@@ -814,23 +1056,27 @@ impl Sessions for DynamoStore {
                 .map(|p| TransactWriteItem::builder().put(p).build())
                 .map_err(build)
         };
-        let window = rate_window(now_millis, limits.per_user_window_seconds);
-        let budget_check = ConditionCheck::builder()
-            .table_name(&self.tables.codes)
-            .set_key(Some(key_map(latest_code_key(login.user.id))))
-            .condition_expression("attribute_not_exists(#failed) OR #failed < :budget")
-            .expression_attribute_names("#failed", failed_attempts_attribute(window))
-            .expression_attribute_values(":budget", AttributeValue::N(limits.per_user.to_string()))
-            .build()
-            .map_err(build)?;
+        let mut user = user_item(&login.user, &login.new_revision)?;
+        let mut user_put = Put::builder()
+            .table_name(&self.tables.directory)
+            .set_item(Some(std::mem::take(&mut user)));
+        // Our own revision is there already when this is the SDK's retry of a write that got
+        // through: writing the same again is harmless.
+        user_put = user_put
+            .expression_attribute_names("#revision", REVISION)
+            .expression_attribute_values(":new", AttributeValue::S(login.new_revision.clone()));
+        user_put = match &login.user.revision {
+            Some(read) => user_put
+                .condition_expression("#revision = :read OR #revision = :new")
+                .expression_attribute_values(":read", AttributeValue::S(read.clone())),
+            None => user_put.condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(#revision) OR #revision = :new)",
+            ),
+        };
         let mut writes = vec![
             TransactWriteItem::builder()
-                .condition_check(budget_check)
+                .put(user_put.build().map_err(build)?)
                 .build(),
-            put(
-                &self.tables.directory,
-                doc_item(user_key(login.user.id), &login.user)?,
-            )?,
             put(
                 &self.tables.directory,
                 doc_item(login_record_key(&login.record), &login.record)?,
@@ -856,8 +1102,9 @@ impl Sessions for DynamoStore {
             .await;
         match written {
             Ok(_) => Ok(Completion::Recorded),
-            // The budget check is the first item; any other cancellation is a failure to report.
-            Err(e) if first_check_failed(&e) => Ok(Completion::AttemptBudgetSpent),
+            // The user's revision check is the first item; any other cancellation is a failure
+            // to report.
+            Err(e) if first_check_failed(&e) => Ok(Completion::UserChanged),
             Err(e) => Err(sdk_error("complete login", e)),
         }
     }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::dynamo::{
     api_key_key, application_key, doc_item, email_template_key, identity_items, identity_key,
-    key_map, message_template_key, signing_key_key, tenant_key, user_key, DynamoStore, PK,
+    key_map, message_template_key, signing_key_key, tenant_key, user_item, DynamoStore, PK,
 };
 use crate::kickstart::{Kickstart, KickstartError};
 use crate::login_id::IdentityKey;
@@ -148,6 +148,12 @@ fn identity_keys(user: &User) -> Vec<IdentityKey> {
         .collect()
 }
 
+/// The revision a loaded user gets: the SHA-256 of its document.
+fn revision_of(user: &User) -> Result<String, StoreError> {
+    let document = serde_json::to_string(user).map_err(|e| StoreError::new("serialize", e))?;
+    Ok(format!("load-{}", crate::codes::hash_secret(&document)))
+}
+
 async fn write_user(store: &DynamoStore, user: &User) -> Result<(), LoadError> {
     let table = &store.tables().directory;
     let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::new("write user", e);
@@ -157,7 +163,10 @@ async fn write_user(store: &DynamoStore, user: &User) -> Result<(), LoadError> {
         .put(
             Put::builder()
                 .table_name(table)
-                .set_item(Some(doc_item(user_key(user.id), user)?))
+                // The revision names the content: a login that read the user before this load
+                // changed it cannot write its copy back over it, and loading the same file twice
+                // leaves the same item.
+                .set_item(Some(user_item(user, &revision_of(user)?)?))
                 .build()
                 .map_err(build)?,
         )

@@ -38,7 +38,11 @@ pub async fn handle(services: &Services, request: Request) -> Response<Body> {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let mut http = super::json(status, &response);
             if !no_jwt {
-                let secure = if is_https(&request) { "; Secure" } else { "" };
+                let secure = if served_over_plain_loopback(&request) {
+                    ""
+                } else {
+                    "; Secure"
+                };
                 let mut cookies = Vec::new();
                 if let Some(token) = &response.token {
                     cookies.push(format!(
@@ -166,10 +170,25 @@ fn client_ip(request: &Request) -> Option<String> {
         })
 }
 
-/// API Gateway always says how the client came in. The request URI is no guide: lambda_http
-/// writes `https` into it whenever the header is missing.
-fn is_https(request: &Request) -> bool {
-    header_str(request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"))
+/// Cookies are `Secure` unless the request came over plain HTTP to this machine's loopback (`make
+/// dev`, `cargo lambda watch`), where a browser would otherwise drop them. API Gateway always says
+/// `X-Forwarded-Proto: https`; the request URI is no guide, as lambda_http writes `https` into it
+/// whenever that header is missing.
+fn served_over_plain_loopback(request: &Request) -> bool {
+    let https =
+        header_str(request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let host = header_str(request, "host").unwrap_or_default();
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let loopback = name.eq_ignore_ascii_case("localhost")
+        || name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !https && loopback
 }
 
 fn cookie(request: &Request, name: &str) -> Option<String> {

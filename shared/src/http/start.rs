@@ -75,6 +75,10 @@ fn error_response(error: StartError) -> Response<Body> {
     }
 }
 
+/// The longest login id (email address, username or phone number) a start or a legacy send takes,
+/// in characters: FusionAuth's column width, and well inside a DynamoDB key.
+pub const MAX_LOGIN_ID_CHARS: usize = 255;
+
 /// Reads a start request, collecting every field error at once as FusionAuth does. Unknown
 /// fields are ignored; `null` counts as absent.
 pub fn parse(body: &Map<String, Value>) -> Result<StartCommand, Errors> {
@@ -101,6 +105,17 @@ pub fn parse(body: &Map<String, Value>) -> Result<StartCommand, Errors> {
     };
 
     let login_id = match field("loginId") {
+        // Every login id becomes part of a DynamoDB key (at most 2,048 bytes): a longer one is
+        // the client's mistake, never the table's.
+        Some(Value::String(s)) if s.chars().count() > MAX_LOGIN_ID_CHARS => {
+            errors.add_field(
+                "loginId",
+                FieldProblem::TooLong {
+                    max: MAX_LOGIN_ID_CHARS,
+                },
+            );
+            None
+        }
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(Value::String(_)) | None => {
             errors.add_field("loginId", FieldProblem::Blank);
@@ -213,6 +228,26 @@ mod tests {
                 "[invalid]loginIdTypes",
                 "[invalid]loginStrategy"
             ]
+        );
+    }
+
+    #[test]
+    fn a_login_id_over_255_characters_is_too_long_whatever_its_bytes() {
+        let at_limit = "é".repeat(MAX_LOGIN_ID_CHARS);
+        let command = parse_json(json!({
+            "applicationId": "10000000-0000-0002-0000-000000000001", "loginId": at_limit
+        }))
+        .unwrap();
+        assert_eq!(command.login_id.chars().count(), 255);
+        let errors = parse_json(json!({
+            "applicationId": "10000000-0000-0002-0000-000000000001",
+            "loginId": format!("{}@example.com", "a".repeat(3000))
+        }))
+        .unwrap_err();
+        assert_eq!(codes(&errors), ["[tooLong]loginId"]);
+        assert_eq!(
+            errors.field_errors["loginId"][0].message,
+            "The [loginId] property is too long. The maximum length is [255]."
         );
     }
 

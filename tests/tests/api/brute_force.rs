@@ -1,9 +1,11 @@
-//! Brute force: wrong one-time codes invalidate a code after five attempts, also when fifty
-//! arrive at once; past a budget of 100 wrong attempts an hour a user's logins get 429, even with
-//! the right code; a short code alone never logs anyone in.
+//! Brute force: no more than five one-time codes are ever compared against a code, also when fifty
+//! arrive at once with the right one among them; past a budget of 100 compared in an hour a
+//! user's one-time codes get 429, even the right one; a short code alone never logs anyone in.
 
 use std::sync::Arc;
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use passwordless::codes::hash_secret;
 use passwordless::ports::Clock;
 
 use serde_json::{json, Value};
@@ -30,8 +32,29 @@ fn attempt(code: &str, one_time_code: &str) -> Value {
     json!({"code": code, "oneTimeCode": one_time_code, "applicationId": WEB_APP})
 }
 
+/// What the Codes table says was compared for a code: the code's own count, and the user's count
+/// for the window (on the user's pointer).
+async fn compared(app: &TestApp, code: &str) -> (u32, u32) {
+    let items = app.code_items().await;
+    let number = |item: &std::collections::HashMap<String, AttributeValue>, prefix: &str| {
+        item.iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .filter_map(|(_, v)| v.as_n().ok()?.parse::<u32>().ok())
+            .sum::<u32>()
+    };
+    let code_item = items
+        .iter()
+        .find(|i| i["pk"].as_s().unwrap() == &format!("CODE#{}", hash_secret(code)))
+        .expect("the code's item");
+    let pointer = items
+        .iter()
+        .find(|i| i["pk"].as_s().unwrap().starts_with("LATESTCODE#"))
+        .expect("the user's pointer");
+    (number(code_item, "attempts"), number(pointer, "compared"))
+}
+
 #[tokio::test]
-async fn fifty_wrong_one_time_codes_at_once_invalidate_the_code() {
+async fn fifty_wrong_one_time_codes_at_once_compare_five_and_invalidate_the_code() {
     let app = Arc::new(TestApp::spawn().await);
     let (code, otc, wrong) = phone_code(&app).await;
 
@@ -47,15 +70,67 @@ async fn fifty_wrong_one_time_codes_at_once_invalidate_the_code() {
 
     let right = app.login(attempt(&code, &otc)).await;
     assert_eq!(right.status, 404, "the code is invalid after the guesses");
-    let items = app.code_items().await;
-    let pointer = items
+    assert_eq!(
+        compared(&app, &code).await,
+        (5, 5),
+        "five compared, counted against the code and the user"
+    );
+}
+
+#[tokio::test]
+async fn fifty_guesses_at_once_with_the_right_one_among_them_compare_at_most_five_twenty_rounds_in_a_row(
+) {
+    let clock = TestClock::now();
+    let app = Arc::new(TestApp::spawn_with_clock(clock.clone()).await);
+    let mut logged_in = 0;
+    for round in 0..20 {
+        // A window of its own for each round, so that the user's budget never interferes.
+        clock.advance(HOUR_MILLIS);
+        let (code, otc, _) = phone_code(&app).await;
+        let right_at = (round * 7 + 3) % 50;
+        let guesses: Vec<_> = (0..50)
+            .map(|i| {
+                let guess = if i == right_at {
+                    otc.clone()
+                } else {
+                    // 49 distinct wrong codes.
+                    let n: u32 = otc.parse::<u32>().unwrap();
+                    format!("{:06}", (n + 1 + i as u32) % 1_000_000)
+                };
+                let (app, body) = (app.clone(), attempt(&code, &guess));
+                tokio::spawn(async move { app.login(body).await.status })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for guess in guesses {
+            statuses.push(guess.await.unwrap());
+        }
+        let successes = statuses.iter().filter(|s| **s == 200).count();
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 404),
+            "round {round}: {statuses:?}"
+        );
+        assert!(
+            successes <= 1,
+            "round {round}: {successes} logins with one code"
+        );
+        let (on_code, on_user) = compared(&app, &code).await;
+        assert!(
+            on_code <= 5 && on_user <= 5,
+            "round {round}: {on_code} compared against the code, {on_user} against the user"
+        );
+        logged_in += successes;
+    }
+    let sessions = app
+        .code_items()
+        .await
         .iter()
-        .find(|i| i["pk"].as_s().unwrap().starts_with("LATESTCODE#"))
-        .expect("the user's pointer");
-    // Every guess is counted; a count the SDK retried after a lost answer may count twice,
-    // which errs on the safe side.
-    let attempts: u32 = pointer["attempts"].as_n().unwrap().parse().unwrap();
-    assert!(attempts >= 50, "every guess was counted: {attempts}");
+        .filter(|i| i["pk"].as_s().unwrap().starts_with("REFRESHTOKEN#"))
+        .count();
+    assert_eq!(
+        sessions, logged_in,
+        "one session per successful login, no more"
+    );
 }
 
 #[tokio::test]
@@ -76,13 +151,14 @@ async fn the_fifth_wrong_one_time_code_invalidates_the_code_and_a_new_start_rese
 }
 
 #[tokio::test]
-async fn past_a_hundred_wrong_attempts_in_the_hour_the_user_gets_429_even_with_the_right_code() {
+async fn past_a_hundred_one_time_codes_compared_in_the_hour_the_user_gets_429_even_with_the_right_one(
+) {
     // A minute into an hour, so that the whole test counts in one window.
     let clock = TestClock::now();
     let now = clock.now_millis();
     clock.set(now - now % HOUR_MILLIS + 60_000);
     let app = TestApp::spawn_with_clock(clock.clone()).await;
-    // Twenty codes, five wrong guesses each: the hundredth wrong attempt is still a plain 404.
+    // Twenty codes, five wrong guesses each: the hundredth comparison is still a plain 404.
     for _ in 0..20 {
         let (code, _, wrong) = phone_code(&app).await;
         for _ in 0..5 {

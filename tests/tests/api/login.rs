@@ -53,6 +53,9 @@ async fn a_code_logs_the_user_in_with_a_verifiable_jwt_refresh_token_state_and_c
         .as_str()
         .unwrap()
         .to_owned();
+    // Delivered by email: completing the login verifies that address.
+    let sent = app.send(json!({"code": code})).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
     let before = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -339,8 +342,18 @@ async fn a_valid_trust_cookie_skips_two_factor_and_wins_over_the_body() {
 #[tokio::test]
 async fn registration_and_verification_choose_202_213_and_212() {
     let app = TestApp::spawn().await;
+    let code_for_admin_console = |login_id: &'static str| {
+        let app = &app;
+        async move {
+            app.start_code(json!({"applicationId": ADMIN_APP, "loginId": login_id}))
+                .await["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
     // Richard is not registered to the admin console: 202, a token without application claims.
-    let code = code_for(&app, "richard").await;
+    let code = code_for_admin_console("richard").await;
     let not_registered = app
         .login(json!({"code": code, "applicationId": ADMIN_APP}))
         .await;
@@ -350,22 +363,46 @@ async fn registration_and_verification_choose_202_213_and_212() {
     assert!(not_registered.json().get("refreshToken").is_none());
 
     // Jared's admin-console registration is unverified and the application requires it: 213.
-    let code = code_for(&app, "jared").await;
+    let code = code_for_admin_console("jared").await;
     let unverified = app
         .login(json!({"code": code, "applicationId": ADMIN_APP}))
         .await;
     assert_eq!(unverified.status, 213);
 
+    // A tenant that requires verified email addresses and does not verify them implicitly: 212,
+    // even though the code was delivered to that address.
     let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
-    kickstart["tenants"][0]["emailConfiguration"]["implicitEmailVerificationAllowed"] =
-        json!(false);
+    let email = &mut kickstart["tenants"][0]["emailConfiguration"];
+    email["implicitEmailVerificationAllowed"] = json!(false);
+    email["verifyEmail"] = json!(true);
     let strict = TestApp::spawn_with(&kickstart.to_string()).await;
     let code = code_for(&strict, "richard@piedpiper.com").await;
+    assert_eq!(strict.send(json!({"code": code})).await.status, 200);
     let response = strict
         .login(json!({"code": code, "applicationId": WEB_APP}))
         .await;
     assert_eq!(response.status, 212);
     assert_eq!(response.json()["user"]["identities"][0]["verified"], false);
+}
+
+#[tokio::test]
+async fn a_code_started_for_one_application_logs_in_to_no_other_and_stays_valid() {
+    let app = TestApp::spawn().await;
+    // Jared is registered to both applications, with other roles in each.
+    let code = code_for(&app, "jared").await;
+    let elsewhere = app
+        .login(json!({"code": code, "applicationId": ADMIN_APP}))
+        .await;
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
+    assert_eq!(elsewhere.body, "");
+    let here = app
+        .login(json!({"code": code, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(here.status, 200, "{}", here.body);
+    assert_eq!(
+        verify(here.json()["token"].as_str().unwrap(), Some(WEB_APP))["aud"],
+        WEB_APP
+    );
 }
 
 #[tokio::test]
@@ -389,21 +426,36 @@ async fn no_jwt_gives_no_token_no_refresh_token_and_no_cookies() {
 }
 
 #[tokio::test]
-async fn cookies_over_plain_http_are_not_secure() {
+async fn cookies_are_secure_everywhere_but_plain_http_to_the_loopback() {
     let app = TestApp::spawn().await;
-    let code = code_for(&app, "richard").await;
-    let mut request = event(
-        "/api/passwordless/login",
-        &[("x-forwarded-proto", "http")],
-        &json!({"code": code}).to_string(),
+    let login_over = |proto: &'static str, host: &'static str| {
+        let app = &app;
+        async move {
+            let code = code_for(app, "richard").await;
+            let mut request = event(
+                "/api/passwordless/login",
+                &[],
+                &json!({"code": code}).to_string(),
+            );
+            request["headers"]["x-forwarded-proto"] = json!(proto);
+            request["headers"]["host"] = json!(host);
+            let response = app.login_event(request).await;
+            assert_eq!(response.status, 200, "{}", response.body);
+            let cookies = response.cookies();
+            assert_eq!(cookies.len(), 1, "no application, no refresh token");
+            assert!(!cookies[0].contains("Domain"));
+            cookies[0].contains("; Secure")
+        }
+    };
+    assert!(login_over("https", "abc123.execute-api.us-east-1.amazonaws.com").await);
+    assert!(
+        login_over("http", "login.example.com").await,
+        "plain HTTP to a real host still gets Secure cookies"
     );
-    request["headers"]["x-forwarded-proto"] = json!("http");
-    let response = app.login_event(request).await;
-    assert_eq!(response.status, 200);
-    let cookies = response.cookies();
-    assert_eq!(cookies.len(), 1, "no application, no refresh token");
-    assert!(!cookies[0].contains("Secure"));
-    assert!(!cookies[0].contains("Domain"));
+    assert!(login_over("https", "127.0.0.1:9011").await);
+    assert!(!login_over("http", "127.0.0.1:9011").await, "make dev");
+    assert!(!login_over("http", "localhost:9011").await);
+    assert!(!login_over("http", "[::1]:9011").await);
 }
 
 #[tokio::test]

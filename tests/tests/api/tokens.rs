@@ -1,7 +1,8 @@
 //! Issued tokens (issue 7, property 11), beyond what `login.rs` checks for the HS256 default:
 //! with RS256 and ES256 keys too, the JWT header pins `alg` to the signing key's algorithm and its
 //! `kid` names a key of the kickstart that verifies it; `iss`, `aud` and `exp` are set and
-//! enforced; and every cookie is `HttpOnly`, `SameSite=Lax`, `Secure` over HTTPS, without `Domain`.
+//! enforced; and every cookie is `HttpOnly`, `SameSite=Lax`, `Secure` (but over plain HTTP to the
+//! loopback), without `Domain`.
 
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
@@ -205,9 +206,16 @@ fn cookie_attributes(response: &TestResponse) -> Vec<(String, Vec<String>)> {
 }
 
 #[tokio::test]
-async fn every_cookie_is_http_only_same_site_lax_without_domain_and_secure_exactly_over_https() {
+async fn every_cookie_is_http_only_same_site_lax_without_domain_and_secure_but_on_plain_http_loopback(
+) {
     let app = TestApp::spawn().await;
-    for (proto, secure) in [("https", true), ("HTTPS", true), ("http", false)] {
+    let api = "abc123.execute-api.us-east-1.amazonaws.com";
+    for (proto, host, secure) in [
+        ("https", api, true),
+        ("HTTPS", api, true),
+        ("http", api, true),
+        ("http", "127.0.0.1:9011", false),
+    ] {
         let code = app
             .start_code(json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com"}))
             .await["code"]
@@ -218,7 +226,7 @@ async fn every_cookie_is_http_only_same_site_lax_without_domain_and_secure_exact
         let response = app
             .login_event(event(
                 "/api/passwordless/login",
-                &[("x-forwarded-proto", proto)],
+                &[("x-forwarded-proto", proto), ("host", host)],
                 &body,
             ))
             .await;
