@@ -53,3 +53,38 @@ def test_start_send_and_login_with_the_code_from_the_delivered_link(client, web_
 
     replay = client.passwordless_login({"code": code, "applicationId": web_app})
     assert replay.status == 404
+
+
+def identity(user: dict, kind: str) -> dict:
+    return next(i for i in user["identities"] if i["type"] == kind)
+
+
+def test_a_username_code_sent_by_email_verifies_the_email_and_the_username_stays_unverifiable(
+    client, web_app
+):
+    started = client.start_passwordless_login(
+        {"applicationId": web_app, "loginId": "jared", "loginIdTypes": ["username"]}
+    )
+    assert started.status == 200
+    code = started.success_response["code"]
+    assert client.send_passwordless_code({"code": code}).status == 200
+
+    response = client.passwordless_login({"code": code, "applicationId": web_app})
+    assert response.status == 200, response.error_response
+    user = response.success_response["user"]
+    assert identity(user, "email")["verified"] is True
+    assert identity(user, "email")["verifiedReason"] == "Implicit"
+    assert identity(user, "username")["verified"] is False
+    assert identity(user, "username")["verifiedReason"] == "Unverifiable"
+    claims = json.loads(b64url_decode(response.success_response["token"].split(".")[1]))
+    assert claims["email_verified"] is True
+
+
+def test_a_code_of_one_application_does_not_log_in_to_another(client, web_app, kickstart):
+    admin_console = kickstart["applications"][1]["id"]
+    started = client.start_passwordless_login({"applicationId": web_app, "loginId": "jared"})
+    code = started.success_response["code"]
+    elsewhere = client.passwordless_login({"code": code, "applicationId": admin_console})
+    assert elsewhere.status == 404
+    here = client.passwordless_login({"code": code, "applicationId": web_app})
+    assert here.status == 200, here.error_response

@@ -70,3 +70,13 @@ def test_the_function_logs_hold_no_code_and_no_full_email(client, web_app):
     assert "passwordless login started" in log
     assert code not in log
     assert "richard@piedpiper.com" not in log.lower()
+
+
+def test_an_oversized_login_id_is_a_400_too_long_on_start_and_on_the_legacy_send(client, web_app):
+    login_id = "r" * 3000 + "@piedpiper.com"
+    started = client.start_passwordless_login({"applicationId": web_app, "loginId": login_id})
+    assert started.status == 400
+    assert started.error_response["fieldErrors"]["loginId"][0]["code"] == "[tooLong]loginId"
+    sent = client.send_passwordless_code({"applicationId": web_app, "loginId": login_id})
+    assert sent.status == 400
+    assert sent.error_response["fieldErrors"]["loginId"][0]["code"] == "[tooLong]loginId"
