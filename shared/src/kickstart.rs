@@ -681,4 +681,67 @@ mod tests {
         .unwrap_err();
         assert!(err.field.ends_with("passwordlessLoginTimeToLiveInSeconds"));
     }
+
+    /// A tenant whose code generators are `code` and `one_time_code` (`[type, length]`).
+    fn tenant_with_generators(code: (&str, u32), one_time_code: (&str, u32)) -> String {
+        serde_json::json!({"tenants": [{"id": "f24aca2b-ce4a-4dad-951a-c9d690e71415",
+            "externalIdentifierConfiguration": {
+                "passwordlessLoginGenerator": {"type": code.0, "length": code.1},
+                "passwordlessLoginOneTimeCodeGenerator":
+                    {"type": one_time_code.0, "length": one_time_code.1}}}]})
+        .to_string()
+    }
+
+    #[test]
+    fn a_code_generator_needs_128_bits_counted_from_its_alphabet() {
+        let refused = |kind, length| {
+            parse(&tenant_with_generators((kind, length), ("randomDigits", 6)))
+                .err()
+                .map(|e| e.field)
+        };
+        // 24 digits are about 80 bits: refused, though they are 24 characters.
+        assert_eq!(
+            refused("randomDigits", 24).as_deref(),
+            Some("externalIdentifierConfiguration.passwordlessLoginGenerator")
+        );
+        assert!(refused("randomDigits", 39).is_none(), "129.6 bits");
+        assert!(refused("randomAlpha", 27).is_some(), "126.9 bits");
+        assert!(refused("randomAlpha", 28).is_none());
+        assert!(refused("randomAlphaNumeric", 25).is_none(), "129.2 bits");
+        assert!(refused("randomBytes", 15).is_some());
+        assert!(refused("randomBytes", 16).is_none());
+    }
+
+    #[test]
+    fn a_one_time_code_needs_the_20_bits_of_six_digits() {
+        let refused = |kind, length| {
+            parse(&tenant_with_generators(("randomBytes", 32), (kind, length)))
+                .err()
+                .map(|e| e.field)
+        };
+        assert!(refused("randomDigits", 6).is_none());
+        assert_eq!(
+            refused("randomDigits", 5).as_deref(),
+            Some("externalIdentifierConfiguration.passwordlessLoginOneTimeCodeGenerator")
+        );
+        assert!(refused("randomAlpha", 4).is_some(), "18.8 bits");
+        assert!(refused("randomAlpha", 5).is_none());
+        assert!(refused("randomAlphaNumeric", 4).is_none(), "20.7 bits");
+        assert!(refused("randomBytes", 8).is_some(), "not typeable");
+    }
+
+    #[test]
+    fn a_two_factor_secret_is_dropped_when_a_user_is_read() {
+        let kickstart = parse(
+            r#"{"tenants":[{"id":"f24aca2b-ce4a-4dad-951a-c9d690e71415"}],
+                "users":[{"id":"00000000-0000-0001-0000-000000000001",
+                  "tenantId":"f24aca2b-ce4a-4dad-951a-c9d690e71415", "email":"a@b.example",
+                  "twoFactor":{"methods":[{"id":"35VW","method":"authenticator",
+                                           "secret":"JBSWY3DPEHPK3PXP"}]}}]}"#,
+        )
+        .unwrap();
+        let user = serde_json::to_string(&kickstart.users[0]).unwrap();
+        assert!(user.contains("35VW"));
+        assert!(!user.contains("JBSWY3DPEHPK3PXP"));
+    }
 }

@@ -535,3 +535,23 @@ pub struct MessageTemplate {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub localized_templates: BTreeMap<String, String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_signing_key_shows_neither_its_secret_nor_its_private_key() {
+        let key = SigningKey {
+            id: Uuid::nil(),
+            algorithm: SigningAlgorithm::HS256,
+            name: "k".into(),
+            secret: Some("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==".into()),
+            public_key: None,
+            private_key: Some("-----BEGIN PRIVATE KEY-----MIIE".into()),
+        };
+        let logged = format!("{key:?}");
+        assert!(!logged.contains("c2VjcmV0"), "{logged}");
+        assert!(!logged.contains("MIIE"), "{logged}");
+    }
+}
