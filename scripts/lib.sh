@@ -49,6 +49,17 @@ use_local_aws() {
   export AWS_REGION="${AWS_REGION:-us-east-1}"
 }
 
+# IAM enforced on the emulator at $AWS_ENDPOINT_URL (scripts/local_iam.py admin): creates the
+# admin user, switches enforcement on, and exports the admin's key for this shell (the admin CLI,
+# the harness, the tests). Sets LOCAL_IAM=1, so that serve_functions gives each function its own
+# role. Call it right after starting moto, before anything else talks to it.
+enforce_local_iam() {
+  local exports
+  exports=$("$VENV/bin/python" "$ROOT/scripts/local_iam.py" admin)
+  eval "$exports"
+  export LOCAL_IAM=1
+}
+
 # The SAM CLI and cfn-lint, in their own virtualenv (requirements-sam.txt). Sets SAM and CFN_LINT;
 # leaves PATH alone, so .venv's cargo-lambda and zig stay first.
 SAM_VENV="$ROOT/.venv-sam"

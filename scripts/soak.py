@@ -156,8 +156,10 @@ def worker(n, workers, base_url, deadline, stats, abandon_users):
 def scan(moto_url, table):
     import boto3
 
+    # The admin credentials of the harness (scripts/local_iam.py admin).
     dynamo = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+                          aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
     items, kwargs = [], {"TableName": table}
     while True:
         page = dynamo.scan(**kwargs)

@@ -4,8 +4,8 @@
 //! passwordless-admin create-tables        # both tables, TTL on the codes table; idempotent
 //! passwordless-admin check FILE           # validate a kickstart file, write nothing
 //! passwordless-admin load FILE            # validate, then write; idempotent
-//! passwordless-admin register-senders FILE  # local emulator only: SES identities for the
-//!                                         # file's sender addresses (in AWS, verify them)
+//! passwordless-admin register-senders FILE  # local emulator only: SES domain identities for
+//!                                         # the file's sender addresses (in AWS, verify them)
 //! ```
 //! Tables come from `DIRECTORY_TABLE` and `CODES_TABLE`; AWS from the usual `AWS_*` variables.
 
@@ -61,11 +61,24 @@ async fn run(args: &[String]) -> Result<String, String> {
         [command, path] if command == "register-senders" => {
             let k = parse_file(path)?;
             let sdk = aws::sdk_config().await;
-            let senders = k.sender_addresses();
-            aws::ses::register_identities(&aws_sdk_sesv2::Client::new(&sdk), &senders)
+            // Domain identities, as a production account sets up its SenderIdentity (README,
+            // Email): the emulator then authorizes each send on the domain, as AWS does.
+            let mut domains: Vec<String> = k
+                .sender_addresses()
+                .iter()
+                .map(|a| {
+                    a.rsplit('@')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                })
+                .collect();
+            domains.sort();
+            domains.dedup();
+            aws::ses::register_identities(&aws_sdk_sesv2::Client::new(&sdk), &domains)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok(format!("SES identities registered: {}", senders.join(", ")))
+            Ok(format!("SES identities registered: {}", domains.join(", ")))
         }
         [command] if command == "create-tables" => {
             let store = store().await?;

@@ -15,8 +15,9 @@ def dynamo():
         "dynamodb",
         endpoint_url=os.environ["MOTO_URL"],
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        # The admin credentials of the harness (scripts/local_iam.py admin).
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
     )
 
 
