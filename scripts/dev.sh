@@ -32,6 +32,7 @@ if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
   pids+=($!)
   wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
   use_local_aws "http://127.0.0.1:$MOTO_PORT"
+  enforce_local_iam
   LOCAL_EMULATOR=1
 else
   echo "using AWS endpoint $AWS_ENDPOINT_URL (no emulator started)"
@@ -47,6 +48,7 @@ cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" load "$KICKSTART"
 if [ -n "${LOCAL_EMULATOR:-}" ]; then
   "$TARGET_DIR/debug/passwordless-admin" register-senders "$KICKSTART"
+  SENDER_IDENTITY=$("$VENV/bin/python" scripts/local_iam.py sender-identity "$KICKSTART")
 fi
 
 echo "building and starting the functions on 127.0.0.1:$PORT"

@@ -1,16 +1,28 @@
-# Sourced by dev.sh and test.sh: runs the three functions under `cargo lambda watch` on
-# 127.0.0.1:$1 with the tables and AWS settings of this shell. Sets WATCH_PID.
+# Sourced by dev.sh, test.sh and soak.sh: serves the three functions on 127.0.0.1:$1 with the
+# tables and AWS settings of this shell (scripts/serve_functions.sh: one `cargo lambda watch` per
+# function behind scripts/router.py). Sets WATCH_PID, the leader of their process group.
+#
+# With local IAM on (LOCAL_IAM=1, after enforce_local_iam in lib.sh), each function runs with its
+# own role, made from template.yaml by scripts/local_iam.py for these tables and SENDER_IDENTITY;
+# otherwise every function gets this shell's credentials.
 serve_functions() {
-  local port=$1 concurrency=${2:-4}
+  local port=$1 concurrency=${2:-4} roles
   cargo build --quiet --bin start --bin send --bin login
-  local env_args=()
-  for name in DIRECTORY_TABLE CODES_TABLE DIRECTORY_CACHE_SECONDS AWS_ENDPOINT_URL \
-    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION RUST_LOG AWS_LAMBDA_LOG_FORMAT; do
-    if [ -n "${!name:-}" ]; then env_args+=(--env-var "$name=${!name}"); fi
-  done
-  setsid cargo lambda watch --quiet --ignore-changes --disable-cors --offline \
-    -A 127.0.0.1 -P "$port" --concurrency "$concurrency" "${env_args[@]}" \
+  if [ -n "${LOCAL_IAM:-}" ]; then
+    roles=$("$VENV/bin/python" "$ROOT/scripts/local_iam.py" roles \
+      --directory-table "$DIRECTORY_TABLE" --codes-table "$CODES_TABLE" \
+      --sender-identity "$SENDER_IDENTITY" --prefix "${IAM_PREFIX:-passwordless}")
+  else
+    roles=$("$VENV/bin/python" -c 'import json, os
+names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+own = {n: os.environ[n] for n in names if os.environ.get(n)}
+print(json.dumps({f: own for f in ("start", "send", "login")}))')
+  fi
+  # The credentials go on stdin, never into an environment the function processes inherit; the
+  # watches and the router get none of this shell's.
+  setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+    "$ROOT/scripts/serve_functions.sh" "$port" "$concurrency" <<<"$roles" \
     >"${WATCH_LOG:-/dev/stderr}" 2>&1 &
   WATCH_PID=$!
-  wait_for_port "$port" "cargo lambda watch" "$WATCH_PID"
+  wait_for_port "$port" "the functions" "$WATCH_PID"
 }

@@ -24,6 +24,7 @@ setsid "$VENV/bin/python" scripts/moto_server.py "$MOTO_PORT" >/dev/null 2>&1 &
 pids+=($!)
 wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
 use_local_aws "http://127.0.0.1:$MOTO_PORT"
+enforce_local_iam
 
 export DIRECTORY_TABLE="soak-directory" CODES_TABLE="soak-codes" DIRECTORY_CACHE_SECONDS=5
 export RUST_LOG=warn TTL=${TTL:-20}
@@ -33,6 +34,7 @@ cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load "$KICKSTART" >/dev/null
 "$TARGET_DIR/debug/passwordless-admin" register-senders "$KICKSTART"
+SENDER_IDENTITY=$("$VENV/bin/python" scripts/local_iam.py sender-identity "$KICKSTART")
 
 PORT=$(free_port)
 WATCH_LOG="$TARGET_DIR/soak-functions.log"

@@ -30,6 +30,9 @@ setsid "$VENV/bin/python" scripts/moto_server.py "$MOTO_PORT" >/dev/null 2>&1 &
 pids+=($!)
 wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
 use_local_aws "http://127.0.0.1:$MOTO_PORT"
+echo "== IAM enforced on moto: the admin user for the harness, one role per function (template.yaml)"
+enforce_local_iam
+export LOCAL_IAM_PYTHON="$VENV/bin/python" # the integration tests make their roles with it
 
 echo "== unit and integration tests"
 # moto is served single-threaded (see scripts/moto_server.py): four test threads keep it responsive.
@@ -41,6 +44,7 @@ cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load tests/fixtures/kickstart.example.json
 "$TARGET_DIR/debug/passwordless-admin" register-senders tests/fixtures/kickstart.example.json
+SENDER_IDENTITY=$("$VENV/bin/python" scripts/local_iam.py sender-identity tests/fixtures/kickstart.example.json)
 PORT=$(free_port)
 WATCH_LOG=$TARGET_DIR/blackbox-functions.log
 serve_functions "$PORT" 4

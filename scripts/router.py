@@ -1,0 +1,124 @@
+"""The local API Gateway's routing: one port, each function's path to that function's own
+`cargo lambda watch`, so that each runs as its own process with its own role's credentials
+(scripts/serve_functions.sh). Python's standard library only, bound to 127.0.0.1.
+
+    router.py PORT PATH=HOST:PORT...
+
+Every request whose path is one of the PATHs goes, whatever its method, to that backend, which
+answers it as the single `cargo lambda watch` serving all three did; any other path gets API
+Gateway's 404 `{"message":"Not Found"}` (a watch serving one binary would hand it to that binary).
+Status, headers (every Set-Cookie) and body come back as the backend sent them; no streaming.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
+
+
+class Backend(http.client.HTTPConnection):
+    """A connection to a backend that sends without waiting on Nagle's algorithm."""
+
+    def connect(self):
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class Router(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    routes: dict[str, tuple[str, int]] = {}
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format, *args):  # quiet: the functions log their requests
+        pass
+
+    def read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return body
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def forward(self):
+        body = self.read_body()
+        route = self.routes.get(self.path.split("?", 1)[0])
+        if route is None:
+            self.answer(404, "application/json", b'{"message":"Not Found"}')
+            return
+        host, port = route
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        if body or self.command in ("POST", "PUT", "PATCH"):
+            headers["Content-Length"] = str(len(body))
+        backend = Backend(host, port, timeout=60)
+        try:
+            backend.request(self.command, self.path, body=body, headers=headers)
+            response = backend.getresponse()
+            payload = response.read()
+            self.send_response_only(response.status, response.reason)
+            for name, value in response.getheaders():
+                if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+        except OSError as error:
+            message = f"router: backend {host}:{port} failed: {error}\n".encode()
+            self.answer(502, "text/plain", message)
+        finally:
+            backend.close()
+
+    def answer(self, status: int, content_type: str, body: bytes):
+        self.send_response_only(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = forward
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+def address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+def main() -> None:
+    port, routes = int(sys.argv[1]), {}
+    for arg in sys.argv[2:]:
+        path, _, target = arg.partition("=")
+        routes[path] = address(target)
+    Router.routes = routes
+    Server(("127.0.0.1", port), Router).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
