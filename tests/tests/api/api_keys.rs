@@ -157,10 +157,10 @@ impl Directory for RecordingDirectory {
 async fn a_key_wrong_only_in_its_last_character_is_refused_exactly_like_a_random_key() {
     let mut app = TestApp::spawn().await;
     let recording = Arc::new(RecordingDirectory {
-        inner: app.services.directory.clone(),
+        inner: app.start_fn.services.directory.clone(),
         key_lookups: Mutex::new(Vec::new()),
     });
-    app.services.directory = recording.clone();
+    app.start_fn.services.directory = recording.clone();
 
     let last = GLOBAL_KEY.chars().last().unwrap();
     let near_miss = format!(

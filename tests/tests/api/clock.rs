@@ -41,7 +41,9 @@ impl TestApp {
 
     pub async fn spawn_with_clock_and(kickstart_json: &str, clock: Arc<TestClock>) -> Self {
         let mut app = Self::spawn_with(kickstart_json).await;
-        app.services.clock = clock;
+        for function in app.functions_mut() {
+            function.services.clock = clock.clone();
+        }
         app
     }
 }

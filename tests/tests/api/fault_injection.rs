@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::helpers::{services_for, TestApp};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -16,10 +17,6 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use passwordless::aws::dynamo::DynamoStore;
-use passwordless::aws::{lambda_sdk_config, ses, sns};
-
-use crate::helpers::TestApp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -222,28 +219,23 @@ impl HttpConnector for FaultyConnector {
     }
 }
 
-/// A [`TestApp`] whose functions reach AWS through [`Faults`]; the test's own view of the tables
-/// (`app.store`) stays direct.
+/// A [`TestApp`] whose functions reach AWS through [`Faults`], each still with its own role's
+/// credentials; the test's own view of the tables (`app.store`) stays direct.
 pub async fn spawn_with_faults() -> (TestApp, Faults) {
     let mut app = TestApp::spawn().await;
     let faults = Faults::default();
-    let sdk = lambda_sdk_config()
-        .expect("the test environment names region and credentials")
-        .into_builder()
-        .http_client(FaultyClient {
-            inner: aws_smithy_http_client::Builder::new().build_http(),
-            faults: faults.clone(),
-        })
-        .build();
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        app.store.tables().clone(),
-    ));
-    app.services.directory = store.clone();
-    app.services.codes = store.clone();
-    app.services.rate_limiter = store.clone();
-    app.services.sessions = store;
-    app.services.mailer = Arc::new(ses::SesMailer::new(&sdk));
-    app.services.sms = Arc::new(sns::SnsSms::new(&sdk, Some("PIEDPIPER".into()), None));
+    let tables = app.store.tables().clone();
+    for function in app.functions_mut() {
+        let sdk = function
+            .sdk
+            .to_builder()
+            .http_client(FaultyClient {
+                inner: aws_smithy_http_client::Builder::new().build_http(),
+                faults: faults.clone(),
+            })
+            .build();
+        function.services = services_for(&sdk, &tables);
+        function.sdk = sdk;
+    }
     (app, faults)
 }

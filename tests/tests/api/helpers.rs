@@ -1,8 +1,11 @@
 //! `TestApp::spawn()`: fresh tables on the local AWS endpoint, loaded from a kickstart file, and
-//! the real adapters wired as a function's `main` wires them.
+//! the real adapters wired as a function's `main` wires them, each function with its own IAM role:
+//! the one template.yaml gives it, for these tables (scripts/local_iam.py). The tables are set up
+//! and read back with the harness's admin credentials (the environment's), as an operator would.
 
 use std::sync::Arc;
 
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use passwordless::aws::dynamo::{DynamoStore, Tables};
@@ -22,10 +25,23 @@ pub const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
 pub const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
 pub const NO_PASSWORDLESS_APP: &str = "10000000-0000-0002-0000-000000000003";
 
-pub struct TestApp {
+/// One function as its `main` builds it: its role's SDK configuration and its adapters.
+pub struct Function {
+    pub sdk: aws_config::SdkConfig,
     pub services: Services,
+}
+
+pub struct TestApp {
+    /// The handlers' functions, each with its own role's credentials.
+    pub start_fn: Function,
+    pub send_fn: Function,
+    pub login_fn: Function,
+    /// The tables, with the harness's admin credentials.
     pub store: DynamoStore,
 }
+
+/// The login function's logical id in template.yaml, as `local_iam.py --without` names it.
+pub const LOGIN_FUNCTION: &str = "LoginFunction";
 
 /// The local AWS endpoint. The integration tests need it: without it they fail, they never skip.
 fn endpoint() -> String {
@@ -44,51 +60,68 @@ impl TestApp {
     }
 
     pub async fn spawn_with(kickstart_json: &str) -> Self {
+        Self::spawn_with_policies(kickstart_json, &[]).await
+    }
+
+    /// `TestApp::spawn()` whose functions' roles lack the given actions
+    /// (`(LOGIN_FUNCTION, "dynamodb:BatchGetItem")`): what a template that forgot them deploys.
+    pub async fn spawn_without(missing: &[(&str, &str)]) -> Self {
+        Self::spawn_with_policies(EXAMPLE_KICKSTART, missing).await
+    }
+
+    async fn spawn_with_policies(kickstart_json: &str, missing: &[(&str, &str)]) -> Self {
         endpoint();
         let run = Uuid::new_v4().simple().to_string();
-        let sdk = lambda_sdk_config().expect("the test environment names region and credentials");
-        let store = DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
-            Tables {
-                directory: format!("directory-{run}"),
-                codes: format!("codes-{run}"),
-            },
-        );
+        let admin = lambda_sdk_config().expect("the test environment names region and credentials");
+        let tables = Tables {
+            directory: format!("directory-{run}"),
+            codes: format!("codes-{run}"),
+        };
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&admin), tables.clone());
         store.create_tables().await.expect("tables are created");
         let parsed = kickstart::parse(kickstart_json).expect("the kickstart is valid");
         provision::load(&store, &parsed)
             .await
             .expect("the kickstart loads");
-        let ses_client = aws_sdk_sesv2::Client::new(&sdk);
-        ses::register_identities(&ses_client, &parsed.sender_addresses())
-            .await
-            .expect("sender identities are registered");
-        let shared = Arc::new(store.clone());
-        let services = Services {
-            // No cache: a test that revokes a key must see it at once.
-            directory: shared.clone(),
-            codes: shared.clone(),
-            rate_limiter: shared.clone(),
-            sessions: shared,
-            signer: Arc::new(passwordless::tokens::Signer::default()),
-            mailer: Arc::new(ses::SesMailer::new(&sdk)),
-            sms: Arc::new(sns::SnsSms::new(&sdk, Some("PIEDPIPER".into()), None)),
-            clock: Arc::new(SystemClock),
-            random: Arc::new(OsRandom),
-            settings: Arc::new(DeliverySettings {
-                default_base_url: Some("https://default.example".into()),
-            }),
+        // The stack sends as one SES identity: the senders' domain, registered as a domain
+        // identity (README, Email), which every address at it may send from.
+        let sender_identity = sender_domain(&parsed.sender_addresses());
+        ses::register_identities(
+            &aws_sdk_sesv2::Client::new(&admin),
+            std::slice::from_ref(&sender_identity),
+        )
+        .await
+        .expect("the sender identity is registered");
+        let mut roles = function_roles(&run, &tables, &sender_identity, missing);
+        let mut function = |binary: &str| {
+            let credentials = roles
+                .remove(binary)
+                .unwrap_or_else(|| panic!("local_iam.py made no role for {binary}"));
+            function_with(&admin, credentials, &tables)
         };
-        Self { services, store }
+        Self {
+            start_fn: function("start"),
+            send_fn: function("send"),
+            login_fn: function("login"),
+            store,
+        }
+    }
+
+    /// The three functions, to change an adapter in each.
+    pub fn functions_mut(&mut self) -> [&mut Function; 3] {
+        [&mut self.start_fn, &mut self.send_fn, &mut self.login_fn]
     }
 
     pub async fn start(&self, event: Value) -> TestResponse {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway event");
-        TestResponse::from(passwordless::http::start::handle(&self.services, request).await)
+        TestResponse::from(
+            passwordless::http::start::handle(&self.start_fn.services, request).await,
+        )
     }
 
     /// Loads another kickstart into this app's tables.
+    #[allow(dead_code)] // no test needs it today; kept for those that load more data
     pub async fn reload(&mut self, kickstart_json: &str) {
         let parsed = kickstart::parse(kickstart_json).expect("the kickstart is valid");
         provision::load(&self.store, &parsed)
@@ -96,11 +129,23 @@ impl TestApp {
             .expect("the kickstart loads");
     }
 
-    pub async fn register_sender(&self, address: &str) {
+    /// Registers an SES identity (an address or a domain), with the admin credentials.
+    pub async fn register_sender(&self, identity: &str) {
         let sdk = lambda_sdk_config().expect("the test environment names region and credentials");
-        ses::register_identities(&aws_sdk_sesv2::Client::new(&sdk), &[address.to_owned()])
+        ses::register_identities(&aws_sdk_sesv2::Client::new(&sdk), &[identity.to_owned()])
             .await
             .expect("the identity is registered");
+    }
+
+    /// Deletes an SES identity, as an operator whose identity lapsed would find it.
+    pub async fn deregister_sender(&self, identity: &str) {
+        let sdk = lambda_sdk_config().expect("the test environment names region and credentials");
+        aws_sdk_sesv2::Client::new(&sdk)
+            .delete_email_identity()
+            .email_identity(identity)
+            .send()
+            .await
+            .expect("the identity is deleted");
     }
 
     pub async fn send(&self, body: Value) -> TestResponse {
@@ -111,7 +156,7 @@ impl TestApp {
     pub async fn send_event(&self, event: Value) -> TestResponse {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway event");
-        TestResponse::from(passwordless::http::send::handle(&self.services, request).await)
+        TestResponse::from(passwordless::http::send::handle(&self.send_fn.services, request).await)
     }
 
     pub async fn login(&self, body: Value) -> TestResponse {
@@ -122,7 +167,9 @@ impl TestApp {
     pub async fn login_event(&self, event: Value) -> TestResponse {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway event");
-        TestResponse::from(passwordless::http::login::handle(&self.services, request).await)
+        TestResponse::from(
+            passwordless::http::login::handle(&self.login_fn.services, request).await,
+        )
     }
 
     /// Starts a login with the global key and returns the start response's JSON.
@@ -155,6 +202,113 @@ impl TestApp {
             .expect("scan works")
             .items
             .unwrap_or_default()
+    }
+}
+
+/// The one SES identity the stack is given for `addresses`: their domain.
+fn sender_domain(addresses: &[String]) -> String {
+    let mut domains: Vec<String> = addresses
+        .iter()
+        .map(|a| {
+            a.rsplit('@')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    domains.sort();
+    domains.dedup();
+    match domains.as_slice() {
+        [] => "sender.invalid".to_owned(),
+        [one] => one.clone(),
+        more => panic!("the kickstart's senders span several domains, {more:?}: the stack sends as one SES identity"),
+    }
+}
+
+/// The three functions' roles for these tables, from template.yaml (scripts/local_iam.py), less
+/// the `missing` actions: per binary, the credentials Lambda would give it.
+fn function_roles(
+    run: &str,
+    tables: &Tables,
+    sender_identity: &str,
+    missing: &[(&str, &str)],
+) -> std::collections::HashMap<String, std::collections::HashMap<String, String>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = std::env::var_os("LOCAL_IAM_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv/bin/python"));
+    let mut command = std::process::Command::new(&python);
+    command
+        .arg(root.join("scripts/local_iam.py"))
+        .arg("roles")
+        .args(["--directory-table", &tables.directory])
+        .args(["--codes-table", &tables.codes])
+        .args(["--sender-identity", sender_identity])
+        .args(["--prefix", &format!("t{run}")]);
+    for (function, action) in missing {
+        command.args(["--without", &format!("{function}:{action}")]);
+    }
+    let output = command.output().unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (LOCAL_IAM_PYTHON names the Python of .venv)",
+            python.display()
+        )
+    });
+    assert!(
+        output.status.success(),
+        "local_iam.py roles failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("local_iam.py prints the roles' credentials")
+}
+
+/// A function's SDK configuration (the admin's, with the role's credentials instead) and its
+/// adapters, built as the function's `main` builds them. No cache: a test that revokes a key
+/// must see it at once.
+fn function_with(
+    admin: &aws_config::SdkConfig,
+    credentials: std::collections::HashMap<String, String>,
+    tables: &Tables,
+) -> Function {
+    let variable = |name: &str| {
+        credentials
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("local_iam.py gave no {name}"))
+    };
+    let sdk = admin
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            variable("AWS_ACCESS_KEY_ID"),
+            variable("AWS_SECRET_ACCESS_KEY"),
+            Some(variable("AWS_SESSION_TOKEN")),
+            None,
+            "the function's role",
+        )))
+        .build();
+    let services = services_for(&sdk, tables);
+    Function { sdk, services }
+}
+
+/// The adapters over `sdk` (the store uncached).
+pub fn services_for(sdk: &aws_config::SdkConfig, tables: &Tables) -> Services {
+    let shared = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        tables.clone(),
+    ));
+    Services {
+        directory: shared.clone(),
+        codes: shared.clone(),
+        rate_limiter: shared.clone(),
+        sessions: shared,
+        signer: Arc::new(passwordless::tokens::Signer::default()),
+        mailer: Arc::new(ses::SesMailer::new(sdk)),
+        sms: Arc::new(sns::SnsSms::new(sdk, Some("PIEDPIPER".into()), None)),
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandom),
+        settings: Arc::new(DeliverySettings {
+            default_base_url: Some("https://default.example".into()),
+        }),
     }
 }
 

@@ -11,6 +11,7 @@ mod expiry;
 mod fault_injection;
 mod hardening;
 mod helpers;
+mod iam;
 mod kickstart;
 mod login;
 mod one_time_use;

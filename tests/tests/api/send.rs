@@ -231,20 +231,13 @@ async fn sends_over_the_tenant_limit_get_429_and_nothing_is_sent() {
 #[tokio::test]
 async fn a_rejected_email_is_a_500_with_an_errors_body_and_the_code_stays_valid() {
     let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
-    let sender = format!(
-        "unverified-{}@nowhere.example",
-        uuid::Uuid::new_v4().simple()
-    );
-    kickstart["tenants"][0]["emailConfiguration"]["defaultFromEmail"] = json!(sender);
-    let mut app = TestApp::spawn_with(&kickstart.to_string()).await;
-    // spawn_with registered the sender; a fresh moto identity list is not ours to wipe, so
-    // point the tenant at an address nobody registered, after loading.
-    let unregistered = format!(
-        "never-registered-{}@nowhere.example",
-        uuid::Uuid::new_v4().simple()
-    );
-    kickstart["tenants"][0]["emailConfiguration"]["defaultFromEmail"] = json!(unregistered);
-    app.reload(&kickstart.to_string()).await;
+    let domain = format!("unverified-{}.example", uuid::Uuid::new_v4().simple());
+    kickstart["tenants"][0]["emailConfiguration"]["defaultFromEmail"] =
+        json!(format!("no-reply@{domain}"));
+    // The stack's SenderIdentity is this domain (so IAM allows the send), but SES no longer has
+    // it: SES itself rejects the message.
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
+    app.deregister_sender(&domain).await;
 
     let code = code_of(
         &app.start_code(json!({"applicationId": WEB_APP, "loginId": "richard"}))
@@ -255,7 +248,7 @@ async fn a_rejected_email_is_a_500_with_an_errors_body_and_the_code_stays_valid(
     assert_eq!(failed.error_codes(), ["[InternalError]"]);
     assert!(emails_containing(&code).await.is_empty());
 
-    app.register_sender(&unregistered).await;
+    app.register_sender(&domain).await;
     let retried = app.send(json!({"code": code})).await;
     assert_eq!(retried.status, 200, "{}", retried.body);
     assert_eq!(emails_containing(&code).await.len(), 1);

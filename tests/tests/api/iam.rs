@@ -1,0 +1,177 @@
+//! Each function runs with exactly the role template.yaml gives it (scripts/local_iam.py), and
+//! the emulator authorizes its calls as AWS does (scripts/moto_server.py): a permission the
+//! template forgets fails here as it would on AWS, and the key prefixes
+//! (`dynamodb:LeadingKeys`) keep each function to the items it needs.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use passwordless::aws::dynamo::{key_map, signing_key_key, tenant_key, user_key};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{start_event, Function, TestApp, GLOBAL_KEY, LOGIN_FUNCTION, TENANT, WEB_APP};
+
+/// The signing key of the reference kickstart's tenant.
+fn signing_key_id() -> Uuid {
+    let kickstart: serde_json::Value =
+        serde_json::from_str(crate::helpers::EXAMPLE_KICKSTART).unwrap();
+    kickstart["keys"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn start_and_login(app: &TestApp) -> crate::helpers::TestResponse {
+    let started = app
+        .start(start_event(
+            Some(GLOBAL_KEY),
+            json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com"}),
+        ))
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let code = started.json()["code"].as_str().unwrap().to_owned();
+    app.login(json!({"code": code, "applicationId": WEB_APP}))
+        .await
+}
+
+/// The error code DynamoDB answers `function`'s GetItem of `key` with, if any.
+async fn get_item_error(
+    app: &TestApp,
+    function: &Function,
+    key: (String, &'static str),
+) -> Option<String> {
+    aws_sdk_dynamodb::Client::new(&function.sdk)
+        .get_item()
+        .table_name(&app.store.tables().directory)
+        .set_key(Some(key_map(key)))
+        .send()
+        .await
+        .err()
+        .map(|e| {
+            e.into_service_error()
+                .meta()
+                .code()
+                .unwrap_or("no code")
+                .to_owned()
+        })
+}
+
+/// The bug of issue 13: login reads the tenant with the user in one BatchGetItem. A role with
+/// GetItem and PutItem only makes every real login use its code up and then answer 500.
+#[tokio::test]
+async fn a_login_function_without_batch_get_item_cannot_log_in_as_on_aws() {
+    let app = TestApp::spawn().await;
+    let logged_in = start_and_login(&app).await;
+    assert_eq!(logged_in.status, 200, "{}", logged_in.body);
+
+    let broken = TestApp::spawn_without(&[(LOGIN_FUNCTION, "dynamodb:BatchGetItem")]).await;
+    let refused = start_and_login(&broken).await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert_eq!(refused.error_codes(), ["[InternalError]"]);
+    // The code was used up before the refused read: the user must start again.
+    assert!(broken
+        .code_items()
+        .await
+        .iter()
+        .any(|item| item.contains_key("usedBy")));
+}
+
+#[tokio::test]
+async fn start_and_send_cannot_read_signing_keys_and_login_can() {
+    let app = TestApp::spawn().await;
+    let signing_key = signing_key_key(signing_key_id());
+    for function in [&app.start_fn, &app.send_fn] {
+        assert_eq!(
+            get_item_error(&app, function, signing_key.clone()).await,
+            Some("AccessDeniedException".to_owned())
+        );
+        // The table is theirs to read: it is the key prefix that is refused.
+        let tenant: Uuid = TENANT.parse().unwrap();
+        assert_eq!(
+            get_item_error(&app, function, tenant_key(tenant)).await,
+            None
+        );
+    }
+    assert_eq!(get_item_error(&app, &app.login_fn, signing_key).await, None);
+}
+
+/// The error code DynamoDB answers `function`'s PutItem of an item keyed `pk`/`sk` with, if any.
+async fn put_item_error(
+    app: &TestApp,
+    function: &Function,
+    pk: String,
+    sk: &str,
+) -> Option<String> {
+    aws_sdk_dynamodb::Client::new(&function.sdk)
+        .put_item()
+        .table_name(&app.store.tables().directory)
+        .item("pk", AttributeValue::S(pk))
+        .item("sk", AttributeValue::S(sk.to_owned()))
+        .send()
+        .await
+        .err()
+        .map(|e| {
+            e.into_service_error()
+                .meta()
+                .code()
+                .unwrap_or("no code")
+                .to_owned()
+        })
+}
+
+#[tokio::test]
+async fn login_cannot_write_tenants_or_api_keys_but_writes_users() {
+    let app = TestApp::spawn().await;
+    let denied = Some("AccessDeniedException".to_owned());
+    let (tenant, _) = tenant_key(Uuid::new_v4());
+    assert_eq!(
+        put_item_error(&app, &app.login_fn, tenant, "TENANT").await,
+        denied
+    );
+    let api_key = format!("APIKEY#{}", "0".repeat(64));
+    assert_eq!(
+        put_item_error(&app, &app.login_fn, api_key, "APIKEY").await,
+        denied
+    );
+    let (user, _) = user_key(Uuid::new_v4());
+    assert_eq!(
+        put_item_error(&app, &app.login_fn, user, "USER").await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn the_send_function_sends_email_only_as_its_sender_identity() {
+    let app = TestApp::spawn().await;
+    let send = |from: &str| {
+        use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+        let text = Content::builder().data("hello").build().unwrap();
+        aws_sdk_sesv2::Client::new(&app.send_fn.sdk)
+            .send_email()
+            .from_email_address(from)
+            .destination(
+                Destination::builder()
+                    .to_addresses("someone@example.com")
+                    .build(),
+            )
+            .content(
+                EmailContent::builder()
+                    .simple(
+                        Message::builder()
+                            .subject(text.clone())
+                            .body(Body::builder().text(text).build())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+    };
+    assert!(send("no-reply@piedpiper.com").await.is_ok());
+    let other = format!("x@{}.example", Uuid::new_v4().simple());
+    app.register_sender(&other).await;
+    let refused = send(&other).await.expect_err("another identity is refused");
+    assert_eq!(
+        refused.into_service_error().meta().code(),
+        Some("AccessDeniedException")
+    );
+}
