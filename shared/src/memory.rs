@@ -130,7 +130,11 @@ pub type MemorySessions = MemoryCodeStore;
 
 #[async_trait]
 impl CodeStore for MemoryCodeStore {
-    async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError> {
+    async fn save_pending(
+        &self,
+        code: &PendingCode,
+        _limits: AttemptLimits,
+    ) -> Result<(), StoreError> {
         let mut codes = lock(&self.codes);
         if let Some(old) = lock(&self.latest).insert(code.user_id, code.code_hash.clone()) {
             codes.remove(&old);

@@ -150,8 +150,13 @@ pub struct Presented<'a> {
 /// Started logins.
 #[async_trait]
 pub trait CodeStore: Send + Sync {
-    /// Stores `code` as the user's only valid code: every earlier one stops working.
-    async fn save_pending(&self, code: &PendingCode) -> Result<(), StoreError>;
+    /// Stores `code` as the user's only valid code: every earlier one stops working. What counts
+    /// attempts against the user is kept at least for `limits`' window.
+    async fn save_pending(
+        &self,
+        code: &PendingCode,
+        limits: AttemptLimits,
+    ) -> Result<(), StoreError>;
     /// Uses the code up, once, and marks it used by `attempt_id`; expiry and the application are
     /// conditions of that write. A FormField code's one-time code is compared only after an
     /// attempt has been counted against the code and against its user ([`AttemptLimits`]), so

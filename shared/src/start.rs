@@ -157,7 +157,10 @@ pub async fn authorize_and_start(
 /// Stores a prepared code as the user's only valid one.
 pub async fn save(services: &Services, started: &Started) -> Result<(), StoreError> {
     let pending = &started.pending;
-    services.codes.save_pending(pending).await?;
+    services
+        .codes
+        .save_pending(pending, crate::login::ATTEMPT_LIMITS)
+        .await?;
     tracing::info!(
         user_id = %pending.user_id,
         application_id = %pending.application_id,

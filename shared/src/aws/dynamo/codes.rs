@@ -1,0 +1,468 @@
+//! Codes: the pending code items, the user's pointer to the newest one, and the one-time codes
+//! compared against each, counted before they are compared.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem};
+
+use super::item::*;
+use super::keys::*;
+use super::{build_error, sdk_error, DynamoStore};
+use crate::login_id::IdentityKey;
+use crate::model::PendingCode;
+use crate::ports::{rate_window, AttemptLimits, CodeStore, Consumed, Presented, StoreError};
+
+/// Whether a transaction was cancelled because its pointer check failed (a concurrent start moved
+/// the pointer), as opposed to a conflict or throttling, which are failures to report.
+fn pointer_moved<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    match error.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .any(|reason| reason.code() == Some("ConditionalCheckFailed"))
+        }
+        _ => false,
+    }
+}
+
+/// A code's one-time-code comparison, counted: what the code item said once counted.
+struct CountedAttempt {
+    user_id: Uuid,
+    one_time_code_hash: Option<String>,
+    /// Comparisons counted against this code, this one included.
+    attempts: u32,
+}
+
+enum UserCount {
+    Counted,
+    BudgetSpent,
+    /// The user's pointer names a newer code: this one is superseded.
+    Superseded,
+}
+
+/// The condition every use of a code shares: it exists, has not expired and, when the login
+/// names an application, was started for it (`:app`). Codes written before the application was
+/// kept beside the document have no `applicationId` and match any.
+fn live_code(application_id: Option<Uuid>) -> &'static str {
+    match application_id {
+        Some(_) => {
+            "attribute_exists(pk) AND expiresAt > :now \
+             AND (attribute_not_exists(applicationId) OR applicationId = :app)"
+        }
+        None => "attribute_exists(pk) AND expiresAt > :now",
+    }
+}
+
+impl DynamoStore {
+    /// Marks the code used by `attempt_id` if it is live and `condition` holds; the code as it
+    /// now is, else `NotFound`.
+    async fn use_code(
+        &self,
+        presented: &Presented<'_>,
+        condition: &str,
+        one_time_code_hash: Option<&str>,
+        attempt_id: &str,
+        now_millis: i64,
+    ) -> Result<Consumed, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(presented.code_hash))))
+            .update_expression("SET usedBy = :attempt")
+            // Used by this very attempt: the SDK's retry of this write must succeed again.
+            .condition_expression(format!(
+                "{} AND (attribute_not_exists(usedBy) OR usedBy = :attempt) AND {condition}",
+                live_code(presented.application_id)
+            ))
+            .set_expression_attribute_values(with_application(presented.application_id))
+            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
+            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
+            .return_values(ReturnValue::AllNew);
+        if let Some(otc) = one_time_code_hash {
+            update = update.expression_attribute_values(":otc", AttributeValue::S(otc.to_owned()));
+        }
+        match update.send().await {
+            Ok(output) => match output.attributes {
+                Some(item) => {
+                    read_pending(&item, "consume code").map(|c| Consumed::Code(Box::new(c)))
+                }
+                None => Ok(Consumed::NotFound),
+            },
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Consumed::NotFound)
+            }
+            Err(e) => Err(sdk_error("consume code", e)),
+        }
+    }
+
+    /// Counts one comparison against the code, if it is live and has comparisons left.
+    async fn count_attempt_on_code(
+        &self,
+        presented: &Presented<'_>,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<Option<CountedAttempt>, StoreError> {
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(presented.code_hash))))
+            .update_expression("ADD attempts :one")
+            .condition_expression(format!(
+                "{} AND attribute_not_exists(usedBy) \
+                 AND (attribute_not_exists(attempts) OR attempts < :max)",
+                live_code(presented.application_id)
+            ))
+            .set_expression_attribute_values(with_application(presented.application_id))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":max", AttributeValue::N(limits.per_code.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let item = match counted {
+            Ok(output) => output.attributes.unwrap_or_default(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(sdk_error("count one-time code", e)),
+        };
+        let pending: PendingCode = read_doc(&item, "count one-time code")?;
+        Ok(Some(CountedAttempt {
+            user_id: pending.user_id,
+            one_time_code_hash: item.get("otcHash").and_then(|v| v.as_s().ok()).cloned(),
+            attempts: number(&item, "attempts").unwrap_or(u32::MAX),
+        }))
+    }
+
+    /// Counts one comparison against the user's budget for the window, on the pointer that names
+    /// the user's newest code (which must still be this one).
+    async fn count_attempt_on_user(
+        &self,
+        user_id: Uuid,
+        code_hash: &str,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<UserCount, StoreError> {
+        let window = rate_window(now_millis, limits.per_user_window_seconds);
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(latest_code_key(user_id))))
+            .update_expression("ADD #count :one REMOVE #before")
+            .condition_expression(
+                "codeHash = :code AND (attribute_not_exists(#count) OR #count < :budget)",
+            )
+            .expression_attribute_names("#count", compared_attribute(window))
+            .expression_attribute_names("#before", compared_attribute(window - 1))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":code", AttributeValue::S(code_hash.to_owned()))
+            .expression_attribute_values(":budget", AttributeValue::N(limits.per_user.to_string()))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        let failed = match counted {
+            Ok(_) => return Ok(UserCount::Counted),
+            Err(e) => e,
+        };
+        let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(check)) =
+            failed.as_service_error()
+        else {
+            return Err(sdk_error("count one-time code for user", failed));
+        };
+        let points_here = check
+            .item()
+            .and_then(|item| item.get("codeHash"))
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|hash| hash == code_hash);
+        Ok(if points_here {
+            UserCount::BudgetSpent
+        } else {
+            UserCount::Superseded
+        })
+    }
+}
+
+/// The `:app` value [`live_code`] names, when it names one. Set first: the builder's
+/// `set_expression_attribute_values` replaces the whole map.
+fn with_application(application_id: Option<Uuid>) -> Option<HashMap<String, AttributeValue>> {
+    application_id.map(|id| HashMap::from([(":app".to_owned(), AttributeValue::S(id.to_string()))]))
+}
+
+impl DynamoStore {
+    /// Points the user at the new code; answers the code it replaces. The pointer outlives the
+    /// code by a budget window, so that the user's count of one-time codes compared survives
+    /// until the window that counted them is over.
+    async fn point_at(
+        &self,
+        code: &PendingCode,
+        limits: AttemptLimits,
+    ) -> Result<Option<String>, StoreError> {
+        let pointer_ttl = expires_seconds(code) + i64::from(limits.per_user_window_seconds);
+        Ok(self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(latest_code_key(code.user_id))))
+            .update_expression("SET codeHash = :new, #ttl = :ttl")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":new", AttributeValue::S(code.code_hash.clone()))
+            .expression_attribute_values(":ttl", AttributeValue::N(pointer_ttl.to_string()))
+            .return_values(ReturnValue::UpdatedOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("point at new code", e))?
+            .attributes
+            .and_then(|mut a| a.remove("codeHash"))
+            .and_then(|v| v.as_s().ok().cloned()))
+    }
+
+    /// The start's transaction: put the code, check the pointer still names it, delete the code
+    /// it supersedes.
+    fn code_writes(
+        &self,
+        code: &PendingCode,
+        superseded: Option<&str>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let table = &self.tables.codes;
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(table)
+                        .set_item(Some(code_item(code)?))
+                        .build()
+                        .map_err(build_error("put code"))?,
+                )
+                .build(),
+            // A start that raced ahead of this one has already moved the pointer: then this code
+            // is superseded before it exists, and is never written.
+            TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name(table)
+                        .set_key(Some(key_map(latest_code_key(code.user_id))))
+                        .condition_expression("codeHash = :new")
+                        .expression_attribute_values(
+                            ":new",
+                            AttributeValue::S(code.code_hash.clone()),
+                        )
+                        .build()
+                        .map_err(build_error("check pointer"))?,
+                )
+                .build(),
+        ];
+        if let Some(old) = superseded {
+            writes.push(
+                TransactWriteItem::builder()
+                    .delete(
+                        Delete::builder()
+                            .table_name(table)
+                            .set_key(Some(key_map(code_key(old))))
+                            .build()
+                            .map_err(build_error("delete superseded code"))?,
+                    )
+                    .build(),
+            );
+        }
+        Ok(writes)
+    }
+}
+
+/// The code's expiry in epoch seconds, rounded up: its `ttl`.
+fn expires_seconds(code: &PendingCode) -> i64 {
+    (code.expires_at_millis + 999) / 1000
+}
+
+/// The code item, with top-level copies of what login's conditions check.
+fn code_item(code: &PendingCode) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let mut item = doc_item(code_key(&code.code_hash), code)?;
+    item.insert(
+        TTL.to_owned(),
+        AttributeValue::N(expires_seconds(code).to_string()),
+    );
+    item.insert(
+        "expiresAt".to_owned(),
+        AttributeValue::N(code.expires_at_millis.to_string()),
+    );
+    if let Some(otc) = &code.one_time_code_hash {
+        item.insert("otcHash".to_owned(), AttributeValue::S(otc.clone()));
+    }
+    item.insert(
+        "applicationId".to_owned(),
+        AttributeValue::S(code.application_id.to_string()),
+    );
+    Ok(item)
+}
+
+#[async_trait]
+impl CodeStore for DynamoStore {
+    async fn save_pending(
+        &self,
+        code: &PendingCode,
+        limits: AttemptLimits,
+    ) -> Result<(), StoreError> {
+        let previous = self.point_at(code, limits).await?;
+        let superseded = previous.as_deref().filter(|old| *old != code.code_hash);
+        let written = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(self.code_writes(code, superseded)?))
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(e) if pointer_moved(&e) => {
+                // Superseded by a concurrent start: the code we answer with is already invalid,
+                // exactly as if that start had come right after this one. The code this start
+                // replaced must still go.
+                if let Some(old) = superseded {
+                    self.client
+                        .delete_item()
+                        .table_name(&self.tables.codes)
+                        .set_key(Some(key_map(code_key(old))))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("delete superseded code", e))?;
+                }
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("write code", e)),
+        }
+    }
+
+    async fn consume(
+        &self,
+        presented: Presented<'_>,
+        attempt_id: &str,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<Consumed, StoreError> {
+        let Some(one_time_code_hash) = presented.one_time_code_hash else {
+            // Nothing to compare: the code alone, if it is a link's code (no one-time code).
+            return self
+                .use_code(
+                    &presented,
+                    "attribute_not_exists(otcHash)",
+                    None,
+                    attempt_id,
+                    now_millis,
+                )
+                .await;
+        };
+        // Count the comparison before making it, against the code and then against its user:
+        // each count is one conditional write, so of any number of concurrent attempts at most
+        // `limits` get past them.
+        let Some(reserved) = self
+            .count_attempt_on_code(&presented, now_millis, limits)
+            .await?
+        else {
+            return Ok(Consumed::NotFound);
+        };
+        match self
+            .count_attempt_on_user(reserved.user_id, presented.code_hash, now_millis, limits)
+            .await?
+        {
+            UserCount::Counted => {}
+            UserCount::BudgetSpent => return Ok(Consumed::AttemptBudgetSpent),
+            UserCount::Superseded => return Ok(Consumed::NotFound),
+        }
+        let matches = reserved
+            .one_time_code_hash
+            .as_deref()
+            .is_none_or(|expected| crate::codes::same_secret(expected, one_time_code_hash));
+        if matches {
+            return self
+                .use_code(
+                    &presented,
+                    "(attribute_not_exists(otcHash) OR otcHash = :otc)",
+                    Some(one_time_code_hash),
+                    attempt_id,
+                    now_millis,
+                )
+                .await;
+        }
+        if reserved.attempts >= limits.per_code {
+            // The last comparison this code had, and wrong: it is used up, kept with its count
+            // (TTL removes it) unless a right one among the last few already used it.
+            self.client
+                .update_item()
+                .table_name(&self.tables.codes)
+                .set_key(Some(key_map(code_key(presented.code_hash))))
+                .update_expression("SET usedBy = :spent")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(usedBy)")
+                .expression_attribute_values(":spent", AttributeValue::S("attempts".to_owned()))
+                .send()
+                .await
+                .ok();
+        }
+        Ok(Consumed::NotFound)
+    }
+
+    async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(code_hash))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("get code", e))?;
+        output
+            .item
+            .filter(|item| !item.contains_key("usedBy"))
+            .map(|item| read_pending(&item, "get code"))
+            .transpose()
+    }
+
+    async fn mark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+    ) -> Result<(), StoreError> {
+        // A set: two sends to one address are one delivery, and concurrent sends both count.
+        self.client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(code_hash))))
+            .update_expression("ADD #delivered :identity")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#delivered", DELIVERED_TO)
+            .expression_attribute_values(
+                ":identity",
+                AttributeValue::Ss(vec![identity_text(identity)]),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception())
+                {
+                    // Superseded while it was being sent: nothing left to verify with it.
+                    Ok(())
+                } else {
+                    Err(sdk_error("record delivery", e))
+                }
+            })
+    }
+}

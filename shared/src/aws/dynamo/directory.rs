@@ -1,0 +1,236 @@
+//! The [`Directory`] reads: single items by `GetItem`, several at once by `BatchGetItem`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use serde::de::DeserializeOwned;
+
+use super::item::{key_map, read_doc, read_user, PK};
+use super::keys::*;
+use super::{build_error, sdk_error, DynamoStore};
+use crate::login_id::IdentityKey;
+use crate::model::{ApiKey, Application, EmailTemplate, MessageTemplate, SigningKey, Tenant, User};
+use crate::ports::{Directory, IdentityMatch, Records, StoreError, Wanted};
+
+impl DynamoStore {
+    async fn get_doc<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        key: (String, &'static str),
+        operation: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(operation, e))?;
+        output
+            .item
+            .as_ref()
+            .map(|item| read_doc(item, operation))
+            .transpose()
+    }
+
+    /// Reads items of the Directory table by key, in one or more `BatchGetItem` calls.
+    pub async fn batch_get_directory(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_error("batch_get_item"))?,
+            );
+            // DynamoDB may leave keys unprocessed under load: ask again for those only.
+            for _ in 0..5 {
+                let Some(request) = pending.take() else { break };
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.tables.directory, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("batch_get_item", e))?;
+                if let Some(mut responses) = output.responses {
+                    found.extend(responses.remove(&self.tables.directory).unwrap_or_default());
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.tables.directory))
+                    .filter(|k| !k.keys.is_empty());
+            }
+            if pending.is_some() {
+                return Err(StoreError::new(
+                    "batch_get_item",
+                    "keys left unprocessed after retries",
+                ));
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl Directory for DynamoStore {
+    async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
+        let identities = wanted.identity.unwrap_or_default();
+        let keys: Vec<_> = [
+            wanted.api_key.map(api_key_key),
+            wanted.tenant.map(tenant_key),
+            wanted.application.map(application_key),
+            wanted.user.map(user_key),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(identities.1.iter().map(|c| identity_key(identities.0, c)))
+        .collect();
+        if keys.is_empty() {
+            return Ok(Records::default());
+        }
+        let items = self
+            .batch_get_directory(keys.into_iter().map(key_map).collect())
+            .await?;
+        fn doc<T: DeserializeOwned>(
+            items: &[HashMap<String, AttributeValue>],
+            key: Option<(String, &'static str)>,
+        ) -> Result<Option<T>, StoreError> {
+            const OPERATION: &str = "batch_get_item";
+            let Some((pk, _)) = key else { return Ok(None) };
+            items
+                .iter()
+                .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
+                .map(|found| read_doc(found, OPERATION))
+                .transpose()
+        }
+        let user = wanted.user.map(user_key).and_then(|(pk, _)| {
+            items
+                .iter()
+                .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
+        });
+        Ok(Records {
+            api_key: doc(&items, wanted.api_key.map(api_key_key))?,
+            tenant: doc(&items, wanted.tenant.map(tenant_key))?,
+            application: doc(&items, wanted.application.map(application_key))?,
+            user: user
+                .map(|item| read_user(item, "batch_get_item"))
+                .transpose()?,
+            identity: first_identity(&items, identities.0, identities.1),
+        })
+    }
+
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.get_doc(&self.tables.directory, api_key_key(key_hash), "get api key")
+            .await
+    }
+
+    async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError> {
+        self.get_doc(&self.tables.directory, tenant_key(id), "get tenant")
+            .await
+    }
+
+    async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError> {
+        self.get_doc(
+            &self.tables.directory,
+            application_key(id),
+            "get application",
+        )
+        .await
+    }
+
+    async fn signing_key(&self, id: Uuid) -> Result<Option<SigningKey>, StoreError> {
+        self.get_doc(
+            &self.tables.directory,
+            signing_key_key(id),
+            "get signing key",
+        )
+        .await
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.directory)
+            .set_key(Some(key_map(user_key(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("get user", e))?;
+        output
+            .item
+            .as_ref()
+            .map(|item| read_user(item, "get user"))
+            .transpose()
+    }
+
+    async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError> {
+        self.get_doc(
+            &self.tables.directory,
+            email_template_key(id),
+            "get email template",
+        )
+        .await
+    }
+
+    async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError> {
+        self.get_doc(
+            &self.tables.directory,
+            message_template_key(id),
+            "get message template",
+        )
+        .await
+    }
+
+    async fn find_identity(
+        &self,
+        tenant: Uuid,
+        candidates: &[IdentityKey],
+    ) -> Result<Option<IdentityMatch>, StoreError> {
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let keys: Vec<_> = candidates
+            .iter()
+            .map(|c| key_map(identity_key(tenant, c)))
+            .collect();
+        let items = self.batch_get_directory(keys).await?;
+        Ok(first_identity(&items, tenant, candidates))
+    }
+}
+
+/// The first of `candidates` (in their order) that `items` holds an identity of, in `tenant`.
+fn first_identity(
+    items: &[HashMap<String, AttributeValue>],
+    tenant: Uuid,
+    candidates: &[IdentityKey],
+) -> Option<IdentityMatch> {
+    let owner = |candidate: &IdentityKey| {
+        let (pk, _) = identity_key(tenant, candidate);
+        items
+            .iter()
+            .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
+    };
+    candidates.iter().find_map(|candidate| {
+        let item = owner(candidate)?;
+        let user_id = item.get("userId")?.as_s().ok()?.parse::<Uuid>().ok()?;
+        // Items written before identities carried the user have no copy: send reads it then.
+        let user = read_doc::<User>(item, "read identity").ok();
+        Some(IdentityMatch {
+            identity: candidate.clone(),
+            user_id,
+            user,
+        })
+    })
+}

@@ -1,0 +1,123 @@
+//! Entities in and out of items: each is its JSON document in `doc`, beside the keys and the few
+//! attributes a condition or an update needs at the top level.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::keys::{identity_key, user_key};
+use crate::login_id::IdentityKey;
+use crate::model::{PendingCode, User};
+use crate::ports::StoreError;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const DOC: &str = "doc";
+pub const TTL: &str = "ttl";
+/// The user item's revision: a fresh random id at every write.
+pub(super) const REVISION: &str = "revision";
+/// The code item's string set of the identities it was delivered to (`{type}#{value}`).
+pub(super) const DELIVERED_TO: &str = "deliveredTo";
+
+/// The Directory items that map each identity of `user` to the user, each with a copy of it.
+pub fn identity_items(user: &User) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+    user.identities
+        .iter()
+        .map(|identity| {
+            let key = IdentityKey {
+                kind: identity.kind,
+                value: identity.value.clone(),
+            };
+            let mut item = doc_item(identity_key(user.tenant_id, &key), user)?;
+            item.insert("userId".to_owned(), AttributeValue::S(user.id.to_string()));
+            Ok(item)
+        })
+        .collect()
+}
+
+pub fn key_map((pk, sk): (String, &'static str)) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PK.to_owned(), AttributeValue::S(pk)),
+        (SK.to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
+}
+
+/// The user item: the user's document and `revision`, which names this write of it. Whoever
+/// rewrites a user it read makes that conditional on the revision it read.
+pub fn user_item(
+    user: &User,
+    revision: &str,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let mut item = doc_item(user_key(user.id), user)?;
+    item.insert(REVISION.to_owned(), AttributeValue::S(revision.to_owned()));
+    Ok(item)
+}
+
+/// A user item's document, with the revision it was read at.
+pub(super) fn read_user(
+    item: &HashMap<String, AttributeValue>,
+    operation: &'static str,
+) -> Result<User, StoreError> {
+    let mut user: User = read_doc(item, operation)?;
+    user.revision = item.get(REVISION).and_then(|v| v.as_s().ok()).cloned();
+    Ok(user)
+}
+
+/// An item holding `value` as its JSON document, under `key`.
+pub fn doc_item<T: Serialize>(
+    key: (String, &'static str),
+    value: &T,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let json = serde_json::to_string(value).map_err(|e| StoreError::new("serialize", e))?;
+    let mut item = key_map(key);
+    item.insert(DOC.to_owned(), AttributeValue::S(json));
+    Ok(item)
+}
+
+pub(super) fn read_doc<T: DeserializeOwned>(
+    item: &HashMap<String, AttributeValue>,
+    operation: &'static str,
+) -> Result<T, StoreError> {
+    let json = item
+        .get(DOC)
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| StoreError::new(operation, "item has no document"))?;
+    serde_json::from_str(json).map_err(|e| StoreError::new(operation, e))
+}
+
+/// A numeric attribute of an item.
+pub(super) fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<u32> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// A code item's document with what the item keeps beside it: where it was delivered.
+pub(super) fn read_pending(
+    item: &HashMap<String, AttributeValue>,
+    operation: &'static str,
+) -> Result<PendingCode, StoreError> {
+    let mut pending: PendingCode = read_doc(item, operation)?;
+    pending.delivered_to = item
+        .get(DELIVERED_TO)
+        .and_then(|v| v.as_ss().ok())
+        .map(|set| set.iter().filter_map(|s| parse_identity(s)).collect())
+        .unwrap_or_default();
+    Ok(pending)
+}
+
+/// `{type}#{value}`: an identity a code was delivered to, as the code item's string set holds it.
+pub(super) fn identity_text(identity: &IdentityKey) -> String {
+    format!("{}#{}", identity.kind.as_str(), identity.value)
+}
+
+pub(super) fn parse_identity(text: &str) -> Option<IdentityKey> {
+    let (kind, value) = text.split_once('#')?;
+    Some(IdentityKey {
+        kind: crate::login_id::IdentityType::parse(kind)?,
+        value: value.to_owned(),
+    })
+}

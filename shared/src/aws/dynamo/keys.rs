@@ -1,0 +1,81 @@
+//! What each item is keyed by: `pk` and `sk`, from the entity and its id (or the hash of a secret).
+
+use uuid::Uuid;
+
+use crate::login_id::IdentityKey;
+use crate::ports::{Challenge, LoginRecord};
+
+pub fn tenant_key(id: Uuid) -> (String, &'static str) {
+    (format!("TENANT#{id}"), "TENANT")
+}
+pub fn application_key(id: Uuid) -> (String, &'static str) {
+    (format!("APPLICATION#{id}"), "APPLICATION")
+}
+pub fn api_key_key(key_hash: &str) -> (String, &'static str) {
+    (format!("APIKEY#{key_hash}"), "APIKEY")
+}
+pub fn signing_key_key(id: Uuid) -> (String, &'static str) {
+    (format!("SIGNINGKEY#{id}"), "SIGNINGKEY")
+}
+pub fn user_key(id: Uuid) -> (String, &'static str) {
+    (format!("USER#{id}"), "USER")
+}
+pub fn identity_key(tenant: Uuid, identity: &IdentityKey) -> (String, &'static str) {
+    (
+        format!(
+            "IDENTITY#{tenant}#{}#{}",
+            identity.kind.as_str(),
+            identity.value
+        ),
+        "IDENTITY",
+    )
+}
+pub fn email_template_key(id: Uuid) -> (String, &'static str) {
+    (format!("EMAILTEMPLATE#{id}"), "EMAILTEMPLATE")
+}
+pub fn message_template_key(id: Uuid) -> (String, &'static str) {
+    (format!("MESSAGETEMPLATE#{id}"), "MESSAGETEMPLATE")
+}
+pub fn rate_key(key: &str, window: i64) -> (String, &'static str) {
+    (format!("RATE#{key}#{window}"), "RATE")
+}
+pub fn refresh_token_key(token_hash: &str) -> (String, &'static str) {
+    (format!("REFRESHTOKEN#{token_hash}"), "REFRESHTOKEN")
+}
+pub fn challenge_key(kind: Challenge, id_hash: &str) -> (String, &'static str) {
+    match kind {
+        Challenge::TwoFactor => (format!("TWOFACTOR#{id_hash}"), "TWOFACTOR"),
+        Challenge::ChangePassword => (format!("CHANGEPASSWORD#{id_hash}"), "CHANGEPASSWORD"),
+        Challenge::IdentityVerification => (
+            format!("IDENTITYVERIFICATION#{id_hash}"),
+            "IDENTITYVERIFICATION",
+        ),
+        Challenge::RegistrationVerification => (
+            format!("REGISTRATIONVERIFICATION#{id_hash}"),
+            "REGISTRATIONVERIFICATION",
+        ),
+    }
+}
+pub fn trust_key(trust_hash: &str) -> (String, &'static str) {
+    (format!("TRUST#{trust_hash}"), "TRUST")
+}
+pub fn login_record_key(record: &LoginRecord) -> (String, &'static str) {
+    (
+        format!(
+            "LOGIN#{}#{}#{}",
+            record.user_id, record.instant, record.session_id
+        ),
+        "LOGIN",
+    )
+}
+pub fn code_key(code_hash: &str) -> (String, &'static str) {
+    (format!("CODE#{code_hash}"), "CODE")
+}
+pub fn latest_code_key(user_id: Uuid) -> (String, &'static str) {
+    (format!("LATESTCODE#{user_id}"), "LATESTCODE")
+}
+
+/// The attribute of a user's `LATESTCODE` item that counts one-time codes compared in `window`.
+pub(super) fn compared_attribute(window: i64) -> String {
+    format!("compared{window}")
+}

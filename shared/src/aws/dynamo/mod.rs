@@ -1,0 +1,91 @@
+//! DynamoDB: the Directory table and the Codes table, one module per concern: [`keys`] (what
+//! each item is keyed by), [`item`] (documents in and out of items), [`directory`] (the
+//! [`Directory`](crate::ports::Directory) reads), [`codes`] (codes and their attempt counts),
+//! [`rate_limits`], [`sessions`] (what a login writes) and [`admin`] (`create_tables`).
+//!
+//! Both tables have generic string keys `pk`/`sk`, so new entity types need no migration. Each
+//! entity is stored as its JSON document in `doc`.
+//!
+//! | table     | pk                                   | sk         | holds                               |
+//! |-----------|--------------------------------------|------------|-------------------------------------|
+//! | Directory | `TENANT#{id}`                        | `TENANT`   | tenant                              |
+//! | Directory | `APPLICATION#{id}`                   | `APPLICATION` | application                      |
+//! | Directory | `APIKEY#{sha256(key)}`               | `APIKEY`   | API key without the key             |
+//! | Directory | `SIGNINGKEY#{id}`                    | `SIGNINGKEY` | signing key                       |
+//! | Directory | `USER#{id}`                          | `USER`     | user with its identities, `revision` |
+//! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity, and a copy of the user |
+//! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
+//! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
+//! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
+//! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
+//! | Codes     | `REFRESHTOKEN#{sha256(token)}`       | `REFRESHTOKEN` | refresh token, `ttl`          |
+//! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `IDENTITYVERIFICATION#…`, `REGISTRATIONVERIFICATION#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
+//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), its `applicationId`, one-time codes compared (`attempts`), `deliveredTo`, `usedBy` once used, `ttl` |
+//! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code, one-time codes compared against the user per hour `compared{window}` |
+//!
+//! A code is valid while its item exists, has not expired and has no `usedBy`: a new start deletes
+//! the code the user's `LATESTCODE` pointer named, in the same transaction that writes the new
+//! one. A login marks the code `usedBy` its attempt id rather than deleting it, so that the SDK's
+//! retry of that very write finds its own mark and succeeds again instead of finding nothing.
+
+mod admin;
+pub mod codes;
+pub mod directory;
+pub mod item;
+pub mod keys;
+pub mod rate_limits;
+pub mod sessions;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::Client;
+
+use crate::ports::StoreError;
+
+pub use item::{doc_item, identity_items, key_map, user_item, DOC, PK, SK, TTL};
+pub use keys::*;
+
+fn sdk_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::new(
+        operation,
+        aws_sdk_dynamodb::error::DisplayErrorContext(error),
+    )
+}
+
+fn build_error(
+    operation: &'static str,
+) -> impl Fn(aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    move |e| StoreError::new(operation, e)
+}
+
+/// The two table names, from `DIRECTORY_TABLE` and `CODES_TABLE`.
+#[derive(Clone, Debug)]
+pub struct Tables {
+    pub directory: String,
+    pub codes: String,
+}
+
+/// Both ports over one client: the Directory table for [`Directory`], the Codes table for
+/// [`CodeStore`].
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+}
