@@ -500,6 +500,32 @@ pub struct PendingCode {
     pub delivered_to: Vec<crate::login_id::IdentityKey>,
 }
 
+/// A refresh token as stored: its hash, never the token.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredRefreshToken {
+    pub id: Uuid,
+    pub token_hash: String,
+    pub user_id: Uuid,
+    pub application_id: Uuid,
+    pub tenant_id: Uuid,
+    pub start_instant: i64,
+    pub expires_at_millis: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_data: Option<Value>,
+}
+
+/// One line of a user's login history.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRecord {
+    pub user_id: Uuid,
+    pub application_id: Option<Uuid>,
+    pub instant: i64,
+    pub ip_address: Option<String>,
+    pub session_id: Uuid,
+}
+
 /// FusionAuth's email template, with MiniJinja syntax (`{{ link }}`) in place of FreeMarker.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
 use crate::model::{
-    ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
+    ApiKey, Application, EmailTemplate, LoginRecord, MessageTemplate, PendingCode, SigningKey,
+    StoredRefreshToken, Tenant, User,
 };
 
 /// A dependency (DynamoDB, SES, SNS) failed or answered with something we cannot read. Its
@@ -191,32 +192,6 @@ pub struct CompletedLogin {
     pub user: User,
     pub refresh_token: Option<StoredRefreshToken>,
     pub record: LoginRecord,
-}
-
-/// A refresh token as stored: its hash, never the token.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredRefreshToken {
-    pub id: Uuid,
-    pub token_hash: String,
-    pub user_id: Uuid,
-    pub application_id: Uuid,
-    pub tenant_id: Uuid,
-    pub start_instant: i64,
-    pub expires_at_millis: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta_data: Option<serde_json::Value>,
-}
-
-/// One line of a user's login history.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct LoginRecord {
-    pub user_id: Uuid,
-    pub application_id: Option<Uuid>,
-    pub instant: i64,
-    pub ip_address: Option<String>,
-    pub session_id: Uuid,
 }
 
 /// Short-lived ids handed out with or instead of a login: a two-factor id (242), a

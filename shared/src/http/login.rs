@@ -4,12 +4,14 @@
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::{header_str, json_object};
 use crate::errors::{Errors, FieldProblem};
-use crate::login::{self, LoginCommand, LoginError, LoginOutcome};
+use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
+use crate::model::{User, UserAction};
 use crate::ports::Services;
 
 pub const TRUST_COOKIE: &str = "fusionauth.trust";
@@ -28,71 +30,130 @@ pub async fn handle(services: &Services, request: Request) -> Response<Body> {
         command.trust_id = Some(trust);
     }
     let tenant_scope = super::tenant_scope(&request);
-    let no_jwt = command.no_jwt;
     match login::login(services, tenant_scope, command).await {
-        Ok(LoginOutcome::LoggedIn {
-            status,
-            response,
-            refresh_token_seconds,
-        }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let mut http = super::json(status, &response);
-            if !no_jwt {
-                let secure = if served_over_plain_loopback(&request) {
-                    ""
-                } else {
-                    "; Secure"
-                };
-                let mut cookies = Vec::new();
-                if let Some(token) = &response.token {
-                    cookies.push(format!(
-                        "access_token={token}; Path=/; HttpOnly; SameSite=Lax{secure}"
-                    ));
-                }
-                if let Some(token) = &response.refresh_token {
-                    cookies.push(format!(
-                        "refresh_token={token}; Max-Age={refresh_token_seconds}; Path=/; HttpOnly; SameSite=Lax{secure}"
-                    ));
-                }
-                for cookie in cookies {
-                    if let Ok(value) = HeaderValue::from_str(&cookie) {
-                        http.headers_mut().append(header::SET_COOKIE, value);
-                    }
-                }
-            }
-            http
-        }
-        Ok(LoginOutcome::ChangePassword {
+        Ok(outcome) => respond(outcome, served_over_plain_loopback(&request)),
+        Err(LoginError::Invalid(errors)) => super::errors(StatusCode::BAD_REQUEST, &errors),
+        Err(LoginError::Dependency(error)) => super::dependency_failed(&error),
+    }
+}
+
+/// FusionAuth's `LoginResponse`, as far as a passwordless login fills it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginResponse<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_expiration_instant: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verification_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_verification_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registration_verification_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'a Map<String, Value>>,
+    user: &'a User,
+}
+
+/// The one place a login outcome becomes FusionAuth's status, body and cookies.
+fn respond(outcome: LoginOutcome, plain_loopback: bool) -> Response<Body> {
+    let status = |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    match outcome {
+        LoginOutcome::LoggedIn(logged_in) => logged_in_response(&logged_in, plain_loopback),
+        LoginOutcome::PasswordChangeRequired {
             change_password_id,
-            change_password_reason,
-        }) => super::json(
-            StatusCode::from_u16(203).unwrap_or(StatusCode::OK),
-            &json!({"changePasswordId": change_password_id,
-                    "changePasswordReason": change_password_reason}),
+            reason,
+        } => super::json(
+            status(203),
+            &json!({"changePasswordId": change_password_id, "changePasswordReason": reason}),
         ),
-        Ok(LoginOutcome::TwoFactor {
+        LoginOutcome::TwoFactorRequired {
             two_factor_id,
             methods,
-        }) => super::json(
-            StatusCode::from_u16(242).unwrap_or(StatusCode::OK),
+        } => super::json(
+            status(242),
             &json!({"twoFactorId": two_factor_id, "methods": methods}),
         ),
-        Err(LoginError::Invalid(errors)) => super::errors(StatusCode::BAD_REQUEST, &errors),
-        Err(LoginError::NotFound) => super::empty(StatusCode::NOT_FOUND),
-        Err(LoginError::UserExpired) => super::empty(StatusCode::GONE),
-        Err(LoginError::Locked) => super::empty(StatusCode::LOCKED),
-        Err(LoginError::Prevented(actions)) => {
-            super::json(StatusCode::CONFLICT, &json!({"actions": actions}))
-        }
-        Err(LoginError::TooManyAttempts) => super::errors(
+        LoginOutcome::Prevented(actions) => super::json(
+            StatusCode::CONFLICT,
+            &json!({"actions": actions.iter().map(action_json).collect::<Vec<_>>()}),
+        ),
+        LoginOutcome::Locked => super::empty(StatusCode::LOCKED),
+        LoginOutcome::Expired => super::empty(StatusCode::GONE),
+        LoginOutcome::NotFound => super::empty(StatusCode::NOT_FOUND),
+        LoginOutcome::TooManyAttempts => super::errors(
             StatusCode::TOO_MANY_REQUESTS,
             &Errors::general(
                 "[TooManyRequests]",
-                "Too many wrong one-time codes for this user. Wait and start again.",
+                "Too many one-time codes were tried for this user. Wait and start again.",
             ),
         ),
-        Err(LoginError::Dependency(error)) => super::dependency_failed(&error),
     }
+}
+
+/// 200, 202, 212 or 213 with the `LoginResponse`, and the `access_token` and `refresh_token`
+/// cookies (none with `noJWT`, which issues no token).
+fn logged_in_response(logged_in: &LoggedIn, plain_loopback: bool) -> Response<Body> {
+    let code = match logged_in.kind {
+        LoggedInKind::IdentityUnverified(_) => 212,
+        LoggedInKind::NotRegistered => 202,
+        LoggedInKind::RegistrationUnverified => 213,
+        LoggedInKind::Complete => 200,
+    };
+    let access = logged_in.access_token.as_ref();
+    let refresh = logged_in.refresh_token.as_ref();
+    let verification = &logged_in.verification;
+    let body = LoginResponse {
+        token: access.map(|a| a.token.as_str()),
+        token_expiration_instant: access.map(|a| a.expires_at_millis),
+        refresh_token: refresh.map(|r| r.token.as_str()),
+        refresh_token_id: refresh.map(|r| r.id),
+        email_verification_id: verification.email.as_deref(),
+        identity_verification_id: verification.identity.as_deref(),
+        registration_verification_id: verification.registration.as_deref(),
+        state: logged_in.state.as_ref(),
+        user: &logged_in.user,
+    };
+    let mut http = super::json(StatusCode::from_u16(code).unwrap_or(StatusCode::OK), &body);
+    let secure = if plain_loopback { "" } else { "; Secure" };
+    let mut cookies = Vec::new();
+    if let Some(access) = access {
+        cookies.push(format!(
+            "access_token={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            access.token
+        ));
+    }
+    if let Some(refresh) = refresh {
+        cookies.push(format!(
+            "refresh_token={}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            refresh.token, refresh.lifetime_seconds
+        ));
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            http.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    http
+}
+
+/// An action that prevents login, as FusionAuth shows it: what the action does not have is left
+/// out rather than sent as null.
+fn action_json(action: &UserAction) -> Value {
+    let mut json = json!({
+        "actionId": action.action_id, "expiry": action.expiry, "name": action.name,
+        "localizedName": action.name, "reason": action.reason,
+        "localizedReason": action.reason, "reasonCode": action.reason_code
+    });
+    if let Some(fields) = json.as_object_mut() {
+        fields.retain(|_, value| !value.is_null());
+    }
+    json
 }
 
 /// Reads a login request; unknown fields are ignored, every field error reported at once.

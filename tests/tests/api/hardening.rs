@@ -121,7 +121,7 @@ async fn a_login_never_writes_back_a_user_that_was_locked_after_it_read_them() {
             new_revision: uuid::Uuid::new_v4().to_string(),
             user: logged_in,
             refresh_token: None,
-            record: passwordless::ports::LoginRecord {
+            record: passwordless::model::LoginRecord {
                 user_id: richard,
                 application_id: None,
                 instant: 1,

@@ -3,7 +3,8 @@
 use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
-use crate::ports::{Challenge, LoginRecord};
+use crate::model::LoginRecord;
+use crate::ports::Challenge;
 
 pub fn tenant_key(id: Uuid) -> (String, &'static str) {
     (format!("TENANT#{id}"), "TENANT")

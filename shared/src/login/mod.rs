@@ -1,0 +1,523 @@
+//! Complete Passwordless Login, in steps: use the code up once ([`use_code`]), check the user
+//! ([`check_user`]), challenge ([`challenge`]: 203, 242), then log in ([`log_in`]): verify the
+//! identity the code was delivered to and choose the kind of login ([`verification`]), issue the
+//! JWT ([`jwt`]) and a refresh token, record the login.
+//!
+//! The outcomes, in FusionAuth's order: not found (the code, or the user gone or inactive),
+//! expired, locked, prevented by an action, password change required, two-factor required, then
+//! logged in: identity unverified / not registered / registration unverified / complete. The HTTP
+//! edge ([`crate::http::login`]) turns each into FusionAuth's status, body and cookies.
+
+mod jwt;
+mod verification;
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::codes;
+use crate::errors::{Errors, FieldProblem};
+use crate::model::{
+    Application, LoginRecord, PendingCode, StoredRefreshToken, Tenant, User, UserAction,
+};
+use crate::ports::{
+    AttemptLimits, Challenge, CompletedLogin, Completion, Consumed, Presented, Services,
+    StoreError, Wanted,
+};
+use crate::tokens;
+
+pub use jwt::AccessToken;
+pub use verification::{LoggedInKind, VerificationIds};
+
+/// One-time codes that may be compared: five against one code (then it is invalid), a hundred
+/// against one user's codes within an hour (then that user's one-time codes get 429 until the
+/// hour ends). Each comparison is counted before it is made.
+pub const ATTEMPT_LIMITS: AttemptLimits = AttemptLimits {
+    per_code: 5,
+    per_user: 100,
+    per_user_window_seconds: 3600,
+};
+const DEFAULT_REFRESH_MINUTES: u32 = 43_200;
+const CHANGE_PASSWORD_ID_SECONDS: i64 = 600;
+/// How often a login looks at a user that changed under it before it gives up (500).
+const USER_READS: usize = 3;
+
+#[derive(Clone, Default, PartialEq)]
+pub struct LoginCommand {
+    pub code: String,
+    pub one_time_code: Option<String>,
+    pub application_id: Option<Uuid>,
+    pub ip_address: Option<String>,
+    pub meta_data: Option<Value>,
+    pub no_jwt: bool,
+    /// The `fusionauth.trust` cookie, else the body's `twoFactorTrustId`.
+    pub trust_id: Option<String>,
+}
+
+/// Redacts the code, the one-time code and the trust id: a logged command logs nobody in.
+impl std::fmt::Debug for LoginCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("LoginCommand")
+            .field("code", &"<redacted>")
+            .field("one_time_code", &redacted(&self.one_time_code))
+            .field("application_id", &self.application_id)
+            .field("ip_address", &self.ip_address)
+            .field("meta_data", &self.meta_data)
+            .field("no_jwt", &self.no_jwt)
+            .field("trust_id", &redacted(&self.trust_id))
+            .finish()
+    }
+}
+
+/// What a login attempt came to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    LoggedIn(Box<LoggedIn>),
+    /// The user must change their password first: an id for that, no login.
+    PasswordChangeRequired {
+        change_password_id: String,
+        reason: String,
+    },
+    /// Two-factor authentication is required: an id to complete it with, and the methods.
+    TwoFactorRequired {
+        two_factor_id: String,
+        methods: Vec<Value>,
+    },
+    /// Actions that prevent login, as the user has them.
+    Prevented(Vec<UserAction>),
+    Locked,
+    Expired,
+    /// An unknown, expired, used or superseded code, a code of another application, a wrong
+    /// one-time code, or a user gone or inactive: alike.
+    NotFound,
+    /// The user's budget of one-time codes compared is spent for this window.
+    TooManyAttempts,
+}
+
+/// A completed login.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub kind: LoggedInKind,
+    /// None with `noJWT`.
+    pub access_token: Option<AccessToken>,
+    pub refresh_token: Option<IssuedRefreshToken>,
+    pub verification: VerificationIds,
+    /// The start's `state`.
+    pub state: Option<Map<String, Value>>,
+    pub user: User,
+}
+
+/// A refresh token as handed out: the token itself (stored only as its hash), its id, its life.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedRefreshToken {
+    pub token: String,
+    pub id: Uuid,
+    pub lifetime_seconds: i64,
+}
+
+impl std::fmt::Debug for IssuedRefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedRefreshToken")
+            .field("token", &"<redacted>")
+            .field("id", &self.id)
+            .field("lifetime_seconds", &self.lifetime_seconds)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("the request is invalid")]
+    Invalid(Errors),
+    #[error(transparent)]
+    Dependency(#[from] StoreError),
+}
+
+/// Why a step stops the login: an outcome to answer with, or an error.
+enum Stop {
+    Outcome(LoginOutcome),
+    Error(LoginError),
+}
+
+impl From<LoginError> for Stop {
+    fn from(error: LoginError) -> Self {
+        Self::Error(error)
+    }
+}
+
+impl From<StoreError> for Stop {
+    fn from(error: StoreError) -> Self {
+        Self::Error(error.into())
+    }
+}
+
+type Step<T> = Result<T, Stop>;
+
+/// What one login attempt works with once its code is used up.
+struct Attempt<'a> {
+    services: &'a Services,
+    command: &'a LoginCommand,
+    pending: &'a PendingCode,
+    application: Option<&'a Application>,
+    attempt_id: &'a str,
+    now: i64,
+}
+
+pub async fn login(
+    services: &Services,
+    tenant_scope: Option<Uuid>,
+    command: LoginCommand,
+) -> Result<LoginOutcome, LoginError> {
+    match attempt_login(services, tenant_scope, &command).await {
+        Ok(outcome) | Err(Stop::Outcome(outcome)) => Ok(outcome),
+        Err(Stop::Error(error)) => Err(error),
+    }
+}
+
+async fn attempt_login(
+    services: &Services,
+    tenant_scope: Option<Uuid>,
+    command: &LoginCommand,
+) -> Step<LoginOutcome> {
+    let application = named_application(services, command.application_id).await?;
+    let now = services.clock.now_millis();
+    let attempt_id = attempt_id(services);
+    let pending = use_code(services, command, &attempt_id, now).await?;
+    // A code of another tenant is used up all the same: whoever holds it sent it to the wrong
+    // place, and it must not stay usable elsewhere.
+    if tenant_scope.is_some_and(|t| t != pending.tenant_id) {
+        return Ok(LoginOutcome::NotFound);
+    }
+    let attempt = Attempt {
+        services,
+        command,
+        pending: &pending,
+        application: application.as_ref(),
+        attempt_id: &attempt_id,
+        now,
+    };
+    // The login writes the user back; if the user changed since it was read (locked,
+    // deactivated), it looks again instead of undoing that.
+    for _ in 0..USER_READS {
+        let (tenant, user) = read_user(&attempt).await?;
+        check_user(&user, now)?;
+        challenge(&attempt, &tenant, &user).await?;
+        if let Some(logged_in) = log_in(&attempt, &tenant, user).await? {
+            return Ok(LoginOutcome::LoggedIn(Box::new(logged_in)));
+        }
+    }
+    Err(StoreError::new("complete login", "the user kept changing during the login").into())
+}
+
+/// The application the login names. An unknown one is refused before the code is touched, so
+/// that a typo costs the user nothing.
+async fn named_application(services: &Services, id: Option<Uuid>) -> Step<Option<Application>> {
+    let Some(id) = id else { return Ok(None) };
+    match services.directory.application(id).await? {
+        Some(application) => Ok(Some(application)),
+        None => {
+            Err(LoginError::Invalid(Errors::field("applicationId", FieldProblem::Invalid)).into())
+        }
+    }
+}
+
+/// Uses the code up for this attempt. A code started for another application than the login
+/// names is not found, and stays valid for its own.
+async fn use_code(
+    services: &Services,
+    command: &LoginCommand,
+    attempt_id: &str,
+    now: i64,
+) -> Step<PendingCode> {
+    let code_hash = codes::hash_secret(&command.code);
+    let one_time_code_hash = command
+        .one_time_code
+        .as_deref()
+        .map(|otc| codes::hash_one_time_code(&command.code, otc));
+    let presented = Presented {
+        code_hash: &code_hash,
+        one_time_code_hash: one_time_code_hash.as_deref(),
+        application_id: command.application_id,
+    };
+    match services
+        .codes
+        .consume(presented, attempt_id, now, ATTEMPT_LIMITS)
+        .await?
+    {
+        Consumed::Code(pending) => Ok(*pending),
+        Consumed::NotFound => Err(Stop::Outcome(LoginOutcome::NotFound)),
+        Consumed::AttemptBudgetSpent => Err(Stop::Outcome(LoginOutcome::TooManyAttempts)),
+    }
+}
+
+/// The tenant and the user the code was started for, in one read.
+async fn read_user(attempt: &Attempt<'_>) -> Step<(Tenant, User)> {
+    let records = attempt
+        .services
+        .directory
+        .records(&Wanted {
+            tenant: Some(attempt.pending.tenant_id),
+            user: Some(attempt.pending.user_id),
+            ..Wanted::default()
+        })
+        .await?;
+    match (records.tenant, records.user) {
+        (Some(tenant), Some(user)) => Ok((tenant, user)),
+        _ => Err(Stop::Outcome(LoginOutcome::NotFound)),
+    }
+}
+
+/// Not found for an inactive user, then expired, locked, prevented by an action.
+fn check_user(user: &User, now: i64) -> Step<()> {
+    let refused = if !user.active {
+        LoginOutcome::NotFound
+    } else if user.expiry.is_some_and(|expiry| expiry <= now) {
+        LoginOutcome::Expired
+    } else if user.locked {
+        LoginOutcome::Locked
+    } else {
+        let preventing: Vec<UserAction> = user
+            .actions
+            .iter()
+            .filter(|a| a.prevent_login && a.expiry.is_none_or(|e| e > now))
+            .cloned()
+            .collect();
+        if preventing.is_empty() {
+            return Ok(());
+        }
+        LoginOutcome::Prevented(preventing)
+    };
+    Err(Stop::Outcome(refused))
+}
+
+/// A password change when the user must make one; two-factor when it is on and no valid trust
+/// was presented. Either hands out an id instead of a login.
+async fn challenge(attempt: &Attempt<'_>, tenant: &Tenant, user: &User) -> Step<()> {
+    if user.password_change_required {
+        let id = issue_id(
+            attempt,
+            Challenge::ChangePassword,
+            user.id,
+            CHANGE_PASSWORD_ID_SECONDS,
+        )
+        .await?;
+        return Err(Stop::Outcome(LoginOutcome::PasswordChangeRequired {
+            change_password_id: id,
+            reason: user
+                .password_change_reason
+                .clone()
+                .unwrap_or_else(|| "Administrative".to_owned()),
+        }));
+    }
+    let methods = user
+        .two_factor
+        .as_ref()
+        .map(|t| t.methods.clone())
+        .unwrap_or_default();
+    if methods.is_empty() || trusted(attempt, user.id).await? {
+        return Ok(());
+    }
+    let ttl = tenant
+        .external_identifier_configuration
+        .two_factor_id_time_to_live_in_seconds;
+    let id = issue_id(attempt, Challenge::TwoFactor, user.id, i64::from(ttl)).await?;
+    Err(Stop::Outcome(LoginOutcome::TwoFactorRequired {
+        two_factor_id: id,
+        methods,
+    }))
+}
+
+/// Whether the login presented a valid two-factor trust of this user.
+async fn trusted(attempt: &Attempt<'_>, user_id: Uuid) -> Result<bool, StoreError> {
+    match attempt.command.trust_id.as_deref() {
+        Some(trust) => {
+            attempt
+                .services
+                .sessions
+                .is_trusted(&codes::hash_secret(trust), user_id, attempt.now)
+                .await
+        }
+        None => Ok(false),
+    }
+}
+
+/// A fresh id of `kind` for the user, stored by its hash for `seconds`.
+async fn issue_id(
+    attempt: &Attempt<'_>,
+    kind: Challenge,
+    user_id: Uuid,
+    seconds: i64,
+) -> Result<String, StoreError> {
+    let id = codes::generate_id(attempt.services.random.as_ref());
+    attempt
+        .services
+        .sessions
+        .save_challenge(
+            kind,
+            &codes::hash_secret(&id),
+            user_id,
+            attempt.now + seconds * 1000,
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Logs the user in: verifies, issues, records. `None` when the user changed since it was read,
+/// and nothing was written.
+async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<Option<LoggedIn>> {
+    let now = attempt.now;
+    verification::record_login_on_user(
+        &mut user,
+        tenant,
+        attempt.pending,
+        attempt.application,
+        now,
+    );
+    let registration = attempt.application.and_then(|app| {
+        user.registrations
+            .iter()
+            .find(|r| r.application_id == app.id)
+            .cloned()
+    });
+    let kind = verification::kind_of_login(
+        tenant,
+        &user,
+        attempt.pending,
+        attempt.application,
+        registration.as_ref(),
+    );
+    let registered = attempt
+        .application
+        .zip(registration.as_ref())
+        .map(|(app, r)| (app, r.roles.as_slice()));
+    let refresh_token = refresh_token_for(attempt, tenant, registered.map(|(app, _)| app));
+    let session_id = refresh_token
+        .as_ref()
+        .map(|t| t.id)
+        .unwrap_or_else(Uuid::new_v4);
+    let access_token = match attempt.command.no_jwt {
+        true => None,
+        false => Some(jwt::issue(attempt, tenant, registered, &user, session_id).await?),
+    };
+    let stored = refresh_token
+        .as_ref()
+        .zip(registered)
+        .map(|(token, (app, _))| stored_refresh_token(attempt, tenant, &user, app, token));
+    if record(attempt, &user, stored, session_id).await? == Completion::UserChanged {
+        return Ok(None);
+    }
+    let verification = verification::verification_ids(attempt, tenant, user.id, kind).await?;
+    tracing::info!(user_id = %user.id, kind = ?kind, "passwordless login completed");
+    Ok(Some(LoggedIn {
+        kind,
+        access_token,
+        refresh_token,
+        verification,
+        state: attempt.pending.state.clone(),
+        user,
+    }))
+}
+
+/// A refresh token, for a login to an application the user is registered to that generates them
+/// (and not with `noJWT`).
+fn refresh_token_for(
+    attempt: &Attempt<'_>,
+    tenant: &Tenant,
+    registered_application: Option<&Application>,
+) -> Option<IssuedRefreshToken> {
+    let application =
+        registered_application.filter(|app| app.login_configuration.generate_refresh_tokens)?;
+    if attempt.command.no_jwt {
+        return None;
+    }
+    let minutes = application
+        .jwt_configuration
+        .refresh_token_time_to_live_in_minutes
+        .or(tenant
+            .jwt_configuration
+            .refresh_token_time_to_live_in_minutes)
+        .unwrap_or(DEFAULT_REFRESH_MINUTES);
+    Some(IssuedRefreshToken {
+        token: tokens::refresh_token(attempt.services.random.as_ref()),
+        id: Uuid::new_v4(),
+        lifetime_seconds: i64::from(minutes) * 60,
+    })
+}
+
+fn stored_refresh_token(
+    attempt: &Attempt<'_>,
+    tenant: &Tenant,
+    user: &User,
+    application: &Application,
+    token: &IssuedRefreshToken,
+) -> StoredRefreshToken {
+    StoredRefreshToken {
+        id: token.id,
+        token_hash: codes::hash_secret(&token.token),
+        user_id: user.id,
+        application_id: application.id,
+        tenant_id: tenant.id,
+        start_instant: attempt.now,
+        expires_at_millis: attempt.now + token.lifetime_seconds * 1000,
+        meta_data: attempt.command.meta_data.clone(),
+    }
+}
+
+/// Writes the login at once: the user, its login record, the refresh token.
+async fn record(
+    attempt: &Attempt<'_>,
+    user: &User,
+    refresh_token: Option<StoredRefreshToken>,
+    session_id: Uuid,
+) -> Result<Completion, StoreError> {
+    attempt
+        .services
+        .sessions
+        .complete_login(&CompletedLogin {
+            attempt_id: attempt.attempt_id.to_owned(),
+            new_revision: attempt_id(attempt.services),
+            user: user.clone(),
+            refresh_token,
+            record: LoginRecord {
+                user_id: user.id,
+                application_id: attempt.application.map(|a| a.id),
+                instant: attempt.now,
+                ip_address: attempt.command.ip_address.clone(),
+                session_id,
+            },
+        })
+        .await
+}
+
+/// Names one login attempt (and a user revision): a write the SDK retries carries the same id,
+/// so the store can tell its own earlier success from another attempt's.
+fn attempt_id(services: &Services) -> String {
+    let mut bytes = [0u8; 16];
+    services.random.fill(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_login_command_shows_no_code_one_time_code_or_trust_id() {
+        let command = LoginCommand {
+            code: "the-long-code-0123456789".into(),
+            one_time_code: Some("424242".into()),
+            trust_id: Some("trusted-device".into()),
+            application_id: None,
+            ip_address: Some("203.0.113.7".into()),
+            meta_data: None,
+            no_jwt: false,
+        };
+        let logged = format!("{command:?}");
+        for secret in ["the-long-code-0123456789", "424242", "trusted-device"] {
+            assert!(!logged.contains(secret), "{logged}");
+        }
+        assert!(logged.contains("203.0.113.7"));
+    }
+}
