@@ -263,3 +263,145 @@ async fn prepare_for(
         application,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::login_id::LoginIdTypes;
+    use crate::ports::CodeStore;
+
+    const KICKSTART: &str = include_str!("../../tests/fixtures/kickstart.example.json");
+    const GLOBAL_KEY: &str = "local-dev-api-key-change-me-0123456789abcdef";
+    const LOCKED_KEY: &str = "tenant-locked-key-0123456789abcdef";
+    const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
+
+    fn services() -> Services {
+        crate::memory::services(crate::kickstart::parse(KICKSTART).unwrap())
+    }
+
+    fn credentials<'a>(key: Option<&'a str>, tenant: Option<&'a str>) -> Credentials<'a> {
+        Credentials {
+            api_key: key,
+            tenant_header: tenant,
+            method: "POST",
+        }
+    }
+
+    fn command(login_id: &str) -> StartCommand {
+        StartCommand {
+            application_id: WEB_APP.parse().unwrap(),
+            login_id: login_id.into(),
+            login_id_types: LoginIdTypes::default(),
+            login_strategy: None,
+            state: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_unknown_or_mismatched_key_is_unauthorized() {
+        let services = services();
+        let directory = services.directory.as_ref();
+        let other_tenant = "00000000-0000-4000-8000-000000000000";
+        for credentials in [
+            credentials(None, None),
+            credentials(Some("  "), None),
+            credentials(Some("not-a-key-of-ours-0123456789"), None),
+            credentials(Some(LOCKED_KEY), Some(other_tenant)),
+            credentials(Some(LOCKED_KEY), Some("not-a-uuid")),
+        ] {
+            let refused = authorize(directory, credentials, START_PATH).await;
+            assert!(
+                matches!(refused, Err(StartError::Unauthorized)),
+                "{refused:?}"
+            );
+        }
+        let scope = authorize(directory, credentials(Some(LOCKED_KEY), None), START_PATH)
+            .await
+            .unwrap();
+        assert_eq!(
+            scope.tenant_id,
+            Some("f24aca2b-ce4a-4dad-951a-c9d690e71415".parse().unwrap()),
+            "a locked key scopes the call to its tenant"
+        );
+        let other_path =
+            authorize(directory, credentials(Some(LOCKED_KEY), None), "/api/user").await;
+        assert!(matches!(other_path, Err(StartError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_is_not_found_and_nothing_is_stored() {
+        let services = services();
+        let refused = authorize_and_start(
+            &services,
+            credentials(Some(GLOBAL_KEY), None),
+            command("nobody"),
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(StartError::UserNotFound)),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_start_supersedes_the_users_earlier_code() {
+        let services = services();
+        let start = || {
+            authorize_and_start(
+                &services,
+                credentials(Some(GLOBAL_KEY), None),
+                command("richard@piedpiper.com"),
+            )
+        };
+        let first = start().await.unwrap();
+        let second = start().await.unwrap();
+        assert_ne!(first.code, second.code);
+        assert_eq!(first.code.len(), 43, "32 random bytes, base64url");
+        let codes = services.codes.as_ref();
+        assert_eq!(codes.pending(&first.pending.code_hash).await.unwrap(), None);
+        assert!(codes
+            .pending(&second.pending.code_hash)
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            second.pending.code_hash,
+            codes::hash_secret(&second.code),
+            "only the hash is kept"
+        );
+    }
+
+    #[test]
+    fn a_logged_start_shows_neither_code() {
+        let started = Started {
+            code: "the-long-code-0123456789".into(),
+            one_time_code: Some("424242".into()),
+            pending: PendingCode {
+                code_hash: "h".into(),
+                one_time_code_hash: None,
+                sealed_one_time_code: None,
+                user_id: Uuid::nil(),
+                tenant_id: Uuid::nil(),
+                application_id: Uuid::nil(),
+                identity_type: crate::login_id::IdentityType::Email,
+                identity_value: "a@b.example".into(),
+                strategy: LoginStrategy::FormField,
+                state: None,
+                created_at_millis: 0,
+                expires_at_millis: 0,
+                user: None,
+                delivered_to: Vec::new(),
+            },
+            tenant: serde_json::from_value(serde_json::json!({"id": Uuid::nil()})).unwrap(),
+            application: serde_json::from_value(
+                serde_json::json!({"id": Uuid::nil(), "tenantId": Uuid::nil()}),
+            )
+            .unwrap(),
+        };
+        let logged = format!("{started:?}");
+        assert!(
+            !logged.contains("the-long-code") && !logged.contains("424242"),
+            "{logged}"
+        );
+    }
+}
