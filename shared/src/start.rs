@@ -268,7 +268,6 @@ async fn prepare_for(
 mod tests {
     use super::*;
     use crate::login_id::LoginIdTypes;
-    use crate::ports::CodeStore;
 
     const KICKSTART: &str = include_str!("../../tests/fixtures/kickstart.example.json");
     const GLOBAL_KEY: &str = "local-dev-api-key-change-me-0123456789abcdef";

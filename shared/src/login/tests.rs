@@ -210,8 +210,6 @@ async fn an_unverified_identity_is_212_only_where_the_tenant_requires_verificati
     );
 }
 
-use super::*;
-
 #[test]
 fn a_logged_login_command_shows_no_code_one_time_code_or_trust_id() {
     let command = LoginCommand {
