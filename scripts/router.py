@@ -98,7 +98,11 @@ class Router(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = forward
+    def __getattr__(self, name):
+        # Every method (TRACE, PROPFIND…) goes to the function, as it did through one watch.
+        if name.startswith("do_"):
+            return self.forward
+        raise AttributeError(name)
 
 
 class Server(ThreadingHTTPServer):
