@@ -29,7 +29,7 @@ thread_local! {
         .enable_all()
         .build()
         .expect("a runtime");
-    static SERVICES: passwordless::ports::Services = memory_app::services(memory_app::KICKSTART);
+    static SERVICES: passwordless::memory::MemoryServices = memory_app::services(memory_app::KICKSTART);
 }
 
 fuzz_target!(|input: Input| {

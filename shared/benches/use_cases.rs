@@ -6,7 +6,7 @@
 //! outside the measured part; the handler, its parsing, the use case and the response are in it.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use passwordless::ports::Services;
+use passwordless::memory::MemoryServices;
 use serde_json::{json, Value};
 
 const KICKSTART: &str = include_str!("../../bench/kickstart.json");
@@ -14,7 +14,7 @@ const API_KEY: &str = "bench-api-key-0123456789abcdef0123456789";
 const APPLICATION: &str = "b0000000-0000-4000-8000-0000000000a1";
 const EMAIL: &str = "ada@bench.example.com";
 
-fn services() -> Services {
+fn services() -> MemoryServices {
     passwordless::memory::services(
         passwordless::kickstart::parse(KICKSTART).expect("the bench kickstart"),
     )
@@ -71,7 +71,7 @@ fn use_cases(c: &mut Criterion) {
     let services = services();
     let new_code = || {
         let (status, body) = status_and_body(runtime.block_on(passwordless::http::start::handle(
-            &services,
+            &services.start,
             start_request(),
         )));
         assert_eq!(status, 200, "{body}");
@@ -86,7 +86,7 @@ fn use_cases(c: &mut Criterion) {
         )
     };
     let (status, body) = status_and_body(runtime.block_on(passwordless::http::login::handle(
-        &services,
+        &services.login,
         login_request(&new_code()),
     )));
     assert_eq!(status, 200, "{body}");
@@ -101,7 +101,9 @@ fn use_cases(c: &mut Criterion) {
         b.iter_batched(
             start_request,
             |request| {
-                succeeded(runtime.block_on(passwordless::http::start::handle(&services, request)))
+                succeeded(
+                    runtime.block_on(passwordless::http::start::handle(&services.start, request)),
+                )
             },
             BatchSize::PerIteration,
         )
@@ -110,7 +112,9 @@ fn use_cases(c: &mut Criterion) {
         b.iter_batched(
             || event("/api/passwordless/send", &[], &json!({"code": new_code()})),
             |request| {
-                succeeded(runtime.block_on(passwordless::http::send::handle(&services, request)))
+                succeeded(
+                    runtime.block_on(passwordless::http::send::handle(&services.send, request)),
+                )
             },
             BatchSize::PerIteration,
         )
@@ -119,7 +123,9 @@ fn use_cases(c: &mut Criterion) {
         b.iter_batched(
             || login_request(&new_code()),
             |request| {
-                succeeded(runtime.block_on(passwordless::http::login::handle(&services, request)))
+                succeeded(
+                    runtime.block_on(passwordless::http::login::handle(&services.login, request)),
+                )
             },
             BatchSize::PerIteration,
         )

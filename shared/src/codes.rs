@@ -5,7 +5,9 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::model::{Generator, GeneratorKind};
-use crate::ports::Random;
+#[cfg(test)]
+use crate::system::OsRandom;
+use crate::system::Random;
 
 const DIGITS: &[u8] = b"0123456789";
 const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -127,17 +129,6 @@ fn hex(bytes: &[u8]) -> String {
         out.push(HEX[(b & 0xf) as usize] as char);
     }
     out
-}
-
-/// The operating system's CSPRNG (`getrandom`), which never blocks once the kernel is seeded.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct OsRandom;
-
-impl Random for OsRandom {
-    fn fill(&self, buf: &mut [u8]) {
-        // getrandom fails only where the OS has no entropy source at all; Lambda always has one.
-        getrandom::fill(buf).expect("the OS random source is available");
-    }
 }
 
 #[cfg(test)]

@@ -25,5 +25,6 @@ pub mod model;
 pub mod ports;
 pub mod send;
 pub mod start;
+pub mod system;
 pub mod templates;
 pub mod tokens;

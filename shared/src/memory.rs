@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -15,10 +15,10 @@ use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
 };
 use crate::ports::{
-    AttemptLimits, Challenge, Clock, CodeStore, CompletedLogin, Completion, Consumed, Directory,
-    Email, IdentityMatch, Mailer, Presented, Random, RateLimiter, Sessions, Sms, SmsSender,
-    StoreError,
+    AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, Directory, Email,
+    IdentityMatch, Mailer, Presented, RateLimiter, Sessions, Sms, SmsSender, StoreError,
 };
+use crate::system::{Clock, OsRandom, Random, SystemClock};
 
 #[derive(Default)]
 pub struct MemoryDirectory {
@@ -362,24 +362,50 @@ impl MemoryDirectory {
     }
 }
 
-/// Every port in memory, wired as a function wires the real ones: the directory loaded from
-/// `kickstart`, one code store for codes and sessions (so the attempt budget is shared), an
-/// [`Outbox`] for email and SMS, the wall clock and the OS random source. Tests and benchmarks
-/// replace what they need (`services.clock = …`).
-pub fn services(kickstart: crate::kickstart::Kickstart) -> crate::ports::Services {
-    use std::sync::Arc;
+/// The three functions' services in memory, wired as the functions wire the real ones: one
+/// directory loaded from `kickstart`, one code store for codes and sessions, one [`Outbox`] for
+/// email and SMS, the wall clock and the OS random source. Tests and benchmarks replace what
+/// they need (`world.login.clock = …`).
+pub struct MemoryServices {
+    pub start: crate::start::StartServices,
+    pub send: crate::send::SendServices,
+    pub login: crate::login::LoginServices,
+    pub codes: Arc<MemoryCodeStore>,
+    pub outbox: Arc<Outbox>,
+}
+
+pub fn services(kickstart: crate::kickstart::Kickstart) -> MemoryServices {
+    let directory: Arc<dyn Directory> = Arc::new(MemoryDirectory::from_kickstart(kickstart));
     let codes = Arc::new(MemoryCodeStore::default());
     let outbox = Arc::new(Outbox::default());
-    crate::ports::Services {
-        directory: Arc::new(MemoryDirectory::from_kickstart(kickstart)),
-        codes: codes.clone(),
-        rate_limiter: Arc::new(MemoryRateLimiter::default()),
-        sessions: codes,
-        signer: Arc::new(crate::tokens::Signer::default()),
-        mailer: outbox.clone(),
-        sms: outbox,
-        clock: Arc::new(crate::ports::SystemClock),
-        random: Arc::new(crate::codes::OsRandom),
-        settings: Arc::new(crate::ports::DeliverySettings::default()),
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let random: Arc<dyn Random> = Arc::new(OsRandom);
+    MemoryServices {
+        start: crate::start::StartServices {
+            directory: directory.clone(),
+            codes: codes.clone(),
+            clock: clock.clone(),
+            random: random.clone(),
+        },
+        send: crate::send::SendServices {
+            directory: directory.clone(),
+            codes: codes.clone(),
+            rate_limiter: Arc::new(MemoryRateLimiter::default()),
+            mailer: outbox.clone(),
+            sms: outbox.clone(),
+            clock: clock.clone(),
+            random: random.clone(),
+            settings: Arc::new(crate::send::DeliverySettings::default()),
+        },
+        login: crate::login::LoginServices {
+            directory,
+            codes: codes.clone(),
+            sessions: codes.clone(),
+            signer: Arc::new(crate::tokens::Signer::default()),
+            clock,
+            random,
+        },
+        codes,
+        outbox,
     }
 }

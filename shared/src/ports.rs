@@ -1,7 +1,7 @@
-//! The narrow capabilities the use cases need. Each has a DynamoDB (or OS) implementation in
-//! [`crate::aws`] / [`crate::codes`] and an in-memory one in [`crate::memory`].
-
-use std::sync::Arc;
+//! The narrow capabilities the use cases need, as traits, and what they exchange. Each has a
+//! DynamoDB, SES or SNS implementation in [`crate::aws`] and an in-memory one in
+//! [`crate::memory`]; time and randomness are [`crate::system`]'s. Which function gets which is
+//! each use case's `…Services` (`StartServices`, `SendServices`, `LoginServices`).
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -283,47 +283,4 @@ pub trait Mailer: Send + Sync {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     async fn send_sms(&self, sms: &Sms) -> Result<(), StoreError>;
-}
-
-pub trait Clock: Send + Sync {
-    fn now_millis(&self) -> i64;
-}
-
-pub trait Random: Send + Sync {
-    fn fill(&self, buf: &mut [u8]);
-}
-
-/// The wall clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_millis(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default()
-    }
-}
-
-/// Delivery settings that are not per tenant: from the function's environment.
-#[derive(Clone, Debug, Default)]
-pub struct DeliverySettings {
-    /// The base of magic links where neither the application nor the tenant has a `baseURL`.
-    pub default_base_url: Option<String>,
-}
-
-/// What every use case runs on: the ports, built once per container.
-#[derive(Clone)]
-pub struct Services {
-    pub directory: Arc<dyn Directory>,
-    pub codes: Arc<dyn CodeStore>,
-    pub rate_limiter: Arc<dyn RateLimiter>,
-    pub sessions: Arc<dyn Sessions>,
-    pub signer: Arc<crate::tokens::Signer>,
-    pub mailer: Arc<dyn Mailer>,
-    pub sms: Arc<dyn SmsSender>,
-    pub clock: Arc<dyn Clock>,
-    pub random: Arc<dyn Random>,
-    pub settings: Arc<DeliverySettings>,
 }

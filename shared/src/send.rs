@@ -9,8 +9,46 @@ use crate::codes;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::{redact_email, redact_phone, IdentityKey, IdentityType};
 use crate::model::{Application, LoginStrategy, PendingCode, RateLimit, Tenant, User};
-use crate::ports::{Email, Services, Sms, StoreError, Wanted};
-use crate::start::{self, StartCommand, StartError};
+use std::sync::Arc;
+
+use crate::ports::{
+    CodeStore, Directory, Email, Mailer, RateLimiter, Sms, SmsSender, StoreError, Wanted,
+};
+use crate::start::{self, StartCommand, StartError, StartServices};
+use crate::system::{Clock, Random};
+
+/// What sending a code runs on, built once per container: start's ports (the legacy usage starts
+/// a code as start does), the send rate limits, email and SMS.
+#[derive(Clone)]
+pub struct SendServices {
+    pub directory: Arc<dyn Directory>,
+    pub codes: Arc<dyn CodeStore>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    pub mailer: Arc<dyn Mailer>,
+    pub sms: Arc<dyn SmsSender>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub settings: Arc<DeliverySettings>,
+}
+
+impl SendServices {
+    /// The part of these a start needs, for the legacy usage.
+    fn as_start(&self) -> StartServices {
+        StartServices {
+            directory: self.directory.clone(),
+            codes: self.codes.clone(),
+            clock: self.clock.clone(),
+            random: self.random.clone(),
+        }
+    }
+}
+
+/// Delivery settings that are not per tenant: from the function's environment.
+#[derive(Clone, Debug, Default)]
+pub struct DeliverySettings {
+    /// The base of magic links where neither the application nor the tenant has a `baseURL`.
+    pub default_base_url: Option<String>,
+}
 use crate::templates;
 
 /// The two usages of the endpoint.
@@ -38,7 +76,7 @@ fn invalid_code() -> SendError {
 }
 
 pub async fn send(
-    services: &Services,
+    services: &SendServices,
     tenant_scope: Option<Uuid>,
     request: SendRequest,
 ) -> Result<(), SendError> {
@@ -87,11 +125,11 @@ pub async fn send(
 pub const LEGACY_SEND_MIN_DURATION: std::time::Duration = std::time::Duration::from_millis(300);
 
 async fn send_legacy(
-    services: &Services,
+    services: &SendServices,
     tenant_scope: Option<Uuid>,
     command: StartCommand,
 ) -> Result<(), SendError> {
-    let started = match start::prepare(services, tenant_scope, command).await {
+    let started = match start::prepare(&services.as_start(), tenant_scope, command).await {
         Ok(started) => started,
         // Send is anonymous: an unknown login id looks exactly like a known one.
         Err(StartError::UserNotFound) => return Ok(()),
@@ -116,14 +154,14 @@ async fn send_legacy(
 }
 
 /// Counts, stores and delivers a code a legacy send started.
-async fn send_started(services: &Services, started: &start::Started) -> Result<(), SendError> {
+async fn send_started(services: &SendServices, started: &start::Started) -> Result<(), SendError> {
     let user = user_of(services, &started.pending)
         .await?
         .ok_or_else(invalid_code)?;
     // The send is counted before the code is stored: a caller over the limit does not supersede
     // the user's pending code.
     let route = count_send(services, &started.pending, &started.tenant, &user).await?;
-    start::save(services, started).await?;
+    start::save(&services.as_start(), started).await?;
     render_and_send(
         services,
         &started.code,
@@ -138,7 +176,10 @@ async fn send_started(services: &Services, started: &start::Started) -> Result<(
 
 /// The user a code was started for: the copy start took, else (a code saved without one) the
 /// Directory's.
-async fn user_of(services: &Services, pending: &PendingCode) -> Result<Option<User>, StoreError> {
+async fn user_of(
+    services: &SendServices,
+    pending: &PendingCode,
+) -> Result<Option<User>, StoreError> {
     match &pending.user {
         Some(user) => Ok(Some(user.clone())),
         None => services.directory.user(pending.user_id).await,
@@ -166,7 +207,7 @@ struct MessageContext<'a> {
 }
 
 async fn deliver(
-    services: &Services,
+    services: &SendServices,
     code: &str,
     pending: &PendingCode,
     tenant: &Tenant,
@@ -185,7 +226,7 @@ struct Route {
 
 /// Chooses the channel and counts the send against the user's limit for it.
 async fn count_send(
-    services: &Services,
+    services: &SendServices,
     pending: &PendingCode,
     tenant: &Tenant,
     user: &User,
@@ -238,7 +279,7 @@ async fn count_send(
 
 /// Renders the message for the route's channel and hands it to SES or SNS.
 async fn render_and_send(
-    services: &Services,
+    services: &SendServices,
     code: &str,
     pending: &PendingCode,
     tenant: &Tenant,

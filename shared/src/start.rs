@@ -8,9 +8,21 @@ use crate::codes;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::LoginIdTypes;
 use crate::model::{ApiKey, Application, LoginStrategy, PendingCode, Tenant, MAX_CODE_TTL_SECONDS};
-use crate::ports::{Directory, Services, StoreError, Wanted};
+use std::sync::Arc;
+
+use crate::ports::{CodeStore, Directory, StoreError, Wanted};
+use crate::system::{Clock, Random};
 
 pub const START_PATH: &str = "/api/passwordless/start";
+
+/// What starting a login runs on, built once per container.
+#[derive(Clone)]
+pub struct StartServices {
+    pub directory: Arc<dyn Directory>,
+    pub codes: Arc<dyn CodeStore>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+}
 
 /// A start request, parsed: every field is known to be well formed.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,7 +147,7 @@ fn scope(
 /// and the application are read together, in one round trip (none once cached): a refused key
 /// still gets 401 and nothing is written.
 pub async fn authorize_and_start(
-    services: &Services,
+    services: &StartServices,
     credentials: Credentials<'_>,
     command: StartCommand,
 ) -> Result<Started, StartError> {
@@ -155,7 +167,7 @@ pub async fn authorize_and_start(
 }
 
 /// Stores a prepared code as the user's only valid one.
-pub async fn save(services: &Services, started: &Started) -> Result<(), StoreError> {
+pub async fn save(services: &StartServices, started: &Started) -> Result<(), StoreError> {
     let pending = &started.pending;
     services
         .codes
@@ -173,7 +185,7 @@ pub async fn save(services: &Services, started: &Started) -> Result<(), StoreErr
 
 /// Everything a start does but store the code: the user found, a fresh code drawn.
 pub async fn prepare(
-    services: &Services,
+    services: &StartServices,
     tenant_scope: Option<Uuid>,
     command: StartCommand,
 ) -> Result<Started, StartError> {
@@ -186,7 +198,7 @@ pub async fn prepare(
 
 /// [`prepare`] with the application already read (`None`: no such application).
 async fn prepare_for(
-    services: &Services,
+    services: &StartServices,
     tenant_scope: Option<Uuid>,
     command: StartCommand,
     application: Option<Application>,
@@ -274,8 +286,8 @@ mod tests {
     const LOCKED_KEY: &str = "tenant-locked-key-0123456789abcdef";
     const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
 
-    fn services() -> Services {
-        crate::memory::services(crate::kickstart::parse(KICKSTART).unwrap())
+    fn services() -> StartServices {
+        crate::memory::services(crate::kickstart::parse(KICKSTART).unwrap()).start
     }
 
     fn credentials<'a>(key: Option<&'a str>, tenant: Option<&'a str>) -> Credentials<'a> {

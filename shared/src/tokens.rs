@@ -18,7 +18,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::model::{Generator, GeneratorKind, SigningAlgorithm, SigningKey};
-use crate::ports::Random;
+use crate::system::Random;
 
 #[derive(Debug, thiserror::Error)]
 #[error("signing key {key_id}: {message}")]

@@ -7,13 +7,13 @@
 
 use std::time::Instant;
 
-use passwordless::ports::Services;
+use passwordless::memory::MemoryServices;
 use serde_json::{json, Value};
 
 const ROUNDS: usize = 3000;
 const WARM_UP: usize = 300;
 
-fn services() -> Services {
+fn services() -> MemoryServices {
     passwordless::memory::services(
         passwordless::kickstart::parse(bench::KICKSTART).expect("the bench kickstart"),
     )
@@ -43,9 +43,9 @@ fn main() {
         .build()
         .expect("a runtime");
     let services = services();
-    let start = |services: &Services| {
+    let start = |services: &MemoryServices| {
         runtime.block_on(passwordless::http::start::handle(
-            services,
+            &services.start,
             request(&bench::start_event(None)),
         ))
     };
@@ -60,7 +60,7 @@ fn main() {
     for i in 0..WARM_UP + ROUNDS {
         let req = request(&bench::start_event(None));
         let t = Instant::now();
-        let response = runtime.block_on(passwordless::http::start::handle(&services, req));
+        let response = runtime.block_on(passwordless::http::start::handle(&services.start, req));
         let elapsed = t.elapsed().as_secs_f64() * 1e6;
         assert_eq!(response.status().as_u16(), 200);
         if i >= WARM_UP {
@@ -73,7 +73,7 @@ fn main() {
     for i in 0..WARM_UP + ROUNDS {
         let req = request(&bench::send_event(&new_code()));
         let t = Instant::now();
-        let response = runtime.block_on(passwordless::http::send::handle(&services, req));
+        let response = runtime.block_on(passwordless::http::send::handle(&services.send, req));
         let elapsed = t.elapsed().as_secs_f64() * 1e6;
         assert_eq!(response.status().as_u16(), 200);
         if i >= WARM_UP {
@@ -86,7 +86,7 @@ fn main() {
     for i in 0..WARM_UP + ROUNDS {
         let req = request(&bench::login_event(&new_code(), None));
         let t = Instant::now();
-        let response = runtime.block_on(passwordless::http::login::handle(&services, req));
+        let response = runtime.block_on(passwordless::http::login::handle(&services.login, req));
         let elapsed = t.elapsed().as_secs_f64() * 1e6;
         let (status, body) = status_and_body(response);
         assert_eq!(status, 200, "{body}");

@@ -7,8 +7,9 @@
 
 use std::time::Instant;
 
-use passwordless::codes::{self, OsRandom};
+use passwordless::codes;
 use passwordless::model::{Generator, GeneratorKind, SigningKey};
+use passwordless::system::OsRandom;
 use passwordless::tokens::Signer;
 use serde_json::{json, Value};
 

@@ -8,7 +8,7 @@ use passwordless::{aws, config::Config, http};
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let services = aws::services_without_delivery(&config)?;
+    let services = aws::login_services(&config)?;
     http::run(service_fn(|request: Request| {
         let services = services.clone();
         async move { Ok::<_, Error>(http::login::handle(&services, request).await) }

@@ -3,6 +3,7 @@
 pub mod dynamo;
 pub mod ses;
 pub mod sns;
+mod wiring;
 
 use std::time::Duration;
 
@@ -157,90 +158,7 @@ impl<C> std::fmt::Debug for OnFirstUse<C> {
     }
 }
 
-use std::sync::Arc;
-
-use crate::cache::CachedDirectory;
-use crate::codes::OsRandom;
-use crate::config::Config;
-use crate::ports::{
-    DeliverySettings, Email, Mailer, Services, Sms, SmsSender, StoreError, SystemClock,
-};
-
-/// The real adapters of a function that sends email and SMS (send), built once per container:
-/// DynamoDB (the directory behind a warm-container cache), SES v2, SNS, the wall clock and the
-/// OS random source.
-pub fn services(config: &Config) -> Result<Services, MissingAwsSetting> {
-    let sdk = lambda_sdk_config()?;
-    let mailer = Arc::new(ses::SesMailer::new(&sdk));
-    let sms = Arc::new(sns::SnsSms::new(
-        &sdk,
-        config.sms_sender_id.clone(),
-        config.sms_origination_number.clone(),
-    ));
-    Ok(services_with(config, &sdk, mailer, sms))
-}
-
-/// The adapters of a function that sends nothing (start, login). Without a reference to the SES
-/// and SNS clients, their code stays out of the binary.
-pub fn services_without_delivery(config: &Config) -> Result<Services, MissingAwsSetting> {
-    let sdk = lambda_sdk_config()?;
-    Ok(services_with(
-        config,
-        &sdk,
-        Arc::new(NoDelivery),
-        Arc::new(NoDelivery),
-    ))
-}
-
-fn services_with(
-    config: &Config,
-    sdk: &aws_config::SdkConfig,
-    mailer: Arc<dyn Mailer>,
-    sms: Arc<dyn SmsSender>,
-) -> Services {
-    let store = Arc::new(dynamo::DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        config.tables.clone(),
-    ));
-    Services {
-        directory: Arc::new(CachedDirectory::new(store.clone(), config.directory_cache)),
-        codes: store.clone(),
-        rate_limiter: store.clone(),
-        sessions: store,
-        signer: Arc::new(crate::tokens::Signer::default()),
-        mailer,
-        sms,
-        clock: Arc::new(SystemClock),
-        random: Arc::new(OsRandom),
-        settings: Arc::new(DeliverySettings {
-            default_base_url: config.default_base_url.clone(),
-        }),
-    }
-}
-
-/// The mailer and SMS sender of a function that sends nothing: a call is a wiring mistake,
-/// reported as a failed dependency.
-struct NoDelivery;
-
-#[async_trait::async_trait]
-impl Mailer for NoDelivery {
-    async fn send_email(&self, _email: &Email) -> Result<(), StoreError> {
-        Err(StoreError::new(
-            "send email",
-            "this function does not send email",
-        ))
-    }
-}
-
-#[async_trait::async_trait]
-impl SmsSender for NoDelivery {
-    async fn send_sms(&self, _sms: &Sms) -> Result<(), StoreError> {
-        Err(StoreError::new(
-            "send sms",
-            "this function does not send SMS",
-        ))
-    }
-}
+pub use wiring::{login_services, send_services, start_services};
 
 #[cfg(test)]
 mod tests {

@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use super::{header_str, json_object};
 use crate::errors::{Errors, FieldProblem};
+use crate::login::LoginServices;
 use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
 use crate::model::{User, UserAction};
-use crate::ports::Services;
 
 pub const TRUST_COOKIE: &str = "fusionauth.trust";
 
-pub async fn handle(services: &Services, request: Request) -> Response<Body> {
+pub async fn handle(services: &LoginServices, request: Request) -> Response<Body> {
     let body = match json_object(&request) {
         Ok(body) => body,
         Err(response) => return response,

@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 use super::json_object;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::PhoneNumber;
-use crate::ports::Services;
+use crate::send::SendServices;
 use crate::send::{self, SendError, SendRequest};
 
-pub async fn handle(services: &Services, request: Request) -> Response<Body> {
+pub async fn handle(services: &SendServices, request: Request) -> Response<Body> {
     let body = match json_object(&request) {
         Ok(body) => body,
         Err(response) => return response,

@@ -11,10 +11,10 @@ use super::{header_str, json_object, tenant_header};
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::LoginIdTypes;
 use crate::model::LoginStrategy;
-use crate::ports::Services;
+use crate::start::StartServices;
 use crate::start::{self, StartCommand, StartError, Started, START_PATH};
 
-pub async fn handle(services: &Services, request: Request) -> Response<Body> {
+pub async fn handle(services: &StartServices, request: Request) -> Response<Body> {
     let credentials = start::Credentials {
         api_key: header_str(&request, "authorization"),
         tenant_header: tenant_header(&request),
@@ -38,7 +38,7 @@ pub async fn handle(services: &Services, request: Request) -> Response<Body> {
 /// `refusal` for a caller whose key is good; 401 otherwise: a bad key is refused before a bad
 /// body, as FusionAuth does.
 async fn unless_unauthorized(
-    services: &Services,
+    services: &StartServices,
     credentials: start::Credentials<'_>,
     refusal: Response<Body>,
 ) -> Response<Body> {

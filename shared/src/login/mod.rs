@@ -19,14 +19,28 @@ use crate::errors::{Errors, FieldProblem};
 use crate::model::{
     Application, LoginRecord, PendingCode, StoredRefreshToken, Tenant, User, UserAction,
 };
+use std::sync::Arc;
+
 use crate::ports::{
-    AttemptLimits, Challenge, CompletedLogin, Completion, Consumed, Presented, Services,
-    StoreError, Wanted,
+    AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, Directory,
+    Presented, Sessions, StoreError, Wanted,
 };
+use crate::system::{Clock, Random};
 use crate::tokens;
 
 pub use jwt::AccessToken;
 pub use verification::{LoggedInKind, VerificationIds};
+
+/// What completing a login runs on, built once per container.
+#[derive(Clone)]
+pub struct LoginServices {
+    pub directory: Arc<dyn Directory>,
+    pub codes: Arc<dyn CodeStore>,
+    pub sessions: Arc<dyn Sessions>,
+    pub signer: Arc<tokens::Signer>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+}
 
 /// One-time codes that may be compared: five against one code (then it is invalid), a hundred
 /// against one user's codes within an hour (then that user's one-time codes get 429 until the
@@ -155,7 +169,7 @@ type Step<T> = Result<T, Stop>;
 
 /// What one login attempt works with once its code is used up.
 struct Attempt<'a> {
-    services: &'a Services,
+    services: &'a LoginServices,
     command: &'a LoginCommand,
     pending: &'a PendingCode,
     application: Option<&'a Application>,
@@ -164,7 +178,7 @@ struct Attempt<'a> {
 }
 
 pub async fn login(
-    services: &Services,
+    services: &LoginServices,
     tenant_scope: Option<Uuid>,
     command: LoginCommand,
 ) -> Result<LoginOutcome, LoginError> {
@@ -175,7 +189,7 @@ pub async fn login(
 }
 
 async fn attempt_login(
-    services: &Services,
+    services: &LoginServices,
     tenant_scope: Option<Uuid>,
     command: &LoginCommand,
 ) -> Step<LoginOutcome> {
@@ -211,7 +225,10 @@ async fn attempt_login(
 
 /// The application the login names. An unknown one is refused before the code is touched, so
 /// that a typo costs the user nothing.
-async fn named_application(services: &Services, id: Option<Uuid>) -> Step<Option<Application>> {
+async fn named_application(
+    services: &LoginServices,
+    id: Option<Uuid>,
+) -> Step<Option<Application>> {
     let Some(id) = id else { return Ok(None) };
     match services.directory.application(id).await? {
         Some(application) => Ok(Some(application)),
@@ -224,7 +241,7 @@ async fn named_application(services: &Services, id: Option<Uuid>) -> Step<Option
 /// Uses the code up for this attempt. A code started for another application than the login
 /// names is not found, and stays valid for its own.
 async fn use_code(
-    services: &Services,
+    services: &LoginServices,
     command: &LoginCommand,
     attempt_id: &str,
     now: i64,
@@ -491,7 +508,7 @@ async fn record(
 
 /// Names one login attempt (and a user revision): a write the SDK retries carries the same id,
 /// so the store can tell its own earlier success from another attempt's.
-fn attempt_id(services: &Services) -> String {
+fn attempt_id(services: &LoginServices) -> String {
     let mut bytes = [0u8; 16];
     services.random.fill(&mut bytes);
     uuid::Builder::from_random_bytes(bytes)

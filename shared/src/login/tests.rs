@@ -16,16 +16,22 @@ const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
 const NOW: i64 = 1_795_870_800_000;
 
 /// The reference kickstart in memory, at a fixed time, with the code store to look into.
-fn services_with(kickstart: &str) -> (Services, Arc<MemoryCodeStore>) {
-    let mut services = memory::services(crate::kickstart::parse(kickstart).unwrap());
-    let codes = Arc::new(MemoryCodeStore::default());
-    services.codes = codes.clone();
-    services.sessions = codes.clone();
+fn services_with(kickstart: &str) -> (LoginServices, Arc<MemoryCodeStore>) {
+    let world = memory::services(crate::kickstart::parse(kickstart).unwrap());
+    let mut services = world.login;
     services.clock = Arc::new(FixedClock::at(NOW));
-    (services, codes)
+    (services, world.codes)
 }
 
-async fn started(services: &Services, application: &str, login_id: &str) -> start::Started {
+/// A code started (and stored) for the login's services' user, as start does.
+async fn started(services: &LoginServices, application: &str, login_id: &str) -> start::Started {
+    let services = start::StartServices {
+        directory: services.directory.clone(),
+        codes: services.codes.clone(),
+        clock: services.clock.clone(),
+        random: services.random.clone(),
+    };
+    let services = &services;
     let started = start::prepare(
         services,
         None,

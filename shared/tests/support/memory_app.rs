@@ -7,7 +7,8 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use passwordless::kickstart;
 use passwordless::memory::FixedClock;
-use passwordless::ports::{DeliverySettings, Services};
+use passwordless::memory::MemoryServices;
+use passwordless::send::DeliverySettings;
 
 pub const KICKSTART: &str = include_str!("../../../tests/fixtures/kickstart.example.json");
 pub const GLOBAL_KEY: &str = "local-dev-api-key-change-me-0123456789abcdef";
@@ -15,12 +16,15 @@ pub const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
 pub const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
 
 /// The ports as the functions wire them, in memory, loaded with `kickstart_json`.
-pub fn services(kickstart_json: &str) -> Services {
+pub fn services(kickstart_json: &str) -> MemoryServices {
     let mut services = passwordless::memory::services(
         kickstart::parse(kickstart_json).expect("the kickstart is valid"),
     );
-    services.clock = Arc::new(FixedClock::at(1_795_870_800_000));
-    services.settings = Arc::new(DeliverySettings {
+    let clock = Arc::new(FixedClock::at(1_795_870_800_000));
+    services.start.clock = clock.clone();
+    services.send.clock = clock.clone();
+    services.login.clock = clock;
+    services.send.settings = Arc::new(DeliverySettings {
         default_base_url: Some("https://default.example".into()),
     });
     services
@@ -107,10 +111,14 @@ pub fn request(event_json: &str) -> Option<Request> {
 }
 
 /// Runs `request` through the endpoint's handler, as the function's `main` does.
-pub async fn handle(services: &Services, endpoint: Endpoint, request: Request) -> Response<Body> {
+pub async fn handle(
+    services: &MemoryServices,
+    endpoint: Endpoint,
+    request: Request,
+) -> Response<Body> {
     match endpoint {
-        Endpoint::Start => passwordless::http::start::handle(services, request).await,
-        Endpoint::Send => passwordless::http::send::handle(services, request).await,
-        Endpoint::Login => passwordless::http::login::handle(services, request).await,
+        Endpoint::Start => passwordless::http::start::handle(&services.start, request).await,
+        Endpoint::Send => passwordless::http::send::handle(&services.send, request).await,
+        Endpoint::Login => passwordless::http::login::handle(&services.login, request).await,
     }
 }

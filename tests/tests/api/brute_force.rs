@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use passwordless::codes::hash_secret;
-use passwordless::ports::Clock;
+use passwordless::system::Clock;
 
 use serde_json::{json, Value};
 

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use passwordless::ports::{Clock, SystemClock};
+use passwordless::system::{Clock, SystemClock};
 
 use crate::helpers::{TestApp, EXAMPLE_KICKSTART};
 
@@ -41,9 +41,7 @@ impl TestApp {
 
     pub async fn spawn_with_clock_and(kickstart_json: &str, clock: Arc<TestClock>) -> Self {
         let mut app = Self::spawn_with(kickstart_json).await;
-        for function in app.functions_mut() {
-            function.services.clock = clock.clone();
-        }
+        app.set_clock(clock);
         app
     }
 }

@@ -4,7 +4,7 @@
 //! the table.
 
 use passwordless::codes::hash_secret;
-use passwordless::ports::Clock;
+use passwordless::system::Clock;
 use serde_json::{json, Value};
 
 use crate::clock::TestClock;

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::helpers::{services_for, TestApp};
+use crate::helpers::TestApp;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -224,18 +224,13 @@ impl HttpConnector for FaultyConnector {
 pub async fn spawn_with_faults() -> (TestApp, Faults) {
     let mut app = TestApp::spawn().await;
     let faults = Faults::default();
-    let tables = app.store.tables().clone();
-    for function in app.functions_mut() {
-        let sdk = function
-            .sdk
-            .to_builder()
+    app.rewire(|sdk| {
+        sdk.to_builder()
             .http_client(FaultyClient {
                 inner: aws_smithy_http_client::Builder::new().build_http(),
                 faults: faults.clone(),
             })
-            .build();
-        function.services = services_for(&sdk, &tables);
-        function.sdk = sdk;
-    }
+            .build()
+    });
     (app, faults)
 }

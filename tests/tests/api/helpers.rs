@@ -10,9 +10,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use passwordless::aws::dynamo::{DynamoStore, Tables};
 use passwordless::aws::{lambda_sdk_config, provision, ses, sns};
-use passwordless::codes::OsRandom;
 use passwordless::kickstart;
-use passwordless::ports::{DeliverySettings, Services, SystemClock};
+use passwordless::login::LoginServices;
+use passwordless::send::{DeliverySettings, SendServices};
+use passwordless::start::StartServices;
+use passwordless::system::{Clock, OsRandom, SystemClock};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -25,17 +27,29 @@ pub const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
 pub const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
 pub const NO_PASSWORDLESS_APP: &str = "10000000-0000-0002-0000-000000000003";
 
-/// One function as its `main` builds it: its role's SDK configuration and its adapters.
-pub struct Function {
+/// One function as its `main` builds it: its role's SDK configuration and its services.
+pub struct Function<S> {
     pub sdk: aws_config::SdkConfig,
-    pub services: Services,
+    pub services: S,
+}
+
+impl<S: Wired> Function<S> {
+    fn new(sdk: aws_config::SdkConfig, tables: &Tables) -> Self {
+        let services = S::wired(&sdk, tables);
+        Self { sdk, services }
+    }
+
+    /// The same function over another SDK configuration (a faulty HTTP client, say).
+    pub fn rewire(&mut self, sdk: aws_config::SdkConfig, tables: &Tables) {
+        *self = Self::new(sdk, tables);
+    }
 }
 
 pub struct TestApp {
     /// The handlers' functions, each with its own role's credentials.
-    pub start_fn: Function,
-    pub send_fn: Function,
-    pub login_fn: Function,
+    pub start_fn: Function<StartServices>,
+    pub send_fn: Function<SendServices>,
+    pub login_fn: Function<LoginServices>,
     /// The tables, with the harness's admin credentials.
     pub store: DynamoStore,
 }
@@ -93,23 +107,36 @@ impl TestApp {
         .await
         .expect("the sender identity is registered");
         let mut roles = function_roles(&run, &tables, &sender_identity, missing);
-        let mut function = |binary: &str| {
+        let mut role = |binary: &str| {
             let credentials = roles
                 .remove(binary)
                 .unwrap_or_else(|| panic!("local_iam.py made no role for {binary}"));
-            function_with(&admin, credentials, &tables)
+            role_sdk(&admin, credentials)
         };
         Self {
-            start_fn: function("start"),
-            send_fn: function("send"),
-            login_fn: function("login"),
+            start_fn: Function::new(role("start"), &tables),
+            send_fn: Function::new(role("send"), &tables),
+            login_fn: Function::new(role("login"), &tables),
             store,
         }
     }
 
-    /// The three functions, to change an adapter in each.
-    pub fn functions_mut(&mut self) -> [&mut Function; 3] {
-        [&mut self.start_fn, &mut self.send_fn, &mut self.login_fn]
+    /// Every function reads `clock`.
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.start_fn.services.clock = clock.clone();
+        self.send_fn.services.clock = clock.clone();
+        self.login_fn.services.clock = clock;
+    }
+
+    /// Every function over the SDK configuration `change` makes of its own.
+    pub fn rewire(&mut self, change: impl Fn(&aws_config::SdkConfig) -> aws_config::SdkConfig) {
+        let tables = self.store.tables().clone();
+        let start = change(&self.start_fn.sdk);
+        self.start_fn.rewire(start, &tables);
+        let send = change(&self.send_fn.sdk);
+        self.send_fn.rewire(send, &tables);
+        let login = change(&self.login_fn.sdk);
+        self.login_fn.rewire(login, &tables);
     }
 
     pub async fn start(&self, event: Value) -> TestResponse {
@@ -262,21 +289,18 @@ fn function_roles(
     serde_json::from_slice(&output.stdout).expect("local_iam.py prints the roles' credentials")
 }
 
-/// A function's SDK configuration (the admin's, with the role's credentials instead) and its
-/// adapters, built as the function's `main` builds them. No cache: a test that revokes a key
-/// must see it at once.
-fn function_with(
+/// A function's SDK configuration: the admin's, with the role's credentials instead.
+fn role_sdk(
     admin: &aws_config::SdkConfig,
     credentials: std::collections::HashMap<String, String>,
-    tables: &Tables,
-) -> Function {
+) -> aws_config::SdkConfig {
     let variable = |name: &str| {
         credentials
             .get(name)
             .cloned()
             .unwrap_or_else(|| panic!("local_iam.py gave no {name}"))
     };
-    let sdk = admin
+    admin
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             variable("AWS_ACCESS_KEY_ID"),
@@ -285,30 +309,63 @@ fn function_with(
             None,
             "the function's role",
         )))
-        .build();
-    let services = services_for(&sdk, tables);
-    Function { sdk, services }
+        .build()
 }
 
-/// The adapters over `sdk` (the store uncached).
-pub fn services_for(sdk: &aws_config::SdkConfig, tables: &Tables) -> Services {
-    let shared = Arc::new(DynamoStore::new(
+/// A function's services over `sdk`, built as its `main` builds them (`aws::…_services`), but
+/// with the store uncached: a test that revokes a key must see it at once.
+pub trait Wired {
+    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self;
+}
+
+fn store(sdk: &aws_config::SdkConfig, tables: &Tables) -> Arc<DynamoStore> {
+    Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(sdk),
         tables.clone(),
-    ));
-    Services {
-        directory: shared.clone(),
-        codes: shared.clone(),
-        rate_limiter: shared.clone(),
-        sessions: shared,
-        signer: Arc::new(passwordless::tokens::Signer::default()),
-        mailer: Arc::new(ses::SesMailer::new(sdk)),
-        sms: Arc::new(sns::SnsSms::new(sdk, Some("PIEDPIPER".into()), None)),
-        clock: Arc::new(SystemClock),
-        random: Arc::new(OsRandom),
-        settings: Arc::new(DeliverySettings {
-            default_base_url: Some("https://default.example".into()),
-        }),
+    ))
+}
+
+impl Wired for StartServices {
+    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+        let store = store(sdk, tables);
+        Self {
+            directory: store.clone(),
+            codes: store,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
+    }
+}
+
+impl Wired for SendServices {
+    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+        let store = store(sdk, tables);
+        Self {
+            directory: store.clone(),
+            codes: store.clone(),
+            rate_limiter: store,
+            mailer: Arc::new(ses::SesMailer::new(sdk)),
+            sms: Arc::new(sns::SnsSms::new(sdk, Some("PIEDPIPER".into()), None)),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            settings: Arc::new(DeliverySettings {
+                default_base_url: Some("https://default.example".into()),
+            }),
+        }
+    }
+}
+
+impl Wired for LoginServices {
+    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+        let store = store(sdk, tables);
+        Self {
+            directory: store.clone(),
+            codes: store.clone(),
+            sessions: store,
+            signer: Arc::new(passwordless::tokens::Signer::default()),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
     }
 }
 

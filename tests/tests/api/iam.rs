@@ -8,7 +8,7 @@ use passwordless::aws::dynamo::{key_map, signing_key_key, tenant_key, user_key};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{start_event, Function, TestApp, GLOBAL_KEY, LOGIN_FUNCTION, TENANT, WEB_APP};
+use crate::helpers::{start_event, TestApp, GLOBAL_KEY, LOGIN_FUNCTION, TENANT, WEB_APP};
 
 /// The signing key of the reference kickstart's tenant.
 fn signing_key_id() -> Uuid {
@@ -37,10 +37,10 @@ async fn start_and_login(app: &TestApp) -> crate::helpers::TestResponse {
 /// The error code DynamoDB answers `function`'s GetItem of `key` with, if any.
 async fn get_item_error(
     app: &TestApp,
-    function: &Function,
+    function: &aws_config::SdkConfig,
     key: (String, &'static str),
 ) -> Option<String> {
-    aws_sdk_dynamodb::Client::new(&function.sdk)
+    aws_sdk_dynamodb::Client::new(function)
         .get_item()
         .table_name(&app.store.tables().directory)
         .set_key(Some(key_map(key)))
@@ -80,7 +80,7 @@ async fn a_login_function_without_batch_get_item_cannot_log_in_as_on_aws() {
 async fn start_and_send_cannot_read_signing_keys_and_login_can() {
     let app = TestApp::spawn().await;
     let signing_key = signing_key_key(signing_key_id());
-    for function in [&app.start_fn, &app.send_fn] {
+    for function in [&app.start_fn.sdk, &app.send_fn.sdk] {
         assert_eq!(
             get_item_error(&app, function, signing_key.clone()).await,
             Some("AccessDeniedException".to_owned())
@@ -92,17 +92,20 @@ async fn start_and_send_cannot_read_signing_keys_and_login_can() {
             None
         );
     }
-    assert_eq!(get_item_error(&app, &app.login_fn, signing_key).await, None);
+    assert_eq!(
+        get_item_error(&app, &app.login_fn.sdk, signing_key).await,
+        None
+    );
 }
 
 /// The error code DynamoDB answers `function`'s PutItem of an item keyed `pk`/`sk` with, if any.
 async fn put_item_error(
     app: &TestApp,
-    function: &Function,
+    function: &aws_config::SdkConfig,
     pk: String,
     sk: &str,
 ) -> Option<String> {
-    aws_sdk_dynamodb::Client::new(&function.sdk)
+    aws_sdk_dynamodb::Client::new(function)
         .put_item()
         .table_name(&app.store.tables().directory)
         .item("pk", AttributeValue::S(pk))
@@ -125,17 +128,17 @@ async fn login_cannot_write_tenants_or_api_keys_but_writes_users() {
     let denied = Some("AccessDeniedException".to_owned());
     let (tenant, _) = tenant_key(Uuid::new_v4());
     assert_eq!(
-        put_item_error(&app, &app.login_fn, tenant, "TENANT").await,
+        put_item_error(&app, &app.login_fn.sdk, tenant, "TENANT").await,
         denied
     );
     let api_key = format!("APIKEY#{}", "0".repeat(64));
     assert_eq!(
-        put_item_error(&app, &app.login_fn, api_key, "APIKEY").await,
+        put_item_error(&app, &app.login_fn.sdk, api_key, "APIKEY").await,
         denied
     );
     let (user, _) = user_key(Uuid::new_v4());
     assert_eq!(
-        put_item_error(&app, &app.login_fn, user, "USER").await,
+        put_item_error(&app, &app.login_fn.sdk, user, "USER").await,
         None
     );
 }

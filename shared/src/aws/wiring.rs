@@ -1,0 +1,80 @@
+//! Each function's services on AWS, built once per container: DynamoDB (the directory behind a
+//! warm-container cache), and for send SES v2 and SNS; the wall clock and the OS random source.
+//! A function gets only what its use case runs on, so start and login carry no email or SMS
+//! client.
+
+use std::sync::Arc;
+
+use super::{dynamo, lambda_sdk_config, ses, sns, MissingAwsSetting};
+use crate::cache::CachedDirectory;
+use crate::config::Config;
+use crate::login::LoginServices;
+use crate::ports::Directory;
+use crate::send::{DeliverySettings, SendServices};
+use crate::start::StartServices;
+use crate::system::{Clock, OsRandom, Random, SystemClock};
+
+/// The DynamoDB store and the cached directory in front of it.
+fn stores(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+) -> (Arc<dynamo::DynamoStore>, Arc<dyn Directory>) {
+    let store = Arc::new(dynamo::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        config.tables.clone(),
+    ));
+    let directory = Arc::new(CachedDirectory::new(store.clone(), config.directory_cache));
+    (store, directory)
+}
+
+fn clock_and_random() -> (Arc<dyn Clock>, Arc<dyn Random>) {
+    (Arc::new(SystemClock), Arc::new(OsRandom))
+}
+
+pub fn start_services(config: &Config) -> Result<StartServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(StartServices {
+        directory,
+        codes: store,
+        clock,
+        random,
+    })
+}
+
+pub fn send_services(config: &Config) -> Result<SendServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(SendServices {
+        directory,
+        codes: store.clone(),
+        rate_limiter: store,
+        mailer: Arc::new(ses::SesMailer::new(&sdk)),
+        sms: Arc::new(sns::SnsSms::new(
+            &sdk,
+            config.sms_sender_id.clone(),
+            config.sms_origination_number.clone(),
+        )),
+        clock,
+        random,
+        settings: Arc::new(DeliverySettings {
+            default_base_url: config.default_base_url.clone(),
+        }),
+    })
+}
+
+pub fn login_services(config: &Config) -> Result<LoginServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(LoginServices {
+        directory,
+        codes: store.clone(),
+        sessions: store,
+        signer: Arc::new(crate::tokens::Signer::default()),
+        clock,
+        random,
+    })
+}
