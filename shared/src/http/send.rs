@@ -21,7 +21,13 @@ pub async fn handle(services: &SendServices, request: Request) -> Response<Body>
         Ok(parsed) => parsed,
         Err(errors) => return super::errors(StatusCode::BAD_REQUEST, &errors),
     };
-    match send::send(services, tenant_scope, parsed).await {
+    respond(send::send(services, tenant_scope, parsed).await)
+}
+
+/// The one place a send outcome becomes a status: 200 with an empty body (and no JSON content
+/// type: the TypeScript client rejects an empty body labelled JSON), 400, 429 or 500.
+fn respond(sent: Result<(), SendError>) -> Response<Body> {
+    match sent {
         Ok(()) => super::empty(StatusCode::OK),
         Err(SendError::Invalid(errors)) => super::errors(StatusCode::BAD_REQUEST, &errors),
         Err(SendError::RateLimited) => super::errors(

@@ -83,97 +83,102 @@ pub const MAX_LOGIN_ID_CHARS: usize = 255;
 /// fields are ignored; `null` counts as absent.
 pub fn parse(body: &Map<String, Value>) -> Result<StartCommand, Errors> {
     let mut errors = Errors::default();
-    let field = |name: &str| body.get(name).filter(|v| !v.is_null());
-
-    let application_id = match field("applicationId") {
-        None => {
-            errors.add_field("applicationId", FieldProblem::Blank);
-            None
-        }
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            errors.add_field("applicationId", FieldProblem::Blank);
-            None
-        }
-        Some(Value::String(s)) => Uuid::parse_str(s.trim()).ok().or_else(|| {
-            errors.add_field("applicationId", FieldProblem::CouldNotConvert);
-            None
+    let application_id = field(body, "applicationId", application_id, &mut errors);
+    let login_id = field(body, "loginId", login_id, &mut errors);
+    let login_id_types = field(body, "loginIdTypes", login_id_types, &mut errors);
+    let login_strategy = field(body, "loginStrategy", login_strategy, &mut errors);
+    let state = field(body, "state", state, &mut errors);
+    match (
+        application_id,
+        login_id,
+        login_id_types,
+        login_strategy,
+        state,
+    ) {
+        (
+            Some(application_id),
+            Some(login_id),
+            Some(login_id_types),
+            Some(login_strategy),
+            Some(state),
+        ) => Ok(StartCommand {
+            application_id,
+            login_id,
+            login_id_types,
+            login_strategy,
+            state,
         }),
-        Some(_) => {
-            errors.add_field("applicationId", FieldProblem::CouldNotConvert);
-            None
-        }
-    };
+        _ => Err(errors),
+    }
+}
 
-    let login_id = match field("loginId") {
+/// Field `name` of the body (`null` counts as absent) as `parse` reads it; its problem, if any,
+/// goes into `errors`.
+fn field<T>(
+    body: &Map<String, Value>,
+    name: &str,
+    parse: fn(Option<&Value>) -> Result<T, FieldProblem>,
+    errors: &mut Errors,
+) -> Option<T> {
+    parse(body.get(name).filter(|v| !v.is_null()))
+        .map_err(|problem| errors.add_field(name, problem))
+        .ok()
+}
+
+fn application_id(value: Option<&Value>) -> Result<Uuid, FieldProblem> {
+    match value {
+        None => Err(FieldProblem::Blank),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(FieldProblem::Blank),
+        Some(Value::String(s)) => {
+            Uuid::parse_str(s.trim()).map_err(|_| FieldProblem::CouldNotConvert)
+        }
+        Some(_) => Err(FieldProblem::CouldNotConvert),
+    }
+}
+
+fn login_id(value: Option<&Value>) -> Result<String, FieldProblem> {
+    match value {
         // Every login id becomes part of a DynamoDB key (at most 2,048 bytes): a longer one is
         // the client's mistake, never the table's.
         Some(Value::String(s)) if s.chars().count() > MAX_LOGIN_ID_CHARS => {
-            errors.add_field(
-                "loginId",
-                FieldProblem::TooLong {
-                    max: MAX_LOGIN_ID_CHARS,
-                },
-            );
-            None
+            Err(FieldProblem::TooLong {
+                max: MAX_LOGIN_ID_CHARS,
+            })
         }
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-        Some(Value::String(_)) | None => {
-            errors.add_field("loginId", FieldProblem::Blank);
-            None
-        }
-        Some(_) => {
-            errors.add_field("loginId", FieldProblem::CouldNotConvert);
-            None
-        }
-    };
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(Value::String(_)) | None => Err(FieldProblem::Blank),
+        Some(_) => Err(FieldProblem::CouldNotConvert),
+    }
+}
 
-    let login_id_types = match field("loginIdTypes") {
-        None => Some(LoginIdTypes::default()),
+fn login_id_types(value: Option<&Value>) -> Result<LoginIdTypes, FieldProblem> {
+    match value {
+        None => Ok(LoginIdTypes::default()),
         Some(Value::Array(items)) => {
             let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
-            texts.and_then(LoginIdTypes::parse).or_else(|| {
-                errors.add_field("loginIdTypes", FieldProblem::Invalid);
-                None
-            })
+            texts
+                .and_then(LoginIdTypes::parse)
+                .ok_or(FieldProblem::Invalid)
         }
-        Some(_) => {
-            errors.add_field("loginIdTypes", FieldProblem::CouldNotConvert);
-            None
-        }
-    };
+        Some(_) => Err(FieldProblem::CouldNotConvert),
+    }
+}
 
-    let login_strategy = match field("loginStrategy") {
-        None => None,
-        Some(Value::String(s)) => LoginStrategy::parse(s).or_else(|| {
-            errors.add_field("loginStrategy", FieldProblem::Invalid);
-            None
-        }),
-        Some(_) => {
-            errors.add_field("loginStrategy", FieldProblem::Invalid);
-            None
-        }
-    };
+fn login_strategy(value: Option<&Value>) -> Result<Option<LoginStrategy>, FieldProblem> {
+    match value {
+        None => Ok(None),
+        Some(Value::String(s)) => LoginStrategy::parse(s)
+            .map(Some)
+            .ok_or(FieldProblem::Invalid),
+        Some(_) => Err(FieldProblem::Invalid),
+    }
+}
 
-    let state = match field("state") {
-        None => None,
-        Some(Value::Object(state)) => Some(state.clone()),
-        Some(_) => {
-            errors.add_field("state", FieldProblem::CouldNotConvert);
-            None
-        }
-    };
-
-    match (application_id, login_id, login_id_types) {
-        (Some(application_id), Some(login_id), Some(login_id_types)) if errors.is_empty() => {
-            Ok(StartCommand {
-                application_id,
-                login_id,
-                login_id_types,
-                login_strategy,
-                state,
-            })
-        }
-        _ => Err(errors),
+fn state(value: Option<&Value>) -> Result<Option<Map<String, Value>>, FieldProblem> {
+    match value {
+        None => Ok(None),
+        Some(Value::Object(state)) => Ok(Some(state.clone())),
+        Some(_) => Err(FieldProblem::CouldNotConvert),
     }
 }
 

@@ -9,6 +9,7 @@
 //! edge ([`crate::http::login`]) turns each into FusionAuth's status, body and cookies.
 
 mod jwt;
+mod refresh;
 mod verification;
 
 use serde_json::{Map, Value};
@@ -29,6 +30,7 @@ use crate::system::{Clock, Random};
 use crate::tokens;
 
 pub use jwt::AccessToken;
+pub use refresh::IssuedRefreshToken;
 pub use verification::{LoggedInKind, VerificationIds};
 
 /// What completing a login runs on, built once per container.
@@ -50,7 +52,6 @@ pub const ATTEMPT_LIMITS: AttemptLimits = AttemptLimits {
     per_user: 100,
     per_user_window_seconds: 3600,
 };
-const DEFAULT_REFRESH_MINUTES: u32 = 43_200;
 const CHANGE_PASSWORD_ID_SECONDS: i64 = 600;
 /// How often a login looks at a user that changed under it before it gives up (500).
 const USER_READS: usize = 3;
@@ -119,24 +120,6 @@ pub struct LoggedIn {
     /// The start's `state`.
     pub state: Option<Map<String, Value>>,
     pub user: User,
-}
-
-/// A refresh token as handed out: the token itself (stored only as its hash), its id, its life.
-#[derive(Clone, PartialEq, Eq)]
-pub struct IssuedRefreshToken {
-    pub token: String,
-    pub id: Uuid,
-    pub lifetime_seconds: i64,
-}
-
-impl std::fmt::Debug for IssuedRefreshToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedRefreshToken")
-            .field("token", &"<redacted>")
-            .field("id", &self.id)
-            .field("lifetime_seconds", &self.lifetime_seconds)
-            .finish()
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -407,7 +390,7 @@ async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<
         .application
         .zip(registration.as_ref())
         .map(|(app, r)| (app, r.roles.as_slice()));
-    let refresh_token = refresh_token_for(attempt, tenant, registered.map(|(app, _)| app));
+    let refresh_token = refresh::issue(attempt, tenant, registered.map(|(app, _)| app));
     let session_id = refresh_token
         .as_ref()
         .map(|t| t.id)
@@ -419,7 +402,7 @@ async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<
     let stored = refresh_token
         .as_ref()
         .zip(registered)
-        .map(|(token, (app, _))| stored_refresh_token(attempt, tenant, &user, app, token));
+        .map(|(token, (app, _))| refresh::stored(attempt, tenant, &user, app, token));
     if record(attempt, &user, stored, session_id).await? == Completion::UserChanged {
         return Ok(None);
     }
@@ -433,51 +416,6 @@ async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<
         state: attempt.pending.state.clone(),
         user,
     }))
-}
-
-/// A refresh token, for a login to an application the user is registered to that generates them
-/// (and not with `noJWT`).
-fn refresh_token_for(
-    attempt: &Attempt<'_>,
-    tenant: &Tenant,
-    registered_application: Option<&Application>,
-) -> Option<IssuedRefreshToken> {
-    let application =
-        registered_application.filter(|app| app.login_configuration.generate_refresh_tokens)?;
-    if attempt.command.no_jwt {
-        return None;
-    }
-    let minutes = application
-        .jwt_configuration
-        .refresh_token_time_to_live_in_minutes
-        .or(tenant
-            .jwt_configuration
-            .refresh_token_time_to_live_in_minutes)
-        .unwrap_or(DEFAULT_REFRESH_MINUTES);
-    Some(IssuedRefreshToken {
-        token: tokens::refresh_token(attempt.services.random.as_ref()),
-        id: Uuid::new_v4(),
-        lifetime_seconds: i64::from(minutes) * 60,
-    })
-}
-
-fn stored_refresh_token(
-    attempt: &Attempt<'_>,
-    tenant: &Tenant,
-    user: &User,
-    application: &Application,
-    token: &IssuedRefreshToken,
-) -> StoredRefreshToken {
-    StoredRefreshToken {
-        id: token.id,
-        token_hash: codes::hash_secret(&token.token),
-        user_id: user.id,
-        application_id: application.id,
-        tenant_id: tenant.id,
-        start_instant: attempt.now,
-        expires_at_millis: attempt.now + token.lifetime_seconds * 1000,
-        meta_data: attempt.command.meta_data.clone(),
-    }
 }
 
 /// Writes the login at once: the user, its login record, the refresh token.

@@ -1,10 +1,19 @@
 //! The stored model, in FusionAuth's JSON shapes (camelCase, unknown fields ignored) so that a
 //! kickstart file, a stored item and an API response read alike.
+//!
+//! Tenants, applications and keys here; [`user`] the user with its identities, registrations and
+//! two-factor methods; [`stored`] what a login leaves behind (pending codes, refresh tokens, login
+//! records); [`templates`] the email and SMS templates.
 
-use std::collections::BTreeMap;
+mod stored;
+mod templates;
+mod user;
+
+pub use stored::{LoginRecord, PendingCode, StoredRefreshToken};
+pub use templates::{EmailTemplate, MessageTemplate};
+pub use user::{Identity, Registration, TwoFactor, User, UserAction};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::login_id::IdentityType;
@@ -321,245 +330,6 @@ impl LoginStrategy {
             IdentityType::Email | IdentityType::Username => Self::ClickableLink,
         }
     }
-}
-
-/// A user as stored, with its identities derived from `email`, `username` and `phoneNumber`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    #[serde(default = "default_true")]
-    pub active: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub middle_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub birth_date: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mobile_phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub preferred_languages: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub data: Map<String, Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expiry: Option<i64>,
-    #[serde(default)]
-    pub password_change_required: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_change_reason: Option<String>,
-    #[serde(default)]
-    pub verified: bool,
-    #[serde(default)]
-    pub locked: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub actions: Vec<UserAction>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub registrations: Vec<Registration>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub two_factor: Option<TwoFactor>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub identities: Vec<Identity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub insert_instant: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_login_instant: Option<i64>,
-    /// Which write of the user this is, as the store keeps it beside the document: never part of
-    /// the JSON a client sees or a kickstart gives.
-    #[serde(skip)]
-    pub revision: Option<String>,
-}
-
-fn default_true() -> bool {
-    true
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Identity {
-    #[serde(rename = "type")]
-    pub kind: IdentityType,
-    /// The canonical value: lowercased email or username, E.164 phone number.
-    pub value: String,
-    /// The value as the user gave it, where it differs from the canonical one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_value: Option<String>,
-    #[serde(default)]
-    pub primary: bool,
-    #[serde(default)]
-    pub verified: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verified_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verified_instant: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_login_instant: Option<i64>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Registration {
-    pub application_id: Uuid,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub roles: Vec<String>,
-    #[serde(default)]
-    pub verified: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub data: Map<String, Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_login_instant: Option<i64>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TwoFactor {
-    /// FusionAuth's two-factor methods, without their `secret`s: this service hands methods to
-    /// clients (242, the user object) and never completes a two-factor login itself, so a secret
-    /// is dropped wherever a method is read, kickstart or store.
-    #[serde(deserialize_with = "methods_without_secrets")]
-    pub methods: Vec<Value>,
-}
-
-fn methods_without_secrets<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<Value>, D::Error> {
-    let mut methods = Vec::<Value>::deserialize(deserializer)?;
-    for method in &mut methods {
-        if let Some(fields) = method.as_object_mut() {
-            fields.remove("secret");
-        }
-    }
-    Ok(methods)
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct UserAction {
-    pub action_id: Uuid,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub prevent_login: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expiry: Option<i64>,
-}
-
-/// A started login waiting to be sent and completed. Only hashes of the code and of the one-time
-/// code are kept, so a leak of the table logs nobody in.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct PendingCode {
-    pub code_hash: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub one_time_code_hash: Option<String>,
-    /// The one-time code encrypted under a key derived from the code, which is never stored:
-    /// send, which is given the code, can deliver it; the table alone reveals nothing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed_one_time_code: Option<String>,
-    pub user_id: Uuid,
-    pub tenant_id: Uuid,
-    pub application_id: Uuid,
-    pub identity_type: IdentityType,
-    pub identity_value: String,
-    pub strategy: LoginStrategy,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<Map<String, Value>>,
-    pub created_at_millis: i64,
-    pub expires_at_millis: i64,
-    /// The user as start found them: send renders its message from this copy instead of reading
-    /// the user again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<User>,
-    /// The identities send delivered the code to, as the store keeps them beside the document
-    /// (concurrent sends each add theirs): completing the login verifies what is here, and a code
-    /// never sent verifies nothing.
-    #[serde(skip)]
-    pub delivered_to: Vec<crate::login_id::IdentityKey>,
-}
-
-/// A refresh token as stored: its hash, never the token.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredRefreshToken {
-    pub id: Uuid,
-    pub token_hash: String,
-    pub user_id: Uuid,
-    pub application_id: Uuid,
-    pub tenant_id: Uuid,
-    pub start_instant: i64,
-    pub expires_at_millis: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta_data: Option<Value>,
-}
-
-/// One line of a user's login history.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct LoginRecord {
-    pub user_id: Uuid,
-    pub application_id: Option<Uuid>,
-    pub instant: i64,
-    pub ip_address: Option<String>,
-    pub session_id: Uuid,
-}
-
-/// FusionAuth's email template, with MiniJinja syntax (`{{ link }}`) in place of FreeMarker.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct EmailTemplate {
-    pub id: Uuid,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_from_name: Option<String>,
-    pub default_subject: String,
-    pub default_html_template: String,
-    pub default_text_template: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub localized_from_names: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub localized_subjects: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub localized_html_templates: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub localized_text_templates: BTreeMap<String, String>,
-}
-
-/// FusionAuth's message (SMS) template.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageTemplate {
-    pub id: Uuid,
-    #[serde(default)]
-    pub name: String,
-    pub default_template: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub localized_templates: BTreeMap<String, String>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,266 @@
+//! The rules of each kickstart object: a signing key, an email or SMS template, a tenant, an API
+//! key, a user. Each parser names the object and the field it refuses.
+
+use base64::Engine;
+use serde_json::Value;
+
+use super::{optional_str, require_uuid, typed, KickstartError};
+use crate::login_id::{canonical_text, IdentityType, PhoneNumber};
+use crate::model::{
+    ApiKey, EmailTemplate, Generator, GeneratorKind, Identity, MessageTemplate, SigningAlgorithm,
+    SigningKey, Tenant, User, MAX_CODE_TTL_SECONDS,
+};
+use crate::templates;
+
+pub(super) fn signing_key(name: &str, object: &Value) -> Result<SigningKey, KickstartError> {
+    require_uuid(name, object, "id")?;
+    let key: SigningKey = typed(name, object)?;
+    match key.algorithm {
+        SigningAlgorithm::HS256 => {
+            let secret = key
+                .secret
+                .as_deref()
+                .ok_or_else(|| KickstartError::new(name, "secret", "HS256 needs a secret"))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(secret)
+                .map_err(|_| KickstartError::new(name, "secret", "is not valid base64"))?;
+            if bytes.len() < 32 {
+                return Err(KickstartError::new(
+                    name,
+                    "secret",
+                    "must decode to at least 32 bytes",
+                ));
+            }
+        }
+        SigningAlgorithm::RS256 | SigningAlgorithm::ES256 => {
+            if key.private_key.is_none() {
+                return Err(KickstartError::new(
+                    name,
+                    "privateKey",
+                    "RS256 and ES256 need a PEM private key",
+                ));
+            }
+            crate::tokens::check_key(&key).map_err(|e| {
+                KickstartError::new(name, "privateKey", format!("is not a usable key: {e}"))
+            })?;
+        }
+    }
+    Ok(key)
+}
+
+fn compiles(name: &str, field: &str, source: &str) -> Result<(), KickstartError> {
+    let kind = if field.to_ascii_lowercase().contains("html") {
+        "t.html"
+    } else {
+        "t.txt"
+    };
+    templates::check(kind, source)
+        .map_err(|e| KickstartError::new(name, field, format!("does not compile: {e}")))
+}
+
+pub(super) fn email_template(name: &str, object: &Value) -> Result<EmailTemplate, KickstartError> {
+    require_uuid(name, object, "id")?;
+    let template: EmailTemplate = typed(name, object)?;
+    compiles(name, "defaultSubject", &template.default_subject)?;
+    compiles(name, "defaultHtmlTemplate", &template.default_html_template)?;
+    compiles(name, "defaultTextTemplate", &template.default_text_template)?;
+    for (field, variants) in [
+        ("localizedSubjects", &template.localized_subjects),
+        ("localizedHtmlTemplates", &template.localized_html_templates),
+        ("localizedTextTemplates", &template.localized_text_templates),
+    ] {
+        for (lang, source) in variants {
+            compiles(name, &format!("{field}.{lang}"), source)?;
+        }
+    }
+    Ok(template)
+}
+
+pub(super) fn message_template(
+    name: &str,
+    object: &Value,
+) -> Result<MessageTemplate, KickstartError> {
+    require_uuid(name, object, "id")?;
+    let template: MessageTemplate = typed(name, object)?;
+    compiles(name, "defaultTemplate", &template.default_template)?;
+    for (lang, source) in &template.localized_templates {
+        compiles(name, &format!("localizedTemplates.{lang}"), source)?;
+    }
+    Ok(template)
+}
+
+/// A code needs 128 bits.
+const MIN_CODE_BITS: f64 = 128.0;
+/// ASVS's 20 bits for a one-time code, as it counts them: six digits (19.93 bits) pass.
+const MIN_ONE_TIME_CODE_BITS: f64 = 19.9;
+
+/// The entropy of a generator's output: its length times the bits of one symbol of its alphabet
+/// (a byte 8, a letter of 26 about 4.7, one of 36 letters and digits about 5.2, a digit 3.3).
+fn generator_bits(generator: Generator) -> f64 {
+    let symbols: f64 = match generator.kind {
+        GeneratorKind::RandomBytes => 256.0,
+        GeneratorKind::RandomDigits => 10.0,
+        GeneratorKind::RandomAlpha => 26.0,
+        GeneratorKind::RandomAlphaNumeric => 36.0,
+    };
+    f64::from(generator.length) * symbols.log2()
+}
+
+pub(super) fn tenant(name: &str, object: &Value) -> Result<Tenant, KickstartError> {
+    require_uuid(name, object, "id")?;
+    let tenant: Tenant = typed(name, object)?;
+    let config = &tenant.external_identifier_configuration;
+    let ttl = config.passwordless_login_time_to_live_in_seconds;
+    if ttl == 0 || ttl > MAX_CODE_TTL_SECONDS {
+        return Err(KickstartError::new(
+            name,
+            "externalIdentifierConfiguration.passwordlessLoginTimeToLiveInSeconds",
+            format!("must be between 1 and {MAX_CODE_TTL_SECONDS}, not {ttl}"),
+        ));
+    }
+    let code = config.passwordless_login_generator;
+    if code.length > 128 || generator_bits(code) < MIN_CODE_BITS {
+        return Err(KickstartError::new(
+            name,
+            "externalIdentifierConfiguration.passwordlessLoginGenerator",
+            format!(
+                "must give at least {MIN_CODE_BITS} bits and be at most 128 long: \
+                 16 random bytes, 25 letters and digits, 28 letters or 39 digits \
+                 ({:?} × {} gives {:.0})",
+                code.kind,
+                code.length,
+                generator_bits(code)
+            ),
+        ));
+    }
+    let otc = config.passwordless_login_one_time_code_generator;
+    if otc.length > 32
+        || otc.kind == GeneratorKind::RandomBytes
+        || generator_bits(otc) < MIN_ONE_TIME_CODE_BITS
+    {
+        return Err(KickstartError::new(
+            name,
+            "externalIdentifierConfiguration.passwordlessLoginOneTimeCodeGenerator",
+            format!(
+                "must be digits or letters, at most 32 long, with at least 20 bits (ASVS): \
+                 6 digits, 5 letters or 4 letters and digits ({:?} × {} gives {:.1})",
+                otc.kind,
+                otc.length,
+                generator_bits(otc)
+            ),
+        ));
+    }
+    for (field, limit) in [
+        (
+            "rateLimitConfiguration.sendPasswordless",
+            tenant.rate_limit_configuration.send_passwordless,
+        ),
+        (
+            "rateLimitConfiguration.sendPasswordlessPhone",
+            tenant.rate_limit_configuration.send_passwordless_phone,
+        ),
+    ] {
+        if limit.enabled && (limit.limit == 0 || limit.time_period_in_seconds == 0) {
+            return Err(KickstartError::new(
+                name,
+                field,
+                "an enabled limit needs a limit and a timePeriodInSeconds above 0",
+            ));
+        }
+    }
+    Ok(tenant)
+}
+
+pub(super) fn api_key(name: &str, object: &Value) -> Result<(String, ApiKey), KickstartError> {
+    require_uuid(name, object, "id")?;
+    let raw = optional_str(name, object, "key")?
+        .filter(|k| !k.trim().is_empty())
+        .ok_or_else(|| KickstartError::new(name, "key", "is required"))?;
+    if raw.len() < 16 {
+        return Err(KickstartError::new(
+            name,
+            "key",
+            "must be at least 16 characters",
+        ));
+    }
+    let key: ApiKey = typed(name, object)?;
+    Ok((crate::codes::hash_secret(raw.trim()), key))
+}
+
+pub(super) fn user(name: &str, object: &Value) -> Result<User, KickstartError> {
+    require_uuid(name, object, "id")?;
+    require_uuid(name, object, "tenantId")?;
+    let mut user: User = typed(name, object)?;
+    let mut identities = Vec::new();
+    if let Some(email) = user.email.as_deref() {
+        let canonical = canonical_text(email.trim());
+        let valid = canonical
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+        if !valid {
+            return Err(KickstartError::new(
+                name,
+                "email",
+                format!("{email:?} is not an email address"),
+            ));
+        }
+        user.email = Some(canonical.clone());
+        identities.push(Identity {
+            kind: IdentityType::Email,
+            value: canonical,
+            display_value: None,
+            primary: true,
+            verified: user.verified,
+            // Verified before it came here: FusionAuth's reason for an imported verification.
+            verified_reason: user.verified.then(|| "Import".to_owned()),
+            verified_instant: None,
+            last_login_instant: None,
+        });
+    }
+    if let Some(phone) = user.phone_number.as_deref() {
+        let parsed = PhoneNumber::parse(phone).ok_or_else(|| {
+            KickstartError::new(
+                name,
+                "phoneNumber",
+                format!("{phone:?} is not a valid phone number"),
+            )
+        })?;
+        user.phone_number = Some(parsed.as_str().to_owned());
+        identities.push(Identity {
+            kind: IdentityType::PhoneNumber,
+            value: parsed.as_str().to_owned(),
+            display_value: None,
+            primary: identities.is_empty(),
+            verified: false,
+            verified_reason: None,
+            verified_instant: None,
+            last_login_instant: None,
+        });
+    }
+    if let Some(username) = user.username.as_deref() {
+        if username.trim().is_empty() {
+            return Err(KickstartError::new(name, "username", "must not be blank"));
+        }
+        let canonical = canonical_text(username);
+        identities.push(Identity {
+            kind: IdentityType::Username,
+            display_value: (canonical != username).then(|| username.to_owned()),
+            value: canonical,
+            primary: identities.is_empty(),
+            // FusionAuth cannot verify a username, and shows it so.
+            verified: false,
+            verified_reason: Some("Unverifiable".to_owned()),
+            verified_instant: None,
+            last_login_instant: None,
+        });
+    }
+    if identities.is_empty() {
+        return Err(KickstartError::new(
+            name,
+            "email",
+            "a user needs an email, a username or a phoneNumber",
+        ));
+    }
+    user.identities = identities;
+    Ok(user)
+}
