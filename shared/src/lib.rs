@@ -1,14 +1,20 @@
 //! The passwordless domain crate shared by the three Lambda functions.
 //!
 //! A reader finds each rule of the contract in one place:
-//! - [`model`]: tenants, applications, API keys, signing keys, users and pending codes;
-//! - [`login_id`]: the newtypes that parse client input once (login ids, phone numbers, ids);
-//! - [`codes`]: how codes are generated and hashed;
+//! - [`model`]: tenants, applications, API keys, signing keys, users, pending codes, refresh
+//!   tokens and login records, in FusionAuth's JSON shapes;
+//! - [`login_id`]: the newtypes that parse client input once (login ids, phone numbers) and the
+//!   redaction of addresses for logs;
+//! - [`system`]: time and randomness ([`system::Clock`], [`system::Random`]), on the OS;
+//! - [`codes`]: how codes are generated and hashed; [`tokens`]: JWT signing and refresh tokens;
 //! - [`ports`]: the narrow traits the use cases depend on, with [`memory`] fakes of them;
-//! - [`start`]: the use cases, free of HTTP and AWS types;
-//! - [`http`]: the edge: request parsing, the FusionAuth `Errors` body, status mapping;
-//! - [`aws`]: the DynamoDB adapter behind the ports;
-//! - [`kickstart`]: parsing and validating provisioning files;
+//! - [`start`], [`send`], [`login`]: the use cases, free of HTTP and AWS types, each with the
+//!   services it runs on;
+//! - [`http`]: the edge: request parsing, the FusionAuth `Errors` body ([`errors`]), and per
+//!   endpoint the one function that maps outcomes to statuses, bodies and cookies;
+//! - [`aws`]: the DynamoDB, SES and SNS adapters behind the ports, and each function's wiring;
+//! - [`cache`]: the warm-container cache in front of the directory;
+//! - [`kickstart`]: parsing and validating provisioning files; [`templates`]: message templates;
 //! - [`config`]: the environment read once at cold start.
 
 pub mod aws;

@@ -2,7 +2,7 @@
 //! parsed and validated as a whole before anything is written. A refusal names the object and
 //! the field.
 //!
-//! [`objects`] holds the rules of each object (a key, a tenant, a user…); this module the rules
+//! `objects` holds the rules of each object (a key, a tenant, a user…); this module the rules
 //! of the file as a whole (unique ids and identities, references that resolve).
 
 mod objects;

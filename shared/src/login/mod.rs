@@ -1,7 +1,7 @@
-//! Complete Passwordless Login, in steps: use the code up once ([`use_code`]), check the user
-//! ([`check_user`]), challenge ([`challenge`]: 203, 242), then log in ([`log_in`]): verify the
-//! identity the code was delivered to and choose the kind of login ([`verification`]), issue the
-//! JWT ([`jwt`]) and a refresh token, record the login.
+//! Complete Passwordless Login, in steps: use the code up once (`use_code`), check the user
+//! (`check_user`), challenge (`challenge`: 203, 242), then log in (`log_in`): verify the
+//! identity the code was delivered to and choose the kind of login (`verification`), issue the
+//! JWT (`jwt`) and a refresh token, record the login.
 //!
 //! The outcomes, in FusionAuth's order: not found (the code, or the user gone or inactive),
 //! expired, locked, prevented by an action, password change required, two-factor required, then

@@ -1,9 +1,9 @@
 //! The stored model, in FusionAuth's JSON shapes (camelCase, unknown fields ignored) so that a
 //! kickstart file, a stored item and an API response read alike.
 //!
-//! Tenants, applications and keys here; [`user`] the user with its identities, registrations and
-//! two-factor methods; [`stored`] what a login leaves behind (pending codes, refresh tokens, login
-//! records); [`templates`] the email and SMS templates.
+//! Tenants, applications and keys here; `user` the user with its identities, registrations and
+//! two-factor methods; `stored` what a login leaves behind (pending codes, refresh tokens, login
+//! records); `templates` the email and SMS templates.
 
 mod stored;
 mod templates;

@@ -1,7 +1,7 @@
 //! DynamoDB: the Directory table and the Codes table, one module per concern: [`keys`] (what
 //! each item is keyed by), [`item`] (documents in and out of items), [`directory`] (the
 //! [`Directory`](crate::ports::Directory) reads), [`codes`] (codes and their attempt counts),
-//! [`rate_limits`], [`sessions`] (what a login writes) and [`admin`] (`create_tables`).
+//! [`rate_limits`], [`sessions`] (what a login writes) and `admin` (`create_tables`).
 //!
 //! Both tables have generic string keys `pk`/`sk`, so new entity types need no migration. Each
 //! entity is stored as its JSON document in `doc`.
@@ -68,8 +68,9 @@ pub struct Tables {
     pub codes: String,
 }
 
-/// Both ports over one client: the Directory table for [`Directory`], the Codes table for
-/// [`CodeStore`].
+/// Both ports over one client: the Directory table for
+/// [`Directory`](crate::ports::Directory), the Codes table for
+/// [`CodeStore`](crate::ports::CodeStore).
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     client: Client,
