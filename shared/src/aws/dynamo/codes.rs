@@ -12,25 +12,20 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, Transact
 
 use super::item::*;
 use super::keys::*;
-use super::{build_error, sdk_error, DynamoStore};
+use super::{build_error, cancellation_reasons, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
 use crate::ports::{rate_window, AttemptLimits, CodeStore, Consumed, Presented, StoreError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 /// Whether a transaction was cancelled because its pointer check failed (a concurrent start moved
 /// the pointer), as opposed to a conflict or throttling, which are failures to report.
-fn pointer_moved<R>(
-    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
-) -> bool {
-    match error.as_service_error() {
-        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-            cancelled
-                .cancellation_reasons()
-                .iter()
-                .any(|reason| reason.code() == Some("ConditionalCheckFailed"))
-        }
-        _ => false,
-    }
+fn pointer_moved<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
+    cancellation_reasons(error).is_some_and(|reasons| {
+        reasons
+            .iter()
+            .any(|reason| reason.code() == Some("ConditionalCheckFailed"))
+    })
 }
 
 /// A code's one-time-code comparison, counted: what the code item said once counted.

@@ -55,6 +55,18 @@ where
     )
 }
 
+/// Why a transaction was cancelled, item by item, when it was; `None` for any other failure.
+fn cancellation_reasons<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<&[aws_sdk_dynamodb::types::CancellationReason]> {
+    match error.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            Some(cancelled.cancellation_reasons())
+        }
+        _ => None,
+    }
+}
+
 fn build_error(
     operation: &'static str,
 ) -> impl Fn(aws_sdk_dynamodb::error::BuildError) -> StoreError {

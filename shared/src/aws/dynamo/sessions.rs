@@ -8,22 +8,15 @@ use uuid::Uuid;
 
 use super::item::*;
 use super::keys::*;
-use super::{sdk_error, DynamoStore};
+use super::{cancellation_reasons, sdk_error, DynamoStore};
 use crate::ports::{Challenge, CompletedLogin, Completion, Sessions, StoreError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 /// Whether a transaction was cancelled because its first item's condition failed.
-fn first_check_failed<R>(
-    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
-) -> bool {
-    match error.as_service_error() {
-        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-            cancelled
-                .cancellation_reasons()
-                .first()
-                .is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed"))
-        }
-        _ => false,
-    }
+fn first_check_failed<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
+    cancellation_reasons(error)
+        .and_then(|reasons| reasons.first())
+        .is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed"))
 }
 
 #[async_trait]
