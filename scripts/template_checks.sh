@@ -38,8 +38,15 @@ for name, resource in functions.items():
                 problems.append(f"{name}/{sid}: not an Allow statement")
             if statement.get("Resource") == "*":
                 problems.append(f"{name}/{sid}: Resource *")
+            # Every DynamoDB statement names the key prefixes it may touch.
+            if any(a.startswith("dynamodb:") for a in actions):
+                leading = (statement.get("Condition", {}).get("ForAllValues:StringLike", {})
+                           .get("dynamodb:LeadingKeys"))
+                if not leading:
+                    problems.append(f"{name}/{sid}: DynamoDB actions without a dynamodb:LeadingKeys condition")
 if problems:
     sys.exit("template.yaml:\n  " + "\n  ".join(problems))
-print(f"{len(functions)} functions, every statement named, no wildcard action or resource")
+print(f"{len(functions)} functions, every statement named, no wildcard action or resource, "
+      "every DynamoDB statement limited by dynamodb:LeadingKeys")
 PY
 }
