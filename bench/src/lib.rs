@@ -3,6 +3,7 @@
 
 pub mod emulator;
 
+use api_gateway_events::Event;
 use serde_json::{json, Value};
 
 /// The benchmark kickstart (`bench/kickstart.json`): one tenant with an ES256 signing key and a
@@ -12,45 +13,15 @@ pub const API_KEY: &str = "bench-api-key-0123456789abcdef0123456789";
 pub const APPLICATION: &str = "b0000000-0000-4000-8000-0000000000a1";
 pub const EMAIL: &str = "ada@bench.example.com";
 
-/// An API Gateway HTTP API (payload v2) event, as API Gateway sends it.
+/// An API Gateway HTTP API (payload v2) event, as API Gateway sends it (`api_gateway_events`):
+/// a POST to `path` with `body` as JSON text and `headers` over the default ones.
 pub fn event(path: &str, headers: &[(&str, &str)], body: &Value) -> Value {
-    let mut header_map = serde_json::Map::new();
-    header_map.insert("content-type".into(), json!("application/json"));
-    header_map.insert(
-        "host".into(),
-        json!("abc123.execute-api.us-east-1.amazonaws.com"),
-    );
-    header_map.insert("x-forwarded-proto".into(), json!("https"));
-    for (name, value) in headers {
-        header_map.insert(name.to_ascii_lowercase(), json!(value));
-    }
-    json!({
-        "version": "2.0",
-        "routeKey": format!("POST {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": header_map,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "http": {
-                "method": "POST",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "bench"
-            },
-            "requestId": "bench-request",
-            "routeKey": format!("POST {path}"),
-            "stage": "$default",
-            "time": "28/Nov/2026:13:00:00 +0000",
-            "timeEpoch": 1_795_870_800_000_i64
-        },
-        "body": body.to_string(),
-        "isBase64Encoded": false
-    })
+    Event::post(path)
+        .headers(headers.iter().copied())
+        .json_body(body)
+        .user_agent("bench")
+        .request_id("bench-request")
+        .to_json()
 }
 
 /// A start for the benchmark user, with the benchmark API key.

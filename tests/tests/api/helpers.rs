@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use api_gateway_events::Event;
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
@@ -15,7 +16,7 @@ use passwordless::login::LoginServices;
 use passwordless::send::{DeliverySettings, SendServices};
 use passwordless::start::StartServices;
 use passwordless::system::{Clock, OsRandom, SystemClock};
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 pub const EXAMPLE_KICKSTART: &str = include_str!("../../fixtures/kickstart.example.json");
@@ -369,45 +370,16 @@ impl Wired for LoginServices {
     }
 }
 
-/// An API Gateway HTTP API (payload v2) event, as API Gateway sends it.
+/// An API Gateway HTTP API (payload v2) event, as API Gateway sends it (`api_gateway_events`):
+/// a POST to `path` with `body`, `host: abc123.execute-api.us-east-1.amazonaws.com`,
+/// `x-forwarded-proto: https` and `content-type: application/json` unless `headers` say otherwise.
 pub fn event(path: &str, headers: &[(&str, &str)], body: &str) -> Value {
-    let mut header_map = serde_json::Map::new();
-    header_map.insert("content-type".into(), json!("application/json"));
-    header_map.insert(
-        "host".into(),
-        json!("abc123.execute-api.us-east-1.amazonaws.com"),
-    );
-    header_map.insert("x-forwarded-proto".into(), json!("https"));
-    for (name, value) in headers {
-        header_map.insert(name.to_ascii_lowercase(), json!(value));
-    }
-    json!({
-        "version": "2.0",
-        "routeKey": format!("POST {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": header_map,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "http": {
-                "method": "POST",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "integration-tests"
-            },
-            "requestId": Uuid::new_v4().to_string(),
-            "routeKey": format!("POST {path}"),
-            "stage": "$default",
-            "time": "28/Nov/2026:13:00:00 +0000",
-            "timeEpoch": 1_795_870_800_000_i64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
+    Event::post(path)
+        .headers(headers.iter().copied())
+        .body(body)
+        .user_agent("integration-tests")
+        .request_id(&Uuid::new_v4().to_string())
+        .to_json()
 }
 
 pub fn start_event(api_key: Option<&str>, body: Value) -> Value {
