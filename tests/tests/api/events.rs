@@ -1,7 +1,34 @@
-//! The sample events in `events/`: each one, driven through its function's handler, gets the
-//! status `events/expected.json` promises for it. An event that needs a live code carries the
-//! placeholder `REPLACE_WITH_CODE_FROM_START` in its body; its entry in `expected.json` gives the
-//! start request (`codeFromStart`) whose code replaces it.
+//! The sample events in `events/`: API Gateway HTTP API (payload format 2.0) events, exactly as
+//! API Gateway hands them to a function, for the reference kickstart
+//! `tests/fixtures/kickstart.example.json`. `events/` holds nothing else, so that
+//! `sam local invoke StartFunction -e events/X.json` and
+//! `cargo lambda invoke -A 127.0.0.1 -P 9011 start --data-file events/X.json` work on every file
+//! there. What each event is and what it gets lives here, in `events.expected.json` (file name →
+//! `function`, `status`, `case`, and for some a `codeFromStart`); each event, driven through its
+//! function's handler, gets that status. A new event file must be listed there, or the test fails.
+//!
+//! # The code placeholder
+//!
+//! A code lives at most a few minutes and exists only once started, so an event cannot carry one.
+//! Events that need a live code carry `REPLACE_WITH_CODE_FROM_START` in their body instead, and
+//! their entry has a `codeFromStart`: the start request whose code replaces it. The test starts
+//! that login first (with the reference kickstart's global API key) and substitutes the code. By
+//! hand, against the local loop (`KICKSTART=tests/fixtures/kickstart.example.json make dev`), do
+//! the same:
+//!
+//! ```sh
+//! code=$(cargo lambda invoke -A 127.0.0.1 -P 9011 start --data-file events/start-email.json \
+//!   | python3 -c 'import json,sys; print(json.loads(json.load(sys.stdin)["body"])["code"])')
+//! sed "s/REPLACE_WITH_CODE_FROM_START/$code/" events/login-success.json > /tmp/login.json
+//! cargo lambda invoke -A 127.0.0.1 -P 9011 login --data-file /tmp/login.json
+//! ```
+//!
+//! (`content-length` in these events is already the length with a real, 43-character code.)
+//!
+//! With SAM, where a container runtime is installed, after `make build` (the function needs the
+//! tables and their content: `--env-vars` with `DIRECTORY_TABLE`, `CODES_TABLE` and AWS
+//! credentials that reach them): `sam local invoke StartFunction -e events/start-email.json
+//! --env-vars env.json`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +38,9 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 const CODE_PLACEHOLDER: &str = "REPLACE_WITH_CODE_FROM_START";
+
+/// The expectations, from the repository's root.
+const EXPECTATIONS: &str = "tests/tests/api/events.expected.json";
 
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -23,25 +53,51 @@ fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
 }
 
-/// Every `events/*.json` but `expected.json`, by file name.
+/// Every file in `events/`, by file name.
 fn event_files() -> BTreeMap<String, PathBuf> {
     std::fs::read_dir(events_dir())
         .expect("the events directory exists")
         .map(|entry| entry.expect("the events directory is readable").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .filter_map(|path| {
-            let name = path.file_name()?.to_str()?.to_owned();
-            (name != "expected.json").then_some((name, path))
+        .map(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            (name.into_owned(), path)
         })
         .collect()
 }
 
+/// What `sam local invoke -e` and `cargo lambda invoke --data-file` need of every file there: a
+/// JSON API Gateway v2 event, which lambda_http reads as one. A README or a manifest in `events/`
+/// would be offered as an event too.
+#[test]
+fn every_file_in_events_is_an_api_gateway_v2_event() {
+    let files = event_files();
+    assert!(!files.is_empty(), "no sample events in events/");
+    let mut failures = Vec::new();
+    for (name, path) in &files {
+        if !name.ends_with(".json") || !path.is_file() {
+            failures.push(format!("{name}: not a .json file"));
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        match serde_json::from_str::<lambda_http::request::LambdaRequest>(&text) {
+            Ok(lambda_http::request::LambdaRequest::ApiGatewayV2(_)) => {}
+            Ok(_) => failures.push(format!("{name}: an event, but not API Gateway v2")),
+            Err(e) => failures.push(format!("{name}: not an API Gateway event: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[tokio::test]
-async fn every_sample_event_gets_the_status_expected_json_gives_it() {
-    let expected = read_json(&events_dir().join("expected.json"));
+async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
+    let expected = read_json(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(EXPECTATIONS),
+    );
     let expected = expected
         .as_object()
-        .expect("expected.json maps file names to expectations");
+        .expect("events.expected.json maps file names to expectations");
     let files = event_files();
     assert!(!files.is_empty(), "no sample events in events/");
 
@@ -51,7 +107,7 @@ async fn every_sample_event_gets_the_status_expected_json_gives_it() {
         .collect();
     assert!(
         unlisted.is_empty(),
-        "event files missing from events/expected.json: {unlisted:?}"
+        "event files missing from {EXPECTATIONS}: {unlisted:?}"
     );
     let missing: Vec<&String> = expected
         .keys()
@@ -59,7 +115,7 @@ async fn every_sample_event_gets_the_status_expected_json_gives_it() {
         .collect();
     assert!(
         missing.is_empty(),
-        "events/expected.json lists files that do not exist: {missing:?}"
+        "{EXPECTATIONS} lists files that do not exist in events/: {missing:?}"
     );
 
     let app = TestApp::spawn().await;
@@ -69,7 +125,12 @@ async fn every_sample_event_gets_the_status_expected_json_gives_it() {
         let function = expectation["function"].as_str().unwrap_or_default();
         let status = expectation["status"]
             .as_u64()
-            .unwrap_or_else(|| panic!("{name}: expected.json gives no numeric status"));
+            .unwrap_or_else(|| panic!("{name}: {EXPECTATIONS} gives no numeric status"));
+        if expectation["case"].as_str().is_none_or(str::is_empty) {
+            failures.push(format!(
+                "{name}: {EXPECTATIONS} does not say what case it is"
+            ));
+        }
         let mut event = read_json(path);
         let body = event["body"].as_str().unwrap_or_default().to_owned();
         match (
@@ -85,13 +146,13 @@ async fn every_sample_event_gets_the_status_expected_json_gives_it() {
             }
             (true, None) => {
                 failures.push(format!(
-                    "{name}: the body holds {CODE_PLACEHOLDER} but expected.json gives no codeFromStart"
+                    "{name}: the body holds {CODE_PLACEHOLDER} but {EXPECTATIONS} gives no codeFromStart"
                 ));
                 continue;
             }
             (false, Some(_)) => {
                 failures.push(format!(
-                    "{name}: expected.json gives a codeFromStart but the body has no {CODE_PLACEHOLDER}"
+                    "{name}: {EXPECTATIONS} gives a codeFromStart but the body has no {CODE_PLACEHOLDER}"
                 ));
                 continue;
             }
