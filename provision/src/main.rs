@@ -63,18 +63,7 @@ async fn run(args: &[String]) -> Result<String, String> {
             let sdk = aws::sdk_config().await;
             // Domain identities, as a production account sets up its SenderIdentity (README,
             // Email): the emulator then authorizes each send on the domain, as AWS does.
-            let mut domains: Vec<String> = k
-                .sender_addresses()
-                .iter()
-                .map(|a| {
-                    a.rsplit('@')
-                        .next()
-                        .unwrap_or_default()
-                        .to_ascii_lowercase()
-                })
-                .collect();
-            domains.sort();
-            domains.dedup();
+            let domains = k.sender_domains();
             aws::ses::register_identities(&aws_sdk_sesv2::Client::new(&sdk), &domains)
                 .await
                 .map_err(|e| e.to_string())?;

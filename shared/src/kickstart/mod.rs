@@ -85,6 +85,24 @@ impl Kickstart {
         senders
     }
 
+    /// The domains of [`Kickstart::sender_addresses`], lowercased, each once: what an account
+    /// verifies as SES domain identities.
+    pub fn sender_domains(&self) -> Vec<String> {
+        let mut domains: Vec<String> = self
+            .sender_addresses()
+            .iter()
+            .map(|a| {
+                a.rsplit('@')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            })
+            .collect();
+        domains.sort();
+        domains.dedup();
+        domains
+    }
+
     /// Ids this file refers to but does not define: the loader checks them against the table.
     pub fn external_references(&self) -> ExternalReferences {
         let tenants: HashSet<Uuid> = self.tenants.iter().map(|t| t.id).collect();

@@ -100,7 +100,7 @@ impl TestApp {
             .expect("the kickstart loads");
         // The stack sends as one SES identity: the senders' domain, registered as a domain
         // identity (README, Email), which every address at it may send from.
-        let sender_identity = sender_domain(&parsed.sender_addresses());
+        let sender_identity = sender_domain(&parsed);
         ses::register_identities(
             &aws_sdk_sesv2::Client::new(&admin),
             std::slice::from_ref(&sender_identity),
@@ -233,20 +233,9 @@ impl TestApp {
     }
 }
 
-/// The one SES identity the stack is given for `addresses`: their domain.
-fn sender_domain(addresses: &[String]) -> String {
-    let mut domains: Vec<String> = addresses
-        .iter()
-        .map(|a| {
-            a.rsplit('@')
-                .next()
-                .unwrap_or_default()
-                .to_ascii_lowercase()
-        })
-        .collect();
-    domains.sort();
-    domains.dedup();
-    match domains.as_slice() {
+/// The one SES identity the stack is given for this kickstart's senders: their domain.
+fn sender_domain(kickstart: &kickstart::Kickstart) -> String {
+    match kickstart.sender_domains().as_slice() {
         [] => "sender.invalid".to_owned(),
         [one] => one.clone(),
         more => panic!("the kickstart's senders span several domains, {more:?}: the stack sends as one SES identity"),
