@@ -135,7 +135,8 @@ if trips:
         return sum(v for k, v in calls.items() if k.startswith(("ses:", "sns:")))
 
     limits = {"start": (3, 0), "send (email)": (2, 1), "login (success)": (3, 0),
-              "login (wrong one-time code)": (2, 0), "login (unknown code)": (2, 0),
+              "login (wrong one-time code)": (2, 0), "login (one-time code)": (5, 0),
+              "login (unknown code)": (2, 0),
               "start (FormField)": (3, 0)}
     for label, (dyn, deliveries) in limits.items():
         calls = trips[label]["calls"]

@@ -360,6 +360,12 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         404,
     )?;
     measure(
+        "login (one-time code)",
+        &login,
+        &login_event(&code, Some(otc)),
+        200,
+    )?;
+    measure(
         "login (unknown code)",
         &login,
         &login_event("unknown-code-000000000000000000000000000000", None),
