@@ -1,6 +1,8 @@
 //! Send Passwordless Login: deliver a started code by email (SES) or SMS (SNS), within the
 //! tenant's rate limits. Sending never consumes the code.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -9,13 +11,12 @@ use crate::codes;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::{redact_email, redact_phone, IdentityKey, IdentityType};
 use crate::model::{Application, LoginStrategy, PendingCode, RateLimit, Tenant, User};
-use std::sync::Arc;
-
 use crate::ports::{
     CodeStore, Directory, Email, Mailer, RateLimiter, Sms, SmsSender, StoreError, Wanted,
 };
 use crate::start::{self, StartCommand, StartError, StartServices};
 use crate::system::{Clock, Random};
+use crate::templates;
 
 /// What sending a code runs on, built once per container: start's ports (the legacy usage starts
 /// a code as start does), the send rate limits, email and SMS.
@@ -49,7 +50,6 @@ pub struct DeliverySettings {
     /// The base of magic links where neither the application nor the tenant has a `baseURL`.
     pub default_base_url: Option<String>,
 }
-use crate::templates;
 
 /// The two usages of the endpoint.
 #[derive(Debug, PartialEq)]
@@ -129,7 +129,8 @@ async fn send_legacy(
     tenant_scope: Option<Uuid>,
     command: StartCommand,
 ) -> Result<(), SendError> {
-    let started = match start::prepare(&services.as_start(), tenant_scope, command).await {
+    let start_services = services.as_start();
+    let started = match start::prepare(&start_services, tenant_scope, command).await {
         Ok(started) => started,
         // Send is anonymous: an unknown login id looks exactly like a known one.
         Err(StartError::UserNotFound) => return Ok(()),
@@ -141,7 +142,7 @@ async fn send_legacy(
     // user without an email address, a failing dependency) answers as an unknown id does, and is
     // only logged, so that the answer never tells an anonymous caller that the account exists.
     let user_id = started.pending.user_id;
-    match send_started(services, &started).await {
+    match send_started(services, &start_services, &started).await {
         Ok(()) | Err(SendError::RateLimited) => {}
         Err(SendError::Invalid(_)) => {
             tracing::warn!(user_id = %user_id, "legacy send: the user has nowhere to send the code")
@@ -154,14 +155,18 @@ async fn send_legacy(
 }
 
 /// Counts, stores and delivers a code a legacy send started.
-async fn send_started(services: &SendServices, started: &start::Started) -> Result<(), SendError> {
+async fn send_started(
+    services: &SendServices,
+    start_services: &StartServices,
+    started: &start::Started,
+) -> Result<(), SendError> {
     let user = user_of(services, &started.pending)
         .await?
         .ok_or_else(invalid_code)?;
     // The send is counted before the code is stored: a caller over the limit does not supersede
     // the user's pending code.
     let route = count_send(services, &started.pending, &started.tenant, &user).await?;
-    start::save(&services.as_start(), started).await?;
+    start::save(start_services, started).await?;
     render_and_send(
         services,
         &started.code,
@@ -315,7 +320,14 @@ async fn render_and_send(
             .passwordless_login_time_to_live_in_seconds,
     };
     let template_failed = |e: templates::TemplateError| StoreError::new("render template", e);
-    let delivered_to: IdentityKey;
+    // What completing the login will verify, once the message is out: the address or number.
+    let delivered_to = IdentityKey {
+        kind: match channel {
+            Channel::Email => IdentityType::Email,
+            Channel::Sms => IdentityType::PhoneNumber,
+        },
+        value: recipient.clone(),
+    };
     match channel {
         Channel::Email => {
             let template_id = application
@@ -348,10 +360,6 @@ async fn render_and_send(
             };
             services.mailer.send_email(&email).await?;
             tracing::info!(user_id = %pending.user_id, to = %redact_email(&email.to), "passwordless email sent");
-            delivered_to = IdentityKey {
-                kind: IdentityType::Email,
-                value: email.to,
-            };
         }
         Channel::Sms => {
             let template_id = application
@@ -371,13 +379,8 @@ async fn render_and_send(
             };
             services.sms.send_sms(&sms).await?;
             tracing::info!(user_id = %pending.user_id, to = %redact_phone(&sms.to), "passwordless SMS sent");
-            delivered_to = IdentityKey {
-                kind: IdentityType::PhoneNumber,
-                value: sms.to,
-            };
         }
     }
-    // What completing the login will verify: the address or number that got the code.
     services
         .codes
         .mark_delivered(&pending.code_hash, &delivered_to)
