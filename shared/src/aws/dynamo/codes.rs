@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, Transact
 
 use super::item::*;
 use super::keys::*;
-use super::{build_error, cancellation_reasons, sdk_error, DynamoStore};
+use super::{build_error, cancellation_reasons, condition_failed, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
 use crate::ports::{rate_window, AttemptLimits, CodeStore, Consumed, Presented, StoreError};
@@ -92,12 +92,7 @@ impl DynamoStore {
                 }
                 None => Ok(Consumed::NotFound),
             },
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Consumed::NotFound)
-            }
+            Err(e) if condition_failed(&e) => Ok(Consumed::NotFound),
             Err(e) => Err(sdk_error("consume code", e)),
         }
     }
@@ -129,12 +124,7 @@ impl DynamoStore {
             .await;
         let item = match counted {
             Ok(output) => output.attributes.unwrap_or_default(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(None)
-            }
+            Err(e) if condition_failed(&e) => return Ok(None),
             Err(e) => return Err(sdk_error("count one-time code", e)),
         };
         let pending: PendingCode = read_doc(&item, "count one-time code")?;
@@ -450,9 +440,7 @@ impl CodeStore for DynamoStore {
             .await
             .map(|_| ())
             .or_else(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception())
-                {
+                if condition_failed(&e) {
                     // Superseded while it was being sent: nothing left to verify with it.
                     Ok(())
                 } else {

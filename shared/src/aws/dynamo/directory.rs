@@ -23,6 +23,17 @@ impl DynamoStore {
         key: (String, &'static str),
         operation: &'static str,
     ) -> Result<Option<T>, StoreError> {
+        self.get_read(table, key, operation, read_doc).await
+    }
+
+    /// One item by key (strongly consistent), as `read` makes it into an entity.
+    async fn get_read<T>(
+        &self,
+        table: &str,
+        key: (String, &'static str),
+        operation: &'static str,
+        read: fn(&HashMap<String, AttributeValue>, &'static str) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -35,7 +46,7 @@ impl DynamoStore {
         output
             .item
             .as_ref()
-            .map(|item| read_doc(item, operation))
+            .map(|item| read(item, operation))
             .transpose()
     }
 
@@ -102,30 +113,24 @@ impl Directory for DynamoStore {
         let items = self
             .batch_get_directory(keys.into_iter().map(key_map).collect())
             .await?;
-        fn doc<T: DeserializeOwned>(
+        // The item of `key` among those read, as `read` makes it into an entity.
+        fn found<T>(
             items: &[HashMap<String, AttributeValue>],
             key: Option<(String, &'static str)>,
+            read: fn(&HashMap<String, AttributeValue>, &'static str) -> Result<T, StoreError>,
         ) -> Result<Option<T>, StoreError> {
-            const OPERATION: &str = "batch_get_item";
             let Some((pk, _)) = key else { return Ok(None) };
             items
                 .iter()
                 .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
-                .map(|found| read_doc(found, OPERATION))
+                .map(|item| read(item, "batch_get_item"))
                 .transpose()
         }
-        let user = wanted.user.map(user_key).and_then(|(pk, _)| {
-            items
-                .iter()
-                .find(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&pk))
-        });
         Ok(Records {
-            api_key: doc(&items, wanted.api_key.map(api_key_key))?,
-            tenant: doc(&items, wanted.tenant.map(tenant_key))?,
-            application: doc(&items, wanted.application.map(application_key))?,
-            user: user
-                .map(|item| read_user(item, "batch_get_item"))
-                .transpose()?,
+            api_key: found(&items, wanted.api_key.map(api_key_key), read_doc)?,
+            tenant: found(&items, wanted.tenant.map(tenant_key), read_doc)?,
+            application: found(&items, wanted.application.map(application_key), read_doc)?,
+            user: found(&items, wanted.user.map(user_key), read_user)?,
             identity: first_identity(&items, identities.0, identities.1),
         })
     }
@@ -159,20 +164,8 @@ impl Directory for DynamoStore {
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.directory)
-            .set_key(Some(key_map(user_key(id))))
-            .consistent_read(true)
-            .send()
+        self.get_read(&self.tables.directory, user_key(id), "get user", read_user)
             .await
-            .map_err(|e| sdk_error("get user", e))?;
-        output
-            .item
-            .as_ref()
-            .map(|item| read_user(item, "get user"))
-            .transpose()
     }
 
     async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError> {

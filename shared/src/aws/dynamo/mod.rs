@@ -44,6 +44,13 @@ use crate::ports::StoreError;
 pub use item::{doc_item, identity_items, key_map, user_item, DOC, PK, SK, TTL};
 pub use keys::*;
 
+/// Whether a write was refused because its condition did not hold: an answer, not a failure.
+fn condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
+    error: &SdkError<E, R>,
+) -> bool {
+    error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+}
+
 fn sdk_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
 where
     E: std::error::Error + 'static,

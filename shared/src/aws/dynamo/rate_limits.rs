@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::item::{key_map, TTL};
 use super::keys::rate_key;
-use super::{sdk_error, DynamoStore};
+use super::{condition_failed, sdk_error, DynamoStore};
 use crate::ports::{rate_window, RateLimiter, StoreError};
 
 #[async_trait]
@@ -37,12 +37,7 @@ impl RateLimiter for DynamoStore {
             .await;
         match counted {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("count send", e)),
         }
     }
