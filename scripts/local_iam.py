@@ -20,6 +20,11 @@
     local_iam.py policies --directory-table NAME --codes-table NAME --sender-identity ID
         Prints the resolved policy of each function, as the roles get them.
 
+    local_iam.py routes
+        Prints, as JSON, each function's binary and its HttpApi routes from template.yaml
+        (`{"start": [["POST", "/api/passwordless/start"]], …}`), in the template's order: what
+        scripts/serve_functions.sh serves and scripts/router.py routes.
+
     local_iam.py sender-identity KICKSTART
         The SES identity the local stack sends as: the one domain of the file's sender addresses
         (each tenant's defaultFromEmail, each template's fromEmail), as a production account with
@@ -66,14 +71,25 @@ CfnLoader.add_multi_constructor("!", _tag)
 
 
 def functions(template_path: pathlib.Path = TEMPLATE) -> dict[str, dict]:
-    """The template's functions by logical id: binary name and policy documents."""
+    """The template's functions by logical id: binary name, policy documents and HttpApi routes
+    (method, path)."""
     template = yaml.load(template_path.read_text(), Loader=CfnLoader)
     found = {}
     for name, resource in template["Resources"].items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         binary = resource["Metadata"]["BuildProperties"]["Binary"]
-        found[name] = {"binary": binary, "policies": resource["Properties"]["Policies"]}
+        events = resource["Properties"].get("Events", {}).values()
+        http_routes = [
+            [e["Properties"]["Method"].upper(), e["Properties"]["Path"]]
+            for e in events
+            if e.get("Type") == "HttpApi"
+        ]
+        found[name] = {
+            "binary": binary,
+            "policies": resource["Properties"]["Policies"],
+            "routes": http_routes,
+        }
     return found
 
 
@@ -244,6 +260,11 @@ def policies(args) -> None:
     print()
 
 
+def routes(_args) -> None:
+    json.dump({f["binary"]: f["routes"] for f in functions().values()}, sys.stdout)
+    print()
+
+
 def sender_identity(args) -> None:
     kickstart = json.loads(pathlib.Path(args.kickstart).read_text())
     addresses = [
@@ -270,6 +291,7 @@ def main() -> None:
         command.add_argument("--prefix", default="passwordless")
         command.add_argument("--without", action="append", metavar="Function:action")
         command.set_defaults(run=run)
+    commands.add_parser("routes").set_defaults(run=routes)
     command = commands.add_parser("sender-identity")
     command.add_argument("kickstart")
     command.set_defaults(run=sender_identity)

@@ -2,11 +2,14 @@
 `cargo lambda watch`, so that each runs as its own process with its own role's credentials
 (scripts/serve_functions.sh). Python's standard library only, bound to 127.0.0.1.
 
-    router.py PORT PATH=HOST:PORT...
+    router.py PORT [METHOD ]PATH=HOST:PORT...
 
-Every request whose path is one of the PATHs goes, whatever its method, to that backend, which
-answers it as the single `cargo lambda watch` serving all three did; any other path gets API
-Gateway's 404 `{"message":"Not Found"}` (a watch serving one binary would hand it to that binary).
+Each route is a method and a path as template.yaml's HttpApi events write them (`{name}` matches
+one segment, `{name+}` the rest); a route without a method takes every method. A request goes to
+the most specific route (most literal segments) of its method and path. A path that only one
+backend serves goes to it whatever the method, so that the function answers methods it has no
+route for as one watch serving it did; anything else gets API Gateway's 404
+`{"message":"Not Found"}`.
 Status, headers (every Set-Cookie) and body come back as the backend sent them; no streaming.
 """
 
@@ -38,7 +41,7 @@ class Backend(http.client.HTTPConnection):
 
 class Router(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    routes: dict[str, tuple[str, int]] = {}
+    routes: list[tuple[str | None, list[str], tuple[str, int]]] = []
 
     def setup(self):
         super().setup()
@@ -63,7 +66,7 @@ class Router(BaseHTTPRequestHandler):
 
     def forward(self):
         body = self.read_body()
-        route = self.routes.get(self.path.split("?", 1)[0])
+        route = self.backend_for(self.command, self.path.split("?", 1)[0])
         if route is None:
             self.answer(404, "application/json", b'{"message":"Not Found"}')
             return
@@ -90,6 +93,16 @@ class Router(BaseHTTPRequestHandler):
         finally:
             backend.close()
 
+    @classmethod
+    def backend_for(cls, method: str, path: str) -> tuple[str, int] | None:
+        on_path = [(m, target) for m, pattern, target in cls.routes if matches(pattern, path)]
+        for route_method, target in on_path:
+            if route_method in (None, method):
+                return target
+        if len({target for _, target in on_path}) == 1:
+            return on_path[0][1]
+        return None
+
     def answer(self, status: int, content_type: str, body: bytes):
         self.send_response_only(status)
         self.send_header("Content-Type", content_type)
@@ -110,17 +123,37 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+def matches(pattern: list[str], path: str) -> bool:
+    segments = path.split("/")
+    for index, part in enumerate(pattern):
+        if part.startswith("{") and part.endswith("+}"):
+            return len(segments) > index and segments[index] != ""
+        if index >= len(segments):
+            return False
+        if part.startswith("{") and part.endswith("}"):
+            if segments[index] == "":
+                return False
+        elif part != segments[index]:
+            return False
+    return len(segments) == len(pattern)
+
+
+def specificity(route) -> int:
+    return sum(1 for part in route[1] if not part.startswith("{"))
+
+
 def address(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     return host, int(port)
 
 
 def main() -> None:
-    port, routes = int(sys.argv[1]), {}
+    port, routes = int(sys.argv[1]), []
     for arg in sys.argv[2:]:
-        path, _, target = arg.partition("=")
-        routes[path] = address(target)
-    Router.routes = routes
+        route, _, target = arg.rpartition("=")
+        method, _, path = route.rpartition(" ")
+        routes.append((method.upper() or None, path.split("/"), address(target)))
+    Router.routes = sorted(routes, key=specificity, reverse=True)
     Server(("127.0.0.1", port), Router).serve_forever()
 
 
