@@ -121,6 +121,61 @@ fn seal_key(code: &str) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// Encrypts `plaintext` (AES-256-GCM, a random nonce) under a key derived from `secret` for
+/// `purpose`. The secret is a 256-bit code that is never stored, so what is stored beside its hash
+/// reveals nothing to whoever reads the table, while whoever presents the code can open it.
+/// base64url of nonce, ciphertext and tag; `None` only if the cipher refuses (it does not).
+pub fn seal(secret: &str, purpose: &str, plaintext: &[u8], random: &dyn Random) -> Option<String> {
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &derived_key(secret, purpose)).ok()?);
+    let mut nonce = [0u8; NONCE_LEN];
+    random.fill(&mut nonce);
+    let mut buffer = plaintext.to_vec();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(purpose.as_bytes()),
+        &mut buffer,
+    )
+    .ok()?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&buffer);
+    Some(URL_SAFE_NO_PAD.encode(out))
+}
+
+/// What [`seal`] sealed under the same secret and purpose; `None` for anything else.
+pub fn unseal(secret: &str, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    if bytes.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &derived_key(secret, purpose)).ok()?);
+    let mut buffer = ciphertext.to_vec();
+    let plain = key
+        .open_in_place(
+            Nonce::try_assume_unique_for_key(nonce).ok()?,
+            Aad::from(purpose.as_bytes()),
+            &mut buffer,
+        )
+        .ok()?;
+    Some(plain.to_vec())
+}
+
+fn derived_key(secret: &str, purpose: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"passwordless seal\0");
+    hasher.update(purpose.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(secret.as_bytes());
+    hasher.finalize().into()
+}
+
+/// The PKCE S256 challenge of a verifier (RFC 7636 4.2): base64url of its SHA-256.
+pub fn s256_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
 fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -189,6 +244,28 @@ mod tests {
         assert!(alnum
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    }
+
+    #[test]
+    fn sealed_tokens_open_only_with_their_code_and_purpose() {
+        let sealed = seal("the-code", "tokens", b"{\"access_token\":\"x\"}", &OsRandom).unwrap();
+        assert!(!sealed.contains("access_token"));
+        assert_eq!(
+            unseal("the-code", "tokens", &sealed).as_deref(),
+            Some(&b"{\"access_token\":\"x\"}"[..])
+        );
+        assert_eq!(unseal("the-cod3", "tokens", &sealed), None);
+        assert_eq!(unseal("the-code", "other", &sealed), None);
+        assert_eq!(unseal("the-code", "tokens", "%%%"), None);
+        assert_eq!(unseal("the-code", "tokens", ""), None);
+    }
+
+    #[test]
+    fn the_s256_challenge_is_rfc_7636s_example() {
+        assert_eq!(
+            s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gKpPIqc8M"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]

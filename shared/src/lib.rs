@@ -10,6 +10,7 @@
 //! - [`ports`]: the narrow traits the use cases depend on, with [`memory`] fakes of them;
 //! - [`start`], [`send`], [`login`]: the use cases, free of HTTP and AWS types, each with the
 //!   services it runs on;
+//! - [`oauth2`]: the magic link's landing page and `/oauth2/token` (authorization code, PKCE);
 //! - [`http`]: the edge: request parsing, the FusionAuth `Errors` body ([`errors`]), and per
 //!   endpoint the one function that maps outcomes to statuses, bodies and cookies;
 //! - [`aws`]: the DynamoDB, SES and SNS adapters behind the ports, and each function's wiring;
@@ -28,6 +29,7 @@ pub mod login;
 pub mod login_id;
 pub mod memory;
 pub mod model;
+pub mod oauth2;
 pub mod ports;
 pub mod send;
 pub mod start;

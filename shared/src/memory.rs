@@ -12,10 +12,11 @@ use uuid::Uuid;
 use crate::codes;
 use crate::login_id::IdentityKey;
 use crate::model::{
-    ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
+    ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey,
+    StoredAuthorizationCode, Tenant, User,
 };
 use crate::ports::{
-    AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, Directory, Email,
+    AttemptLimits, AuthorizationCodes, Challenge, CodeStore, CompletedLogin, Completion, Consumed, Directory, Email,
     IdentityMatch, Mailer, Presented, RateLimiter, Sessions, Sms, SmsSender, StoreError,
 };
 use crate::system::{Clock, OsRandom, Random, SystemClock};
@@ -123,6 +124,8 @@ pub struct MemoryCodeStore {
     pub logins: Mutex<HashMap<String, CompletedLogin>>,
     pub challenges: Mutex<HashMap<String, (Uuid, i64)>>,
     pub trusts: Mutex<HashMap<String, (Uuid, i64)>>,
+    /// Authorization codes by hash, with the attempt that used each.
+    pub authorization_codes: Mutex<HashMap<String, (StoredAuthorizationCode, Option<String>)>>,
 }
 
 /// The sessions side of [`MemoryCodeStore`].
@@ -330,6 +333,31 @@ impl Sessions for MemoryCodeStore {
         Ok(lock(&self.trusts)
             .get(trust_hash)
             .is_some_and(|(owner, expires)| *owner == user_id && *expires > now_millis))
+    }
+}
+
+#[async_trait]
+impl AuthorizationCodes for MemoryCodeStore {
+    async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError> {
+        lock(&self.authorization_codes).insert(code.code_hash.clone(), (code.clone(), None));
+        Ok(())
+    }
+    async fn redeem(
+        &self,
+        code_hash: &str,
+        attempt_id: &str,
+        now_millis: i64,
+    ) -> Result<Option<StoredAuthorizationCode>, StoreError> {
+        let mut codes = lock(&self.authorization_codes);
+        let Some((code, used_by)) = codes.get_mut(code_hash) else {
+            return Ok(None);
+        };
+        let free = used_by.as_deref().is_none_or(|by| by == attempt_id);
+        if code.expires_at_millis <= now_millis || !free {
+            return Ok(None);
+        }
+        *used_by = Some(attempt_id.to_owned());
+        Ok(Some(code.clone()))
     }
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::login_id::IdentityKey;
 use crate::model::{
     ApiKey, Application, EmailTemplate, LoginRecord, MessageTemplate, PendingCode, SigningKey,
-    StoredRefreshToken, Tenant, User,
+    StoredAuthorizationCode, StoredRefreshToken, Tenant, User,
 };
 
 /// A dependency (DynamoDB, SES, SNS) failed or answered with something we cannot read. Its
@@ -235,6 +235,22 @@ pub trait Sessions: Send + Sync {
         user_id: Uuid,
         now_millis: i64,
     ) -> Result<bool, StoreError>;
+}
+
+/// Authorization codes between the landing page's click and `/oauth2/token`.
+#[async_trait]
+pub trait AuthorizationCodes: Send + Sync {
+    /// Stores a new code (by its hash) until it expires.
+    async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError>;
+    /// Uses the code up, once, with one conditional write that also checks expiry: of any number
+    /// of concurrent redemptions exactly one gets it. A retried write of the same `attempt_id`
+    /// finds its own mark and gets it again. `None`: unknown, expired or used.
+    async fn redeem(
+        &self,
+        code_hash: &str,
+        attempt_id: &str,
+        now_millis: i64,
+    ) -> Result<Option<StoredAuthorizationCode>, StoreError>;
 }
 
 /// Counts events per key in fixed windows: the send rate limits.

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
 use crate::model::{ApiKey, Application, EmailTemplate, MessageTemplate, SigningKey, Tenant, User};
-use objects::{api_key, email_template, message_template, signing_key, tenant, user};
+use objects::{api_key, application, email_template, message_template, signing_key, tenant, user};
 
 /// A validated kickstart: every reference inside the file resolves, every identity is unique in
 /// its tenant, and every user carries its derived identities.
@@ -189,10 +189,9 @@ pub fn parse(text: &str) -> Result<Kickstart, KickstartError> {
             .push(tenant(&format!("tenants[{i}]"), object)?);
     }
     for (i, object) in array(root, "applications")?.iter().enumerate() {
-        let name = format!("applications[{i}]");
-        require_uuid(&name, object, "id")?;
-        require_uuid(&name, object, "tenantId")?;
-        kickstart.applications.push(typed(&name, object)?);
+        kickstart
+            .applications
+            .push(application(&format!("applications[{i}]"), object)?);
     }
     for (i, object) in array(root, "apiKeys")?.iter().enumerate() {
         kickstart

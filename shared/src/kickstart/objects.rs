@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{optional_str, require_uuid, typed, KickstartError};
 use crate::login_id::{canonical_text, IdentityType, PhoneNumber};
 use crate::model::{
-    ApiKey, EmailTemplate, Generator, GeneratorKind, Identity, MessageTemplate, SigningAlgorithm,
+    ApiKey, Application, EmailTemplate, Generator, GeneratorKind, Identity, MessageTemplate, SigningAlgorithm,
     SigningKey, Tenant, User, MAX_CODE_TTL_SECONDS,
 };
 use crate::templates;
@@ -169,6 +169,50 @@ pub(super) fn tenant(name: &str, object: &Value) -> Result<Tenant, KickstartErro
         }
     }
     Ok(tenant)
+}
+
+/// An application; its OAuth `clientSecret` becomes `clientSecretHash` (SHA-256), and a stored
+/// hash in the file is never taken as one. Redirect URLs must be absolute http(s) URLs without a
+/// fragment (RFC 6749 3.1.2), since they are compared exactly.
+pub(super) fn application(name: &str, object: &Value) -> Result<Application, KickstartError> {
+    require_uuid(name, object, "id")?;
+    require_uuid(name, object, "tenantId")?;
+    let mut application: Application = typed(name, object)?;
+    let oauth = object.get("oauthConfiguration");
+    let secret = match oauth.and_then(|o| o.get("clientSecret")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().len() >= 16 => Some(s.trim().to_owned()),
+        Some(_) => {
+            return Err(KickstartError::new(
+                name,
+                "oauthConfiguration.clientSecret",
+                "must be text of at least 16 characters",
+            ))
+        }
+    };
+    let config = &mut application.oauth_configuration;
+    config.client_secret_hash = secret.as_deref().map(crate::codes::hash_secret);
+    if config
+        .client_id
+        .as_deref()
+        .is_some_and(|id| id != application.id.to_string())
+    {
+        return Err(KickstartError::new(
+            name,
+            "oauthConfiguration.clientId",
+            "is the application's id in FusionAuth; leave it out or give the id",
+        ));
+    }
+    for url in &config.authorized_redirect_urls {
+        if crate::oauth2::RedirectUri::parse(url).is_none() {
+            return Err(KickstartError::new(
+                name,
+                "oauthConfiguration.authorizedRedirectURLs",
+                format!("{url:?} is not an absolute http(s) URL without a fragment"),
+            ));
+        }
+    }
+    Ok(application)
 }
 
 pub(super) fn api_key(name: &str, object: &Value) -> Result<(String, ApiKey), KickstartError> {

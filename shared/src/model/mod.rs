@@ -9,7 +9,7 @@ mod stored;
 mod templates;
 mod user;
 
-pub use stored::{LoginRecord, PendingCode, StoredRefreshToken};
+pub use stored::{LoginRecord, PendingCode, StoredAuthorizationCode, StoredRefreshToken};
 pub use templates::{EmailTemplate, MessageTemplate};
 pub use user::{Identity, Registration, TwoFactor, User, UserAction};
 
@@ -202,6 +202,48 @@ pub struct Application {
     /// Overrides the tenant's passwordless SMS template.
     #[serde(default)]
     pub phone_configuration: ApplicationPhoneTemplates,
+    /// The OAuth client the landing page and `/oauth2/token` serve.
+    #[serde(default)]
+    pub oauth_configuration: OAuthConfiguration,
+}
+
+/// FusionAuth's `oauthConfiguration`, as far as the authorization code grant reads it. The
+/// kickstart's `clientSecret` is never kept: only its SHA-256 (`clientSecretHash`), as for API
+/// keys.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OAuthConfiguration {
+    /// FusionAuth's client id is the application's id; a different value here is refused on load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_hash: Option<String>,
+    /// Exact matches only: no wildcards, no prefixes.
+    #[serde(rename = "authorizedRedirectURLs")]
+    pub authorized_redirect_urls: Vec<String>,
+    pub client_authentication_policy: ClientAuthenticationPolicy,
+    pub proof_key_for_code_exchange_policy: PkcePolicy,
+    /// The user must be registered to the application to get an authorization code.
+    pub require_registration: bool,
+}
+
+/// When `/oauth2/token` needs the client secret (FusionAuth's default: always).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ClientAuthenticationPolicy {
+    #[default]
+    Required,
+    NotRequired,
+    NotRequiredWhenUsingPKCE,
+}
+
+/// When an authorization code needs PKCE (FusionAuth's default: never, but checked when a
+/// challenge was given).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum PkcePolicy {
+    Required,
+    #[default]
+    NotRequired,
+    NotRequiredWhenUsingClientAuthentication,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

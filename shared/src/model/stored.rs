@@ -66,3 +66,24 @@ pub struct LoginRecord {
     pub ip_address: Option<String>,
     pub session_id: Uuid,
 }
+
+/// An authorization code as stored: by its hash, with the tokens the login issued sealed under a
+/// key derived from the code (never stored), so the table alone holds no usable token.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredAuthorizationCode {
+    pub code_hash: String,
+    /// The client: FusionAuth's client id is the application id.
+    pub application_id: Uuid,
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub redirect_uri: String,
+    /// The PKCE S256 challenge the start's `state` carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
+    #[serde(default)]
+    pub scope: String,
+    /// [`crate::codes::seal`] of the issued tokens under the authorization code.
+    pub sealed_tokens: String,
+    pub expires_at_millis: i64,
+}

@@ -72,6 +72,9 @@ pub fn login_record_key(record: &LoginRecord) -> (String, &'static str) {
 pub fn code_key(code_hash: &str) -> (String, &'static str) {
     (format!("CODE#{code_hash}"), "CODE")
 }
+pub fn authorization_code_key(code_hash: &str) -> (String, &'static str) {
+    (format!("AUTHCODE#{code_hash}"), "AUTHCODE")
+}
 pub fn latest_code_key(user_id: Uuid) -> (String, &'static str) {
     (format!("LATESTCODE#{user_id}"), "LATESTCODE")
 }

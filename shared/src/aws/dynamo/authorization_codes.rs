@@ -1,0 +1,69 @@
+//! Authorization codes: `AUTHCODE#{sha256(code)}` items in the Codes table, written by the landing
+//! page's click and used up by `/oauth2/token` with one conditional write.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::item::*;
+use super::keys::authorization_code_key;
+use super::{condition_failed, sdk_error, DynamoStore};
+use crate::model::StoredAuthorizationCode;
+use crate::ports::{AuthorizationCodes, StoreError};
+
+#[async_trait]
+impl AuthorizationCodes for DynamoStore {
+    /// A put that never overwrites: codes are 256 random bits, so an existing item means a bug.
+    async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError> {
+        let mut item = doc_item(authorization_code_key(&code.code_hash), code)?;
+        item.insert(
+            "expiresAt".to_owned(),
+            AttributeValue::N(code.expires_at_millis.to_string()),
+        );
+        item.insert(
+            TTL.to_owned(),
+            AttributeValue::N((code.expires_at_millis / 1000 + 1).to_string()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.tables.codes)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| sdk_error("save authorization code", e))?;
+        Ok(())
+    }
+
+    /// Marks the code `usedBy` this attempt, on the condition that it exists, has not expired and
+    /// is unused (or used by this very attempt: the SDK's retry of a write that got through).
+    async fn redeem(
+        &self,
+        code_hash: &str,
+        attempt_id: &str,
+        now_millis: i64,
+    ) -> Result<Option<StoredAuthorizationCode>, StoreError> {
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(authorization_code_key(code_hash))))
+            .update_expression("SET usedBy = :attempt")
+            .condition_expression(
+                "attribute_exists(pk) AND expiresAt > :now \
+                 AND (attribute_not_exists(usedBy) OR usedBy = :attempt)",
+            )
+            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
+            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => output
+                .attributes
+                .map(|item| read_doc(&item, "redeem authorization code"))
+                .transpose(),
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(sdk_error("redeem authorization code", e)),
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The magic link's landing page as a use case: [`open`] looks at the code and changes nothing
+//! (any number of scanner pre-fetches leave it valid); [`click`] completes the login exactly as
+//! `POST /api/passwordless/login` does ([`crate::login::login`]: the same statuses, checks,
+//! refresh token and login record) and turns a completed login into an authorization code.
+
+use std::sync::Arc;
+
+use super::id_token::{self, IdTokenFor};
+use super::{
+    AuthorizationRequest, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS, SEAL_PURPOSE,
+};
+use crate::codes;
+use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
+use crate::login::LoginServices;
+use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant};
+use crate::ports::{AuthorizationCodes, StoreError};
+
+/// What the landing page runs on, built once per container: the login's services and the
+/// authorization codes.
+#[derive(Clone)]
+pub struct LandingServices {
+    pub login: LoginServices,
+    pub authorization_codes: Arc<dyn AuthorizationCodes>,
+}
+
+/// A code as the link's path carries it: 1 to 128 letters, digits, `-` or `_` (every code
+/// generator's alphabet). Anything else is no code, and gets the expired page.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinkCode(String);
+
+impl LinkCode {
+    pub fn parse(text: &str) -> Option<Self> {
+        let fine = (1..=128).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        fine.then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Redacted: a logged link code logs nobody in.
+impl std::fmt::Debug for LinkCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkCode(<redacted>)")
+    }
+}
+
+/// What the page shows for a live code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Landing {
+    pub application_name: String,
+    pub tenant_name: String,
+    /// The user's preferred languages, in order.
+    pub languages: Vec<String>,
+    /// A FormField code: the page asks for the one-time code the email carries.
+    pub needs_one_time_code: bool,
+    /// Where the button's form post may redirect (the page's CSP `form-action`).
+    pub redirect_origin: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Opened {
+    Live(Box<Landing>),
+    /// Unknown, used, superseded or expired: alike.
+    Expired,
+    /// The start's `state` cannot lead to an allowed redirect.
+    Unusable(RequestProblem),
+}
+
+/// A live code with what it was started for.
+struct Live {
+    pending: PendingCode,
+    tenant: Tenant,
+    application: Application,
+    request: AuthorizationRequest,
+    landing: Landing,
+}
+
+enum Looked {
+    Live(Box<Live>),
+    Expired,
+    Unusable(RequestProblem),
+}
+
+/// Reads the code and what it was started for; writes nothing.
+async fn look(services: &LandingServices, code: &LinkCode) -> Result<Looked, StoreError> {
+    let login = &services.login;
+    let now = login.clock.now_millis();
+    let Some(pending) = login.codes.pending(&codes::hash_secret(code.as_str())).await? else {
+        return Ok(Looked::Expired);
+    };
+    if pending.expires_at_millis <= now {
+        return Ok(Looked::Expired);
+    }
+    let (tenant, application) = tokio::try_join!(
+        login.directory.tenant(pending.tenant_id),
+        login.directory.application(pending.application_id),
+    )?;
+    let (Some(tenant), Some(application)) = (tenant, application) else {
+        return Ok(Looked::Expired);
+    };
+    let request = match AuthorizationRequest::from_state(pending.state.as_ref(), &application) {
+        Ok(request) => request,
+        Err(problem) => return Ok(Looked::Unusable(problem)),
+    };
+    let landing = Landing {
+        application_name: application.name.clone(),
+        tenant_name: tenant.name.clone(),
+        languages: pending
+            .user
+            .as_ref()
+            .map(|u| u.preferred_languages.clone())
+            .unwrap_or_default(),
+        needs_one_time_code: pending.one_time_code_hash.is_some(),
+        redirect_origin: request.redirect_uri.origin().to_owned(),
+    };
+    Ok(Looked::Live(Box::new(Live {
+        pending,
+        tenant,
+        application,
+        request,
+        landing,
+    })))
+}
+
+/// The page for a code: never consumes or changes it.
+pub async fn open(services: &LandingServices, code: Option<&LinkCode>) -> Result<Opened, StoreError> {
+    let Some(code) = code else {
+        return Ok(Opened::Expired);
+    };
+    Ok(match look(services, code).await? {
+        Looked::Live(live) => Opened::Live(Box::new(live.landing)),
+        Looked::Expired => Opened::Expired,
+        Looked::Unusable(problem) => Opened::Unusable(problem),
+    })
+}
+
+/// The button's post.
+#[derive(Clone, Debug, Default)]
+pub struct ClickCommand {
+    pub one_time_code: Option<String>,
+    pub ip_address: Option<String>,
+    /// The `fusionauth.trust` cookie, as the login API reads it.
+    pub trust_id: Option<String>,
+}
+
+/// Why a login that was not refused as expired still gives no authorization code: each is a page
+/// that says what to do, never a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// 203.
+    PasswordChangeRequired,
+    /// 242.
+    TwoFactorRequired,
+    /// 409.
+    Prevented,
+    /// 423.
+    Locked,
+    /// 410.
+    UserExpired,
+    /// 429.
+    TooManyAttempts,
+    /// 212, 213: the identity or the registration must be verified first.
+    VerificationRequired,
+    /// 202 where the application's `requireRegistration` is on.
+    NotRegistered,
+}
+
+#[derive(Debug)]
+pub enum Clicked {
+    /// 303 to this URL: the redirect URI with `code` and the start's `state`.
+    Redirect(String),
+    Expired,
+    Unusable(RequestProblem),
+    /// A FormField code stays valid after a wrong one-time code (until its attempts run out).
+    WrongOneTimeCode(Box<Landing>),
+    Refused(Refusal),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClickError {
+    #[error(transparent)]
+    Dependency(#[from] StoreError),
+}
+
+/// Completes the login and issues an authorization code for its tokens. The request is checked
+/// before the code is used up: a link that cannot redirect leaves its code as it was.
+pub async fn click(
+    services: &LandingServices,
+    code: &LinkCode,
+    command: ClickCommand,
+) -> Result<Clicked, ClickError> {
+    let live = match look(services, code).await? {
+        Looked::Live(live) => live,
+        Looked::Expired => return Ok(Clicked::Expired),
+        Looked::Unusable(problem) => return Ok(Clicked::Unusable(problem)),
+    };
+    let login_command = LoginCommand {
+        code: code.as_str().to_owned(),
+        one_time_code: command.one_time_code.filter(|c| !c.trim().is_empty()),
+        application_id: Some(live.application.id),
+        ip_address: command.ip_address,
+        meta_data: None,
+        no_jwt: false,
+        trust_id: command.trust_id,
+    };
+    let outcome = match login::login(&services.login, None, login_command).await {
+        Ok(outcome) => outcome,
+        Err(LoginError::Invalid(_)) => return Ok(Clicked::Expired),
+        Err(LoginError::Dependency(error)) => return Err(error.into()),
+    };
+    let refusal = match outcome {
+        LoginOutcome::LoggedIn(logged_in) => return issue(services, &live, *logged_in).await,
+        LoginOutcome::NotFound if live.landing.needs_one_time_code => {
+            // A wrong one-time code leaves the code valid; a used or expired one does not.
+            return Ok(match look(services, code).await? {
+                Looked::Live(live) => Clicked::WrongOneTimeCode(Box::new(live.landing)),
+                _ => Clicked::Expired,
+            });
+        }
+        LoginOutcome::NotFound => return Ok(Clicked::Expired),
+        LoginOutcome::PasswordChangeRequired { .. } => Refusal::PasswordChangeRequired,
+        LoginOutcome::TwoFactorRequired { .. } => Refusal::TwoFactorRequired,
+        LoginOutcome::Prevented(_) => Refusal::Prevented,
+        LoginOutcome::Locked => Refusal::Locked,
+        LoginOutcome::Expired => Refusal::UserExpired,
+        LoginOutcome::TooManyAttempts => Refusal::TooManyAttempts,
+    };
+    Ok(Clicked::Refused(refusal))
+}
+
+/// The authorization code for a completed login: random (256 bits), stored by its hash for at
+/// most [`AUTHORIZATION_CODE_SECONDS`], the tokens sealed under it.
+async fn issue(
+    services: &LandingServices,
+    live: &Live,
+    logged_in: LoggedIn,
+) -> Result<Clicked, ClickError> {
+    let require_registration = live.application.oauth_configuration.require_registration;
+    match &logged_in.kind {
+        LoggedInKind::Complete => {}
+        LoggedInKind::NotRegistered if !require_registration => {}
+        LoggedInKind::NotRegistered => return Ok(Clicked::Refused(Refusal::NotRegistered)),
+        LoggedInKind::IdentityUnverified(_) | LoggedInKind::RegistrationUnverified => {
+            return Ok(Clicked::Refused(Refusal::VerificationRequired))
+        }
+    }
+    let login = &services.login;
+    let access = logged_in
+        .access_token
+        .ok_or_else(|| StoreError::new("issue authorization code", "the login issued no JWT"))?;
+    let now = login.clock.now_millis();
+    let scope = &live.request.scope;
+    let id_token = match scope.has("openid") {
+        true => Some(
+            id_token::sign(
+                login,
+                &IdTokenFor {
+                    tenant: &live.tenant,
+                    application: &live.application,
+                    user: &logged_in.user,
+                    access_token: &access.token,
+                    expires_at_millis: access.expires_at_millis,
+                    nonce: live.request.nonce.as_deref(),
+                    now_millis: now,
+                },
+            )
+            .await?,
+        ),
+        false => None,
+    };
+    // A refresh token only for `offline_access`, as FusionAuth's token endpoint.
+    let refresh = logged_in
+        .refresh_token
+        .filter(|_| scope.has("offline_access"));
+    let tokens = SealedTokens {
+        access_token: access.token,
+        access_token_expires_at_millis: access.expires_at_millis,
+        id_token,
+        refresh_token: refresh.as_ref().map(|r| r.token.clone()),
+        refresh_token_id: refresh.as_ref().map(|r| r.id),
+    };
+    let code = codes::generate_id(login.random.as_ref());
+    let plain = serde_json::to_vec(&tokens).map_err(|e| StoreError::new("seal tokens", e))?;
+    let sealed = codes::seal(&code, SEAL_PURPOSE, &plain, login.random.as_ref())
+        .ok_or_else(|| StoreError::new("seal tokens", "the cipher refused"))?;
+    let stored = StoredAuthorizationCode {
+        code_hash: codes::hash_secret(&code),
+        application_id: live.application.id,
+        tenant_id: live.pending.tenant_id,
+        user_id: logged_in.user.id,
+        redirect_uri: live.request.redirect_uri.as_str().to_owned(),
+        code_challenge: live.request.code_challenge.clone(),
+        scope: scope.text.clone(),
+        sealed_tokens: sealed,
+        expires_at_millis: now + AUTHORIZATION_CODE_SECONDS * 1000,
+    };
+    services.authorization_codes.save(&stored).await?;
+    tracing::info!(user_id = %logged_in.user.id, application_id = %live.application.id,
+        "authorization code issued");
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = live.request.state.as_deref() {
+        params.push(("state", state));
+    }
+    // FusionAuth's redirect says whether the user is registered to the application.
+    params.push(match logged_in.kind {
+        LoggedInKind::NotRegistered => ("userState", "AuthenticatedNotRegistered"),
+        _ => ("userState", "Authenticated"),
+    });
+    Ok(Clicked::Redirect(live.request.redirect_uri.with_query(&params)))
+}
