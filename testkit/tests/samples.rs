@@ -22,6 +22,10 @@ fn rebuilt(sample: &Value) -> Value {
     .source_ip(text(&http["sourceIp"], "sourceIp"))
     .user_agent(text(&http["userAgent"], "userAgent"))
     .request_id(text(&sample["requestContext"]["requestId"], "requestId"));
+    // A GET has no content type: the builder's default goes.
+    if sample["headers"].get("content-type").is_none() {
+        event = event.without_header("content-type");
+    }
     for (name, value) in sample["headers"].as_object().expect("headers") {
         event = event.header(name, text(value, name));
     }

@@ -9,6 +9,8 @@ use super::{dynamo, lambda_sdk_config, ses, sns, MissingAwsSetting};
 use crate::cache::CachedDirectory;
 use crate::config::Config;
 use crate::login::LoginServices;
+use crate::oauth2::landing::LandingServices;
+use crate::oauth2::token::TokenServices;
 use crate::ports::Directory;
 use crate::send::{DeliverySettings, SendServices};
 use crate::start::StartServices;
@@ -74,6 +76,37 @@ pub fn login_services(config: &Config) -> Result<LoginServices, MissingAwsSettin
         codes: store.clone(),
         sessions: store,
         signer: Arc::new(crate::tokens::Signer::default()),
+        clock,
+        random,
+    })
+}
+
+/// The landing page: the login's services and the authorization codes, on one store.
+pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(LandingServices {
+        login: LoginServices {
+            directory,
+            codes: store.clone(),
+            sessions: store.clone(),
+            signer: Arc::new(crate::tokens::Signer::default()),
+            clock,
+            random,
+        },
+        authorization_codes: store,
+    })
+}
+
+/// `/oauth2/token`: applications (cached) and authorization codes; no signing key.
+pub fn token_services(config: &Config) -> Result<TokenServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(TokenServices {
+        directory,
+        authorization_codes: store,
         clock,
         random,
     })

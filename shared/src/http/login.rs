@@ -219,7 +219,7 @@ pub fn parse(body: &Map<String, Value>) -> Result<LoginCommand, Errors> {
 }
 
 /// The first `X-Forwarded-For` entry, else the address API Gateway saw.
-fn client_ip(request: &Request) -> Option<String> {
+pub(super) fn client_ip(request: &Request) -> Option<String> {
     header_str(request, "x-forwarded-for")
         .and_then(|h| h.split(',').next())
         .map(str::trim)
@@ -235,7 +235,7 @@ fn client_ip(request: &Request) -> Option<String> {
 /// dev`, `cargo lambda watch`), where a browser would otherwise drop them. API Gateway always says
 /// `X-Forwarded-Proto: https`; the request URI is no guide, as lambda_http writes `https` into it
 /// whenever that header is missing.
-fn served_over_plain_loopback(request: &Request) -> bool {
+pub(super) fn served_over_plain_loopback(request: &Request) -> bool {
     let https =
         header_str(request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
     let host = header_str(request, "host").unwrap_or_default();
@@ -252,7 +252,7 @@ fn served_over_plain_loopback(request: &Request) -> bool {
     !https && loopback
 }
 
-fn cookie(request: &Request, name: &str) -> Option<String> {
+pub(super) fn cookie(request: &Request, name: &str) -> Option<String> {
     request
         .headers()
         .get_all(header::COOKIE)

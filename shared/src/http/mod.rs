@@ -2,9 +2,12 @@
 //! how every outcome becomes a response. A handler never returns `Err`: API Gateway would turn it
 //! into an opaque 502.
 
+pub mod landing;
 pub mod login;
+pub mod pages;
 pub mod send;
 pub mod start;
+pub mod token;
 
 use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use lambda_http::lambda_runtime::Diagnostic;

@@ -13,6 +13,8 @@ use passwordless::aws::dynamo::{DynamoStore, Tables};
 use passwordless::aws::{lambda_sdk_config, provision, ses, sns};
 use passwordless::kickstart;
 use passwordless::login::LoginServices;
+use passwordless::oauth2::landing::LandingServices;
+use passwordless::oauth2::token::TokenServices;
 use passwordless::send::{DeliverySettings, SendServices};
 use passwordless::start::StartServices;
 use passwordless::system::{Clock, OsRandom, SystemClock};
@@ -51,6 +53,10 @@ pub struct TestApp {
     pub start_fn: Function<StartServices>,
     pub send_fn: Function<SendServices>,
     pub login_fn: Function<LoginServices>,
+    pub landing_fn: Function<LandingServices>,
+    pub token_fn: Function<TokenServices>,
+    /// The landing page's template, built once as its `main` builds it.
+    pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
     pub store: DynamoStore,
 }
@@ -118,6 +124,9 @@ impl TestApp {
             start_fn: Function::new(role("start"), &tables),
             send_fn: Function::new(role("send"), &tables),
             login_fn: Function::new(role("login"), &tables),
+            landing_fn: Function::new(role("landing"), &tables),
+            token_fn: Function::new(role("token"), &tables),
+            pages: passwordless::http::pages::Pages::new(),
             store,
         }
     }
@@ -126,7 +135,9 @@ impl TestApp {
     pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
         self.start_fn.services.clock = clock.clone();
         self.send_fn.services.clock = clock.clone();
-        self.login_fn.services.clock = clock;
+        self.login_fn.services.clock = clock.clone();
+        self.landing_fn.services.login.clock = clock.clone();
+        self.token_fn.services.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -138,6 +149,29 @@ impl TestApp {
         self.send_fn.rewire(send, &tables);
         let login = change(&self.login_fn.sdk);
         self.login_fn.rewire(login, &tables);
+        let landing = change(&self.landing_fn.sdk);
+        self.landing_fn.rewire(landing, &tables);
+        let token = change(&self.token_fn.sdk);
+        self.token_fn.rewire(token, &tables);
+    }
+
+    /// An event through the landing function's handler.
+    pub async fn landing_event(&self, event: Value) -> TestResponse {
+        let request = lambda_http::request::from_str(&event.to_string())
+            .expect("the event is an API Gateway event");
+        TestResponse::from(
+            passwordless::http::landing::handle(&self.landing_fn.services, &self.pages, request)
+                .await,
+        )
+    }
+
+    /// An event through the token function's handler.
+    pub async fn token_event(&self, event: Value) -> TestResponse {
+        let request = lambda_http::request::from_str(&event.to_string())
+            .expect("the event is an API Gateway event");
+        TestResponse::from(
+            passwordless::http::token::handle(&self.token_fn.services, request).await,
+        )
     }
 
     pub async fn start(&self, event: Value) -> TestResponse {
@@ -353,6 +387,27 @@ impl Wired for LoginServices {
             codes: store.clone(),
             sessions: store,
             signer: Arc::new(passwordless::tokens::Signer::default()),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
+    }
+}
+
+impl Wired for LandingServices {
+    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+        Self {
+            login: LoginServices::wired(sdk, tables),
+            authorization_codes: store(sdk, tables),
+        }
+    }
+}
+
+impl Wired for TokenServices {
+    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+        let store = store(sdk, tables);
+        Self {
+            directory: store.clone(),
+            authorization_codes: store,
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
         }

@@ -14,6 +14,7 @@ mod helpers;
 mod iam;
 mod kickstart;
 mod login;
+mod oauth2;
 mod one_time_use;
 mod retries;
 mod send;

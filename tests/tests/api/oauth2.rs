@@ -1,0 +1,538 @@
+//! The magic link's landing page and `/oauth2/token` (issue 16), through the landing and token
+//! functions' handlers, each with its own role, against DynamoDB on moto: opening a link changes
+//! nothing, only the page's own post completes the login and redirects with an authorization
+//! code, and the code is exchanged once, with its PKCE verifier, for signed tokens.
+
+use api_gateway_events::Event;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
+const REDIRECT: &str = "https://piedpiper.com/oauth/callback";
+const ADMIN_REDIRECT: &str = "https://admin.piedpiper.com/callback?from=email";
+const ADMIN_SECRET: &str = "pied-piper-admin-client-secret-0123456789";
+const VERIFIER: &str = "a-code-verifier-of-at-least-43-characters-0123456789";
+const HS256_SECRET: &str = "c2VjcmV0LWZvci1sb2NhbC1kZXZlbG9wbWVudC1vbmx5LWNoYW5nZS1tZQ==";
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// The OAuth parameters a web app puts in the start's `state`.
+fn web_state() -> Value {
+    json!({"redirect_uri": REDIRECT, "state": "xyz/ä&1", "scope": "openid offline_access",
+        "code_challenge": challenge(VERIFIER), "code_challenge_method": "S256", "nonce": "n-1"})
+}
+
+async fn start(app: &TestApp, application: &str, login_id: &str, state: Value) -> String {
+    let started = app
+        .start_code(json!({"applicationId": application, "loginId": login_id, "state": state}))
+        .await;
+    started["code"].as_str().expect("a code").to_owned()
+}
+
+fn page_event(method: &str, code: &str) -> Event {
+    Event::new(method, &format!("/oauth2/passwordless/{code}"))
+        .without_header("content-type")
+        .user_agent("Mozilla/5.0 integration-tests")
+        .request_id(&Uuid::new_v4().to_string())
+}
+
+async fn open(app: &TestApp, method: &str, code: &str) -> TestResponse {
+    app.landing_event(page_event(method, code).to_json()).await
+}
+
+/// The page's CSRF value: the cookie's and the form's, which are the same.
+fn csrf(page: &TestResponse) -> String {
+    let cookie = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("passwordless_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("the page sets its CSRF cookie")
+        .to_owned();
+    let field = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries the CSRF value");
+    assert_eq!(cookie, field);
+    cookie
+}
+
+async fn click(app: &TestApp, code: &str, cookie: Option<&str>, form: &str) -> TestResponse {
+    let mut event = page_event("POST", code)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form);
+    if let Some(value) = cookie {
+        event = event.cookie(&format!("passwordless_csrf={value}"));
+    }
+    app.landing_event(event.to_json()).await
+}
+
+/// Opens the page and presses its button.
+async fn open_and_click(app: &TestApp, code: &str) -> TestResponse {
+    let page = open(app, "GET", code).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let value = csrf(&page);
+    click(app, code, Some(&value), &format!("csrf={value}")).await
+}
+
+/// The redirect's query parameters.
+fn redirected(response: &TestResponse, to: &str) -> std::collections::HashMap<String, String> {
+    assert_eq!(response.status, 303, "{}", response.body);
+    let location = response.headers["location"].to_str().unwrap();
+    let query = location
+        .strip_prefix(to)
+        .unwrap_or_else(|| panic!("{location} is not {to}"));
+    let query = query.trim_start_matches(['?', '&']);
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.replace('+', " ").into_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let encoded: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={encoded}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn token(app: &TestApp, pairs: &[(&str, &str)], basic: Option<(&str, &str)>) -> TestResponse {
+    let mut event = Event::post("/oauth2/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(&form_encode(pairs))
+        .request_id(&Uuid::new_v4().to_string());
+    if let Some((id, secret)) = basic {
+        event = event.header(
+            "authorization",
+            &format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))),
+        );
+    }
+    app.token_event(event.to_json()).await
+}
+
+async fn exchange(app: &TestApp, code: &str, verifier: &str, redirect: &str) -> TestResponse {
+    token(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", WEB_APP),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+        ],
+        None,
+    )
+    .await
+}
+
+fn claims(jwt: &str, audience: &str) -> Value {
+    let key = DecodingKey::from_secret(&STANDARD.decode(HS256_SECRET).unwrap());
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&["piedpiper.com"]);
+    decode::<Value>(jwt, &key, &validation)
+        .unwrap_or_else(|e| panic!("{e}: {jwt}"))
+        .claims
+}
+
+#[tokio::test]
+async fn three_gets_and_a_head_change_nothing_and_the_click_then_redirects_with_a_code_and_the_state(
+) {
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let before = app.code_items().await;
+    for method in ["GET", "GET", "HEAD", "GET"] {
+        let page = open(&app, method, &code).await;
+        assert_eq!(page.status, 200, "{method}: {}", page.body);
+        assert_eq!(page.headers["cache-control"], "no-store");
+        assert_eq!(page.headers["referrer-policy"], "no-referrer");
+        assert!(page.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'"));
+        if method == "HEAD" {
+            assert!(page.body.is_empty());
+        } else {
+            assert!(
+                page.body.contains("Continue to Pied Piper web"),
+                "{}",
+                page.body
+            );
+        }
+    }
+    assert_eq!(
+        app.code_items().await,
+        before,
+        "opening the link wrote nothing"
+    );
+    let query = redirected(&open_and_click(&app, &code).await, REDIRECT);
+    assert_eq!(query["state"], "xyz/ä&1");
+    assert_eq!(query["userState"], "Authenticated");
+    assert_eq!(query["code"].len(), 43);
+    let answer = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let tokens = answer.json();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(tokens["expires_in"].as_i64().unwrap() > 3500);
+    assert!(tokens["refresh_token"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+    let access = claims(tokens["access_token"].as_str().unwrap(), WEB_APP);
+    assert_eq!(access["authenticationType"], "PASSWORDLESS");
+    assert_eq!(access["sub"], tokens["userId"]);
+    let id = claims(tokens["id_token"].as_str().unwrap(), WEB_APP);
+    assert_eq!(id["nonce"], "n-1");
+    assert_eq!(id["sub"], tokens["userId"]);
+    assert_eq!(id["email"], "richard@piedpiper.com");
+    // The link is used: opening it again shows the expired page.
+    let again = open(&app, "GET", &code).await;
+    assert_eq!(again.status, 404);
+    assert!(again.body.contains("This link has expired"));
+}
+
+#[tokio::test]
+async fn an_authorization_code_works_once_and_a_wrong_verifier_or_redirect_burns_it() {
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let query = redirected(&open_and_click(&app, &code).await, REDIRECT);
+    let first = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let reused = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+    assert_eq!(
+        (reused.status, reused.json()["error"].clone()),
+        (400, json!("invalid_grant"))
+    );
+    assert!(!reused.body.contains("access_token"));
+
+    for (verifier, redirect) in [
+        (
+            "another-verifier-of-at-least-43-characters-0123456789",
+            REDIRECT,
+        ),
+        (VERIFIER, "https://piedpiper.com/oauth/callback/"),
+    ] {
+        let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+        let query = redirected(&open_and_click(&app, &code).await, REDIRECT);
+        let wrong = exchange(&app, &query["code"], verifier, redirect).await;
+        assert_eq!(
+            (wrong.status, wrong.json()["error"].clone()),
+            (400, json!("invalid_grant"))
+        );
+        let right_after = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+        assert_eq!(right_after.status, 400, "a refused code is used up");
+    }
+}
+
+#[tokio::test]
+async fn a_code_issued_a_minute_ago_is_expired() {
+    let mut app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let query = redirected(&open_and_click(&app, &code).await, REDIRECT);
+    let later = std::sync::Arc::new(passwordless::memory::FixedClock::at(
+        passwordless::system::Clock::now_millis(&passwordless::system::SystemClock) + 61_000,
+    ));
+    app.set_clock(later);
+    let late = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+    assert_eq!(
+        (late.status, late.json()["error"].clone()),
+        (400, json!("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn an_unregistered_redirect_uri_never_redirects_and_leaves_the_code_valid() {
+    let app = TestApp::spawn().await;
+    for redirect in [
+        "https://evil.example/steal",
+        "https://piedpiper.com/oauth/callback?x=1",
+    ] {
+        let mut state = web_state();
+        state["redirect_uri"] = json!(redirect);
+        let code = start(&app, WEB_APP, "richard@piedpiper.com", state).await;
+        let page = open(&app, "GET", &code).await;
+        assert_eq!(page.status, 400, "{}", page.body);
+        assert!(!page.body.contains("<form"));
+        let posted = click(&app, &code, Some("x"), "csrf=x").await;
+        assert_eq!(posted.status, 400);
+        assert!(posted.headers.get("location").is_none());
+        // The code was never touched: the login API still completes it.
+        let login = app
+            .login(json!({"code": code, "applicationId": WEB_APP}))
+            .await;
+        assert_eq!(login.status, 200, "{}", login.body);
+    }
+}
+
+#[tokio::test]
+async fn a_post_without_the_pages_csrf_value_is_refused_and_uses_nothing() {
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let value = csrf(&open(&app, "GET", &code).await);
+    let before = app.code_items().await;
+    for (cookie, form) in [
+        (None, format!("csrf={value}")),
+        (Some(value.as_str()), "csrf=another".to_owned()),
+        (Some(value.as_str()), String::new()),
+        (Some(""), "csrf=".to_owned()),
+    ] {
+        let posted = click(&app, &code, cookie, &form).await;
+        assert_eq!(posted.status, 403, "{cookie:?} {form}: {}", posted.body);
+        assert!(posted.headers.get("location").is_none());
+    }
+    let cross_site = app
+        .landing_event(
+            page_event("POST", &code)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("sec-fetch-site", "cross-site")
+                .cookie(&format!("passwordless_csrf={value}"))
+                .body(&format!("csrf={value}"))
+                .to_json(),
+        )
+        .await;
+    assert_eq!(cross_site.status, 403);
+    assert_eq!(app.code_items().await, before);
+    assert_eq!(open_and_click(&app, &code).await.status, 303);
+}
+
+#[tokio::test]
+async fn unknown_used_and_expired_links_show_one_expired_page() {
+    let mut app = TestApp::spawn().await;
+    let used = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    assert_eq!(open_and_click(&app, &used).await.status, 303);
+    let expired = start(&app, WEB_APP, "jared@piedpiper.com", web_state()).await;
+    let unknown = "A".repeat(43);
+    let mut pages = Vec::new();
+    for code in [&used, &unknown] {
+        pages.push(open(&app, "GET", code).await);
+    }
+    app.set_clock(std::sync::Arc::new(passwordless::memory::FixedClock::at(
+        passwordless::system::Clock::now_millis(&passwordless::system::SystemClock) + 3_600_000,
+    )));
+    pages.push(open(&app, "GET", &expired).await);
+    pages.push(click(&app, &expired, Some("v"), "csrf=v").await);
+    for page in &pages {
+        assert_eq!(page.status, 404, "{}", page.body);
+        assert_eq!(
+            page.body, pages[0].body,
+            "the same page whatever the reason"
+        );
+        assert!(page.body.contains("ask for a new link"));
+    }
+}
+
+#[tokio::test]
+async fn a_user_the_login_api_refuses_sees_a_page_and_gets_no_code() {
+    let app = TestApp::spawn().await;
+    // Gilfoyle has two-factor on: the login API answers 242.
+    let code = start(&app, WEB_APP, "gilfoyle@piedpiper.com", web_state()).await;
+    let refused = open_and_click(&app, &code).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("two-factor"), "{}", refused.body);
+    assert!(refused.headers.get("location").is_none());
+    assert!(!refused.body.contains("eyJ"), "no token on the page");
+}
+
+#[tokio::test]
+async fn a_confidential_client_authenticates_with_basic_and_a_wrong_secret_is_invalid_client() {
+    let app = TestApp::spawn().await;
+    // Richard is not registered to the admin console: the login API's 202, a redirect that says so.
+    let state = json!({"redirect_uri": ADMIN_REDIRECT, "state": "s"});
+    let code = start(&app, ADMIN_APP, "richard@piedpiper.com", state).await;
+    let click = open_and_click(&app, &code).await;
+    let query = redirected(&click, &format!("{ADMIN_REDIRECT}&"));
+    assert_eq!(query["state"], "s");
+    assert_eq!(query["userState"], "AuthenticatedNotRegistered");
+    let grant = [
+        ("grant_type", "authorization_code"),
+        ("code", query["code"].as_str()),
+        ("redirect_uri", ADMIN_REDIRECT),
+    ];
+    let wrong = token(&app, &grant, Some((ADMIN_APP, "not-the-secret"))).await;
+    assert_eq!(
+        (wrong.status, wrong.json()["error"].clone()),
+        (401, json!("invalid_client"))
+    );
+    assert!(wrong.headers.contains_key("www-authenticate"));
+    let no_secret = token(
+        &app,
+        &[grant.as_slice(), &[("client_id", ADMIN_APP)]].concat(),
+        None,
+    )
+    .await;
+    assert_eq!(no_secret.status, 401);
+    let right = token(&app, &grant, Some((ADMIN_APP, ADMIN_SECRET))).await;
+    assert_eq!(right.status, 200, "{}", right.body);
+    let tokens = right.json();
+    assert!(
+        tokens.get("id_token").is_none(),
+        "no openid scope, no id_token"
+    );
+    assert!(
+        tokens.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
+    let key = DecodingKey::from_secret(&STANDARD.decode(HS256_SECRET).unwrap());
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_aud = false;
+    let access = decode::<Value>(tokens["access_token"].as_str().unwrap(), &key, &validation)
+        .expect("the access token verifies")
+        .claims;
+    assert_eq!(access["sub"], tokens["userId"]);
+    assert!(access.get("aud").is_none(), "not registered: no audience");
+}
+
+#[tokio::test]
+async fn an_unverified_registration_sees_a_page_and_gets_no_code() {
+    let app = TestApp::spawn().await;
+    // Jared's admin console registration is unverified: the login API's 213.
+    let state = json!({"redirect_uri": ADMIN_REDIRECT});
+    let code = start(&app, ADMIN_APP, "jared@piedpiper.com", state).await;
+    let refused = open_and_click(&app, &code).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("verified first"), "{}", refused.body);
+    assert!(refused.headers.get("location").is_none());
+}
+
+#[tokio::test]
+async fn authorization_codes_and_client_secrets_are_stored_only_as_hashes() {
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let query = redirected(&open_and_click(&app, &code).await, REDIRECT);
+    let codes = format!("{:?}", app.code_items().await);
+    let hash = format!("{:x}", Sha256::digest(query["code"].as_bytes()));
+    assert!(codes.contains(&format!("AUTHCODE#{hash}")));
+    assert!(!codes.contains(&query["code"]));
+    assert!(!codes.contains("eyJ"), "no JWT in the clear");
+    let directory = format!("{:?}", app.directory_items().await);
+    assert!(!directory.contains("pied-piper-web-client-secret"));
+    assert!(!directory.contains(ADMIN_SECRET));
+}
+
+#[tokio::test]
+async fn hostile_paths_and_bodies_get_4xx_pages_and_errors_never_a_5xx_or_a_token() {
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    for path in [
+        "/oauth2/passwordless/",
+        "/oauth2/passwordless/%3Cscript%3E",
+        "/oauth2/passwordless/..%2F..%2Fetc",
+        &format!("/oauth2/passwordless/{}", "a".repeat(5000)),
+    ] {
+        for method in ["GET", "HEAD", "POST", "PUT"] {
+            let event = Event::new(method, path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("csrf=%ZZ&oneTimeCode=\u{0}");
+            let response = app.landing_event(event.to_json()).await;
+            assert!(
+                (400..500).contains(&response.status),
+                "{method} {path}: {}",
+                response.status
+            );
+            assert!(!response.body.contains("<script>"));
+        }
+    }
+    let value = csrf(&open(&app, "GET", &code).await);
+    for body in ["%", "csrf", &"x=1&".repeat(20_000), "oneTimeCode=%00%ff"] {
+        let posted = click(&app, &code, Some(&value), body).await;
+        assert!(
+            (400..500).contains(&posted.status),
+            "{body:.20}: {}",
+            posted.status
+        );
+    }
+    let json_post = app
+        .landing_event(
+            page_event("POST", &code)
+                .header("content-type", "application/json")
+                .cookie(&format!("passwordless_csrf={value}"))
+                .body(&format!("{{\"csrf\":\"{value}\"}}"))
+                .to_json(),
+        )
+        .await;
+    assert_eq!(json_post.status, 415);
+    for (body, content_type) in [
+        (
+            "grant_type=authorization_code&code=x&code=y",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "{\"grant_type\":\"authorization_code\"}",
+            "application/json",
+        ),
+        (
+            "grant_type=password&username=a&password=b",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "grant_type=authorization_code&client_id=%00&code=x&redirect_uri=y",
+            "application/x-www-form-urlencoded",
+        ),
+        ("%%%", "application/x-www-form-urlencoded"),
+    ] {
+        let event = Event::post("/oauth2/token")
+            .header("content-type", content_type)
+            .body(body);
+        let response = app.token_event(event.to_json()).await;
+        assert!(
+            (400..500).contains(&response.status),
+            "{body}: {}",
+            response.status
+        );
+        assert!(response.json()["error"].is_string());
+        assert!(!response.body.contains("access_token"));
+    }
+    let garbage_basic = app
+        .token_event(
+            Event::post("/oauth2/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", "Basic !!!")
+                .body("grant_type=authorization_code&code=x&redirect_uri=y")
+                .to_json(),
+        )
+        .await;
+    assert_eq!(garbage_basic.status, 401);
+    // Still valid after all of that.
+    assert_eq!(open_and_click(&app, &code).await.status, 303);
+}
