@@ -16,8 +16,9 @@ use crate::model::{
     StoredAuthorizationCode, Tenant, User,
 };
 use crate::ports::{
-    AttemptLimits, AuthorizationCodes, Challenge, CodeStore, CompletedLogin, Completion, Consumed, Directory, Email,
-    IdentityMatch, Mailer, Presented, RateLimiter, Sessions, Sms, SmsSender, StoreError,
+    AttemptLimits, AuthorizationCodes, Challenge, CodeStore, CompletedLogin, Completion, Consumed,
+    Directory, Email, IdentityMatch, Mailer, Presented, RateLimiter, Sessions, Sms, SmsSender,
+    StoreError,
 };
 use crate::system::{Clock, OsRandom, Random, SystemClock};
 

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::{optional_str, require_uuid, typed, KickstartError};
 use crate::login_id::{canonical_text, IdentityType, PhoneNumber};
 use crate::model::{
-    ApiKey, Application, EmailTemplate, Generator, GeneratorKind, Identity, MessageTemplate, SigningAlgorithm,
-    SigningKey, Tenant, User, MAX_CODE_TTL_SECONDS,
+    ApiKey, Application, EmailTemplate, Generator, GeneratorKind, Identity, MessageTemplate,
+    SigningAlgorithm, SigningKey, Tenant, User, MAX_CODE_TTL_SECONDS,
 };
 use crate::templates;
 

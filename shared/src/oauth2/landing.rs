@@ -10,8 +10,8 @@ use super::{
     AuthorizationRequest, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS, SEAL_PURPOSE,
 };
 use crate::codes;
-use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
 use crate::login::LoginServices;
+use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant};
 use crate::ports::{AuthorizationCodes, StoreError};
 
@@ -90,7 +90,11 @@ enum Looked {
 async fn look(services: &LandingServices, code: &LinkCode) -> Result<Looked, StoreError> {
     let login = &services.login;
     let now = login.clock.now_millis();
-    let Some(pending) = login.codes.pending(&codes::hash_secret(code.as_str())).await? else {
+    let Some(pending) = login
+        .codes
+        .pending(&codes::hash_secret(code.as_str()))
+        .await?
+    else {
         return Ok(Looked::Expired);
     };
     if pending.expires_at_millis <= now {
@@ -128,7 +132,10 @@ async fn look(services: &LandingServices, code: &LinkCode) -> Result<Looked, Sto
 }
 
 /// The page for a code: never consumes or changes it.
-pub async fn open(services: &LandingServices, code: Option<&LinkCode>) -> Result<Opened, StoreError> {
+pub async fn open(
+    services: &LandingServices,
+    code: Option<&LinkCode>,
+) -> Result<Opened, StoreError> {
     let Some(code) = code else {
         return Ok(Opened::Expired);
     };
@@ -311,5 +318,7 @@ async fn issue(
         LoggedInKind::NotRegistered => ("userState", "AuthenticatedNotRegistered"),
         _ => ("userState", "Authenticated"),
     });
-    Ok(Clicked::Redirect(live.request.redirect_uri.with_query(&params)))
+    Ok(Clicked::Redirect(
+        live.request.redirect_uri.with_query(&params),
+    ))
 }

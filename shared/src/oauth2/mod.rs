@@ -134,7 +134,8 @@ impl AuthorizationRequest {
             }
             _ => return Err(RequestProblem::BadChallenge),
         };
-        if code_challenge.is_none() && config.proof_key_for_code_exchange_policy == PkcePolicy::Required
+        if code_challenge.is_none()
+            && config.proof_key_for_code_exchange_policy == PkcePolicy::Required
         {
             return Err(RequestProblem::BadChallenge);
         }
@@ -220,7 +221,8 @@ mod tests {
     #[test]
     fn pkce_is_s256_only_and_required_where_the_application_says_so() {
         let app = application(&["https://a.example/cb"], PkcePolicy::Required);
-        let challenge = crate::codes::s256_challenge("verifier-verifier-verifier-verifier-verifier");
+        let challenge =
+            crate::codes::s256_challenge("verifier-verifier-verifier-verifier-verifier");
         let ok = json!({"redirect_uri": "https://a.example/cb", "code_challenge": challenge,
             "code_challenge_method": "S256"});
         assert_eq!(
@@ -256,7 +258,10 @@ mod tests {
         );
         assert_eq!(uri.origin(), "https://a.example");
         let bare = RedirectUri::parse("http://127.0.0.1:8080").unwrap();
-        assert_eq!(bare.with_query(&[("code", "c")]), "http://127.0.0.1:8080?code=c");
+        assert_eq!(
+            bare.with_query(&[("code", "c")]),
+            "http://127.0.0.1:8080?code=c"
+        );
         assert_eq!(bare.origin(), "http://127.0.0.1:8080");
         assert!(RedirectUri::parse("https://user@evil.example/").is_none());
     }

@@ -35,7 +35,10 @@ impl std::fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientCredentials")
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -55,7 +58,10 @@ impl std::fmt::Debug for AuthorizationCodeGrant {
             .field("client", &self.client)
             .field("code", &"<redacted>")
             .field("redirect_uri", &self.redirect_uri)
-            .field("code_verifier", &self.code_verifier.as_ref().map(|_| "<redacted>"))
+            .field(
+                "code_verifier",
+                &self.code_verifier.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -151,7 +157,10 @@ pub async fn exchange_code(
     if stored.application_id != application.id || stored.redirect_uri != grant.redirect_uri {
         return Err(TokenError::InvalidGrant);
     }
-    let pkce_needed = match application.oauth_configuration.proof_key_for_code_exchange_policy {
+    let pkce_needed = match application
+        .oauth_configuration
+        .proof_key_for_code_exchange_policy
+    {
         PkcePolicy::Required => true,
         PkcePolicy::NotRequired => false,
         PkcePolicy::NotRequiredWhenUsingClientAuthentication => !authenticated,
@@ -166,8 +175,10 @@ pub async fn exchange_code(
         // A verifier without a challenge, or a challenge without a verifier.
         _ => return Err(TokenError::InvalidGrant),
     }
-    let plain = codes::unseal(&grant.code, SEAL_PURPOSE, &stored.sealed_tokens)
-        .ok_or_else(|| StoreError::new("open authorization code", "the sealed tokens do not open"))?;
+    let plain =
+        codes::unseal(&grant.code, SEAL_PURPOSE, &stored.sealed_tokens).ok_or_else(|| {
+            StoreError::new("open authorization code", "the sealed tokens do not open")
+        })?;
     let tokens: SealedTokens = serde_json::from_slice(&plain)
         .map_err(|e| StoreError::new("open authorization code", e))?;
     tracing::info!(user_id = %stored.user_id, application_id = %application.id,
