@@ -10,8 +10,9 @@
 //!   keys; [`session`]: what a login or a refresh hands out (access and refresh tokens) and how
 //!   long each lives;
 //! - [`ports`]: the narrow traits the use cases depend on, with [`memory`] fakes of them;
-//! - [`start`], [`send`], [`login`], [`refresh`] (exchange and revoke refresh tokens): the use
-//!   cases, free of HTTP and AWS types, each with the services it runs on;
+//! - [`start`], [`send`], [`login`], [`refresh`] (exchange and revoke refresh tokens), [`keys`]
+//!   (JWKS, public keys, discovery, validation): the use cases, free of HTTP and AWS types, each
+//!   with the services it runs on;
 //! - [`http`]: the edge: request parsing, the FusionAuth `Errors` body ([`errors`]), and per
 //!   endpoint the one function that maps outcomes to statuses, bodies and cookies;
 //! - [`aws`]: the DynamoDB, SES and SNS adapters behind the ports, and each function's wiring;
@@ -25,6 +26,7 @@ pub mod codes;
 pub mod config;
 pub mod errors;
 pub mod http;
+pub mod keys;
 pub mod kickstart;
 pub mod login;
 pub mod login_id;

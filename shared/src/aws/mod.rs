@@ -158,7 +158,7 @@ impl<C> std::fmt::Debug for OnFirstUse<C> {
     }
 }
 
-pub use wiring::{login_services, send_services, start_services};
+pub use wiring::{key_services, login_services, refresh_services, send_services, start_services};
 
 #[cfg(test)]
 mod tests {
