@@ -158,7 +158,10 @@ impl<C> std::fmt::Debug for OnFirstUse<C> {
     }
 }
 
-pub use wiring::{landing_services, login_services, send_services, start_services, token_services};
+pub use wiring::{
+    key_services, landing_services, login_services, refresh_services, send_services,
+    start_services, token_services,
+};
 
 #[cfg(test)]
 mod tests {

@@ -11,9 +11,10 @@ use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use super::header_str;
-use super::login::{client_ip, cookie, served_over_plain_loopback, TRUST_COOKIE};
+use super::login::{client_ip, TRUST_COOKIE};
 use super::pages::{accept_language, language, Form, Page, PageKind, Pages, Text};
 use super::MAX_BODY_BYTES;
+use super::{cookie, served_over_plain_loopback};
 use crate::codes;
 use crate::oauth2::landing::{
     self, ClickCommand, ClickError, Clicked, Landing, LandingServices, LinkCode, Opened, Refusal,

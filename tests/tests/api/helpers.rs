@@ -11,10 +11,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use passwordless::aws::dynamo::{DynamoStore, Tables};
 use passwordless::aws::{lambda_sdk_config, provision, ses, sns};
+use passwordless::keys::KeyServices;
 use passwordless::kickstart;
 use passwordless::login::LoginServices;
 use passwordless::oauth2::landing::LandingServices;
 use passwordless::oauth2::token::TokenServices;
+use passwordless::refresh::RefreshServices;
 use passwordless::send::{DeliverySettings, SendServices};
 use passwordless::start::StartServices;
 use passwordless::system::{Clock, OsRandom, SystemClock};
@@ -53,6 +55,12 @@ pub struct TestApp {
     pub start_fn: Function<StartServices>,
     pub send_fn: Function<SendServices>,
     pub login_fn: Function<LoginServices>,
+    pub refresh_fn: Function<RefreshServices>,
+    pub revoke_fn: Function<RefreshServices>,
+    pub jwks_fn: Function<KeyServices>,
+    pub public_key_fn: Function<KeyServices>,
+    pub discovery_fn: Function<KeyServices>,
+    pub validate_fn: Function<KeyServices>,
     pub landing_fn: Function<LandingServices>,
     pub token_fn: Function<TokenServices>,
     /// The landing page's template, built once as its `main` builds it.
@@ -124,6 +132,12 @@ impl TestApp {
             start_fn: Function::new(role("start"), &tables),
             send_fn: Function::new(role("send"), &tables),
             login_fn: Function::new(role("login"), &tables),
+            refresh_fn: Function::new(role("refresh"), &tables),
+            revoke_fn: Function::new(role("revoke"), &tables),
+            jwks_fn: Function::new(role("jwks"), &tables),
+            public_key_fn: Function::new(role("public-key"), &tables),
+            discovery_fn: Function::new(role("openid-configuration"), &tables),
+            validate_fn: Function::new(role("validate"), &tables),
             landing_fn: Function::new(role("landing"), &tables),
             token_fn: Function::new(role("token"), &tables),
             pages: passwordless::http::pages::Pages::new(),
@@ -136,6 +150,9 @@ impl TestApp {
         self.start_fn.services.clock = clock.clone();
         self.send_fn.services.clock = clock.clone();
         self.login_fn.services.clock = clock.clone();
+        self.refresh_fn.services.clock = clock.clone();
+        self.revoke_fn.services.clock = clock.clone();
+        self.validate_fn.services.clock = clock.clone();
         self.landing_fn.services.login.clock = clock.clone();
         self.token_fn.services.clock = clock;
     }
@@ -149,6 +166,10 @@ impl TestApp {
         self.send_fn.rewire(send, &tables);
         let login = change(&self.login_fn.sdk);
         self.login_fn.rewire(login, &tables);
+        let refresh = change(&self.refresh_fn.sdk);
+        self.refresh_fn.rewire(refresh, &tables);
+        let revoke = change(&self.revoke_fn.sdk);
+        self.revoke_fn.rewire(revoke, &tables);
         let landing = change(&self.landing_fn.sdk);
         self.landing_fn.rewire(landing, &tables);
         let token = change(&self.token_fn.sdk);
@@ -157,20 +178,81 @@ impl TestApp {
 
     /// An event through the landing function's handler.
     pub async fn landing_event(&self, event: Value) -> TestResponse {
-        let request = lambda_http::request::from_str(&event.to_string())
-            .expect("the event is an API Gateway event");
         TestResponse::from(
-            passwordless::http::landing::handle(&self.landing_fn.services, &self.pages, request)
-                .await,
+            passwordless::http::landing::handle(
+                &self.landing_fn.services,
+                &self.pages,
+                request(event),
+            )
+            .await,
         )
     }
 
     /// An event through the token function's handler.
     pub async fn token_event(&self, event: Value) -> TestResponse {
-        let request = lambda_http::request::from_str(&event.to_string())
-            .expect("the event is an API Gateway event");
         TestResponse::from(
-            passwordless::http::token::handle(&self.token_fn.services, request).await,
+            passwordless::http::token::handle(&self.token_fn.services, request(event)).await,
+        )
+    }
+
+    /// `POST /api/jwt/refresh` with `body`.
+    pub async fn refresh(&self, body: Value) -> TestResponse {
+        self.refresh_event(event("/api/jwt/refresh", &[], &body.to_string()))
+            .await
+    }
+
+    pub async fn refresh_event(&self, event: Value) -> TestResponse {
+        TestResponse::from(
+            passwordless::http::refresh::handle(&self.refresh_fn.services, request(event)).await,
+        )
+    }
+
+    /// `DELETE /api/jwt/refresh{path}?{query}` with the API key `api_key`.
+    pub async fn revoke(&self, api_key: Option<&str>, path: &str, query: &str) -> TestResponse {
+        let mut event = Event::delete(&format!("/api/jwt/refresh{path}")).query(query);
+        if let Some(key) = api_key {
+            event = event.header("authorization", key);
+        }
+        TestResponse::from(
+            passwordless::http::revoke::handle(&self.revoke_fn.services, request(event.into()))
+                .await,
+        )
+    }
+
+    pub async fn jwks(&self) -> TestResponse {
+        TestResponse::from(passwordless::http::keys::json_web_key_set(&self.jwks_fn.services).await)
+    }
+
+    /// `GET /api/jwt/public-key?{query}`.
+    pub async fn public_key(&self, query: &str) -> TestResponse {
+        let event = Event::get("/api/jwt/public-key").query(query);
+        TestResponse::from(
+            passwordless::http::keys::public_key(
+                &self.public_key_fn.services,
+                request(event.into()),
+            )
+            .await,
+        )
+    }
+
+    /// `GET {path}?{query}`: the discovery document.
+    pub async fn discovery(&self, path: &str, query: &str) -> TestResponse {
+        let event = Event::get(path).query(query);
+        TestResponse::from(
+            passwordless::http::discovery::handle(
+                &self.discovery_fn.services,
+                request(event.into()),
+            )
+            .await,
+        )
+    }
+
+    /// `GET /api/jwt/validate` with `Authorization: {authorization}`.
+    pub async fn validate(&self, authorization: &str) -> TestResponse {
+        let event = Event::get("/api/jwt/validate").header("authorization", authorization);
+        TestResponse::from(
+            passwordless::http::validate::handle(&self.validate_fn.services, request(event.into()))
+                .await,
         )
     }
 
@@ -265,6 +347,11 @@ impl TestApp {
             .items
             .unwrap_or_default()
     }
+}
+
+/// The request lambda_http makes of an API Gateway event.
+pub fn request(event: Value) -> lambda_http::Request {
+    lambda_http::request::from_str(&event.to_string()).expect("the event is an API Gateway event")
 }
 
 /// The one SES identity the stack is given for this kickstart's senders: their domain.
@@ -393,6 +480,19 @@ impl Wired for LoginServices {
     }
 }
 
+impl Wired for RefreshServices {
+    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+        let store = store(sdk, tables);
+        Self {
+            directory: store.clone(),
+            tokens: store,
+            signer: Arc::new(passwordless::tokens::Signer::default()),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
+    }
+}
+
 impl Wired for LandingServices {
     fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
         Self {
@@ -410,6 +510,16 @@ impl Wired for TokenServices {
             authorization_codes: store,
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
+        }
+    }
+}
+
+impl Wired for KeyServices {
+    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+        Self {
+            directory: store(sdk, tables),
+            signer: Arc::new(passwordless::tokens::Signer::default()),
+            clock: Arc::new(SystemClock),
         }
     }
 }
