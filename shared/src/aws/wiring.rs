@@ -126,15 +126,23 @@ pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSe
     })
 }
 
-/// `/oauth2/token`: applications (cached) and authorization codes; no signing key.
+/// `/oauth2/token`: applications (cached), authorization codes, and for the refresh token grant
+/// `POST /api/jwt/refresh`'s services.
 pub fn token_services(config: &Config) -> Result<TokenServices, MissingAwsSetting> {
     let sdk = lambda_sdk_config()?;
     let (store, directory) = stores(config, &sdk);
     let (clock, random) = clock_and_random();
     Ok(TokenServices {
-        directory,
-        authorization_codes: store,
-        clock,
-        random,
+        directory: directory.clone(),
+        authorization_codes: store.clone(),
+        clock: clock.clone(),
+        random: random.clone(),
+        refresh: RefreshServices {
+            directory,
+            tokens: store,
+            signer: Arc::new(crate::tokens::Signer::default()),
+            clock,
+            random,
+        },
     })
 }

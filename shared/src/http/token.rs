@@ -10,7 +10,9 @@ use serde_json::{json, Map, Value};
 
 use super::{header_str, MAX_BODY_BYTES};
 use crate::oauth2::token::TokenServices;
-use crate::oauth2::token::{self, AuthorizationCodeGrant, ClientCredentials, TokenError, Tokens};
+use crate::oauth2::token::{
+    self, AuthorizationCodeGrant, ClientCredentials, RefreshTokenGrant, TokenError, Tokens,
+};
 
 pub async fn handle(services: &TokenServices, request: Request) -> Response<Body> {
     let form = match parse(&request) {
@@ -40,6 +42,19 @@ pub async fn handle(services: &TokenServices, request: Request) -> Response<Body
                     code,
                     redirect_uri,
                     code_verifier: field("code_verifier"),
+                },
+            )
+            .await
+        }
+        Some("refresh_token") => {
+            let Some(refresh_token) = field("refresh_token") else {
+                return invalid_request("refresh_token is required");
+            };
+            token::exchange_refresh_token(
+                services,
+                RefreshTokenGrant {
+                    client,
+                    refresh_token,
                 },
             )
             .await

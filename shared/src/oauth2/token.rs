@@ -2,6 +2,10 @@
 //! the client as its application's `clientAuthenticationPolicy` says, use the code up with one
 //! conditional write, check the redirect URI and the PKCE verifier, open the sealed tokens.
 //!
+//! `grant_type=refresh_token` (RFC 6749 6) is issue 15's exchange ([`crate::refresh::exchange`],
+//! its rotation, reuse and revocation rules), for a token of the authenticated client's
+//! application.
+//!
 //! Every check after the code is used up refuses with `invalid_grant` and leaves the code used:
 //! whoever holds a stolen code without its verifier burns it for nobody.
 
@@ -13,6 +17,7 @@ use super::{SealedTokens, SEAL_PURPOSE};
 use crate::codes;
 use crate::model::{Application, ClientAuthenticationPolicy, PkcePolicy};
 use crate::ports::{AuthorizationCodes, Directory, StoreError};
+use crate::refresh::{self, ExchangeOutcome, RefreshServices};
 use crate::system::{Clock, Random};
 
 /// What the token endpoint runs on, built once per container.
@@ -22,6 +27,8 @@ pub struct TokenServices {
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
+    /// The refresh token grant: `POST /api/jwt/refresh`'s services.
+    pub refresh: RefreshServices,
 }
 
 /// The client as the request presents it (HTTP Basic or the body; the edge has merged them).
@@ -192,6 +199,49 @@ pub async fn exchange_code(
         scope: stored.scope,
         user_id: stored.user_id,
     })
+}
+
+/// `grant_type=refresh_token`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RefreshTokenGrant {
+    pub client: ClientCredentials,
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshTokenGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshTokenGrant")
+            .field("client", &self.client)
+            .field("refresh_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Exchanges a refresh token of the client's application by issue 15's rules. A public client
+/// (`NotRequiredWhenUsingPKCE`) needs no secret here: its refresh token came from a PKCE grant.
+pub async fn exchange_refresh_token(
+    services: &TokenServices,
+    grant: RefreshTokenGrant,
+) -> Result<Tokens, TokenError> {
+    let (application, _) = authenticate(services, &grant.client, true).await?;
+    let names = crate::session::parse_refresh_token(grant.refresh_token.trim())
+        .filter(|names| names.application_id == application.id)
+        .ok_or(TokenError::InvalidGrant)?;
+    match refresh::exchange(&services.refresh, None, grant.refresh_token.trim()).await? {
+        ExchangeOutcome::Exchanged(exchanged) => {
+            let now = services.clock.now_millis();
+            Ok(Tokens {
+                expires_in: ((exchanged.access_token.expires_at_millis - now) / 1000).max(0),
+                access_token: exchanged.access_token.token,
+                id_token: None,
+                refresh_token: Some(exchanged.refresh_token.token),
+                refresh_token_id: Some(exchanged.refresh_token.id),
+                scope: "offline_access".to_owned(),
+                user_id: names.user_id,
+            })
+        }
+        ExchangeOutcome::Refused => Err(TokenError::InvalidGrant),
+    }
 }
 
 /// RFC 7636 4.1: 43 to 128 unreserved characters.

@@ -154,7 +154,8 @@ impl TestApp {
         self.revoke_fn.services.clock = clock.clone();
         self.validate_fn.services.clock = clock.clone();
         self.landing_fn.services.login.clock = clock.clone();
-        self.token_fn.services.clock = clock;
+        self.token_fn.services.clock = clock.clone();
+        self.token_fn.services.refresh.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -510,6 +511,7 @@ impl Wired for TokenServices {
             authorization_codes: store,
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
+            refresh: RefreshServices::wired(sdk, tables),
         }
     }
 }

@@ -536,3 +536,60 @@ async fn hostile_paths_and_bodies_get_4xx_pages_and_errors_never_a_5xx_or_a_toke
     // Still valid after all of that.
     assert_eq!(open_and_click(&app, &code).await.status, 303);
 }
+
+#[tokio::test]
+async fn the_refresh_token_from_the_code_exchange_is_exchanged_at_the_token_endpoint_by_issue_15s_rules(
+) {
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let query = redirected(&open_and_click(&app, &code).await, REDIRECT);
+    let tokens = exchange(&app, &query["code"], VERIFIER, REDIRECT)
+        .await
+        .json();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let refreshed = token(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", WEB_APP),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let body = refreshed.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["userId"], tokens["userId"]);
+    assert_eq!(body["refresh_token_id"], tokens["refresh_token_id"]);
+    let access = claims(body["access_token"].as_str().unwrap(), WEB_APP);
+    assert_eq!(access["sub"], tokens["userId"]);
+    // Another client cannot use it, nor can anyone use a token that is not one.
+    let other = token(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+        Some((ADMIN_APP, ADMIN_SECRET)),
+    )
+    .await;
+    assert_eq!(
+        (other.status, other.json()["error"].clone()),
+        (400, json!("invalid_grant"))
+    );
+    let garbage = token(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "nope"),
+            ("client_id", WEB_APP),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (garbage.status, garbage.json()["error"].clone()),
+        (400, json!("invalid_grant"))
+    );
+}
