@@ -39,7 +39,7 @@ cold = load("cold.json")
 warm = load("warm.json")
 trips = load("trips.json")
 functions = ("start", "send", "login", "refresh", "revoke", "jwks", "public-key",
-             "openid-configuration", "validate")
+             "openid-configuration", "validate", "landing", "token")
 # The warm loop runs the login journey: start, send, login, refresh, and a JWKS fetch.
 warm_functions = ("start", "send", "login", "refresh", "jwks")
 
@@ -143,7 +143,12 @@ if trips:
               "start (FormField)": (3, 0),
               # The token lifecycle (issue 15), warm: the directory's records are cached.
               "refresh": (2, 0), "revoke": (2, 0), "jwks": (0, 0), "public-key": (0, 0),
-              "openid-configuration": (0, 0), "validate": (0, 0)}
+              "openid-configuration": (0, 0), "validate": (0, 0),
+              # The magic link (issue 16), warm: the page reads the code (the tenant and the
+              # application are cached); the click is a login plus the code read and the
+              # authorization code's put; the exchange is one conditional update.
+              "landing (open)": (1, 0), "landing (click)": (7, 0),
+              "token (authorization code)": (1, 0)}
     for label, (dyn, deliveries) in limits.items():
         calls = trips[label]["calls"]
         ok = dynamo(calls) <= dyn and delivery(calls) == deliveries and "dynamodb:Scan" not in calls

@@ -35,6 +35,7 @@ echo "== build: the functions with the deploy profile, then the hello world and 
 # Separate invocations: cargo unifies features over the packages of one build, and the functions
 # must be built exactly as they are deployed.
 cargo build --release --quiet -p start -p send -p login -p refresh -p revoke -p jwks -p public-key \
+  -p landing -p token \
   -p openid-configuration -p validate
 cargo build --release --quiet -p hello
 cargo build --release --quiet -p bench

@@ -49,6 +49,56 @@ pub fn login_event(code: &str, one_time_code: Option<&str>) -> Value {
     event("/api/passwordless/login", &[], &body)
 }
 
+/// The PKCE verifier of the benchmark's OAuth starts, and its S256 challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gKpPIqc8M";
+pub const CHALLENGE: &str = "j4LLr6CfYkg_GJdeZ0xOUBMAghnlLVlC0i2npY8YAvw";
+pub const REDIRECT: &str = "https://bench.example.com/callback";
+
+/// A start whose `state` carries the OAuth request the landing page completes.
+pub fn oauth_start_event() -> Value {
+    let body = json!({"applicationId": APPLICATION, "loginId": EMAIL, "state": {
+        "redirect_uri": REDIRECT, "scope": "openid offline_access",
+        "code_challenge": CHALLENGE, "code_challenge_method": "S256"}});
+    event(
+        "/api/passwordless/start",
+        &[("authorization", API_KEY)],
+        &body,
+    )
+}
+
+/// A browser's `GET` of the magic link's landing page.
+pub fn landing_event(code: &str) -> Value {
+    Event::new("GET", &format!("/oauth2/passwordless/{code}"))
+        .without_header("content-type")
+        .user_agent("bench")
+        .request_id("bench-request")
+        .to_json()
+}
+
+/// The landing page's button, with the page's CSRF value in the cookie and the form.
+pub fn click_event(code: &str, csrf: &str) -> Value {
+    Event::post(&format!("/oauth2/passwordless/{code}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .cookie(&format!("passwordless_csrf={csrf}"))
+        .body(&format!("csrf={csrf}"))
+        .user_agent("bench")
+        .request_id("bench-request")
+        .to_json()
+}
+
+/// `POST /oauth2/token` exchanging `code` with the benchmark's verifier.
+pub fn token_event(code: &str) -> Value {
+    Event::post("/oauth2/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(&format!(
+            "grant_type=authorization_code&code={code}&client_id={APPLICATION}\
+             &redirect_uri=https%3A%2F%2Fbench.example.com%2Fcallback&code_verifier={VERIFIER}"
+        ))
+        .user_agent("bench")
+        .request_id("bench-request")
+        .to_json()
+}
+
 /// The benchmark user's id.
 pub const USER: &str = "b0000000-0000-4000-8000-0000000000b1";
 

@@ -185,6 +185,51 @@ fn mint_login(start: &Function, login: &Function) -> Result<(String, String)> {
     Ok((text("token")?, text("refreshToken")?))
 }
 
+/// A fresh authorization code: an OAuth start, the landing page's GET (its CSRF cookie) and
+/// its button's post, by warm start and landing functions.
+fn mint_authorization_code(start: &Function, landing: &Function) -> Result<String> {
+    let (_, status, body) = start.invoke(&bench::oauth_start_event())?;
+    expect_status("start (OAuth)", status, 200, &body)?;
+    let code = body["code"]
+        .as_str()
+        .ok_or("start gave no code")?
+        .to_owned();
+    let (page, status, _) = landing.invoke(&bench::landing_event(&code))?;
+    expect_status("landing (minting)", status, 200, &Value::Null)?;
+    let csrf = csrf_of(&page.body).ok_or("the page set no CSRF cookie")?;
+    let (clicked, status, _) = landing.invoke(&bench::click_event(&code, &csrf))?;
+    expect_status("landing click (minting)", status, 303, &Value::Null)?;
+    let response: Value = serde_json::from_slice(&clicked.body).unwrap_or(Value::Null);
+    let location = response["headers"]["location"]
+        .as_str()
+        .ok_or("the click did not redirect")?;
+    location
+        .split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix("code="))
+        .map(str::to_owned)
+        .ok_or_else(|| "the redirect carries no code".to_owned())
+}
+
+/// The CSRF value a landing page response sets (its cookie).
+fn csrf_of(response: &[u8]) -> Option<String> {
+    let response: Value = serde_json::from_slice(response).ok()?;
+    response["cookies"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find_map(|c| c.strip_prefix("passwordless_csrf="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+/// The status each function's measured event answers with: the landing click redirects.
+fn wanted(name: &str) -> u16 {
+    match name {
+        "landing (click)" => 303,
+        _ => 200,
+    }
+}
+
 /// The event each function of the token lifecycle is measured with.
 fn token_event(name: &str, start: &Function, login: &Function) -> Result<Value> {
     Ok(match name {
@@ -196,6 +241,11 @@ fn token_event(name: &str, start: &Function, login: &Function) -> Result<Value> 
         "validate" => {
             let bearer = format!("Bearer {}", mint_login(start, login)?.0);
             get_event("/api/jwt/validate", "", &[("authorization", &bearer)])
+        }
+        "landing" => {
+            let (_, status, body) = start.invoke(&bench::oauth_start_event())?;
+            expect_status("start (OAuth)", status, 200, &body)?;
+            bench::landing_event(body["code"].as_str().ok_or("start gave no code")?)
         }
         other => return Err(format!("no event for {other}")),
     })
@@ -214,13 +264,20 @@ const TOKEN_FUNCTIONS: [&str; 6] = [
     "validate",
 ];
 
+/// The magic link's landing page and the token endpoint (issue 16).
+const OAUTH_FUNCTIONS: [&str; 2] = ["landing", "token"];
+
 fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> {
     let minter = Function::spawn(&paths.binary("start"), "minter", None, &paths.log)?;
     minter.ready()?;
     let login_minter = Function::spawn(&paths.binary("login"), "login-minter", None, &paths.log)?;
     login_minter.ready()?;
+    let landing_minter =
+        Function::spawn(&paths.binary("landing"), "landing-minter", None, &paths.log)?;
+    landing_minter.ready()?;
     let mut names = vec!["hello", "start", "send", "login"];
     names.extend(TOKEN_FUNCTIONS);
+    names.extend(OAUTH_FUNCTIONS);
     let mut totals: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut inits: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut invokes: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
@@ -242,6 +299,11 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
                 "login" => (
                     paths.binary("login"),
                     login_event(&mint(&minter, None)?.0, None),
+                    200,
+                ),
+                "token" => (
+                    paths.binary("token"),
+                    bench::token_event(&mint_authorization_code(&minter, &landing_minter)?),
                     200,
                 ),
                 token => (
@@ -389,8 +451,18 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         .iter()
         .map(|name| Function::spawn(&paths.binary(name), name, Some(proxy), &paths.log))
         .collect::<Result<_>>()?;
-    for f in [&start, &send, &login].into_iter().chain(&tokens) {
+    let landing = Function::spawn(&paths.binary("landing"), "landing", Some(proxy), &paths.log)?;
+    let token = Function::spawn(&paths.binary("token"), "token", Some(proxy), &paths.log)?;
+    for f in [&start, &send, &login, &landing, &token]
+        .into_iter()
+        .chain(&tokens)
+    {
         f.ready()?;
+    }
+    // The landing page and the token endpoint warm: two whole journeys.
+    for _ in 0..2 {
+        let code = mint_authorization_code(&start, &landing)?;
+        token.invoke(&bench::token_event(&code))?;
     }
     // Each token function warm: two invocations first, as a warm container has served others.
     for (name, function) in TOKEN_FUNCTIONS.iter().zip(&tokens) {
@@ -408,6 +480,45 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
             None,
         ))?;
     }
+    // The magic link: open (the page), click (the login and the authorization code), exchange;
+    // counted here, added to the table at the end (the closure above holds it until then).
+    let mut oauth_rows = Vec::new();
+    let mut counted = |label: &str, f: &Function, event: &Value, want: u16| -> Result<Vec<u8>> {
+        proxy_call(proxy, "POST", "/__reset")?;
+        let (invocation, status, _) = f.invoke(event)?;
+        expect_status(label, status, want, &Value::Null)?;
+        let counts = proxy_call(proxy, "GET", "/__counts")?;
+        oauth_rows.push((label.to_owned(), json!({"status": status, "calls": counts})));
+        Ok(invocation.body)
+    };
+    let (_, status, body) = start.invoke(&bench::oauth_start_event())?;
+    expect_status("start (OAuth)", status, 200, &body)?;
+    let code = body["code"].as_str().ok_or("no code")?.to_owned();
+    let page = counted(
+        "landing (open)",
+        &landing,
+        &bench::landing_event(&code),
+        200,
+    )?;
+    let csrf = csrf_of(&page).ok_or("the page set no CSRF cookie")?;
+    let clicked = counted(
+        "landing (click)",
+        &landing,
+        &bench::click_event(&code, &csrf),
+        wanted("landing (click)"),
+    )?;
+    let response: Value = serde_json::from_slice(&clicked).unwrap_or(Value::Null);
+    let authorization_code = response["headers"]["location"]
+        .as_str()
+        .and_then(|l| l.split(['?', '&']).find_map(|p| p.strip_prefix("code=")))
+        .ok_or("the click did not redirect with a code")?
+        .to_owned();
+    counted(
+        "token (authorization code)",
+        &token,
+        &bench::token_event(&authorization_code),
+        200,
+    )?;
     let mut out = Map::new();
     let mut measure = |label: &str, f: &Function, event: &Value, want: u16| -> Result<Value> {
         proxy_call(proxy, "POST", "/__reset")?;
@@ -474,6 +585,7 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         &invalid("/api/passwordless/login", &[]),
         400,
     )?;
+    out.extend(oauth_rows);
     Ok(Value::Object(out))
 }
 
