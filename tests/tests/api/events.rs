@@ -4,8 +4,9 @@
 //! `sam local invoke StartFunction -e events/X.json` and
 //! `cargo lambda invoke -A 127.0.0.1 -P 9011 start --data-file events/X.json` work on every file
 //! there. What each event is and what it gets lives here, in `events.expected.json` (file name →
-//! `function`, `status`, `case`, and for some a `codeFromStart`); each event, driven through its
-//! function's handler, gets that status. A new event file must be listed there, or the test fails.
+//! `function`, `status`, `case`, and for some a `codeFromStart` or a `refreshTokenFromLogin`);
+//! each event, driven through its function's handler, gets that status. A new event file must be
+//! listed there, or the test fails.
 //!
 //! # The code placeholder
 //!
@@ -25,6 +26,14 @@
 //!
 //! (`content-length` in these events is already the length with a real, 43-character code.)
 //!
+//! # The refresh token placeholder
+//!
+//! Likewise for a refresh token, which only a login issues: events that need one carry
+//! `REPLACE_WITH_REFRESH_TOKEN_FROM_LOGIN`, and their entry has a `refreshTokenFromLogin`: the
+//! start request of the login whose refresh token replaces it. The test starts that login,
+//! completes it with the code and the same `applicationId`, and substitutes the refresh token
+//! (`content-length` is already the length with a real, 107-character one).
+//!
 //! With SAM, where a container runtime is installed, after `make build` (the function needs the
 //! tables and their content: `--env-vars` with `DIRECTORY_TABLE`, `CODES_TABLE` and AWS
 //! credentials that reach them): `sam local invoke StartFunction -e events/start-email.json
@@ -33,11 +42,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use passwordless::http;
+use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{request, TestApp, TestResponse};
 
 const CODE_PLACEHOLDER: &str = "REPLACE_WITH_CODE_FROM_START";
+const REFRESH_TOKEN_PLACEHOLDER: &str = "REPLACE_WITH_REFRESH_TOKEN_FROM_LOGIN";
 
 /// The expectations, from the repository's root.
 const EXPECTATIONS: &str = "tests/tests/api/events.expected.json";
@@ -158,10 +169,60 @@ async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
             }
             (false, None) => {}
         }
+        match (
+            body.contains(REFRESH_TOKEN_PLACEHOLDER),
+            expectation.get("refreshTokenFromLogin"),
+        ) {
+            (true, Some(start_body)) => {
+                let started = app.start_code(start_body.clone()).await;
+                let login = app
+                    .login(json!({
+                        "code": started["code"],
+                        "applicationId": start_body["applicationId"],
+                    }))
+                    .await;
+                let login = login.json();
+                let token = login["refreshToken"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name}: the login gave no refresh token: {login}"));
+                event["body"] = Value::String(body.replace(REFRESH_TOKEN_PLACEHOLDER, token));
+            }
+            (true, None) => {
+                failures.push(format!(
+                    "{name}: the body holds {REFRESH_TOKEN_PLACEHOLDER} but {EXPECTATIONS} gives no refreshTokenFromLogin"
+                ));
+                continue;
+            }
+            (false, Some(_)) => {
+                failures.push(format!(
+                    "{name}: {EXPECTATIONS} gives a refreshTokenFromLogin but the body has no {REFRESH_TOKEN_PLACEHOLDER}"
+                ));
+                continue;
+            }
+            (false, None) => {}
+        }
         let response = match function {
             "start" => app.start(event).await,
             "send" => app.send_event(event).await,
             "login" => app.login_event(event).await,
+            "refresh" => app.refresh_event(event).await,
+            "revoke" => TestResponse::from(
+                http::revoke::handle(&app.revoke_fn.services, request(event)).await,
+            ),
+            // The JWKS handler reads nothing of the request.
+            "jwks" => {
+                let _parsed = request(event);
+                TestResponse::from(http::keys::json_web_key_set(&app.jwks_fn.services).await)
+            }
+            "public-key" => TestResponse::from(
+                http::keys::public_key(&app.public_key_fn.services, request(event)).await,
+            ),
+            "openid-configuration" => TestResponse::from(
+                http::discovery::handle(&app.discovery_fn.services, request(event)).await,
+            ),
+            "validate" => TestResponse::from(
+                http::validate::handle(&app.validate_fn.services, request(event)).await,
+            ),
             other => {
                 failures.push(format!(
                     "{name}: no handler for function {other:?} in this test yet"
