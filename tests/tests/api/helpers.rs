@@ -18,7 +18,7 @@ use passwordless::refresh::RefreshServices;
 use passwordless::send::{DeliverySettings, SendServices};
 use passwordless::start::StartServices;
 use passwordless::system::{Clock, OsRandom, SystemClock};
-use serde_json::Value;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub const EXAMPLE_KICKSTART: &str = include_str!("../../fixtures/kickstart.example.json");
@@ -287,6 +287,42 @@ impl TestApp {
         let response = self.start(start_event(Some(GLOBAL_KEY), body)).await;
         assert_eq!(response.status, 200, "{}", response.body);
         response.json()
+    }
+
+    /// Starts and completes a login of `login_id` to `application`: the login response (200, or
+    /// 213 where the registration is unverified).
+    pub async fn log_in(&self, login_id: &str, application: &str) -> Value {
+        let code = self
+            .start_code(json!({"applicationId": application, "loginId": login_id}))
+            .await["code"]
+            .as_str()
+            .expect("start gave a code")
+            .to_owned();
+        let login = self
+            .login(json!({"code": code, "applicationId": application}))
+            .await;
+        assert!(
+            [200, 213].contains(&login.status),
+            "{}: {}",
+            login.status,
+            login.body
+        );
+        login.json()
+    }
+
+    /// The Codes table's refresh token families.
+    pub async fn refresh_token_items(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+        self.code_items()
+            .await
+            .into_iter()
+            .filter(|i| {
+                i["pk"]
+                    .as_s()
+                    .is_ok_and(|pk| pk.starts_with("REFRESHTOKEN#"))
+            })
+            .collect()
     }
 
     /// Every item of the Codes table: what a start wrote.
