@@ -16,7 +16,9 @@
 //! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity, and a copy of the user |
 //! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
+//! | Directory | `SUPPRESSED#{sha256(address)}`       | `SUPPRESSED` | an address that bounced or complained: `reason`, `at` |
 //! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
+//! | Codes     | `RATE#sms-prefix#{tenant}#{+prefix}#{window}`, `RATE#sms-day#{tenant}#{day}` | `RATE` | the SMS guard's counts, `ttl` |
 //! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
 //! | Codes     | `REFRESHTOKEN#{sha256(token)}`       | `REFRESHTOKEN` | refresh token, `ttl`          |
 //! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `IDENTITYVERIFICATION#…`, `REGISTRATIONVERIFICATION#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
@@ -35,6 +37,7 @@ pub mod item;
 pub mod keys;
 pub mod rate_limits;
 pub mod sessions;
+pub mod suppressions;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;
