@@ -15,6 +15,7 @@ mod iam;
 mod kickstart;
 mod login;
 mod one_time_use;
+mod operations;
 mod retries;
 mod send;
 mod start;
