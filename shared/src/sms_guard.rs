@@ -69,7 +69,7 @@ pub async fn admit(
 ) -> Result<(), GuardError> {
     let guard = &tenant.sms_guard_configuration;
     let country = destination.country.clone();
-    if !guard.allowed_countries.iter().any(|c| *c == country) {
+    if !guard.allowed_countries.contains(&country) {
         return Err(GuardError::Refused(SmsRefusal::CountryNotAllowed {
             country,
         }));
