@@ -243,27 +243,30 @@ def render_item(item: dict) -> str:
 
 # Seconds between reloads of the metrics panel.
 METRICS_REFRESH = 3
-EMF_START = '{"_aws"'
+EMF_MARK = '"_aws"'
 
 
 def read_metrics(log_path: str | None) -> list[dict]:
-    """Every EMF document in the log, in order. A line may carry a prefix (a watch's, a log
-    framework's): the document starts at its `{"_aws"`."""
+    """Every EMF document in the log, in order: a JSON object with an `_aws` member (anywhere in
+    it: the functions' serializer orders keys). A line may carry a prefix (a watch's, a log
+    framework's): the document starts at its first `{`."""
     if not log_path or not os.path.exists(log_path):
         return []
     decoder = json.JSONDecoder()
     found = []
     with open(log_path, errors="replace") as log:
         for line in log:
-            start = line.find(EMF_START)
-            if start < 0:
+            start = line.find("{")
+            if start < 0 or EMF_MARK not in line:
                 continue
             try:
                 document, _ = decoder.raw_decode(line[start:])
             except ValueError:
                 continue
-            directives = document.get("_aws", {}).get("CloudWatchMetrics") or []
-            if isinstance(document, dict) and directives:
+            if not isinstance(document, dict) or not isinstance(document.get("_aws"), dict):
+                continue
+            directives = document["_aws"].get("CloudWatchMetrics") or []
+            if directives:
                 found.append(document)
     return found
 

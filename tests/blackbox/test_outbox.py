@@ -4,6 +4,7 @@ screenshot and dumps the DOM; its metrics panel shows the counters the functions
 lines in FUNCTIONS_LOG). Needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)."""
 
 import importlib.util
+import json
 import os
 import pathlib
 import socket
@@ -310,3 +311,28 @@ def test_the_outbox_escapes_what_it_shows_and_links_only_http_urls():
     assert 'href="https://a.example/oauth2/passwordless/c0de?tenantId=t&amp;m=&quot;&gt;"' in email
     assert '<iframe sandbox=""' in email
     assert '<strong class="otp">123456</strong>' in sms
+
+
+def test_the_metrics_panel_adds_up_emf_lines_and_ignores_the_rest_of_the_log(tmp_path):
+    outbox = load_outbox_module()
+    emf = lambda metric, value, **dims: json.dumps({  # noqa: E731
+        metric: value, "Function": "send", **dims,
+        "_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N",
+                 "Dimensions": [["Function"], ["Function", *dims]],
+                 "Metrics": [{"Name": metric, "Unit": "Count"}]}]}}, sort_keys=True)
+    log = tmp_path / "functions.log"
+    log.write_text("\n".join([
+        emf("Sent", 1, Channel="sms"),
+        "[send] " + emf("Sent", 1, Channel="sms"),  # a prefix before the document
+        emf("Sent", 1, Channel="email"),
+        ' INFO passwordless SMS sent to=+1******0147',
+        '{"level":"INFO","message":"not a metric"}',
+        '{"_aws": "truncated',
+    ]) + "\n")
+    totals = {(t["metric"], t["dimensions"]): t["sum"] for t in outbox.metric_totals(outbox.read_metrics(str(log)))}
+    assert totals == {
+        ("Sent", (("Function", "send"), ("Channel", "sms"))): 2,
+        ("Sent", (("Function", "send"), ("Channel", "email"))): 1,
+    }
+    panel = outbox.render_metrics(str(log))
+    assert '<meta http-equiv="refresh"' in panel and "<script" not in panel
