@@ -6,11 +6,16 @@ crypto stacks each function links.
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "scripts"))
+import local_iam  # noqa: E402  (template.yaml's functions, as the local stack reads them)
+
 rel, sam_build = sys.argv[1:3]
-DEPLOYED = {"start": "StartFunction", "send": "SendFunction", "login": "LoginFunction"}
+# Each function's binary and the logical id `sam build` names its directory by.
+DEPLOYED = {f["binary"]: name for name, f in local_iam.functions().items()}
 
 
 def stripped(path):
@@ -20,7 +25,7 @@ def stripped(path):
 
 
 out = {}
-for fn in ("start", "send", "login", "hello"):
+for fn in [*DEPLOYED, "hello"]:
     path = os.path.join(rel, fn)
     entry = {"bytes": os.path.getsize(path), "stripped": stripped(path)}
     if fn != "hello":

@@ -34,7 +34,9 @@ ensure_venv
 echo "== build: the functions with the deploy profile, then the hello world and the harness"
 # Separate invocations: cargo unifies features over the packages of one build, and the functions
 # must be built exactly as they are deployed.
-cargo build --release --quiet -p start -p send -p login
+cargo build --release --quiet -p start -p send -p login -p refresh -p revoke -p jwks -p public-key \
+  -p openid-configuration -p validate
+cargo build --release --quiet -p suppress # not HTTP; sizes.py lists every function of the template
 cargo build --release --quiet -p hello
 cargo build --release --quiet -p bench
 # The admin CLI only provisions: the debug build `make dev` and `make test` use is enough.
@@ -44,7 +46,7 @@ echo "== sam build: the arm64 bootstraps Lambda runs (log: $OUT/sam-build.log)"
 scripts/build.sh >"$OUT/sam-build.log" 2>&1 || { tail -20 "$OUT/sam-build.log" >&2; exit 1; }
 
 echo "== sizes and dependency trees"
-python3 bench/sizes.py "$REL" .aws-sam/build >"$OUT/size.json"
+"$VENV/bin/python" bench/sizes.py "$REL" .aws-sam/build >"$OUT/size.json"
 
 echo "== first use in a fresh process (x$FIRST_USE_RUNS each)"
 for mode in hs256 es256 code; do

@@ -49,6 +49,39 @@ pub fn login_event(code: &str, one_time_code: Option<&str>) -> Value {
     event("/api/passwordless/login", &[], &body)
 }
 
+/// The benchmark user's id.
+pub const USER: &str = "b0000000-0000-4000-8000-0000000000b1";
+
+/// An exchange of `refresh_token` (the benchmark application rotates its tokens: `OneTimeUse`,
+/// the costlier policy).
+pub fn refresh_event(refresh_token: &str) -> Value {
+    event(
+        "/api/jwt/refresh",
+        &[],
+        &json!({"refreshToken": refresh_token}),
+    )
+}
+
+/// A `GET` of `path?query`, as API Gateway sends it.
+pub fn get_event(path: &str, query: &str, headers: &[(&str, &str)]) -> Value {
+    Event::get(path)
+        .query(query)
+        .headers(headers.iter().copied())
+        .user_agent("bench")
+        .request_id("bench-request")
+        .to_json()
+}
+
+/// A revocation of every refresh token of the benchmark user.
+pub fn revoke_event() -> Value {
+    Event::delete("/api/jwt/refresh")
+        .query(&format!("userId={USER}"))
+        .header("authorization", API_KEY)
+        .user_agent("bench")
+        .request_id("bench-request")
+        .to_json()
+}
+
 /// The status and parsed body of a function's API Gateway response.
 pub fn response_status_and_body(response: &[u8]) -> (u16, Value) {
     let value: Value = serde_json::from_slice(response).unwrap_or(Value::Null);

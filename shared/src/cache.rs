@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
-use crate::model::{ApiKey, Application, EmailTemplate, MessageTemplate, SigningKey, Tenant, User};
+use crate::model::{
+    ApiKey, Application, EmailTemplate, MessageTemplate, Published, SigningKey, Tenant, User,
+};
 use crate::ports::{Directory, IdentityMatch, Records, StoreError, Wanted};
 
 struct TtlMap<K, V> {
@@ -49,6 +51,7 @@ pub struct CachedDirectory {
     signing_keys: TtlMap<Uuid, SigningKey>,
     email_templates: TtlMap<Uuid, EmailTemplate>,
     message_templates: TtlMap<Uuid, MessageTemplate>,
+    published: TtlMap<(), Published>,
 }
 
 impl CachedDirectory {
@@ -62,6 +65,7 @@ impl CachedDirectory {
             signing_keys: TtlMap::new(),
             email_templates: TtlMap::new(),
             message_templates: TtlMap::new(),
+            published: TtlMap::new(),
         }
     }
 }
@@ -137,6 +141,15 @@ impl Directory for CachedDirectory {
     }
     async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError> {
         cached!(self, tenants, id, self.inner.tenant(id))
+    }
+    /// Kept like a tenant: the JWKS of a warm container costs no round trip.
+    async fn published(&self) -> Result<Published, StoreError> {
+        if let Some(hit) = self.hit(&self.published, Some(())) {
+            return Ok(hit);
+        }
+        let loaded = self.inner.published().await?;
+        self.keep(&self.published, Some(()), &Some(loaded.clone()));
+        Ok(loaded)
     }
     async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError> {
         cached!(self, applications, id, self.inner.application(id))
@@ -214,6 +227,9 @@ mod tests {
         }
         async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError> {
             self.inner.message_template(id).await
+        }
+        async fn published(&self) -> Result<Published, StoreError> {
+            self.inner.published().await
         }
         async fn find_identity(
             &self,

@@ -6,10 +6,13 @@
 //! - [`login_id`]: the newtypes that parse client input once (login ids, phone numbers) and the
 //!   redaction of addresses for logs;
 //! - [`system`]: time and randomness ([`system::Clock`], [`system::Random`]), on the OS;
-//! - [`codes`]: how codes are generated and hashed; [`tokens`]: JWT signing and refresh tokens;
+//! - [`codes`]: how codes are generated and hashed; [`tokens`]: JWT signing and verifying, public
+//!   keys; [`session`]: what a login or a refresh hands out (access and refresh tokens) and how
+//!   long each lives;
 //! - [`ports`]: the narrow traits the use cases depend on, with [`memory`] fakes of them;
-//! - [`start`], [`send`], [`login`]: the use cases, free of HTTP and AWS types, each with the
-//!   services it runs on;
+//! - [`start`], [`send`], [`login`], [`refresh`] (exchange and revoke refresh tokens), [`keys`]
+//!   (JWKS, public keys, discovery, validation): the use cases, free of HTTP and AWS types, each
+//!   with the services it runs on;
 //! - [`http`]: the edge: request parsing, the FusionAuth `Errors` body ([`errors`]), and per
 //!   endpoint the one function that maps outcomes to statuses, bodies and cookies;
 //! - [`aws`]: the DynamoDB, SES and SNS adapters behind the ports, and each function's wiring;
@@ -26,6 +29,7 @@ pub mod codes;
 pub mod config;
 pub mod errors;
 pub mod http;
+pub mod keys;
 pub mod kickstart;
 pub mod login;
 pub mod login_id;
@@ -33,7 +37,9 @@ pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod ports;
+pub mod refresh;
 pub mod send;
+pub mod session;
 pub mod sms_guard;
 pub mod start;
 pub mod suppression;

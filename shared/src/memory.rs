@@ -12,13 +12,15 @@ use uuid::Uuid;
 use crate::codes;
 use crate::login_id::IdentityKey;
 use crate::model::{
-    ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, SigningKey, Tenant, User,
+    ApiKey, Application, EmailTemplate, MessageTemplate, PendingCode, Published, SigningKey,
+    StoredRefreshToken, Tenant, User,
 };
 use crate::ports::{
     AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, Directory, Email,
-    IdentityMatch, Mailer, Presented, RateLimiter, Sessions, Sms, SmsSender, StoreError,
-    SuppressionReason, Suppressions,
+    IdentityMatch, Mailer, Presented, RateLimiter, RefreshRecords, RefreshTokens, RevocationScope,
+    Rotation, Sessions, Sms, SmsSender, StoreError, SuppressionReason, Suppressions,
 };
+use crate::session::RefreshTokenNames;
 use crate::system::{Clock, OsRandom, Random, SystemClock};
 
 #[derive(Default)]
@@ -31,6 +33,7 @@ pub struct MemoryDirectory {
     pub identities: Mutex<HashMap<(Uuid, IdentityKey), Uuid>>,
     pub email_templates: Mutex<HashMap<Uuid, EmailTemplate>>,
     pub message_templates: Mutex<HashMap<Uuid, MessageTemplate>>,
+    pub published: Mutex<Published>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -86,6 +89,9 @@ impl Directory for MemoryDirectory {
     async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError> {
         Ok(lock(&self.message_templates).get(&id).cloned())
     }
+    async fn published(&self) -> Result<Published, StoreError> {
+        Ok(lock(&self.published).clone())
+    }
     async fn find_identity(
         &self,
         tenant: Uuid,
@@ -124,6 +130,9 @@ pub struct MemoryCodeStore {
     pub logins: Mutex<HashMap<String, CompletedLogin>>,
     pub challenges: Mutex<HashMap<String, (Uuid, i64)>>,
     pub trusts: Mutex<HashMap<String, (Uuid, i64)>>,
+    /// Refresh token families by id, and revocations by scope (at or before the instant).
+    pub refresh_tokens: Mutex<HashMap<Uuid, StoredRefreshToken>>,
+    pub revocations: Mutex<HashMap<RevocationScope, i64>>,
 }
 
 /// The sessions side of [`MemoryCodeStore`].
@@ -330,6 +339,9 @@ impl SmsSender for Outbox {
 #[async_trait]
 impl Sessions for MemoryCodeStore {
     async fn complete_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError> {
+        if let Some(token) = &login.refresh_token {
+            lock(&self.refresh_tokens).insert(token.id, token.clone());
+        }
         lock(&self.logins)
             .entry(login.attempt_id.clone())
             .or_insert_with(|| login.clone());
@@ -357,10 +369,87 @@ impl Sessions for MemoryCodeStore {
     }
 }
 
+/// Refresh tokens in memory: the families and revocations of a [`MemoryCodeStore`], the users of
+/// a directory.
+pub struct MemoryRefreshTokens {
+    pub codes: Arc<MemoryCodeStore>,
+    pub directory: Arc<dyn Directory>,
+}
+
+#[async_trait]
+impl RefreshTokens for MemoryRefreshTokens {
+    async fn find(&self, names: &RefreshTokenNames) -> Result<RefreshRecords, StoreError> {
+        let revoked_before = {
+            let revocations = lock(&self.codes.revocations);
+            [
+                RevocationScope::User(names.user_id),
+                RevocationScope::UserApplication(names.user_id, names.application_id),
+                RevocationScope::Application(names.application_id),
+            ]
+            .iter()
+            .filter_map(|scope| revocations.get(scope).copied())
+            .max()
+        };
+        let token = lock(&self.codes.refresh_tokens).get(&names.id).cloned();
+        Ok(RefreshRecords {
+            token,
+            user: self.directory.user(names.user_id).await?,
+            revoked_before,
+        })
+    }
+    async fn rotate(
+        &self,
+        id: Uuid,
+        presented_hash: &str,
+        next_hash: &str,
+        expires_at_millis: i64,
+    ) -> Result<Rotation, StoreError> {
+        let mut tokens = lock(&self.codes.refresh_tokens);
+        match tokens.get_mut(&id) {
+            Some(family) if family.token_hash == presented_hash => {
+                family.rotated.push(std::mem::replace(
+                    &mut family.token_hash,
+                    next_hash.to_owned(),
+                ));
+                family.expires_at_millis = expires_at_millis;
+                Ok(Rotation::Rotated)
+            }
+            other => Ok(Rotation::NotCurrent(other.cloned())),
+        }
+    }
+    async fn extend(
+        &self,
+        id: Uuid,
+        presented_hash: &str,
+        expires_at_millis: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tokens = lock(&self.codes.refresh_tokens);
+        match tokens.get_mut(&id) {
+            Some(family) if family.token_hash == presented_hash => {
+                family.expires_at_millis = expires_at_millis;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn token(&self, id: Uuid) -> Result<Option<StoredRefreshToken>, StoreError> {
+        Ok(lock(&self.codes.refresh_tokens).get(&id).cloned())
+    }
+    async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+        lock(&self.codes.refresh_tokens).remove(&id);
+        Ok(())
+    }
+    async fn revoke_all(&self, scope: RevocationScope, at_millis: i64) -> Result<(), StoreError> {
+        lock(&self.codes.revocations).insert(scope, at_millis);
+        Ok(())
+    }
+}
+
 impl MemoryDirectory {
     /// A directory holding everything `kickstart` provisions.
     pub fn from_kickstart(kickstart: crate::kickstart::Kickstart) -> Self {
         let directory = Self::default();
+        *lock(&directory.published) = kickstart.published();
         kickstart
             .keys
             .into_iter()
@@ -394,6 +483,7 @@ pub struct MemoryServices {
     pub start: crate::start::StartServices,
     pub send: crate::send::SendServices,
     pub login: crate::login::LoginServices,
+    pub refresh: crate::refresh::RefreshServices,
     pub codes: Arc<MemoryCodeStore>,
     pub outbox: Arc<Outbox>,
 }
@@ -404,6 +494,7 @@ pub fn services(kickstart: crate::kickstart::Kickstart) -> MemoryServices {
     let outbox = Arc::new(Outbox::default());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let random: Arc<dyn Random> = Arc::new(OsRandom);
+    let signer = Arc::new(crate::tokens::Signer::default());
     MemoryServices {
         start: crate::start::StartServices {
             directory: directory.clone(),
@@ -423,10 +514,20 @@ pub fn services(kickstart: crate::kickstart::Kickstart) -> MemoryServices {
             settings: Arc::new(crate::send::DeliverySettings::default()),
         },
         login: crate::login::LoginServices {
-            directory,
+            directory: directory.clone(),
             codes: codes.clone(),
             sessions: codes.clone(),
-            signer: Arc::new(crate::tokens::Signer::default()),
+            signer: signer.clone(),
+            clock: clock.clone(),
+            random: random.clone(),
+        },
+        refresh: crate::refresh::RefreshServices {
+            tokens: Arc::new(MemoryRefreshTokens {
+                codes: codes.clone(),
+                directory: directory.clone(),
+            }),
+            directory,
+            signer,
             clock,
             random,
         },

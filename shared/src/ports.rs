@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
 use crate::model::{
-    ApiKey, Application, EmailTemplate, LoginRecord, MessageTemplate, PendingCode, SigningKey,
-    StoredRefreshToken, Tenant, User,
+    ApiKey, Application, EmailTemplate, LoginRecord, MessageTemplate, PendingCode, Published,
+    SigningKey, StoredRefreshToken, Tenant, User,
 };
+use crate::session::RefreshTokenNames;
 
 /// A dependency (DynamoDB, SES, SNS) failed or answered with something we cannot read. Its
 /// message goes to the logs, so any email address or phone number in it is redacted here.
@@ -105,6 +106,8 @@ pub trait Directory: Send + Sync {
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
     async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError>;
     async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError>;
+    /// The public keys and the default tenant, as the last kickstart load published them.
+    async fn published(&self) -> Result<Published, StoreError>;
     /// The first of `candidates` (in their order) that belongs to a user of `tenant`, in one
     /// round trip.
     async fn find_identity(
@@ -235,6 +238,64 @@ pub trait Sessions: Send + Sync {
         user_id: Uuid,
         now_millis: i64,
     ) -> Result<bool, StoreError>;
+}
+
+/// What a refresh reads at once: the token's family, its user, and the latest revocation that
+/// covers them (by user, by user and application, by application).
+#[derive(Clone, Debug, Default)]
+pub struct RefreshRecords {
+    pub token: Option<StoredRefreshToken>,
+    pub user: Option<User>,
+    /// Every token of this user and application started at or before this instant is revoked.
+    pub revoked_before: Option<i64>,
+}
+
+/// Which refresh tokens a revocation covers: all of a user's, a user's for one application, or
+/// all of an application's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RevocationScope {
+    User(Uuid),
+    UserApplication(Uuid, Uuid),
+    Application(Uuid),
+}
+
+/// What [`RefreshTokens::rotate`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rotation {
+    Rotated,
+    /// The presented token was not the family's current one (any longer): the family as it is
+    /// now, if it still exists, so that the caller can tell a reused token.
+    NotCurrent(Option<StoredRefreshToken>),
+}
+
+/// Refresh tokens, stored one item per login (the family), by hash of the current token.
+#[async_trait]
+pub trait RefreshTokens: Send + Sync {
+    /// The family, its user and the revocations that apply, in one round trip.
+    async fn find(&self, names: &RefreshTokenNames) -> Result<RefreshRecords, StoreError>;
+    /// Replaces the family's current token, `presented_hash`, by `next_hash`, keeps the presented
+    /// hash among the rotated ones and sets the expiry; only while `presented_hash` is current,
+    /// so of concurrent exchanges of one token exactly one rotates.
+    async fn rotate(
+        &self,
+        id: Uuid,
+        presented_hash: &str,
+        next_hash: &str,
+        expires_at_millis: i64,
+    ) -> Result<Rotation, StoreError>;
+    /// Slides the expiry of the family while `presented_hash` is its current token.
+    async fn extend(
+        &self,
+        id: Uuid,
+        presented_hash: &str,
+        expires_at_millis: i64,
+    ) -> Result<bool, StoreError>;
+    async fn token(&self, id: Uuid) -> Result<Option<StoredRefreshToken>, StoreError>;
+    /// Deletes the family: none of its tokens is accepted again.
+    async fn delete(&self, id: Uuid) -> Result<(), StoreError>;
+    /// Revokes every token in `scope` started at or before `at_millis`, in one write whatever
+    /// their number (no scan, no query).
+    async fn revoke_all(&self, scope: RevocationScope, at_millis: i64) -> Result<(), StoreError>;
 }
 
 /// Counts events per key in fixed windows: the send rate limits.

@@ -1,4 +1,5 @@
-//! Issued tokens: JWTs signed with the tenant's or application's key, and opaque refresh tokens.
+//! JWTs: signed with the tenant's or application's key, verified with the key their `kid` names
+//! (and only with that key's algorithm), and the public half of each key as a JWK and a PEM.
 //!
 //! HS256 keys use the kickstart `secret` base64-decoded; RS256 and ES256 keys their PEM private
 //! key. Parsed keys are kept for the life of the container: parsing an RSA key per request would
@@ -12,13 +13,14 @@ use jsonwebtoken::{Algorithm, Header};
 use ring::hmac;
 use ring::rand::SystemRandom;
 use ring::signature::{
-    EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+    EcdsaKeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
 };
 use serde::Serialize;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::model::{Generator, GeneratorKind, SigningAlgorithm, SigningKey};
-use crate::system::Random;
+use crate::model::{PublicKey, SigningAlgorithm, SigningKey};
 
 #[derive(Debug, thiserror::Error)]
 #[error("signing key {key_id}: {message}")]
@@ -155,6 +157,121 @@ impl PreparedKey {
     }
 }
 
+impl PreparedKey {
+    /// Whether `signature` is this key's signature of `input`: HMAC compared in constant time,
+    /// RSA and ECDSA checked with the key's public half.
+    fn verifies(&self, input: &str, signature: &[u8]) -> bool {
+        match self {
+            PreparedKey::Hmac(key) => hmac::verify(key, input.as_bytes(), signature).is_ok(),
+            PreparedKey::Rsa(pair) => {
+                UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pair.public().as_ref())
+                    .verify(input.as_bytes(), signature)
+                    .is_ok()
+            }
+            PreparedKey::Ecdsa(pair) => {
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
+                    .verify(input.as_bytes(), signature)
+                    .is_ok()
+            }
+        }
+    }
+}
+
+/// The public half of an RS256 or ES256 key, as a JWK and an SPKI PEM; `None` for HS256, whose
+/// secret has no public half and is never published.
+pub fn public_key(key: &SigningKey) -> Result<Option<PublicKey>, String> {
+    const RSA_ENCRYPTION: &[u8] = &[
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    const EC_P256: &[u8] = &[
+        0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86,
+        0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+    ];
+    let mut jwk = Map::new();
+    let (algorithm_id, public_bits) = match PreparedKey::parse(key)? {
+        PreparedKey::Hmac(_) => return Ok(None),
+        PreparedKey::Rsa(pair) => {
+            let components = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+            jwk.insert("kty".into(), "RSA".into());
+            jwk.insert("n".into(), b64url(&components.n).into());
+            jwk.insert("e".into(), b64url(&components.e).into());
+            (RSA_ENCRYPTION, pair.public().as_ref().to_vec())
+        }
+        PreparedKey::Ecdsa(pair) => {
+            // An uncompressed point: 0x04, then x and y of 32 bytes each.
+            let point = pair.public_key().as_ref();
+            jwk.insert("kty".into(), "EC".into());
+            jwk.insert("crv".into(), "P-256".into());
+            jwk.insert("x".into(), b64url(&point[1..33]).into());
+            jwk.insert("y".into(), b64url(&point[33..65]).into());
+            (EC_P256, point.to_vec())
+        }
+    };
+    let algorithm = format!("{:?}", key.algorithm);
+    jwk.insert("alg".into(), algorithm.into());
+    jwk.insert("use".into(), "sig".into());
+    jwk.insert("kid".into(), key.id.to_string().into());
+    let mut bit_string = vec![0u8];
+    bit_string.extend(public_bits);
+    let spki = der(0x30, &[algorithm_id, &der(0x03, &bit_string)].concat());
+    let body = base64::engine::general_purpose::STANDARD.encode(spki);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|line| std::str::from_utf8(line).ok())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----",
+        lines.join("\n")
+    );
+    Ok(Some(PublicKey {
+        id: key.id,
+        algorithm: key.algorithm,
+        pem,
+        jwk,
+    }))
+}
+
+/// Why a presented JWT is not valid. Callers answer every one alike (401).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidJwt {
+    #[error("the token is not a JWS in compact form")]
+    Malformed,
+    #[error("the token names no key of ours")]
+    UnknownKey,
+    #[error("the token's alg is not its key's algorithm")]
+    WrongAlgorithm,
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("the token has expired or is not valid yet")]
+    OutsideLifetime,
+}
+
+/// The `kid` of a compact JWS, read without trusting anything else in it.
+pub fn key_id(token: &str) -> Result<Uuid, InvalidJwt> {
+    let header = header(token)?;
+    header
+        .get("kid")
+        .and_then(Value::as_str)
+        .and_then(|kid| Uuid::parse_str(kid).ok())
+        .ok_or(InvalidJwt::UnknownKey)
+}
+
+fn header(token: &str) -> Result<Map<String, Value>, InvalidJwt> {
+    let encoded = token.split('.').next().ok_or(InvalidJwt::Malformed)?;
+    decode_json(encoded)
+}
+
+fn decode_json(encoded: &str) -> Result<Map<String, Value>, InvalidJwt> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| InvalidJwt::Malformed)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(InvalidJwt::Malformed),
+    }
+}
+
 /// Whether `key` can sign: what [`Signer`] will parse, parsed once.
 pub fn check_key(key: &SigningKey) -> Result<(), String> {
     PreparedKey::parse(key).map(drop)
@@ -199,17 +316,43 @@ impl Signer {
         let signature = prepared.key.signature(&input).map_err(fail)?;
         Ok(format!("{input}.{}", b64url(&signature)))
     }
-}
 
-/// An opaque refresh token: 48 random bytes, base64url (64 characters).
-pub fn refresh_token(random: &dyn Random) -> String {
-    crate::codes::generate(
-        Generator {
-            length: 48,
-            kind: GeneratorKind::RandomBytes,
-        },
-        random,
-    )
+    /// The claims of `token` when `key` signed it with its own algorithm (the header's `alg` must
+    /// be the key's: it is checked, never obeyed) and `now_seconds` is within its `nbf` and `exp`.
+    pub fn verify(
+        &self,
+        key: &SigningKey,
+        token: &str,
+        now_seconds: i64,
+    ) -> Result<Map<String, Value>, InvalidJwt> {
+        let mut parts = token.split('.');
+        let (Some(header_part), Some(claims_part), Some(signature_part), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(InvalidJwt::Malformed);
+        };
+        let header = decode_json(header_part)?;
+        let expected = format!("{:?}", key.algorithm);
+        if header.get("alg").and_then(Value::as_str) != Some(expected.as_str()) {
+            return Err(InvalidJwt::WrongAlgorithm);
+        }
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature_part)
+            .map_err(|_| InvalidJwt::Malformed)?;
+        let prepared = self.prepared(key).map_err(|_| InvalidJwt::UnknownKey)?;
+        let input = &token[..header_part.len() + 1 + claims_part.len()];
+        if !prepared.key.verifies(input, &signature) {
+            return Err(InvalidJwt::BadSignature);
+        }
+        let claims = decode_json(claims_part)?;
+        let number = |name: &str| claims.get(name).and_then(Value::as_i64);
+        let expired = number("exp").is_none_or(|exp| exp <= now_seconds);
+        let early = number("nbf").is_some_and(|nbf| nbf > now_seconds);
+        if expired || early {
+            return Err(InvalidJwt::OutsideLifetime);
+        }
+        Ok(claims)
+    }
 }
 
 #[cfg(test)]

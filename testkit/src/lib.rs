@@ -59,6 +59,7 @@ pub struct Event {
     headers: Map<String, Value>,
     cookies: Vec<String>,
     body: Option<String>,
+    query: String,
     base64: bool,
     source_ip: String,
     user_agent: String,
@@ -78,6 +79,7 @@ impl Event {
             headers,
             cookies: Vec::new(),
             body: None,
+            query: String::new(),
             base64: false,
             source_ip: SOURCE_IP.to_owned(),
             user_agent: "api-gateway-events".to_owned(),
@@ -88,6 +90,22 @@ impl Event {
     /// A `POST` to `path`: every endpoint of this API.
     pub fn post(path: &str) -> Self {
         Self::new("POST", path)
+    }
+
+    /// A `GET` of `path`, without a content type.
+    pub fn get(path: &str) -> Self {
+        Self::new("GET", path).without_header("content-type")
+    }
+
+    /// A `DELETE` of `path`, without a content type.
+    pub fn delete(path: &str) -> Self {
+        Self::new("DELETE", path).without_header("content-type")
+    }
+
+    /// The raw query string (`a=1&b=2`, already encoded), as API Gateway passes it on.
+    pub fn query(mut self, raw: &str) -> Self {
+        self.query = raw.to_owned();
+        self
     }
 
     /// Sets the header `name` (lower-cased) to `value`, replacing any value it had.
@@ -170,7 +188,7 @@ impl Event {
             "version": "2.0",
             "routeKey": route_key,
             "rawPath": self.path,
-            "rawQueryString": "",
+            "rawQueryString": self.query,
             "headers": self.headers,
             "requestContext": {
                 "accountId": ACCOUNT_ID,

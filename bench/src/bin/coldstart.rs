@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use bench::emulator::{Emulator, Invocation};
 use bench::{
-    cpu_ms, login_event, median, memory_kib, response_status_and_body, send_event, start_event,
+    cpu_ms, get_event, login_event, median, memory_kib, refresh_event, response_status_and_body,
+    revoke_event, send_event, start_event,
 };
 use serde_json::{json, Map, Value};
 
@@ -169,10 +170,57 @@ fn mint(minter: &Function, strategy: Option<&str>) -> Result<(String, Option<Str
     Ok((code, otc))
 }
 
+/// A fresh login of the benchmark user by warm start and login functions: its JWT and refresh
+/// token.
+fn mint_login(start: &Function, login: &Function) -> Result<(String, String)> {
+    let (code, _) = mint(start, None)?;
+    let (_, status, body) = login.invoke(&login_event(&code, None))?;
+    expect_status("login (minting tokens)", status, 200, &body)?;
+    let text = |name: &str| {
+        body[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(format!("login gave no {name}"))
+    };
+    Ok((text("token")?, text("refreshToken")?))
+}
+
+/// The event each function of the token lifecycle is measured with.
+fn token_event(name: &str, start: &Function, login: &Function) -> Result<Value> {
+    Ok(match name {
+        "refresh" => refresh_event(&mint_login(start, login)?.1),
+        "revoke" => revoke_event(),
+        "jwks" => get_event("/.well-known/jwks.json", "", &[]),
+        "public-key" => get_event("/api/jwt/public-key", &format!("kid={KEY_ID}"), &[]),
+        "openid-configuration" => get_event("/.well-known/openid-configuration", "", &[]),
+        "validate" => {
+            let bearer = format!("Bearer {}", mint_login(start, login)?.0);
+            get_event("/api/jwt/validate", "", &[("authorization", &bearer)])
+        }
+        other => return Err(format!("no event for {other}")),
+    })
+}
+
+/// The benchmark kickstart's ES256 key.
+const KEY_ID: &str = "b0000000-0000-4000-8000-0000000000e5";
+
+/// The functions of the token lifecycle (issue 15), measured like the passwordless three.
+const TOKEN_FUNCTIONS: [&str; 6] = [
+    "refresh",
+    "revoke",
+    "jwks",
+    "public-key",
+    "openid-configuration",
+    "validate",
+];
+
 fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> {
     let minter = Function::spawn(&paths.binary("start"), "minter", None, &paths.log)?;
     minter.ready()?;
-    let names = ["hello", "start", "send", "login"];
+    let login_minter = Function::spawn(&paths.binary("login"), "login-minter", None, &paths.log)?;
+    login_minter.ready()?;
+    let mut names = vec!["hello", "start", "send", "login"];
+    names.extend(TOKEN_FUNCTIONS);
     let mut totals: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut inits: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut invokes: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
@@ -191,9 +239,14 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
                     send_event(&mint(&minter, None)?.0),
                     200,
                 ),
-                _ => (
+                "login" => (
                     paths.binary("login"),
                     login_event(&mint(&minter, None)?.0, None),
+                    200,
+                ),
+                token => (
+                    paths.binary(token),
+                    token_event(token, &minter, &login_minter)?,
                     200,
                 ),
             };
@@ -253,13 +306,16 @@ fn warm(paths: &Paths, iterations: usize) -> Result<Value> {
     let start = Function::spawn(&paths.binary("start"), "start", None, &paths.log)?;
     let send = Function::spawn(&paths.binary("send"), "send", None, &paths.log)?;
     let login = Function::spawn(&paths.binary("login"), "login", None, &paths.log)?;
-    for f in [&start, &send, &login] {
+    let refresh = Function::spawn(&paths.binary("refresh"), "refresh", None, &paths.log)?;
+    let jwks = Function::spawn(&paths.binary("jwks"), "jwks", None, &paths.log)?;
+    for f in [&start, &send, &login, &refresh, &jwks] {
         f.ready()?;
     }
-    let mut times: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut times: [Vec<f64>; 5] = Default::default();
     // Answers other than 200 (moto, single-threaded on a busy machine, can time out) are
     // counted, not fatal: the loop is about the functions' memory and warm times.
-    let mut failures = [0usize; 3];
+    let mut failures = [0usize; 5];
+    let jwks_event = get_event("/.well-known/jwks.json", "", &[]);
     let began = Instant::now();
     for _ in 0..iterations {
         let (inv, status, body) = start.invoke(&start_event(None))?;
@@ -272,13 +328,24 @@ fn warm(paths: &Paths, iterations: usize) -> Result<Value> {
         let (inv, status, _) = send.invoke(&send_event(&code))?;
         times[1].push(inv.millis());
         failures[1] += usize::from(status != 200);
-        let (inv, status, _) = login.invoke(&login_event(&code, None))?;
+        let (inv, status, body) = login.invoke(&login_event(&code, None))?;
         times[2].push(inv.millis());
         failures[2] += usize::from(status != 200);
+        if let Some(token) = body["refreshToken"].as_str() {
+            let (inv, status, _) = refresh.invoke(&refresh_event(token))?;
+            times[3].push(inv.millis());
+            failures[3] += usize::from(status != 200);
+        }
+        let (inv, status, _) = jwks.invoke(&jwks_event)?;
+        times[4].push(inv.millis());
+        failures[4] += usize::from(status != 200);
     }
     let elapsed = began.elapsed();
     let mut out = Map::new();
-    for (i, f) in [&start, &send, &login].iter().enumerate() {
+    for (i, f) in [&start, &send, &login, &refresh, &jwks].iter().enumerate() {
+        if times[i].len() < 2 {
+            return Err(format!("{}: too few successful invocations", f.name));
+        }
         let (hwm, rss) = f.memory_kib().ok_or("no /proc status")?;
         let warm = median(&times[i][1..]);
         out.insert(
@@ -318,8 +385,18 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
     let start = Function::spawn(&paths.binary("start"), "start", Some(proxy), &paths.log)?;
     let send = Function::spawn(&paths.binary("send"), "send", Some(proxy), &paths.log)?;
     let login = Function::spawn(&paths.binary("login"), "login", Some(proxy), &paths.log)?;
-    for f in [&start, &send, &login] {
+    let tokens: Vec<Function> = TOKEN_FUNCTIONS
+        .iter()
+        .map(|name| Function::spawn(&paths.binary(name), name, Some(proxy), &paths.log))
+        .collect::<Result<_>>()?;
+    for f in [&start, &send, &login].into_iter().chain(&tokens) {
         f.ready()?;
+    }
+    // Each token function warm: two invocations first, as a warm container has served others.
+    for (name, function) in TOKEN_FUNCTIONS.iter().zip(&tokens) {
+        for _ in 0..2 {
+            function.invoke(&token_event(name, &start, &login)?)?;
+        }
     }
     // Warm caches and connections: two full rounds, and each failure path once.
     for _ in 0..2 {
@@ -371,6 +448,10 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         &login_event("unknown-code-000000000000000000000000000000", None),
         404,
     )?;
+    for (name, function) in TOKEN_FUNCTIONS.iter().zip(&tokens) {
+        let event = token_event(name, &start, &login)?;
+        measure(name, function, &event, 200)?;
+    }
     let invalid = |path: &str, headers: &[(&str, &str)]| bench::event(path, headers, &json!({}));
     measure(
         "start (invalid body)",

@@ -3,7 +3,8 @@
 //! timed part. The same measurement as `shared/benches/use_cases.rs` (criterion), without
 //! criterion's separate build of the whole dependency tree; `make bench` runs both.
 //!
-//! Prints `{"start": {...}, "send (email)": {...}, "login (ES256)": {...}}` with median and p90 in µs.
+//! Prints `{"start": {...}, "send (email)": {...}, "login (ES256)": {...}, "refresh (ES256,
+//! OneTimeUse)": {...}}` with median and p90 in µs.
 
 use std::time::Instant;
 
@@ -95,5 +96,35 @@ fn main() {
         }
     }
     out.insert("login (ES256)".into(), summary(times));
+
+    // One login, then each exchange presents the token the one before handed out (OneTimeUse).
+    let login = runtime.block_on(passwordless::http::login::handle(
+        &services.login,
+        request(&bench::login_event(&new_code(), None)),
+    ));
+    let (status, body) = status_and_body(login);
+    assert_eq!(status, 200, "{body}");
+    let mut token = body["refreshToken"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    let mut times = Vec::with_capacity(ROUNDS);
+    for i in 0..WARM_UP + ROUNDS {
+        let req = request(&bench::refresh_event(&token));
+        let t = Instant::now();
+        let response =
+            runtime.block_on(passwordless::http::refresh::handle(&services.refresh, req));
+        let elapsed = t.elapsed().as_secs_f64() * 1e6;
+        let (status, body) = status_and_body(response);
+        assert_eq!(status, 200, "{body}");
+        token = body["refreshToken"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned();
+        if i >= WARM_UP {
+            times.push(elapsed);
+        }
+    }
+    out.insert("refresh (ES256, OneTimeUse)".into(), summary(times));
     println!("{}", Value::Object(out));
 }

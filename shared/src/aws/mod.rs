@@ -160,7 +160,10 @@ impl<C> std::fmt::Debug for OnFirstUse<C> {
 }
 
 pub use timing::{dynamodb_client, ses_client, sns_client};
-pub use wiring::{login_services, send_services, start_services, suppression_services};
+pub use wiring::{
+    key_services, login_services, refresh_services, send_services, start_services,
+    suppression_services,
+};
 
 #[cfg(test)]
 mod tests {

@@ -8,11 +8,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::dynamo::{
     api_key_key, application_key, doc_item, email_template_key, identity_items, identity_key,
-    key_map, message_template_key, signing_key_key, tenant_key, user_item, DynamoStore, PK,
+    key_map, message_template_key, published_key, signing_key_key, tenant_key, user_item,
+    DynamoStore, PK,
 };
 use crate::kickstart::{Kickstart, KickstartError};
 use crate::login_id::IdentityKey;
-use crate::model::User;
+use crate::model::{Published, User};
 use crate::ports::{Directory, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,19 @@ pub struct LoadReport {
 
 /// Checks what the file refers to outside itself, and that no identity belongs to another user
 /// already stored; then writes everything.
+/// What the Directory publishes once `kickstart` is loaded: the keys already published, with this
+/// file's keys added (or replaced, by id); the default tenant stays the first file's.
+async fn published(store: &DynamoStore, kickstart: &Kickstart) -> Result<Published, StoreError> {
+    let mut published = store.published().await?;
+    let new = kickstart.published();
+    published
+        .keys
+        .retain(|old| new.keys.iter().all(|k| k.id != old.id));
+    published.keys.extend(new.keys);
+    published.default_tenant_id = published.default_tenant_id.or(new.default_tenant_id);
+    Ok(published)
+}
+
 pub async fn load(store: &DynamoStore, kickstart: &Kickstart) -> Result<LoadReport, LoadError> {
     check_against_table(store, kickstart).await?;
     let table = store.tables().directory.clone();
@@ -57,6 +71,10 @@ pub async fn load(store: &DynamoStore, kickstart: &Kickstart) -> Result<LoadRepo
     for (hash, key) in &kickstart.api_keys {
         items.push(doc_item(api_key_key(hash), key)?);
     }
+    items.push(doc_item(
+        published_key(),
+        &published(store, kickstart).await?,
+    )?);
     for item in items {
         store
             .client()

@@ -1,15 +1,16 @@
 //! Each function's services on AWS, built once per container: DynamoDB (the directory behind a
 //! warm-container cache), and for send SES v2 and SNS; the wall clock and the OS random source.
-//! A function gets only what its use case runs on, so start and login carry no email or SMS
-//! client.
+//! A function gets only what its use case runs on, so only send carries an email or SMS client.
 
 use std::sync::Arc;
 
 use super::{dynamo, lambda_sdk_config, ses, sns, MissingAwsSetting};
 use crate::cache::CachedDirectory;
 use crate::config::Config;
+use crate::keys::KeyServices;
 use crate::login::LoginServices;
 use crate::ports::Directory;
+use crate::refresh::RefreshServices;
 use crate::send::{DeliverySettings, SendServices};
 use crate::start::StartServices;
 use crate::suppression::SuppressionServices;
@@ -81,6 +82,32 @@ pub fn login_services(config: &Config) -> Result<LoginServices, MissingAwsSettin
         signer: Arc::new(crate::tokens::Signer::default()),
         clock,
         random,
+    })
+}
+
+pub fn refresh_services(config: &Config) -> Result<RefreshServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(RefreshServices {
+        directory,
+        tokens: store,
+        signer: Arc::new(crate::tokens::Signer::default()),
+        clock,
+        random,
+    })
+}
+
+/// The JWKS, public-key, discovery and validate functions: the cached directory, the signer (to
+/// verify), the clock.
+pub fn key_services(config: &Config) -> Result<KeyServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (_, directory) = stores(config, &sdk);
+    let (clock, _) = clock_and_random();
+    Ok(KeyServices {
+        directory,
+        signer: Arc::new(crate::tokens::Signer::default()),
+        clock,
     })
 }
 

@@ -1,7 +1,7 @@
 //! `POST /api/passwordless/login`: anonymous. The outcome becomes FusionAuth's status, body and
 //! cookies here, and nowhere else.
 
-use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -26,12 +26,12 @@ pub async fn handle(services: &LoginServices, request: Request) -> Response<Body
         Err(errors) => return super::errors(StatusCode::BAD_REQUEST, &errors),
     };
     command.ip_address = command.ip_address.or_else(|| client_ip(&request));
-    if let Some(trust) = cookie(&request, TRUST_COOKIE) {
+    if let Some(trust) = super::cookie(&request, TRUST_COOKIE) {
         command.trust_id = Some(trust);
     }
     let tenant_scope = super::tenant_scope(&request);
     match login::login(services, tenant_scope, command).await {
-        Ok(outcome) => respond(outcome, served_over_plain_loopback(&request)),
+        Ok(outcome) => respond(outcome, super::served_over_plain_loopback(&request)),
         Err(LoginError::Invalid(errors)) => super::errors(StatusCode::BAD_REQUEST, &errors),
         Err(LoginError::Dependency(error)) => super::dependency_failed(&error),
     }
@@ -126,25 +126,7 @@ fn logged_in_response(logged_in: &LoggedIn, plain_loopback: bool) -> Response<Bo
         user: &logged_in.user,
     };
     let mut http = super::json(StatusCode::from_u16(code).unwrap_or(StatusCode::OK), &body);
-    let secure = if plain_loopback { "" } else { "; Secure" };
-    let mut cookies = Vec::new();
-    if let Some(access) = access {
-        cookies.push(format!(
-            "access_token={}; Path=/; HttpOnly; SameSite=Lax{secure}",
-            access.token
-        ));
-    }
-    if let Some(refresh) = refresh {
-        cookies.push(format!(
-            "refresh_token={}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{secure}",
-            refresh.token, refresh.lifetime_seconds
-        ));
-    }
-    for cookie in cookies {
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            http.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
+    super::set_token_cookies(&mut http, access, refresh, plain_loopback);
     http
 }
 
@@ -235,39 +217,6 @@ fn client_ip(request: &Request) -> Option<String> {
             Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
             _ => None,
         })
-}
-
-/// Cookies are `Secure` unless the request came over plain HTTP to this machine's loopback (`make
-/// dev`, `cargo lambda watch`), where a browser would otherwise drop them. API Gateway always says
-/// `X-Forwarded-Proto: https`; the request URI is no guide, as lambda_http writes `https` into it
-/// whenever that header is missing.
-fn served_over_plain_loopback(request: &Request) -> bool {
-    let https =
-        header_str(request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
-    let host = header_str(request, "host").unwrap_or_default();
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    };
-    let loopback = name.eq_ignore_ascii_case("localhost")
-        || name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    !https && loopback
-}
-
-fn cookie(request: &Request, name: &str) -> Option<String> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
 }
 
 #[cfg(test)]

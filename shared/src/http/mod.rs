@@ -2,9 +2,14 @@
 //! how every outcome becomes a response. A handler never returns `Err`: API Gateway would turn it
 //! into an opaque 502.
 
+pub mod discovery;
+pub mod keys;
 pub mod login;
+pub mod refresh;
+pub mod revoke;
 pub mod send;
 pub mod start;
+pub mod validate;
 
 use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use lambda_http::lambda_runtime::Diagnostic;
@@ -148,6 +153,133 @@ pub fn json_object(request: &Request) -> Result<serde_json::Map<String, Value>, 
             ),
         )),
     }
+}
+
+/// Cookies are `Secure` unless the request came over plain HTTP to this machine's loopback (`make
+/// dev`, `cargo lambda watch`), where a browser would otherwise drop them. API Gateway always says
+/// `X-Forwarded-Proto: https`; the request URI is no guide, as lambda_http writes `https` into it
+/// whenever that header is missing.
+pub fn served_over_plain_loopback(request: &Request) -> bool {
+    let https =
+        header_str(request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let host = header_str(request, "host").unwrap_or_default();
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let loopback = name.eq_ignore_ascii_case("localhost")
+        || name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !https && loopback
+}
+
+pub fn cookie(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The `access_token` and `refresh_token` cookies a login or a refresh sets, as FusionAuth sets
+/// them: both `HttpOnly; SameSite=Lax`, the refresh token's for as long as it lives.
+pub fn set_token_cookies(
+    response: &mut Response<Body>,
+    access: Option<&crate::session::AccessToken>,
+    refresh: Option<&crate::session::IssuedRefreshToken>,
+    plain_loopback: bool,
+) {
+    let secure = if plain_loopback { "" } else { "; Secure" };
+    let mut cookies = Vec::new();
+    if let Some(access) = access {
+        cookies.push(format!(
+            "access_token={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            access.token
+        ));
+    }
+    if let Some(refresh) = refresh {
+        cookies.push(format!(
+            "refresh_token={}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            refresh.token, refresh.lifetime_seconds
+        ));
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+}
+
+/// The request's query parameters, decoded. lambda_http's own map is not used: `cargo lambda
+/// watch` and API Gateway fill it differently, the raw query string is the same in both.
+pub fn query_params(request: &Request) -> Vec<(String, String)> {
+    request
+        .uri()
+        .query()
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first value of the query parameter `name`, when it is not blank.
+pub fn query_param<'q>(params: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// The body as a JSON object, an empty one when there is no body.
+#[allow(clippy::result_large_err)]
+pub fn optional_json_object(
+    request: &Request,
+) -> Result<serde_json::Map<String, Value>, Response<Body>> {
+    let empty = match request.body() {
+        Body::Empty => true,
+        Body::Text(text) => text.trim().is_empty(),
+        Body::Binary(bytes) => bytes.iter().all(u8::is_ascii_whitespace),
+        _ => true,
+    };
+    if empty {
+        return Ok(serde_json::Map::new());
+    }
+    json_object(request)
+}
+
+/// Where the client reached this service: `https://` and the host it asked for (`http://` on
+/// plain loopback), for the URLs a discovery document names.
+pub fn base_url(request: &Request) -> String {
+    let host = header_str(request, "host")
+        .map(str::to_owned)
+        .or_else(|| request.uri().host().map(str::to_owned))
+        .unwrap_or_else(|| "localhost".to_owned());
+    let scheme = if served_over_plain_loopback(request) {
+        "http"
+    } else {
+        "https"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// A JSON response anyone may cache for `max_age_seconds` (public keys, discovery): a resource
+/// server fetching the JWKS at every request costs it a round trip and us an invocation.
+pub fn public_json<T: Serialize>(value: &T, max_age_seconds: u32) -> Response<Body> {
+    let mut response = json(StatusCode::OK, value);
+    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age_seconds}")) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
 }
 
 fn base(status: StatusCode) -> lambda_http::http::response::Builder {

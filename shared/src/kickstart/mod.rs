@@ -85,6 +85,19 @@ impl Kickstart {
         senders
     }
 
+    /// What the file publishes: the public half of each RS256 and ES256 key, and its first tenant
+    /// as the one discovery describes when a request names none.
+    pub fn published(&self) -> crate::model::Published {
+        crate::model::Published {
+            default_tenant_id: self.tenants.first().map(|t| t.id),
+            keys: self
+                .keys
+                .iter()
+                .filter_map(|key| crate::tokens::public_key(key).ok().flatten())
+                .collect(),
+        }
+    }
+
     /// The domains of [`Kickstart::sender_addresses`], lowercased, each once: what an account
     /// verifies as SES domain identities.
     pub fn sender_domains(&self) -> Vec<String> {

@@ -1,15 +1,13 @@
 //! Complete Passwordless Login, in steps: use the code up once (`use_code`), check the user
 //! (`check_user`), challenge (`challenge`: 203, 242), then log in (`log_in`): verify the
 //! identity the code was delivered to and choose the kind of login (`verification`), issue the
-//! JWT (`jwt`) and a refresh token, record the login.
+//! JWT and a refresh token ([`crate::session`]), record the login.
 //!
 //! The outcomes, in FusionAuth's order: not found (the code, or the user gone or inactive),
 //! expired, locked, prevented by an action, password change required, two-factor required, then
 //! logged in: identity unverified / not registered / registration unverified / complete. The HTTP
 //! edge ([`crate::http::login`]) turns each into FusionAuth's status, body and cookies.
 
-mod jwt;
-mod refresh;
 mod verification;
 
 use serde_json::{Map, Value};
@@ -26,11 +24,11 @@ use crate::ports::{
     AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, Directory,
     Presented, Sessions, StoreError, Wanted,
 };
+use crate::session::{self, AccessTokenFor};
 use crate::system::{Clock, Random};
 use crate::tokens;
 
-pub use jwt::AccessToken;
-pub use refresh::IssuedRefreshToken;
+pub use crate::session::{AccessToken, IssuedRefreshToken};
 pub use verification::{LoggedInKind, VerificationIds};
 
 /// What completing a login runs on, built once per container.
@@ -270,6 +268,12 @@ async fn read_user(attempt: &Attempt<'_>) -> Step<(Tenant, User)> {
     }
 }
 
+/// Whether `user` may log in at `now` (active, not expired, not locked, no action preventing it):
+/// what a refresh token also needs, to be exchanged.
+pub fn may_log_in(user: &User, now: i64) -> bool {
+    check_user(user, now).is_ok()
+}
+
 /// Not found for an inactive user, then expired, locked, prevented by an action.
 fn check_user(user: &User, now: i64) -> Step<()> {
     let refused = if !user.active {
@@ -393,19 +397,49 @@ async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<
         .application
         .zip(registration.as_ref())
         .map(|(app, r)| (app, r.roles.as_slice()));
-    let refresh_token = refresh::issue(attempt, tenant, registered.map(|(app, _)| app));
+    let services = attempt.services;
+    let rules = session::rules(tenant, registered.map(|(app, _)| app));
+    // A refresh token for a login to an application the user is registered to that generates
+    // them, unless `noJWT`.
+    let (refresh_token, stored) = registered
+        .map(|(app, _)| app)
+        .filter(|app| app.login_configuration.generate_refresh_tokens)
+        .filter(|_| !attempt.command.no_jwt)
+        .map(|app| {
+            session::start_refresh_token(
+                services.random.as_ref(),
+                &rules,
+                tenant.id,
+                user.id,
+                app.id,
+                now,
+                attempt.command.meta_data.clone(),
+            )
+        })
+        .unzip();
     let session_id = refresh_token
         .as_ref()
-        .map(|t| t.id)
+        .map(|t: &IssuedRefreshToken| t.id)
         .unwrap_or_else(Uuid::new_v4);
     let access_token = match attempt.command.no_jwt {
         true => None,
-        false => Some(jwt::issue(attempt, tenant, registered, &user, session_id).await?),
+        false => Some(
+            session::access_token(
+                services.directory.as_ref(),
+                &services.signer,
+                AccessTokenFor {
+                    tenant,
+                    registered,
+                    user: &user,
+                    session_id,
+                    now_millis: now,
+                    auth_time: now / 1000,
+                    authentication_type: "PASSWORDLESS",
+                },
+            )
+            .await?,
+        ),
     };
-    let stored = refresh_token
-        .as_ref()
-        .zip(registered)
-        .map(|(token, (app, _))| refresh::stored(attempt, tenant, &user, app, token));
     if record(attempt, &user, stored, session_id).await? == Completion::UserChanged {
         return Ok(None);
     }

@@ -9,7 +9,7 @@ mod stored;
 mod templates;
 mod user;
 
-pub use stored::{LoginRecord, PendingCode, StoredRefreshToken};
+pub use stored::{LoginRecord, PendingCode, PublicKey, Published, StoredRefreshToken};
 pub use templates::{EmailTemplate, MessageTemplate};
 pub use user::{Identity, Registration, TwoFactor, User, UserAction};
 
@@ -93,12 +93,49 @@ pub enum GeneratorKind {
     RandomAlphaNumeric,
 }
 
+/// A tenant's or application's token settings. Each is optional: an application's setting
+/// overrides its tenant's, and FusionAuth's default applies where neither says.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct JwtConfiguration {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_key_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_live_in_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token_time_to_live_in_minutes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expiration_policy: Option<RefreshTokenExpirationPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_usage_policy: Option<RefreshTokenUsagePolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_sliding_window_configuration: Option<SlidingWindowConfiguration>,
+}
+
+/// How long a refresh token lives: a fixed time from the login, or a window that each use slides
+/// forward (up to a maximum lifetime from the login, with `SlidingWindowWithMaximumLifetime`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum RefreshTokenExpirationPolicy {
+    #[default]
+    Fixed,
+    SlidingWindow,
+    SlidingWindowWithMaximumLifetime,
+}
+
+/// Whether a refresh token may be exchanged again (`Reusable`) or is replaced by a new one at each
+/// exchange (`OneTimeUse`: rotation).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum RefreshTokenUsagePolicy {
+    #[default]
+    Reusable,
+    OneTimeUse,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlidingWindowConfiguration {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum_time_to_live_in_minutes: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -41,7 +41,10 @@ pub struct PendingCode {
     pub delivered_to: Vec<crate::login_id::IdentityKey>,
 }
 
-/// A refresh token as stored: its hash, never the token.
+/// A refresh token as stored: one item per login (its `id` is FusionAuth's `refreshTokenId` and
+/// the JWTs' `sid`), holding the hash of the token currently valid, never a token. With
+/// `OneTimeUse` each exchange replaces the current token by a new one of the same family and keeps
+/// the replaced hash in `rotated`, so that presenting it again is recognised as reuse.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredRefreshToken {
@@ -50,10 +53,40 @@ pub struct StoredRefreshToken {
     pub user_id: Uuid,
     pub application_id: Uuid,
     pub tenant_id: Uuid,
+    /// When the login happened: revocations "before now" and the maximum lifetime count from it.
     pub start_instant: i64,
     pub expires_at_millis: i64,
+    /// The latest the token may live to however often it is used (`SlidingWindowWithMaximumLifetime`
+    /// and `Fixed`); `None` where each use may slide it on (`SlidingWindow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_expires_at_millis: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta_data: Option<Value>,
+    /// Hashes of the tokens of this family that were exchanged for a newer one (`OneTimeUse`).
+    /// The store keeps them beside the document.
+    #[serde(skip)]
+    pub rotated: Vec<String>,
+}
+
+/// What anyone may read, written when a kickstart is loaded: the public half of every RS256 and
+/// ES256 signing key (the JWKS and `/api/jwt/public-key` serve these, and the functions that
+/// serve them can read nothing else), and the tenant discovery describes when a request names
+/// none (the kickstart's first).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Published {
+    pub default_tenant_id: Option<Uuid>,
+    pub keys: Vec<PublicKey>,
+}
+
+/// The public half of a signing key: as a JWK (RFC 7517) and as a PEM `PUBLIC KEY` (SPKI).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKey {
+    pub id: Uuid,
+    pub algorithm: super::SigningAlgorithm,
+    pub pem: String,
+    pub jwk: serde_json::Map<String, Value>,
 }
 
 /// One line of a user's login history.

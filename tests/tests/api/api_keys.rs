@@ -140,6 +140,9 @@ impl Directory for RecordingDirectory {
     async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError> {
         self.inner.message_template(id).await
     }
+    async fn published(&self) -> Result<passwordless::model::Published, StoreError> {
+        self.inner.published().await
+    }
     async fn find_identity(
         &self,
         tenant: Uuid,

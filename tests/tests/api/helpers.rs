@@ -11,9 +11,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use passwordless::aws::dynamo::{DynamoStore, Tables};
 use passwordless::aws::{dynamodb_client, lambda_sdk_config, provision, ses, sns};
+use passwordless::keys::KeyServices;
 use passwordless::kickstart;
 use passwordless::login::LoginServices;
 use passwordless::metrics::{Recorder, Sink};
+use passwordless::refresh::RefreshServices;
 use passwordless::send::{DeliverySettings, SendServices};
 use passwordless::start::StartServices;
 use passwordless::suppression::{self, SuppressionServices};
@@ -62,6 +64,12 @@ pub struct TestApp {
     pub send_fn: Function<SendServices>,
     pub login_fn: Function<LoginServices>,
     pub suppress_fn: Function<SuppressionServices>,
+    pub refresh_fn: Function<RefreshServices>,
+    pub revoke_fn: Function<RefreshServices>,
+    pub jwks_fn: Function<KeyServices>,
+    pub public_key_fn: Function<KeyServices>,
+    pub discovery_fn: Function<KeyServices>,
+    pub validate_fn: Function<KeyServices>,
     /// The tables, with the harness's admin credentials.
     pub store: DynamoStore,
     pub wiring: Wiring,
@@ -143,6 +151,12 @@ impl TestApp {
             send_fn: Function::new(role("send"), &wiring),
             login_fn: Function::new(role("login"), &wiring),
             suppress_fn: Function::new(role("suppress"), &wiring),
+            refresh_fn: Function::new(role("refresh"), &wiring),
+            revoke_fn: Function::new(role("revoke"), &wiring),
+            jwks_fn: Function::new(role("jwks"), &wiring),
+            public_key_fn: Function::new(role("public-key"), &wiring),
+            discovery_fn: Function::new(role("openid-configuration"), &wiring),
+            validate_fn: Function::new(role("validate"), &wiring),
             store,
             wiring,
         }
@@ -153,7 +167,10 @@ impl TestApp {
         self.start_fn.services.clock = clock.clone();
         self.send_fn.services.clock = clock.clone();
         self.suppress_fn.services.clock = clock.clone();
-        self.login_fn.services.clock = clock;
+        self.login_fn.services.clock = clock.clone();
+        self.refresh_fn.services.clock = clock.clone();
+        self.revoke_fn.services.clock = clock.clone();
+        self.validate_fn.services.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -167,6 +184,75 @@ impl TestApp {
         self.login_fn.rewire(login, &wiring);
         let suppress = change(&self.suppress_fn.sdk);
         self.suppress_fn.rewire(suppress, &wiring);
+        let refresh = change(&self.refresh_fn.sdk);
+        self.refresh_fn.rewire(refresh, &wiring);
+        let revoke = change(&self.revoke_fn.sdk);
+        self.revoke_fn.rewire(revoke, &wiring);
+    }
+
+    /// `POST /api/jwt/refresh` with `body`.
+    pub async fn refresh(&self, body: Value) -> TestResponse {
+        self.refresh_event(event("/api/jwt/refresh", &[], &body.to_string()))
+            .await
+    }
+
+    pub async fn refresh_event(&self, event: Value) -> TestResponse {
+        recorded("refresh", |_| {
+            passwordless::http::refresh::handle(&self.refresh_fn.services, request(event))
+        })
+        .await
+    }
+
+    /// `DELETE /api/jwt/refresh{path}?{query}` with the API key `api_key`.
+    pub async fn revoke(&self, api_key: Option<&str>, path: &str, query: &str) -> TestResponse {
+        let mut event = Event::delete(&format!("/api/jwt/refresh{path}")).query(query);
+        if let Some(key) = api_key {
+            event = event.header("authorization", key);
+        }
+        recorded("revoke", |_| {
+            passwordless::http::revoke::handle(&self.revoke_fn.services, request(event.into()))
+        })
+        .await
+    }
+
+    pub async fn jwks(&self) -> TestResponse {
+        recorded("jwks", |_| {
+            passwordless::http::keys::json_web_key_set(&self.jwks_fn.services)
+        })
+        .await
+    }
+
+    /// `GET /api/jwt/public-key?{query}`.
+    pub async fn public_key(&self, query: &str) -> TestResponse {
+        let event = Event::get("/api/jwt/public-key").query(query);
+        recorded("public-key", |_| {
+            passwordless::http::keys::public_key(
+                &self.public_key_fn.services,
+                request(event.into()),
+            )
+        })
+        .await
+    }
+
+    /// `GET {path}?{query}`: the discovery document.
+    pub async fn discovery(&self, path: &str, query: &str) -> TestResponse {
+        let event = Event::get(path).query(query);
+        recorded("openid-configuration", |_| {
+            passwordless::http::discovery::handle(
+                &self.discovery_fn.services,
+                request(event.into()),
+            )
+        })
+        .await
+    }
+
+    /// `GET /api/jwt/validate` with `Authorization: {authorization}`.
+    pub async fn validate(&self, authorization: &str) -> TestResponse {
+        let event = Event::get("/api/jwt/validate").header("authorization", authorization);
+        recorded("validate", |_| {
+            passwordless::http::validate::handle(&self.validate_fn.services, request(event.into()))
+        })
+        .await
     }
 
     pub async fn start(&self, event: Value) -> TestResponse {
@@ -317,6 +403,11 @@ fn parsed_lines(lines: &std::sync::Mutex<Vec<String>>) -> Vec<Value> {
         .collect()
 }
 
+/// The request lambda_http makes of an API Gateway event.
+pub fn request(event: Value) -> lambda_http::Request {
+    lambda_http::request::from_str(&event.to_string()).expect("the event is an API Gateway event")
+}
+
 /// The one SES identity the stack is given for this kickstart's senders: their domain.
 fn sender_domain(kickstart: &kickstart::Kickstart) -> String {
     match kickstart.sender_domains().as_slice() {
@@ -453,6 +544,29 @@ impl Wired for SuppressionServices {
     fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
         Self {
             suppressions: store(sdk, wiring),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl Wired for RefreshServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
+        Self {
+            directory: store.clone(),
+            tokens: store,
+            signer: Arc::new(passwordless::tokens::Signer::default()),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
+    }
+}
+
+impl Wired for KeyServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        Self {
+            directory: store(sdk, wiring),
+            signer: Arc::new(passwordless::tokens::Signer::default()),
             clock: Arc::new(SystemClock),
         }
     }

@@ -69,9 +69,16 @@ async fn a_lost_response_to_the_login_transaction_is_retried_without_a_second_se
     let stored = with_prefix(&codes, "REFRESHTOKEN#");
     assert_eq!(stored.len(), 1);
     assert_eq!(
-        stored[0]["pk"].as_s().unwrap(),
-        &format!("REFRESHTOKEN#{}", passwordless::codes::hash_secret(&token)),
+        stored[0]["tokenHash"].as_s().unwrap(),
+        &passwordless::codes::hash_secret(&token),
         "the one stored token is the one the client got"
+    );
+    assert_eq!(
+        stored[0]["pk"].as_s().unwrap(),
+        &format!(
+            "REFRESHTOKEN#{}",
+            login.json()["refreshTokenId"].as_str().unwrap()
+        )
     );
     assert_eq!(with_prefix(&app.directory_items().await, "LOGIN#").len(), 1);
 }

@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
-const RSA_KEY_ID: &str = "0c1f3e7a-5b0e-4c3f-9d55-2a8f1d7e6b02";
-const EC_KEY_ID: &str = "0c1f3e7a-5b0e-4c3f-9d55-2a8f1d7e6b03";
+pub(crate) const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
+pub(crate) const RSA_KEY_ID: &str = "0c1f3e7a-5b0e-4c3f-9d55-2a8f1d7e6b02";
+pub(crate) const EC_KEY_ID: &str = "0c1f3e7a-5b0e-4c3f-9d55-2a8f1d7e6b03";
 
 /// Throwaway keys made for these tests (`openssl genpkey`); they sign nothing else.
 const RSA_PRIVATE: &str = r"-----BEGIN PRIVATE KEY-----
@@ -42,7 +42,7 @@ CnTVJSKDMTOvT3/l2Sox0/p895ScQbElQxxFk4NanSWQSqRhduBuBIYO+Y/WECG6
 ZddkrE+urDRy1VopGdpVGGysCyUOEkYq7DqU7+eu4E1jXq/v0oTQns5UnXZMcXZH
 ON3bf4v5octmyzOoTHztZzb6
 -----END PRIVATE KEY-----";
-const RSA_PUBLIC: &str = r"-----BEGIN PUBLIC KEY-----
+pub(crate) const RSA_PUBLIC: &str = r"-----BEGIN PUBLIC KEY-----
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA5jS0DLpOlTGhDlfbZZHc
 zwU5v7q9qWd5kytull58a7RBCA+gCTrMzwB1hCe15yZfRKGYfVnFp8eEMgHjouPx
 m1R4ca2Pg4P+l5WzeH4zNOUDAq1V1exIYzbAtS8YcQ6BgFgu0rhdLxr1m/vkdFFf
@@ -56,14 +56,14 @@ MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgEW93EMQP5Y4VVxBw
 CVzc1Xmwx338vLE7f1ylsu9/AXuhRANCAAQ1z9XaAGIU4ZelroQ7sQYhZOSCGU4I
 wZ00D96ayxvrhZJgbwxgp/uiaLF3+kOnP2JWIqbJOqkbxTKcjQyTZyQj
 -----END PRIVATE KEY-----";
-const EC_PUBLIC: &str = r"-----BEGIN PUBLIC KEY-----
+pub(crate) const EC_PUBLIC: &str = r"-----BEGIN PUBLIC KEY-----
 MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAENc/V2gBiFOGXpa6EO7EGIWTkghlO
 CMGdNA/emssb64WSYG8MYKf7omixd/pDpz9iViKmyTqpG8UynI0Mk2ckIw==
 -----END PUBLIC KEY-----";
 
 /// The example kickstart with an RS256 key for the tenant and an ES256 key for the admin
 /// application (an application's key wins over its tenant's).
-fn kickstart_with_asymmetric_keys() -> Value {
+pub(crate) fn kickstart_with_asymmetric_keys() -> Value {
     let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
     let keys = kickstart["keys"].as_array_mut().unwrap();
     keys.push(

@@ -13,7 +13,9 @@ use super::item::{key_map, read_doc, read_user, PK};
 use super::keys::*;
 use super::{build_error, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
-use crate::model::{ApiKey, Application, EmailTemplate, MessageTemplate, SigningKey, Tenant, User};
+use crate::model::{
+    ApiKey, Application, EmailTemplate, MessageTemplate, Published, SigningKey, Tenant, User,
+};
 use crate::ports::{Directory, IdentityMatch, Records, StoreError, Wanted};
 
 impl DynamoStore {
@@ -27,7 +29,7 @@ impl DynamoStore {
     }
 
     /// One item by key (strongly consistent), as `read` makes it into an entity.
-    async fn get_read<T>(
+    pub(super) async fn get_read<T>(
         &self,
         table: &str,
         key: (String, &'static str),
@@ -184,6 +186,12 @@ impl Directory for DynamoStore {
             "get message template",
         )
         .await
+    }
+
+    async fn published(&self) -> Result<Published, StoreError> {
+        self.get_doc(&self.tables.directory, published_key(), "get published")
+            .await
+            .map(Option::unwrap_or_default)
     }
 
     async fn find_identity(

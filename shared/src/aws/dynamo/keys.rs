@@ -43,8 +43,18 @@ pub fn suppressed_key(address_hash: &str) -> (String, &'static str) {
 pub fn rate_key(key: &str, window: i64) -> (String, &'static str) {
     (format!("RATE#{key}#{window}"), "RATE")
 }
-pub fn refresh_token_key(token_hash: &str) -> (String, &'static str) {
-    (format!("REFRESHTOKEN#{token_hash}"), "REFRESHTOKEN")
+pub fn refresh_token_key(id: Uuid) -> (String, &'static str) {
+    (format!("REFRESHTOKEN#{id}"), "REFRESHTOKEN")
+}
+pub fn user_revocation_key(user_id: Uuid) -> (String, &'static str) {
+    (format!("REVOKED#USER#{user_id}"), "REVOKED")
+}
+pub fn application_revocation_key(application_id: Uuid) -> (String, &'static str) {
+    (format!("REVOKED#APPLICATION#{application_id}"), "REVOKED")
+}
+/// The one item of what anyone may read ([`crate::model::Published`]).
+pub fn published_key() -> (String, &'static str) {
+    ("PUBLISHED".to_owned(), "PUBLISHED")
 }
 pub fn challenge_key(kind: Challenge, id_hash: &str) -> (String, &'static str) {
     match kind {

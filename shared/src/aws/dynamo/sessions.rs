@@ -66,12 +66,10 @@ impl Sessions for DynamoStore {
             writes.push(put(&self.tables.directory, item)?);
         }
         if let Some(token) = &login.refresh_token {
-            let mut item = doc_item(refresh_token_key(&token.token_hash), token)?;
-            item.insert(
-                TTL.to_owned(),
-                AttributeValue::N((token.expires_at_millis / 1000 + 1).to_string()),
-            );
-            writes.push(put(&self.tables.codes, item)?);
+            writes.push(put(
+                &self.tables.codes,
+                super::refresh_tokens::refresh_token_item(token)?,
+            )?);
         }
         let written = self
             .client

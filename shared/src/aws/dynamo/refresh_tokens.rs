@@ -1,0 +1,294 @@
+//! Refresh tokens: one item per login (the family) in the Codes table, with the hash of its
+//! current token, the hashes it replaced and its expiry beside the document, so that rotation is
+//! one conditional update; and revocations by user, user and application, or application, each
+//! one small item that an exchange reads in the same round trip as the token and its user.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
+};
+use uuid::Uuid;
+
+use super::item::*;
+use super::keys::*;
+use super::{build_error, condition_failed, sdk_error, DynamoStore};
+use crate::model::StoredRefreshToken;
+use crate::ports::{RefreshRecords, RefreshTokens, RevocationScope, Rotation, StoreError};
+use crate::session::RefreshTokenNames;
+
+/// The family's current token hash, the hashes it replaced, its expiry and its tenant: what
+/// conditions and updates touch, beside the document.
+pub(super) const TOKEN_HASH: &str = "tokenHash";
+const ROTATED: &str = "rotated";
+const EXPIRES_AT: &str = "expiresAt";
+const TENANT_ID: &str = "tenantId";
+/// A revocation item's attribute: every token started at or before it is revoked.
+const ALL: &str = "all";
+
+fn application_attribute(application: Uuid) -> String {
+    format!("app{}", application.simple())
+}
+
+/// The item a login writes for its refresh token.
+pub fn refresh_token_item(
+    token: &StoredRefreshToken,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let mut item = doc_item(refresh_token_key(token.id), token)?;
+    item.insert(
+        TOKEN_HASH.to_owned(),
+        AttributeValue::S(token.token_hash.clone()),
+    );
+    item.insert(
+        TENANT_ID.to_owned(),
+        AttributeValue::S(token.tenant_id.to_string()),
+    );
+    item.insert(
+        EXPIRES_AT.to_owned(),
+        AttributeValue::N(token.expires_at_millis.to_string()),
+    );
+    item.insert(TTL.to_owned(), ttl(token.expires_at_millis));
+    Ok(item)
+}
+
+fn ttl(expires_at_millis: i64) -> AttributeValue {
+    AttributeValue::N((expires_at_millis / 1000 + 1).to_string())
+}
+
+/// A family's document with what its item keeps beside it.
+fn read_family(
+    item: &HashMap<String, AttributeValue>,
+    operation: &'static str,
+) -> Result<StoredRefreshToken, StoreError> {
+    let mut token: StoredRefreshToken = read_doc(item, operation)?;
+    if let Some(hash) = item.get(TOKEN_HASH).and_then(|v| v.as_s().ok()) {
+        token.token_hash = hash.clone();
+    }
+    if let Some(expires) = item
+        .get(EXPIRES_AT)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+    {
+        token.expires_at_millis = expires;
+    }
+    token.rotated = item
+        .get(ROTATED)
+        .and_then(|v| v.as_ss().ok())
+        .cloned()
+        .unwrap_or_default();
+    Ok(token)
+}
+
+fn millis(item: Option<&HashMap<String, AttributeValue>>, name: &str) -> Option<i64> {
+    item?.get(name)?.as_n().ok()?.parse().ok()
+}
+
+fn pk_of(item: &HashMap<String, AttributeValue>) -> Option<&String> {
+    item.get(PK).and_then(|v| v.as_s().ok())
+}
+
+#[async_trait]
+impl RefreshTokens for DynamoStore {
+    /// One `BatchGetItem` over both tables: the family and the two revocation items (Codes), the
+    /// user (Directory).
+    async fn find(&self, names: &RefreshTokenNames) -> Result<RefreshRecords, StoreError> {
+        let family_key = refresh_token_key(names.id);
+        let user_revocations = user_revocation_key(names.user_id);
+        let application_revocations = application_revocation_key(names.application_id);
+        let codes_keys = [
+            family_key.clone(),
+            user_revocations.clone(),
+            application_revocations.clone(),
+        ];
+        let mut requests = HashMap::from([
+            (
+                self.tables.codes.clone(),
+                codes_keys.into_iter().map(key_map).collect::<Vec<_>>(),
+            ),
+            (
+                self.tables.directory.clone(),
+                vec![key_map(user_key(names.user_id))],
+            ),
+        ]);
+        let mut items: Vec<HashMap<String, AttributeValue>> = Vec::new();
+        // DynamoDB may leave keys unprocessed under load: ask again for those only.
+        for _ in 0..5 {
+            if requests.is_empty() {
+                break;
+            }
+            let mut batch = self.client.batch_get_item();
+            for (table, keys) in requests.drain() {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_error("find refresh token"))?;
+                batch = batch.request_items(table, request);
+            }
+            let output = batch
+                .send()
+                .await
+                .map_err(|e| sdk_error("find refresh token", e))?;
+            for (_, found) in output.responses.unwrap_or_default() {
+                items.extend(found);
+            }
+            for (table, left) in output.unprocessed_keys.unwrap_or_default() {
+                if !left.keys.is_empty() {
+                    requests.insert(table, left.keys);
+                }
+            }
+        }
+        if !requests.is_empty() {
+            return Err(StoreError::new(
+                "find refresh token",
+                "keys left unprocessed after retries",
+            ));
+        }
+        let item = |key: &(String, &'static str)| items.iter().find(|i| pk_of(i) == Some(&key.0));
+        let token = item(&family_key)
+            .map(|i| read_family(i, "find refresh token"))
+            .transpose()?;
+        let user = item(&user_key(names.user_id))
+            .map(|i| read_user(i, "find refresh token"))
+            .transpose()?;
+        let by_user = item(&user_revocations);
+        let revoked_before = [
+            millis(by_user, ALL),
+            millis(by_user, &application_attribute(names.application_id)),
+            millis(item(&application_revocations), ALL),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        Ok(RefreshRecords {
+            token,
+            user,
+            revoked_before,
+        })
+    }
+
+    async fn rotate(
+        &self,
+        id: Uuid,
+        presented_hash: &str,
+        next_hash: &str,
+        expires_at_millis: i64,
+    ) -> Result<Rotation, StoreError> {
+        let rotated = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(refresh_token_key(id))))
+            .condition_expression("#hash = :presented")
+            .update_expression(
+                "SET #hash = :next, #expires = :expires, #ttl = :ttl ADD #rotated :old",
+            )
+            .expression_attribute_names("#hash", TOKEN_HASH)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#rotated", ROTATED)
+            .expression_attribute_values(":presented", AttributeValue::S(presented_hash.to_owned()))
+            .expression_attribute_values(":next", AttributeValue::S(next_hash.to_owned()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(expires_at_millis.to_string()),
+            )
+            .expression_attribute_values(":ttl", ttl(expires_at_millis))
+            .expression_attribute_values(
+                ":old",
+                AttributeValue::Ss(vec![presented_hash.to_owned()]),
+            )
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match rotated {
+            Ok(_) => Ok(Rotation::Rotated),
+            Err(e) if condition_failed(&e) => {
+                let now = e
+                    .as_service_error()
+                    .and_then(|s| match s {
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item.as_ref(),
+                        _ => None,
+                    })
+                    .map(|item| read_family(item, "rotate refresh token"))
+                    .transpose()?;
+                Ok(Rotation::NotCurrent(now))
+            }
+            Err(e) => Err(sdk_error("rotate refresh token", e)),
+        }
+    }
+
+    async fn extend(
+        &self,
+        id: Uuid,
+        presented_hash: &str,
+        expires_at_millis: i64,
+    ) -> Result<bool, StoreError> {
+        let extended = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(refresh_token_key(id))))
+            .condition_expression("#hash = :presented")
+            .update_expression("SET #expires = :expires, #ttl = :ttl")
+            .expression_attribute_names("#hash", TOKEN_HASH)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":presented", AttributeValue::S(presented_hash.to_owned()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(expires_at_millis.to_string()),
+            )
+            .expression_attribute_values(":ttl", ttl(expires_at_millis))
+            .send()
+            .await;
+        match extended {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("extend refresh token", e)),
+        }
+    }
+
+    async fn token(&self, id: Uuid) -> Result<Option<StoredRefreshToken>, StoreError> {
+        self.get_read(
+            &self.tables.codes,
+            refresh_token_key(id),
+            "get refresh token",
+            read_family,
+        )
+        .await
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(refresh_token_key(id))))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("delete refresh token", e))
+    }
+
+    async fn revoke_all(&self, scope: RevocationScope, at_millis: i64) -> Result<(), StoreError> {
+        let (key, attribute) = match scope {
+            RevocationScope::User(user) => (user_revocation_key(user), ALL.to_owned()),
+            RevocationScope::UserApplication(user, app) => {
+                (user_revocation_key(user), application_attribute(app))
+            }
+            RevocationScope::Application(app) => (application_revocation_key(app), ALL.to_owned()),
+        };
+        self.client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(key)))
+            .update_expression("SET #at = :at")
+            .expression_attribute_names("#at", attribute)
+            .expression_attribute_values(":at", AttributeValue::N(at_millis.to_string()))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("revoke refresh tokens", e))
+    }
+}

@@ -1,0 +1,61 @@
+//! `POST /api/jwt/refresh`: anonymous. The refresh token comes from the `refresh_token` cookie,
+//! else the body's `refreshToken` (FusionAuth: the cookie wins). Every refusal is FusionAuth's
+//! 400 `[invalid]refreshToken`, whatever its reason.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+
+use super::{cookie, optional_json_object, served_over_plain_loopback, set_token_cookies};
+use crate::errors::{Errors, FieldProblem};
+use crate::refresh::{self, ExchangeOutcome, RefreshServices};
+
+pub async fn handle(services: &RefreshServices, request: Request) -> Response<Body> {
+    let body = match optional_json_object(&request) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let from_body = match body.get("refreshToken") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(token)) => Some(token.clone()),
+        Some(_) => {
+            return super::errors(
+                StatusCode::BAD_REQUEST,
+                &Errors::field("refreshToken", FieldProblem::CouldNotConvert),
+            )
+        }
+    };
+    let Some(token) = cookie(&request, "refresh_token")
+        .or(from_body)
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return super::errors(
+            StatusCode::BAD_REQUEST,
+            &Errors::field("refreshToken", FieldProblem::Missing),
+        );
+    };
+    match refresh::exchange(services, super::tenant_scope(&request), token.trim()).await {
+        Ok(ExchangeOutcome::Exchanged(exchanged)) => {
+            let mut response = super::json(
+                StatusCode::OK,
+                &json!({
+                    "token": exchanged.access_token.token,
+                    "refreshToken": exchanged.refresh_token.token,
+                    "refreshTokenId": exchanged.refresh_token.id,
+                }),
+            );
+            set_token_cookies(
+                &mut response,
+                Some(&exchanged.access_token),
+                Some(&exchanged.refresh_token),
+                served_over_plain_loopback(&request),
+            );
+            response
+        }
+        Ok(ExchangeOutcome::Refused) => super::errors(
+            StatusCode::BAD_REQUEST,
+            &Errors::field("refreshToken", FieldProblem::Invalid),
+        ),
+        Err(error) => super::dependency_failed(&error),
+    }
+}

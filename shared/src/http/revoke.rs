@@ -1,0 +1,106 @@
+//! `DELETE /api/jwt/refresh` (and `/api/jwt/refresh/{tokenId}`): with an API key, as the
+//! FusionAuth clients' `revoke_refresh_token*` calls send it: the token id as a path segment,
+//! else `token`, `userId` (with `applicationId`) or `applicationId` in the query string or a JSON
+//! body. 200 with no body; 401 without a valid key; 404 for an unknown token or token id; 400
+//! for an unknown user or application, or nothing to revoke.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{header_str, optional_json_object, query_param, query_params, tenant_header};
+use crate::errors::{Errors, FieldProblem};
+use crate::refresh::{self, RefreshServices, Revocation, RevokeOutcome};
+use crate::start::{self, Credentials, StartError};
+
+pub const PATH: &str = "/api/jwt/refresh";
+
+pub async fn handle(services: &RefreshServices, request: Request) -> Response<Body> {
+    let credentials = Credentials {
+        api_key: header_str(&request, "authorization"),
+        tenant_header: tenant_header(&request),
+        method: "DELETE",
+    };
+    let scope = match start::authorize(services.directory.as_ref(), credentials, PATH).await {
+        Ok(scope) => scope,
+        Err(StartError::Invalid(errors)) => return super::errors(StatusCode::BAD_REQUEST, &errors),
+        Err(StartError::Dependency(error)) => return super::dependency_failed(&error),
+        Err(_) => return super::empty(StatusCode::UNAUTHORIZED),
+    };
+    let revocation = match parse(&request) {
+        Ok(revocation) => revocation,
+        Err(response) => return response,
+    };
+    match refresh::revoke(services, scope.tenant_id, revocation).await {
+        Ok(RevokeOutcome::Revoked) => super::empty(StatusCode::OK),
+        Ok(RevokeOutcome::NotFound) => super::empty(StatusCode::NOT_FOUND),
+        Ok(RevokeOutcome::UnknownUser) => super::errors(
+            StatusCode::BAD_REQUEST,
+            &Errors::field("userId", FieldProblem::Invalid),
+        ),
+        Ok(RevokeOutcome::UnknownApplication) => super::errors(
+            StatusCode::BAD_REQUEST,
+            &Errors::field("applicationId", FieldProblem::Invalid),
+        ),
+        Err(error) => super::dependency_failed(&error),
+    }
+}
+
+/// What the request names, in FusionAuth's order: the token id, the token, the user (and
+/// application), the application.
+#[allow(clippy::result_large_err)]
+fn parse(request: &Request) -> Result<Revocation, Response<Body>> {
+    let bad = |field: &str, problem| {
+        super::errors(StatusCode::BAD_REQUEST, &Errors::field(field, problem))
+    };
+    let segment = request
+        .uri()
+        .path()
+        .strip_prefix(PATH)
+        .map(|rest| rest.trim_matches('/'))
+        .filter(|rest| !rest.is_empty());
+    if let Some(segment) = segment {
+        return match Uuid::parse_str(segment) {
+            Ok(id) => Ok(Revocation::TokenId(id)),
+            // Not an id of ours: nothing by that id.
+            Err(_) => Err(super::empty(StatusCode::NOT_FOUND)),
+        };
+    }
+    let params = query_params(request);
+    let body = optional_json_object(request)?;
+    let field = |name: &str| -> Result<Option<String>, Response<Body>> {
+        if let Some(value) = query_param(&params, name) {
+            return Ok(Some(value.to_owned()));
+        }
+        match body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(_) => Err(bad(name, FieldProblem::CouldNotConvert)),
+        }
+    };
+    let id = |name: &str| -> Result<Option<Uuid>, Response<Body>> {
+        match field(name)? {
+            None => Ok(None),
+            Some(text) => Uuid::parse_str(&text)
+                .map(Some)
+                .map_err(|_| bad(name, FieldProblem::CouldNotConvert)),
+        }
+    };
+    if let Some(token) = field("token")? {
+        return Ok(Revocation::Token(token));
+    }
+    match (id("userId")?, id("applicationId")?) {
+        (Some(user), Some(app)) => Ok(Revocation::UserApplication(user, app)),
+        (Some(user), None) => Ok(Revocation::User(user)),
+        (None, Some(app)) => Ok(Revocation::Application(app)),
+        (None, None) => Err(super::errors(
+            StatusCode::BAD_REQUEST,
+            &Errors::general(
+                "[invalid]",
+                "Name what to revoke: a tokenId, a token, a userId (with an applicationId) or an applicationId.",
+            ),
+        )),
+    }
+}

@@ -1,0 +1,136 @@
+//! What the service publishes and verifies: the JSON Web Key Set, the public key of a key id or
+//! of an application, the OpenID Connect discovery document of a tenant, and the validation of an
+//! access token (`/api/jwt/validate`). All of it is read through the warm-container cache, so a
+//! warm function answers without a round trip.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::model::{PublicKey, Published, SigningAlgorithm, Tenant};
+use crate::ports::{Directory, StoreError, Wanted};
+use crate::system::Clock;
+use crate::tokens::{self, InvalidJwt, Signer};
+
+/// What the key functions run on, built once per container.
+#[derive(Clone)]
+pub struct KeyServices {
+    pub directory: Arc<dyn Directory>,
+    pub signer: Arc<Signer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// `{"keys": [...]}`: every published (RS256, ES256) key as a JWK; HS256 secrets never.
+pub fn json_web_key_set(published: &Published) -> Value {
+    let keys: Vec<&Map<String, Value>> = published.keys.iter().map(|k| &k.jwk).collect();
+    json!({ "keys": keys })
+}
+
+/// Which public key `/api/jwt/public-key` is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublicKeyQuery {
+    All,
+    KeyId(Uuid),
+    Application(Uuid),
+}
+
+/// FusionAuth's answer: `{"publicKey": pem}` for one key, `{"publicKeys": {kid: pem}}` for all;
+/// `None` (404) for an unknown key or application, or one whose key is HS256 (no public half).
+pub async fn public_keys(
+    services: &KeyServices,
+    query: PublicKeyQuery,
+) -> Result<Option<Value>, StoreError> {
+    let published = services.directory.published().await?;
+    let find = |id: Uuid| -> Option<&PublicKey> { published.keys.iter().find(|k| k.id == id) };
+    Ok(match query {
+        PublicKeyQuery::All => {
+            let all: Map<String, Value> = published
+                .keys
+                .iter()
+                .map(|k| (k.id.to_string(), Value::String(k.pem.clone())))
+                .collect();
+            Some(json!({ "publicKeys": all }))
+        }
+        PublicKeyQuery::KeyId(id) => find(id).map(|k| json!({ "publicKey": k.pem })),
+        PublicKeyQuery::Application(id) => {
+            let Some(application) = services.directory.application(id).await? else {
+                return Ok(None);
+            };
+            let tenant = services.directory.tenant(application.tenant_id).await?;
+            tenant
+                .and_then(|t| crate::session::rules(&t, Some(&application)).key_id)
+                .and_then(find)
+                .map(|k| json!({ "publicKey": k.pem }))
+        }
+    })
+}
+
+/// The tenant a discovery request describes: the one it names, else the default one.
+pub async fn discovery_tenant(
+    services: &KeyServices,
+    named: Option<Uuid>,
+) -> Result<Option<Tenant>, StoreError> {
+    let id = match named {
+        Some(id) => id,
+        None => match services.directory.published().await?.default_tenant_id {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+    };
+    let records = services
+        .directory
+        .records(&Wanted {
+            tenant: Some(id),
+            ..Wanted::default()
+        })
+        .await?;
+    Ok(records.tenant)
+}
+
+/// The OpenID Connect discovery document of `tenant`, for a service reached at `base_url`: the
+/// issuer its tokens carry, and only endpoints and algorithms that exist here.
+pub fn openid_configuration(tenant: &Tenant, base_url: &str) -> Value {
+    let algorithms: Vec<String> = [
+        SigningAlgorithm::ES256,
+        SigningAlgorithm::HS256,
+        SigningAlgorithm::RS256,
+    ]
+    .iter()
+    .map(|a| format!("{a:?}"))
+    .collect();
+    json!({
+        "issuer": tenant.issuer,
+        "jwks_uri": format!("{base_url}/.well-known/jwks.json"),
+        "token_endpoint": format!("{base_url}/oauth2/token"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algorithms,
+        "scopes_supported": ["openid", "offline_access"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": [
+            "applicationId", "aud", "auth_time", "authenticationType", "email", "email_verified",
+            "exp", "iat", "iss", "jti", "preferred_username", "roles", "sid", "sub", "tid"
+        ],
+    })
+}
+
+/// The claims of `token` when one of our keys signed it (the one its `kid` names, with that key's
+/// algorithm) and it has not expired.
+pub async fn validate(
+    services: &KeyServices,
+    token: &str,
+) -> Result<Result<Map<String, Value>, InvalidJwt>, StoreError> {
+    let key_id = match tokens::key_id(token) {
+        Ok(id) => id,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let Some(key) = services.directory.signing_key(key_id).await? else {
+        return Ok(Err(InvalidJwt::UnknownKey));
+    };
+    let now = services.clock.now_millis() / 1000;
+    Ok(services.signer.verify(&key, token, now))
+}

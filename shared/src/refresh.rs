@@ -1,0 +1,276 @@
+//! Exchange a refresh token for a new JWT (`POST /api/jwt/refresh`) and revoke refresh tokens
+//! (`DELETE /api/jwt/refresh`).
+//!
+//! An exchange needs the token to be its family's current one, unexpired and not revoked, and its
+//! user still able to log in to the application (active, not expired, not locked, no action
+//! preventing login, still registered). With `OneTimeUse` it hands out a new token of the same
+//! family (same `refreshTokenId`) and the presented one is used up; presenting a used-up token
+//! again is reuse, as the OAuth 2.0 Security BCP describes a stolen token, and deletes the whole
+//! family, so that neither the thief nor the victim holds a working token any longer. Every
+//! refusal is the same, whatever its reason.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::codes;
+use crate::model::{RefreshTokenExpirationPolicy, RefreshTokenUsagePolicy, StoredRefreshToken};
+use crate::ports::{Directory, RefreshTokens, RevocationScope, Rotation, StoreError, Wanted};
+use crate::session::{self, AccessToken, AccessTokenFor, IssuedRefreshToken};
+use crate::system::{Clock, Random};
+use crate::tokens::Signer;
+
+/// What exchanging and revoking run on, built once per container.
+#[derive(Clone)]
+pub struct RefreshServices {
+    pub directory: Arc<dyn Directory>,
+    pub tokens: Arc<dyn RefreshTokens>,
+    pub signer: Arc<Signer>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+}
+
+/// A refresh token exchanged: the new JWT and the refresh token to use next (the presented one
+/// with `Reusable`, a new one of the same family with `OneTimeUse`).
+#[derive(Debug)]
+pub struct Exchanged {
+    pub access_token: AccessToken,
+    pub refresh_token: IssuedRefreshToken,
+}
+
+#[derive(Debug)]
+pub enum ExchangeOutcome {
+    Exchanged(Box<Exchanged>),
+    /// Unknown, malformed, expired, revoked, reused, of another tenant, or its user may no
+    /// longer log in: alike.
+    Refused,
+}
+
+/// Exchanges `refresh_token` for a JWT, in the tenant `tenant_scope` names if any.
+pub async fn exchange(
+    services: &RefreshServices,
+    tenant_scope: Option<Uuid>,
+    refresh_token: &str,
+) -> Result<ExchangeOutcome, StoreError> {
+    let refused = Ok(ExchangeOutcome::Refused);
+    let Some(names) = session::parse_refresh_token(refresh_token) else {
+        return refused;
+    };
+    let presented = codes::hash_secret(refresh_token);
+    let now = services.clock.now_millis();
+    let found = services.tokens.find(&names).await?;
+    let (Some(family), Some(user)) = (found.token, found.user) else {
+        return refused;
+    };
+    if family.token_hash != presented {
+        if family.rotated.contains(&presented) {
+            revoke_reused(services, &family).await?;
+        }
+        return refused;
+    }
+    let revoked = found
+        .revoked_before
+        .is_some_and(|before| family.start_instant <= before);
+    if revoked
+        || family.expires_at_millis <= now
+        || family.user_id != names.user_id
+        || family.application_id != names.application_id
+        || user.id != family.user_id
+        || tenant_scope.is_some_and(|t| t != family.tenant_id)
+        || !crate::login::may_log_in(&user, now)
+    {
+        return refused;
+    }
+    let Some(roles) = user
+        .registrations
+        .iter()
+        .find(|r| r.application_id == family.application_id)
+        .map(|r| r.roles.clone())
+    else {
+        return refused;
+    };
+    let records = services
+        .directory
+        .records(&Wanted {
+            tenant: Some(family.tenant_id),
+            application: Some(family.application_id),
+            ..Wanted::default()
+        })
+        .await?;
+    let (Some(tenant), Some(application)) = (records.tenant, records.application) else {
+        return refused;
+    };
+    let rules = session::rules(&tenant, Some(&application));
+    let (expires, _) = match rules.expiration {
+        RefreshTokenExpirationPolicy::Fixed => (family.expires_at_millis, None),
+        _ => rules.refresh_expiry(family.start_instant, now),
+    };
+    let token = match rules.usage {
+        RefreshTokenUsagePolicy::OneTimeUse => {
+            let next = session::new_refresh_token(services.random.as_ref(), names);
+            let next_hash = codes::hash_secret(&next);
+            match services
+                .tokens
+                .rotate(family.id, &presented, &next_hash, expires)
+                .await?
+            {
+                Rotation::Rotated => next,
+                Rotation::NotCurrent(now_stored) => {
+                    // Another exchange of this very token got there first: this one presented
+                    // a used-up token.
+                    if let Some(current) = now_stored.filter(|f| f.rotated.contains(&presented)) {
+                        revoke_reused(services, &current).await?;
+                    }
+                    return refused;
+                }
+            }
+        }
+        RefreshTokenUsagePolicy::Reusable => {
+            let slides = rules.expiration != RefreshTokenExpirationPolicy::Fixed;
+            if slides
+                && expires != family.expires_at_millis
+                && !services
+                    .tokens
+                    .extend(family.id, &presented, expires)
+                    .await?
+            {
+                return refused;
+            }
+            refresh_token.to_owned()
+        }
+    };
+    let access_token = session::access_token(
+        services.directory.as_ref(),
+        &services.signer,
+        AccessTokenFor {
+            tenant: &tenant,
+            registered: Some((&application, &roles)),
+            user: &user,
+            session_id: family.id,
+            now_millis: now,
+            auth_time: family.start_instant / 1000,
+            authentication_type: "REFRESH_TOKEN",
+        },
+    )
+    .await?;
+    tracing::info!(user_id = %user.id, refresh_token_id = %family.id, "refresh token exchanged");
+    Ok(ExchangeOutcome::Exchanged(Box::new(Exchanged {
+        access_token,
+        refresh_token: IssuedRefreshToken {
+            token,
+            id: family.id,
+            lifetime_seconds: (expires - now) / 1000,
+        },
+    })))
+}
+
+async fn revoke_reused(
+    services: &RefreshServices,
+    family: &StoredRefreshToken,
+) -> Result<(), StoreError> {
+    tracing::warn!(
+        user_id = %family.user_id,
+        refresh_token_id = %family.id,
+        "a used-up refresh token was presented again: the whole family is revoked"
+    );
+    services.tokens.delete(family.id).await
+}
+
+/// What a revocation names, as FusionAuth's `DELETE /api/jwt/refresh` takes it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The family of this token (its current or a used-up one).
+    Token(String),
+    TokenId(Uuid),
+    User(Uuid),
+    UserApplication(Uuid, Uuid),
+    Application(Uuid),
+}
+
+impl std::fmt::Debug for Revocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Revocation::Token(_) => f.write_str("Token(<redacted>)"),
+            Revocation::TokenId(id) => write!(f, "TokenId({id})"),
+            Revocation::User(id) => write!(f, "User({id})"),
+            Revocation::UserApplication(u, a) => write!(f, "UserApplication({u}, {a})"),
+            Revocation::Application(id) => write!(f, "Application({id})"),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    Revoked,
+    /// No token by that token or id in the caller's tenant (FusionAuth: 404).
+    NotFound,
+    /// No such user in the caller's tenant (FusionAuth: 400 `[invalid]userId`).
+    UnknownUser,
+    /// No such application in the caller's tenant (FusionAuth: 400 `[invalid]applicationId`).
+    UnknownApplication,
+}
+
+/// Revokes what `revocation` names, within the tenant `tenant_scope` (the API key's lock or the
+/// tenant header) when there is one.
+pub async fn revoke(
+    services: &RefreshServices,
+    tenant_scope: Option<Uuid>,
+    revocation: Revocation,
+) -> Result<RevokeOutcome, StoreError> {
+    let now = services.clock.now_millis();
+    let in_scope = |tenant: Uuid| tenant_scope.is_none_or(|t| t == tenant);
+    let family = match &revocation {
+        Revocation::Token(token) => match session::parse_refresh_token(token) {
+            Some(names) => {
+                let hash = codes::hash_secret(token);
+                services
+                    .tokens
+                    .token(names.id)
+                    .await?
+                    .filter(|f| f.token_hash == hash || f.rotated.contains(&hash))
+            }
+            None => None,
+        },
+        Revocation::TokenId(id) => services.tokens.token(*id).await?,
+        Revocation::User(_) | Revocation::UserApplication(..) | Revocation::Application(_) => {
+            let (user, application) = match revocation {
+                Revocation::User(u) => (Some(u), None),
+                Revocation::UserApplication(u, a) => (Some(u), Some(a)),
+                Revocation::Application(a) => (None, Some(a)),
+                _ => (None, None),
+            };
+            let records = services
+                .directory
+                .records(&Wanted {
+                    user,
+                    application,
+                    ..Wanted::default()
+                })
+                .await?;
+            if user.is_some() && !records.user.is_some_and(|u| in_scope(u.tenant_id)) {
+                return Ok(RevokeOutcome::UnknownUser);
+            }
+            if application.is_some() && !records.application.is_some_and(|a| in_scope(a.tenant_id))
+            {
+                return Ok(RevokeOutcome::UnknownApplication);
+            }
+            None
+        }
+    };
+    let scope = match revocation {
+        Revocation::Token(_) | Revocation::TokenId(_) => {
+            return match family.filter(|f| in_scope(f.tenant_id)) {
+                Some(family) => {
+                    services.tokens.delete(family.id).await?;
+                    Ok(RevokeOutcome::Revoked)
+                }
+                None => Ok(RevokeOutcome::NotFound),
+            };
+        }
+        Revocation::User(user) => RevocationScope::User(user),
+        Revocation::UserApplication(user, app) => RevocationScope::UserApplication(user, app),
+        Revocation::Application(app) => RevocationScope::Application(app),
+    };
+    services.tokens.revoke_all(scope, now).await?;
+    Ok(RevokeOutcome::Revoked)
+}

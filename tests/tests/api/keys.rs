@@ -1,0 +1,209 @@
+//! What a resource server uses to trust our tokens, through each function with its own role:
+//! the JWKS (public keys only, cacheable), `/api/jwt/public-key`, the discovery document (per
+//! tenant too) and `/api/jwt/validate` (algorithm pinned to the key the `kid` names).
+
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{decode, decode_header, DecodingKey, Validation};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::tokens::{
+    kickstart_with_asymmetric_keys, ADMIN_APP, EC_KEY_ID, EC_PUBLIC, RSA_KEY_ID, RSA_PUBLIC,
+};
+
+const HS256_KEY_ID: &str = "0c1f3e7a-5b0e-4c3f-9d55-2a8f1d7e6b01";
+
+async fn token_for(app: &TestApp, login_id: &str, application: &str) -> String {
+    let code = app
+        .start_code(json!({"applicationId": application, "loginId": login_id}))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let login = app
+        .login(json!({"code": code, "applicationId": application}))
+        .await;
+    assert!([200, 213].contains(&login.status), "{}", login.body);
+    login.json()["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_jwks_publishes_every_rs256_and_es256_key_and_an_es256_token_verifies_with_it_alone() {
+    let app = TestApp::spawn_with(&kickstart_with_asymmetric_keys().to_string()).await;
+    let jwks = app.jwks().await;
+    assert_eq!(jwks.status, 200);
+    assert_eq!(jwks.header("cache-control"), Some("public, max-age=300"));
+    let set = jwks.json();
+    let keys = set["keys"].as_array().unwrap();
+    let kids: Vec<&str> = keys.iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids.len(), 2, "{set}");
+    assert!(
+        kids.contains(&RSA_KEY_ID) && kids.contains(&EC_KEY_ID),
+        "{set}"
+    );
+    assert!(
+        !kids.contains(&HS256_KEY_ID),
+        "an HS256 secret is never published"
+    );
+    for key in keys {
+        assert_eq!(key["use"], "sig");
+        assert!(
+            key.get("d").is_none() && key.get("p").is_none(),
+            "a private part: {key}"
+        );
+    }
+    // A resource server with only the JWKS verifies an ES256 token.
+    let token = token_for(&app, "jared@piedpiper.com", ADMIN_APP).await;
+    let kid = decode_header(&token).unwrap().kid.unwrap();
+    let jwk: Jwk = serde_json::from_value(
+        keys.iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_audience(&[ADMIN_APP]);
+    validation.set_issuer(&["piedpiper.com"]);
+    let verified = decode::<Value>(&token, &DecodingKey::from_jwk(&jwk).unwrap(), &validation);
+    assert_eq!(verified.unwrap().claims["applicationId"], ADMIN_APP);
+}
+
+#[tokio::test]
+async fn the_jwks_function_can_read_no_signing_key_as_on_aws() {
+    let app = TestApp::spawn_with(&kickstart_with_asymmetric_keys().to_string()).await;
+    let read = app
+        .jwks_fn
+        .services
+        .directory
+        .signing_key(EC_KEY_ID.parse().unwrap())
+        .await;
+    let error = read
+        .expect_err("the JWKS role reads only the published keys")
+        .to_string();
+    assert!(
+        error.contains("AccessDenied") || error.contains("not authorized"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_public_key_is_found_by_key_id_and_by_application_and_an_hmac_key_has_none() {
+    let app = TestApp::spawn_with(&kickstart_with_asymmetric_keys().to_string()).await;
+    let by_kid = app.public_key(&format!("kid={EC_KEY_ID}")).await;
+    assert_eq!(by_kid.status, 200);
+    assert_eq!(
+        by_kid.json()["publicKey"].as_str().unwrap().trim(),
+        EC_PUBLIC.trim()
+    );
+    let admin = app.public_key(&format!("applicationId={ADMIN_APP}")).await;
+    assert_eq!(
+        admin.json()["publicKey"].as_str().unwrap().trim(),
+        EC_PUBLIC.trim()
+    );
+    // The web application has no key of its own: its tenant's.
+    let web = app.public_key(&format!("applicationId={WEB_APP}")).await;
+    assert_eq!(
+        web.json()["publicKey"].as_str().unwrap().trim(),
+        RSA_PUBLIC.trim()
+    );
+    let all = app.public_key("").await.json();
+    assert_eq!(all["publicKeys"].as_object().unwrap().len(), 2, "{all}");
+    for query in [
+        format!("kid={HS256_KEY_ID}"),
+        "kid=not-a-uuid".to_owned(),
+        "applicationId=00000000-0000-0000-0000-00000000dead".to_owned(),
+    ] {
+        assert_eq!(app.public_key(&query).await.status, 404, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn discovery_describes_the_named_or_default_tenant_with_endpoints_that_exist() {
+    let app = TestApp::spawn().await;
+    for (path, query) in [
+        ("/.well-known/openid-configuration", ""),
+        (&*format!("/{TENANT}/.well-known/openid-configuration"), ""),
+        (
+            "/.well-known/openid-configuration",
+            &*format!("tenantId={TENANT}"),
+        ),
+    ] {
+        let response = app.discovery(path, query).await;
+        assert_eq!(response.status, 200, "{path}?{query}");
+        let document = response.json();
+        assert_eq!(document["issuer"], "piedpiper.com");
+        assert_eq!(
+            document["jwks_uri"],
+            "https://abc123.execute-api.us-east-1.amazonaws.com/.well-known/jwks.json"
+        );
+        assert!(document["id_token_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("ES256")));
+    }
+    let unknown = app
+        .discovery(
+            "/00000000-0000-0000-0000-00000000dead/.well-known/openid-configuration",
+            "",
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    let garbage = app
+        .discovery("/x/.well-known/openid-configuration", "")
+        .await;
+    assert_eq!(garbage.status, 404);
+}
+
+#[tokio::test]
+async fn validate_answers_the_claims_of_our_own_unexpired_tokens_and_401_for_anything_else() {
+    let mut app = TestApp::spawn_with(&kickstart_with_asymmetric_keys().to_string()).await;
+    for (login_id, application) in [
+        ("richard@piedpiper.com", WEB_APP),
+        ("jared@piedpiper.com", ADMIN_APP),
+    ] {
+        let token = token_for(&app, login_id, application).await;
+        let valid = app.validate(&format!("Bearer {token}")).await;
+        assert_eq!(valid.status, 200, "{}", valid.body);
+        assert_eq!(valid.json()["jwt"]["applicationId"], application);
+
+        let (input, signature) = token.rsplit_once('.').unwrap();
+        let mut flipped = signature.to_owned();
+        flipped.replace_range(
+            ..2,
+            if signature.starts_with("AA") {
+                "BB"
+            } else {
+                "AA"
+            },
+        );
+        for bad in [
+            format!("Bearer {input}.{flipped}"),
+            format!("Bearer {input}"),
+            token.clone(),
+            "Bearer ".to_owned(),
+            "Bearer a.b.c".to_owned(),
+        ] {
+            let refused = app.validate(&bad).await;
+            assert_eq!(refused.status, 401, "{bad}");
+            assert_eq!(refused.body, "");
+        }
+    }
+    // alg confusion: HS256 "signed" with the RSA public key as the secret, naming the RSA key.
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            kid: Some(RSA_KEY_ID.to_owned()),
+            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
+        },
+        &json!({"sub": "x", "exp": 4_000_000_000i64}),
+        &jsonwebtoken::EncodingKey::from_secret(RSA_PUBLIC.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(app.validate(&format!("Bearer {forged}")).await.status, 401);
+    // An hour and a second later the token has expired.
+    let token = token_for(&app, "richard@piedpiper.com", WEB_APP).await;
+    let clock = crate::clock::TestClock::now();
+    clock.advance(3_601_000);
+    app.set_clock(clock);
+    assert_eq!(app.validate(&format!("Bearer {token}")).await.status, 401);
+}

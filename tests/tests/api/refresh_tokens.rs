@@ -1,0 +1,383 @@
+//! Refresh tokens through `POST` and `DELETE /api/jwt/refresh`, against moto with each function's
+//! own role: exchange, rotation with `OneTimeUse`, reuse detection (also under 32 concurrent
+//! exchanges of one token), revocation by user, application and token, and refusal once the user
+//! may no longer log in. Every refusal is FusionAuth's 400 `[invalid]refreshToken`.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const RICHARD: &str = "00000000-0000-0001-0000-000000000001";
+
+/// The example kickstart whose web application rotates its refresh tokens.
+fn one_time_use_kickstart() -> String {
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    kickstart["applications"][0]["jwtConfiguration"] =
+        json!({"refreshTokenUsagePolicy": "OneTimeUse"});
+    kickstart.to_string()
+}
+
+/// Logs `login_id` in to the web application: the login response.
+async fn log_in(app: &TestApp, login_id: &str) -> Value {
+    let code = app
+        .start_code(json!({"applicationId": WEB_APP, "loginId": login_id}))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let login = app
+        .login(json!({"code": code, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    login.json()
+}
+
+fn refused(response: &TestResponse) -> bool {
+    response.status == 400 && response.error_codes() == ["[invalid]refreshToken"]
+}
+
+async fn exchange(app: &TestApp, token: &str) -> TestResponse {
+    app.refresh(json!({"refreshToken": token})).await
+}
+
+fn claims(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_reusable_refresh_token_exchanges_for_a_new_jwt_of_the_same_session_again_and_again() {
+    let app = TestApp::spawn().await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let token = login["refreshToken"].as_str().unwrap();
+    for _ in 0..2 {
+        let refreshed = exchange(&app, token).await;
+        assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+        let body = refreshed.json();
+        assert_eq!(body["refreshToken"], token, "Reusable: the same token");
+        assert_eq!(body["refreshTokenId"], login["refreshTokenId"]);
+        let jwt = claims(body["token"].as_str().unwrap());
+        assert_eq!(jwt["sub"], RICHARD);
+        assert_eq!(jwt["sid"], login["refreshTokenId"]);
+        assert_eq!(jwt["aud"], WEB_APP);
+        assert_eq!(jwt["authenticationType"], "REFRESH_TOKEN");
+        let cookies = refreshed.cookies();
+        assert!(
+            cookies.iter().any(|c| c.starts_with("access_token=")),
+            "{cookies:?}"
+        );
+        assert!(
+            cookies
+                .iter()
+                .any(|c| c.starts_with(&format!("refresh_token={token};"))),
+            "{cookies:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_refresh_token_cookie_is_taken_before_the_body() {
+    let app = TestApp::spawn().await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let token = login["refreshToken"].as_str().unwrap();
+    let event = api_gateway_events::Event::post("/api/jwt/refresh")
+        .cookie(&format!("refresh_token={token}"))
+        .body(r#"{"refreshToken": "not-a-token"}"#)
+        .to_json();
+    let refreshed = app.refresh_event(event).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+}
+
+#[tokio::test]
+async fn one_time_use_rotates_the_token_keeps_its_id_and_refuses_the_old_one() {
+    let app = TestApp::spawn_with(&one_time_use_kickstart()).await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let first = login["refreshToken"].as_str().unwrap().to_owned();
+    let rotated = exchange(&app, &first).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let second = rotated.json()["refreshToken"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    assert_eq!(rotated.json()["refreshTokenId"], login["refreshTokenId"]);
+    let third = exchange(&app, &second).await;
+    assert_eq!(third.status, 200, "{}", third.body);
+    let third = third.json()["refreshToken"].as_str().unwrap().to_owned();
+    // Stored: one item for the family, by its id, holding the hash of the newest token only.
+    let items = app.code_items().await;
+    let families: Vec<_> = items
+        .iter()
+        .filter(|i| i["pk"].as_s().unwrap().starts_with("REFRESHTOKEN#"))
+        .collect();
+    assert_eq!(families.len(), 1);
+    assert_eq!(
+        families[0]["tokenHash"].as_s().unwrap(),
+        &passwordless::codes::hash_secret(&third)
+    );
+    let stored = format!("{:?}", families[0]);
+    for token in [&first, &second, &third] {
+        assert!(
+            !stored.contains(token.as_str()),
+            "a token is stored in the clear"
+        );
+    }
+}
+
+#[tokio::test]
+async fn presenting_a_rotated_token_again_revokes_the_whole_family() {
+    let app = TestApp::spawn_with(&one_time_use_kickstart()).await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let stolen = login["refreshToken"].as_str().unwrap().to_owned();
+    let legitimate = exchange(&app, &stolen).await.json()["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The thief replays the token the victim already exchanged...
+    assert!(refused(&exchange(&app, &stolen).await));
+    // ...and from then on neither holds a working token.
+    assert!(refused(&exchange(&app, &legitimate).await));
+    // A second session of the same user is untouched.
+    let other = log_in(&app, "richard@piedpiper.com").await;
+    assert_eq!(
+        exchange(&app, other["refreshToken"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn thirty_two_concurrent_exchanges_of_one_token_yield_exactly_one_new_token() {
+    let app = std::sync::Arc::new(TestApp::spawn_with(&one_time_use_kickstart()).await);
+    for round in 0..3 {
+        let login = log_in(&app, "richard@piedpiper.com").await;
+        let token = login["refreshToken"].as_str().unwrap().to_owned();
+        let tasks: Vec<_> = (0..32)
+            .map(|_| {
+                let app = app.clone();
+                let token = token.clone();
+                tokio::spawn(async move {
+                    let response = exchange(&app, &token).await;
+                    (response.status, response.body.clone(), refused(&response))
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+        let won: Vec<_> = results.iter().filter(|(s, _, _)| *s == 200).collect();
+        assert_eq!(won.len(), 1, "round {round}: {results:?}");
+        assert_eq!(
+            results.iter().filter(|(_, _, refused)| *refused).count(),
+            31,
+            "round {round}: {results:?}"
+        );
+        // The 31 others presented a token that had just been used up: reuse, so the family is
+        // gone and the one new token is refused too.
+        let winner: Value = serde_json::from_str(&won[0].1).unwrap();
+        let new_token = winner["refreshToken"].as_str().unwrap();
+        assert_ne!(new_token, token);
+        assert!(refused(&exchange(&app, new_token).await), "round {round}");
+    }
+    let families = app
+        .code_items()
+        .await
+        .into_iter()
+        .filter(|i| i["pk"].as_s().unwrap().starts_with("REFRESHTOKEN#"))
+        .count();
+    assert_eq!(families, 0, "every raced family was revoked");
+}
+
+#[tokio::test]
+async fn revoking_by_user_refuses_every_token_of_that_user_and_no_other() {
+    let app = TestApp::spawn().await;
+    let first = log_in(&app, "richard@piedpiper.com").await;
+    let second = log_in(&app, "richard@piedpiper.com").await;
+    let jared = log_in(&app, "jared@piedpiper.com").await;
+    let without_key = app.revoke(None, "", &format!("userId={RICHARD}")).await;
+    assert_eq!(without_key.status, 401);
+    assert_eq!(
+        exchange(&app, first["refreshToken"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
+
+    let revoked = app
+        .revoke(Some(GLOBAL_KEY), "", &format!("userId={RICHARD}"))
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(revoked.body, "");
+    for login in [&first, &second] {
+        assert!(refused(
+            &exchange(&app, login["refreshToken"].as_str().unwrap()).await
+        ));
+    }
+    assert_eq!(
+        exchange(&app, jared["refreshToken"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
+    // A later login gets a working token.
+    let after = log_in(&app, "richard@piedpiper.com").await;
+    assert_eq!(
+        exchange(&app, after["refreshToken"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn revoking_by_application_by_token_id_and_by_token_refuses_what_they_name() {
+    let app = TestApp::spawn().await;
+    let by_id = log_in(&app, "richard@piedpiper.com").await;
+    let by_token = log_in(&app, "richard@piedpiper.com").await;
+    let id = by_id["refreshTokenId"].as_str().unwrap();
+    assert_eq!(
+        app.revoke(Some(GLOBAL_KEY), &format!("/{id}"), "")
+            .await
+            .status,
+        200
+    );
+    assert!(refused(
+        &exchange(&app, by_id["refreshToken"].as_str().unwrap()).await
+    ));
+    assert_eq!(
+        app.revoke(Some(GLOBAL_KEY), &format!("/{id}"), "")
+            .await
+            .status,
+        404
+    );
+
+    let token = by_token["refreshToken"].as_str().unwrap();
+    let query = format!("token={token}");
+    assert_eq!(app.revoke(Some(GLOBAL_KEY), "", &query).await.status, 200);
+    assert!(refused(&exchange(&app, token).await));
+
+    let remaining = log_in(&app, "jared@piedpiper.com").await;
+    let by_app = app
+        .revoke(Some(GLOBAL_KEY), "", &format!("applicationId={WEB_APP}"))
+        .await;
+    assert_eq!(by_app.status, 200);
+    assert!(refused(
+        &exchange(&app, remaining["refreshToken"].as_str().unwrap()).await
+    ));
+
+    // Unknown users and applications are FusionAuth's 400s; nothing named is a 400 too.
+    let unknown = app
+        .revoke(
+            Some(GLOBAL_KEY),
+            "",
+            "userId=00000000-0000-0000-0000-00000000dead",
+        )
+        .await;
+    assert_eq!(unknown.error_codes(), ["[invalid]userId"]);
+    let nothing = app.revoke(Some(GLOBAL_KEY), "", "").await;
+    assert_eq!(nothing.status, 400);
+    assert_eq!(nothing.error_codes(), ["[invalid]"]);
+}
+
+#[tokio::test]
+async fn a_tenant_locked_key_revokes_nothing_of_another_tenant() {
+    const OTHER_TENANT: &str = "a0000000-0000-0000-0000-00000000000a";
+    const OTHER_KEY: &str = "other-tenant-key-0123456789abcdef";
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    let jwt_configuration = kickstart["tenants"][0]["jwtConfiguration"].clone();
+    kickstart["tenants"].as_array_mut().unwrap().push(
+        json!({"id": OTHER_TENANT, "name": "Other", "issuer": "other.example",
+               "jwtConfiguration": jwt_configuration}),
+    );
+    kickstart["apiKeys"].as_array_mut().unwrap().push(json!({
+        "id": "5e6f7a8b-3333-4c3f-9d55-2a8f1d7e6b01", "key": OTHER_KEY, "tenantId": OTHER_TENANT
+    }));
+    // The example's own locked key may call start only.
+    assert_eq!(
+        TestApp::spawn()
+            .await
+            .revoke(Some(LOCKED_KEY), "", &format!("userId={RICHARD}"))
+            .await
+            .status,
+        401
+    );
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let id = login["refreshTokenId"].as_str().unwrap();
+    assert_eq!(
+        app.revoke(Some(OTHER_KEY), &format!("/{id}"), "")
+            .await
+            .status,
+        404
+    );
+    let by_user = app
+        .revoke(Some(OTHER_KEY), "", &format!("userId={RICHARD}"))
+        .await;
+    assert_eq!(by_user.error_codes(), ["[invalid]userId"]);
+    assert_eq!(
+        exchange(&app, login["refreshToken"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_of_a_user_who_may_no_longer_log_in_is_refused() {
+    for (field, value) in [
+        ("locked", json!(true)),
+        ("active", json!(false)),
+        ("expiry", json!(1)),
+        ("registrations", json!([])),
+    ] {
+        let mut app = TestApp::spawn().await;
+        let login = log_in(&app, "richard@piedpiper.com").await;
+        let token = login["refreshToken"].as_str().unwrap().to_owned();
+        assert_eq!(exchange(&app, &token).await.status, 200);
+        let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+        kickstart["users"][0][field] = value;
+        app.reload(&kickstart.to_string()).await;
+        assert!(refused(&exchange(&app, &token).await), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_malformed_and_missing_refresh_tokens_are_client_errors_with_no_hint_which() {
+    let app = TestApp::spawn().await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let real = login["refreshToken"].as_str().unwrap();
+    let mut forged = real.to_owned();
+    forged.replace_range(100.., "AAAAAAA");
+    for token in [
+        "x",
+        "",
+        &forged,
+        &real[..106],
+        &"A".repeat(107),
+        &"é".repeat(60),
+    ] {
+        let response = exchange(&app, token).await;
+        assert_eq!(response.status, 400, "{token}: {}", response.body);
+        if !token.is_empty() {
+            assert!(refused(&response), "{token}: {}", response.body);
+        }
+    }
+    let missing = app.refresh(json!({})).await;
+    assert_eq!(missing.error_codes(), ["[missing]refreshToken"]);
+    let wrong_type = app.refresh(json!({"refreshToken": 7})).await;
+    assert_eq!(wrong_type.error_codes(), ["[couldNotConvert]refreshToken"]);
+    let not_json = app
+        .refresh_event(event("/api/jwt/refresh", &[], "{\"refreshToken\":"))
+        .await;
+    assert_eq!(not_json.error_codes(), ["[invalidJSON]"]);
+    assert_eq!(
+        exchange(&app, real).await.status,
+        200,
+        "the real one still works"
+    );
+}
