@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
 
-FUNCTIONS=(StartFunction SendFunction LoginFunction)
+FUNCTIONS=(StartFunction SendFunction LoginFunction SuppressFunction)
 
 ensure_venv     # cargo-lambda and zig, first on PATH (lib.sh)
 ensure_sam_venv # sam and cfn-lint

@@ -3,6 +3,7 @@
 pub mod dynamo;
 pub mod ses;
 pub mod sns;
+pub mod timing;
 mod wiring;
 
 use std::time::Duration;
@@ -158,7 +159,11 @@ impl<C> std::fmt::Debug for OnFirstUse<C> {
     }
 }
 
-pub use wiring::{key_services, login_services, refresh_services, send_services, start_services};
+pub use timing::{dynamodb_client, ses_client, sns_client};
+pub use wiring::{
+    key_services, login_services, refresh_services, send_services, start_services,
+    suppression_services,
+};
 
 #[cfg(test)]
 mod tests {

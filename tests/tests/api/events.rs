@@ -1,12 +1,13 @@
 //! The sample events in `events/`: API Gateway HTTP API (payload format 2.0) events, exactly as
 //! API Gateway hands them to a function, for the reference kickstart
-//! `tests/fixtures/kickstart.example.json`. `events/` holds nothing else, so that
+//! `tests/fixtures/kickstart.example.json`, and for the suppress function (not HTTP) SNS events
+//! as the feedback topic delivers them. `events/` holds nothing else, so that
 //! `sam local invoke StartFunction -e events/X.json` and
 //! `cargo lambda invoke -A 127.0.0.1 -P 9011 start --data-file events/X.json` work on every file
 //! there. What each event is and what it gets lives here, in `events.expected.json` (file name →
 //! `function`, `status`, `case`, and for some a `codeFromStart` or a `refreshTokenFromLogin`);
-//! each event, driven through its function's handler, gets that status. A new event file must be
-//! listed there, or the test fails.
+//! each event, driven through its function's handler, gets that status (an SNS event: suppresses
+//! `suppressed` addresses). A new event file must be listed there, or the test fails.
 //!
 //! # The code placeholder
 //!
@@ -76,13 +77,33 @@ fn event_files() -> BTreeMap<String, PathBuf> {
         .collect()
 }
 
+fn expectations() -> Value {
+    read_json(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(EXPECTATIONS),
+    )
+}
+
+/// An SNS event as Lambda delivers a topic's messages: `Records[]`, each from `aws:sns` with its
+/// `Sns.Message` text.
+fn is_sns_event(event: &Value) -> bool {
+    event["Records"].as_array().is_some_and(|records| {
+        !records.is_empty()
+            && records
+                .iter()
+                .all(|r| r["EventSource"] == "aws:sns" && r["Sns"]["Message"].is_string())
+    })
+}
+
 /// What `sam local invoke -e` and `cargo lambda invoke --data-file` need of every file there: a
-/// JSON API Gateway v2 event, which lambda_http reads as one. A README or a manifest in `events/`
-/// would be offered as an event too.
+/// JSON API Gateway v2 event, which lambda_http reads as one, or, for the suppress function, an
+/// SNS event. A README or a manifest in `events/` would be offered as an event too.
 #[test]
-fn every_file_in_events_is_an_api_gateway_v2_event() {
+fn every_file_in_events_is_an_api_gateway_v2_event_or_for_the_suppress_function_an_sns_event() {
     let files = event_files();
     assert!(!files.is_empty(), "no sample events in events/");
+    let expected = expectations();
     let mut failures = Vec::new();
     for (name, path) in &files {
         if !name.ends_with(".json") || !path.is_file() {
@@ -90,6 +111,15 @@ fn every_file_in_events_is_an_api_gateway_v2_event() {
             continue;
         }
         let text = std::fs::read_to_string(path).unwrap_or_default();
+        if expected[name]["function"] == "suppress" {
+            let event: Value = serde_json::from_str(&text).unwrap_or_default();
+            if !is_sns_event(&event) {
+                failures.push(format!(
+                    "{name}: the suppress function's event is not an SNS event"
+                ));
+            }
+            continue;
+        }
         match serde_json::from_str::<lambda_http::request::LambdaRequest>(&text) {
             Ok(lambda_http::request::LambdaRequest::ApiGatewayV2(_)) => {}
             Ok(_) => failures.push(format!("{name}: an event, but not API Gateway v2")),
@@ -101,11 +131,7 @@ fn every_file_in_events_is_an_api_gateway_v2_event() {
 
 #[tokio::test]
 async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
-    let expected = read_json(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(EXPECTATIONS),
-    );
+    let expected = expectations();
     let expected = expected
         .as_object()
         .expect("events.expected.json maps file names to expectations");
@@ -134,6 +160,17 @@ async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
     for (name, path) in &files {
         let expectation = &expected[name];
         let function = expectation["function"].as_str().unwrap_or_default();
+        if function == "suppress" {
+            let wanted = expectation["suppressed"].as_u64();
+            let (recorded, _) = app.suppress(read_json(path)).await;
+            match recorded {
+                Ok(r) if Some(r.suppressed as u64) == wanted => {}
+                other => failures.push(format!(
+                    "{name}: expected {wanted:?} suppressed, got {other:?}"
+                )),
+            }
+            continue;
+        }
         let status = expectation["status"]
             .as_u64()
             .unwrap_or_else(|| panic!("{name}: {EXPECTATIONS} gives no numeric status"));

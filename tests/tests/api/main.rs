@@ -16,6 +16,7 @@ mod keys;
 mod kickstart;
 mod login;
 mod one_time_use;
+mod operations;
 mod refresh_tokens;
 mod retries;
 mod send;
