@@ -37,6 +37,7 @@ echo "== build: the functions with the deploy profile, then the hello world and 
 cargo build --release --quiet -p start -p send -p login -p refresh -p revoke -p jwks -p public-key \
   -p landing -p token \
   -p openid-configuration -p validate
+cargo build --release --quiet -p suppress # not HTTP; sizes.py lists every function of the template
 cargo build --release --quiet -p hello
 cargo build --release --quiet -p bench
 # The admin CLI only provisions: the debug build `make dev` and `make test` use is enough.

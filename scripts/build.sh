@@ -7,10 +7,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
 
-FUNCTIONS=(StartFunction SendFunction LoginFunction)
-
 ensure_venv     # cargo-lambda and zig, first on PATH (lib.sh)
 ensure_sam_venv # sam and cfn-lint
+# Every function of template.yaml, by logical id.
+mapfile -t FUNCTIONS < <("$VENV/bin/python" -c '
+import sys; sys.path.insert(0, "scripts"); import local_iam
+print("\n".join(local_iam.functions()))')
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 
 # The workflow honours CARGO_TARGET_DIR. A directory of its own keeps the arm64 release build from

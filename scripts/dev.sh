@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make dev`: the service on http://127.0.0.1:${PORT:-9011}, against moto on ${MOTO_PORT:-5055}
 # (or against AWS_ENDPOINT_URL when it is set), loaded with ${KICKSTART:-kickstart/demo.json};
-# the outbox, every email and SMS sent, on http://127.0.0.1:${OUTBOX_PORT:-9012}.
+# the outbox, every email and SMS sent and a live panel of the functions' metrics, on
+# http://127.0.0.1:${OUTBOX_PORT:-9012}.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -38,8 +39,12 @@ else
   echo "using AWS endpoint $AWS_ENDPOINT_URL (no emulator started)"
 fi
 
+# The functions' output goes to a file too, which the outbox reads its metrics (EMF lines) from.
+WATCH_LOG=${WATCH_LOG:-$TARGET_DIR/dev-functions.log}
+mkdir -p "$(dirname "$WATCH_LOG")"
+: >"$WATCH_LOG"
 echo "starting the outbox on 127.0.0.1:$OUTBOX_PORT"
-setsid "$VENV/bin/python" scripts/outbox.py "$OUTBOX_PORT" "$AWS_ENDPOINT_URL" &
+setsid "$VENV/bin/python" scripts/outbox.py "$OUTBOX_PORT" "$AWS_ENDPOINT_URL" "$WATCH_LOG" &
 pids+=($!)
 wait_for_port "$OUTBOX_PORT" outbox "${pids[-1]}"
 
@@ -49,11 +54,14 @@ cargo build --quiet --bin passwordless-admin
 if [ -n "${LOCAL_EMULATOR:-}" ]; then
   "$TARGET_DIR/debug/passwordless-admin" register-senders "$KICKSTART"
   SENDER_IDENTITY=$("$VENV/bin/python" scripts/local_iam.py sender-identity "$KICKSTART")
+  export SES_CONFIGURATION_SET=$("$VENV/bin/python" scripts/local_iam.py configuration-set)
 fi
 
 echo "building and starting the functions on 127.0.0.1:$PORT"
 serve_functions "$PORT" 4
 pids+=("$WATCH_PID")
+tail -n +1 -F "$WATCH_LOG" & # the functions' output, in this terminal as before
+pids+=($!)
 
 python3 - "$KICKSTART" "$PORT" "$OUTBOX_PORT" <<'PY'
 import json, sys
@@ -68,7 +76,7 @@ print(f"""
 Passwordless is serving http://127.0.0.1:{port}/api/passwordless/{{start,send,login}}
 API key:        {key}
 Application id: {app}
-Outbox:         http://127.0.0.1:{outbox_port}/  (every email and SMS sent, newest first)
+Outbox:         http://127.0.0.1:{outbox_port}/  (every email and SMS sent, newest first; live metrics)
 
 Try:
   curl -i http://127.0.0.1:{port}/api/passwordless/start \\

@@ -7,12 +7,13 @@
         `export` lines, for the admin CLI, the test harness and the black-box tests.
 
     local_iam.py roles --directory-table NAME --codes-table NAME --sender-identity ID
-                       [--prefix P] [--without Function:action]...
+                       [--configuration-set NAME] [--prefix P] [--without Function:action]...
         With the admin credentials of the environment: one IAM role per function of template.yaml
         (`P-StartFunction`…), whose only policy is that function's `Policies`, resolved for these
-        tables and this SES identity (`!GetAtt DirectoryTable.Arn`, `!Sub` with the partition,
-        region, account and `SenderIdentity`). Assumes each role (STS AssumeRole, as Lambda does for
-        an execution role) and prints, as JSON, per binary (`start`, `send`, `login`), the
+        tables, this SES identity and configuration set (`!GetAtt DirectoryTable.Arn`, `!Sub`
+        with the partition, region, account, `SenderIdentity` and `SesConfigurationSet`, default
+        `passwordless-local`). Assumes each role (STS AssumeRole, as Lambda does for
+        an execution role) and prints, as JSON, per binary (`start`, `send`, `login`, `suppress`), the
         `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` Lambda would set.
         `--without LoginFunction:dynamodb:BatchGetItem` leaves that action out of that function's
         statements (it must be there): how a test shows a missing permission fails.
@@ -24,6 +25,10 @@
         Prints, as JSON, each function's binary and its HttpApi routes from template.yaml
         (`{"start": [["POST", "/api/passwordless/start"]], …}`), in the template's order: what
         scripts/serve_functions.sh serves and scripts/router.py routes.
+
+    local_iam.py configuration-set [--name NAME]
+        With the admin credentials: creates the SES configuration set the local stack sends with
+        (default `passwordless-local`), suppressing bounces and complaints; idempotent.
 
     local_iam.py sender-identity KICKSTART
         The SES identity the local stack sends as: the one domain of the file's sender addresses
@@ -50,6 +55,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 ADMIN_USER = "passwordless-admin"
 SESSION_SECONDS = 12 * 3600
+# The SES configuration set the local stack sends with (`make dev`, the black-box tests): created
+# by `local_iam.py configuration-set`, as template.yaml's SesConfigurationSet is in an account.
+LOCAL_CONFIGURATION_SET = "passwordless-local"
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -127,7 +135,9 @@ def lookup(refs: dict[str, str], name: str) -> str:
     return refs[name]
 
 
-def references(directory: str, codes: str, sender: str, region: str, account: str) -> dict:
+def references(
+    directory: str, codes: str, sender: str, region: str, account: str, configuration_set: str
+) -> dict:
     partition = "aws"
     arn = lambda t: f"arn:{partition}:dynamodb:{region}:{account}:table/{t}"  # noqa: E731
     return {
@@ -140,6 +150,7 @@ def references(directory: str, codes: str, sender: str, region: str, account: st
         "DirectoryTable.Arn": arn(directory),
         "CodesTable": codes,
         "CodesTable.Arn": arn(codes),
+        "SesConfigurationSet": configuration_set,
     }
 
 
@@ -163,7 +174,14 @@ def without(policies: list[dict], action: str) -> list[dict]:
 
 
 def resolved_policies(args, account: str) -> dict[str, dict]:
-    refs = references(args.directory_table, args.codes_table, args.sender_identity, region(), account)
+    refs = references(
+        args.directory_table,
+        args.codes_table,
+        args.sender_identity,
+        region(),
+        account,
+        args.configuration_set,
+    )
     result = {}
     for name, function in functions().items():
         result[name] = {"binary": function["binary"], "policies": resolve(function["policies"], refs)}
@@ -279,6 +297,20 @@ def sender_identity(args) -> None:
     print(domains[0])
 
 
+def configuration_set(args) -> None:
+    """Creates the SES configuration set (suppressing bounces and complaints, as the template's);
+    idempotent."""
+    ses = client("sesv2")
+    try:
+        ses.create_configuration_set(
+            ConfigurationSetName=args.name,
+            SuppressionOptions={"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+        )
+    except ses.exceptions.AlreadyExistsException:
+        pass
+    print(args.name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -288,10 +320,14 @@ def main() -> None:
         command.add_argument("--directory-table", required=True)
         command.add_argument("--codes-table", required=True)
         command.add_argument("--sender-identity", required=True)
+        command.add_argument("--configuration-set", default=LOCAL_CONFIGURATION_SET)
         command.add_argument("--prefix", default="passwordless")
         command.add_argument("--without", action="append", metavar="Function:action")
         command.set_defaults(run=run)
     commands.add_parser("routes").set_defaults(run=routes)
+    command = commands.add_parser("configuration-set")
+    command.add_argument("--name", default=LOCAL_CONFIGURATION_SET)
+    command.set_defaults(run=configuration_set)
     command = commands.add_parser("sender-identity")
     command.add_argument("kickstart")
     command.set_defaults(run=sender_identity)

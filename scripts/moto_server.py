@@ -34,7 +34,8 @@ for it, and each is evaluated against the caller's identity-based policies (moto
   ConditionCheck → ConditionCheckItem, Get → GetItem) on its own table. Query, Scan and the table
   operations on the table, without LeadingKeys; ListTables on "*".
 - SES v2 SendEmail: `arn:aws:ses:REGION:ACCOUNT:identity/X`, X the From address if that address
-  is an identity, else its domain. CreateEmailIdentity and DeleteEmailIdentity on the identity
+  is an identity, else its domain; with a `ConfigurationSetName`, also
+  `arn:aws:ses:REGION:ACCOUNT:configuration-set/NAME`, as SES does. CreateEmailIdentity and DeleteEmailIdentity on the identity
   they name; anything else on "*".
 - SNS Publish: the topic or target ARN; to a phone number, the number itself (not an ARN, so
   `NotResource: arn:aws:sns:*:*:*` allows it); anything else on "*".
@@ -235,7 +236,11 @@ def ses_requests(handler, partition: str) -> list[iam_policy.Request]:
         _, address = parseaddr(body.get("FromEmailAddress", ""))
         identities = ses_backends[account][region].email_identities
         identity = address if address in identities else address.rpartition("@")[2]
-        return [iam_policy.Request("ses:SendEmail", identity_arn(identity))]
+        needed = [iam_policy.Request("ses:SendEmail", identity_arn(identity))]
+        if body.get("ConfigurationSetName"):
+            configuration_set = f"arn:{partition}:ses:{region}:{account}:configuration-set/"
+            needed.append(iam_policy.Request("ses:SendEmail", configuration_set + body["ConfigurationSetName"]))
+        return needed
     if method == "POST" and path.rstrip("/").endswith("/v2/email/identities"):
         return [iam_policy.Request("ses:CreateEmailIdentity", identity_arn(body.get("EmailIdentity", "")))]
     if "/v2/email/identities/" in path and method == "DELETE":
@@ -388,6 +393,36 @@ def authorize_as_aws_does() -> None:
     ActionAuthenticatorMixin._authenticate_and_authorize_action = authenticate_and_authorize
 
 
+def send_with_configuration_sets() -> None:
+    """SES v2 SendEmail with a `ConfigurationSetName`, as SES answers it: moto ignores the name
+    (it neither checks that the set exists nor keeps it). Here an unknown set is SES's 404
+    `NotFoundException`, and each message keeps `configuration_set_name` (in sent.json), so
+    tests can see which set an email went out with. moto publishes no bounce or complaint events
+    for a set (it has no SES v2 event destinations): tests deliver those to the suppress function
+    as SNS would."""
+    from moto.ses.models import ses_backends
+    from moto.sesv2.responses import SESV2Response
+
+    send_email = SESV2Response.send_email
+
+    def send_email_with_set(self):
+        name = json.loads(self.body or "{}").get("ConfigurationSetName")
+        backend = ses_backends[self.current_account][self.region]
+        if name and name not in backend.config_sets:
+            self.response_headers.update(
+                {"Content-Type": "application/json", "x-amzn-ErrorType": "NotFoundException"}
+            )
+            raise Refused(404, json.dumps({"message": f"Configuration set <{name}> does not exist."}))
+        answer = send_email(self)
+        message_id = json.loads(answer).get("MessageId")
+        for message in backend.sent_messages:
+            if getattr(message, "id", None) == message_id:
+                message.configuration_set_name = name
+        return answer
+
+    SESV2Response.send_email = send_email_with_set
+
+
 SENT_SERVICES = ("ses", "sns")
 
 
@@ -454,6 +489,7 @@ def main() -> None:
         stamp_send_time(model)
     back_up_touched_items_only()
     authorize_as_aws_does()
+    send_with_configuration_sets()
     app = keeping_raw_body(with_sent_endpoint(DomainDispatcherApplication(create_backend_app)))
     run_simple("127.0.0.1", port, app, threaded=False, use_reloader=False, use_debugger=False)
 

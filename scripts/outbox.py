@@ -1,6 +1,6 @@
 """The outbox: every email and SMS the service sent through the local emulator, on one page.
 
-    .venv/bin/python scripts/outbox.py [PORT] [MOTO_URL]
+    .venv/bin/python scripts/outbox.py [PORT] [MOTO_URL] [FUNCTIONS_LOG]
 
 Serves http://127.0.0.1:PORT/ (default $OUTBOX_PORT, else 9012), reading moto's
 MOTO_URL/moto-api/sent.json (default $AWS_ENDPOINT_URL, else http://127.0.0.1:5055) on every
@@ -8,10 +8,16 @@ request: nothing is cached, a reload shows what was sent since. Newest first: re
 subject, the magic link as a link, the HTML email in a sandboxed frame (no scripts, no network),
 and each SMS with its one-time code picked out. Everything shown is HTML-escaped.
 
+The page also has a live panel of the service's metrics (`/metrics`, in a frame that reloads
+itself every few seconds, no script): the CloudWatch EMF lines the functions print
+(shared/src/metrics.rs), read from FUNCTIONS_LOG (the functions' output, default
+$FUNCTIONS_LOG) and added up by metric and dimensions, as CloudWatch would.
+
 moto keeps no send times; scripts/moto_server.py stamps each email and SMS with `sent_at`. Against
 another moto, messages are ordered by when this server first saw them.
 """
 
+import collections
 import html
 import json
 import os
@@ -162,6 +168,10 @@ iframe { width: 100%; height: 260px; border: 1px solid #d5dbe4; border-radius: 6
   background: #fff; resize: vertical; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; background: #f2fbf6; border-radius: 6px;
   padding: 10px 12px; margin: 10px 0 0; font-size: 16px; }
+.metrics { background: #fff; border-radius: 8px; margin: 0 0 18px; padding: 12px 16px;
+  box-shadow: 0 1px 3px rgba(20, 30, 50, .15); border-left: 6px solid #8a5cd6; }
+.metrics h2 { margin: 0 0 6px; font-size: 16px; }
+.metrics iframe { height: 220px; border: 0; }
 .otp { font: 700 20px ui-monospace, "DejaVu Sans Mono", monospace; letter-spacing: .12em;
   background: #fff3bf; padding: 0 4px; border-radius: 4px; }
 """
@@ -231,6 +241,100 @@ def render_item(item: dict) -> str:
     )
 
 
+# Seconds between reloads of the metrics panel.
+METRICS_REFRESH = 3
+EMF_MARK = '"_aws"'
+
+
+def read_metrics(log_path: str | None) -> list[dict]:
+    """Every EMF document in the log, in order: a JSON object with an `_aws` member (anywhere in
+    it: the functions' serializer orders keys). A line may carry a prefix (a watch's, a log
+    framework's): the document starts at its first `{`."""
+    if not log_path or not os.path.exists(log_path):
+        return []
+    decoder = json.JSONDecoder()
+    found = []
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            start = line.find("{")
+            if start < 0 or EMF_MARK not in line:
+                continue
+            try:
+                document, _ = decoder.raw_decode(line[start:])
+            except ValueError:
+                continue
+            if not isinstance(document, dict) or not isinstance(document.get("_aws"), dict):
+                continue
+            directives = document["_aws"].get("CloudWatchMetrics") or []
+            if directives:
+                found.append(document)
+    return found
+
+
+def metric_totals(documents: list[dict]) -> list[dict]:
+    """Per metric and the dimension values of its widest set (tenant aside): the count, sum and
+    largest value, in the order first seen."""
+    totals: dict[tuple, dict] = collections.OrderedDict()
+    for document in documents:
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            sets = directive.get("Dimensions") or [[]]
+            names = [n for n in max(sets, key=len) if n != "TenantId"]
+            for metric in directive.get("Metrics", []):
+                name = metric.get("Name")
+                value = document.get(name)
+                if not isinstance(value, (int, float)):
+                    continue
+                dims = tuple((n, str(document.get(n, ""))) for n in names)
+                entry = totals.setdefault((name, dims), {
+                    "metric": name, "dimensions": dims, "unit": metric.get("Unit", ""),
+                    "count": 0, "sum": 0.0, "max": 0.0})
+                entry["count"] += 1
+                entry["sum"] += value
+                entry["max"] = max(entry["max"], value)
+    return list(totals.values())
+
+
+METRICS_STYLE = """
+body { margin: 0; font: 13px/1.35 system-ui, "DejaVu Sans", sans-serif; color: #1d2430;
+  background: #fff; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 2px 8px; border-bottom: 1px solid #e3e7ee; }
+th { font-weight: 600; color: #5b6576; }
+td.value { text-align: right; font-variant-numeric: tabular-nums; font-weight: 600; }
+p { margin: 6px 8px; color: #5b6576; }
+"""
+
+
+def render_metrics(log_path: str | None) -> str:
+    totals = metric_totals(read_metrics(log_path))
+    rows = []
+    for entry in totals:
+        dims = ", ".join(f"{n}={v}" for n, v in entry["dimensions"])
+        if entry["unit"] == "Milliseconds":
+            value = f'{entry["count"]} × avg {entry["sum"] / entry["count"]:.1f} ms, max {entry["max"]:.1f} ms'
+        else:
+            value = f'{entry["sum"]:g}'
+        rows.append(
+            f'<tr class="metric" data-metric="{esc(entry["metric"])}" data-dimensions="{esc(dims)}">'
+            f'<td>{esc(entry["metric"])}</td><td>{esc(dims)}</td><td class="value">{esc(value)}</td></tr>'
+        )
+    if rows:
+        content = (
+            "<table><thead><tr><th>metric</th><th>dimensions</th><th>total</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+    elif log_path:
+        content = f"<p>No metrics in {esc(log_path)} yet: call the API.</p>"
+    else:
+        content = "<p>No functions log given (FUNCTIONS_LOG): no metrics to show.</p>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Metrics</title>
+<meta http-equiv="refresh" content="{METRICS_REFRESH}">
+<style>{METRICS_STYLE}</style></head>
+<body>{content}<p>Updated {esc(time.strftime("%H:%M:%S"))}, every {METRICS_REFRESH} s.</p></body></html>
+"""
+
+
 def render_page(moto_url: str) -> tuple[int, str]:
     try:
         items = read_outbox(moto_url)
@@ -258,26 +362,33 @@ def render_page(moto_url: str) -> tuple[int, str]:
 <body><header><h1>Outbox</h1>
 <p>{esc(summary)} · read from {esc(moto_url)} at {esc(time.strftime("%H:%M:%S"))} · reload to
 refresh</p></header>
-<main>{content}</main></body></html>
+<main><section class="metrics"><h2>Metrics (live, from the functions' EMF lines)</h2>
+<iframe src="/metrics" title="metrics" referrerpolicy="no-referrer"></iframe></section>
+{content}</main></body></html>
 """
     return status, page
 
 
-def handler_for(moto_url: str):
+def handler_for(moto_url: str, log_path: str | None = None):
     class Outbox(BaseHTTPRequestHandler):
         server_version = "outbox"
 
         def do_GET(self, head=False):
-            if urlsplit(self.path).path != "/":
+            path = urlsplit(self.path).path
+            if path == "/metrics":
+                status, page = 200, render_metrics(log_path)
+            elif path == "/":
+                status, page = render_page(moto_url)
+            else:
                 self.send_error(404)
                 return
-            status, page = render_page(moto_url)
             body = page.encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Security-Policy", CSP)
+            # The page may frame its own metrics panel; nothing else may frame either.
+            self.send_header("Content-Security-Policy", CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'"))
             self.send_header("X-Content-Type-Options", "nosniff")
             self.send_header("Referrer-Policy", "no-referrer")
             self.end_headers()
@@ -297,7 +408,8 @@ def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("OUTBOX_PORT", "9012"))
     default_moto = os.environ.get("AWS_ENDPOINT_URL") or "http://127.0.0.1:5055"
     moto_url = (sys.argv[2] if len(sys.argv) > 2 else default_moto).rstrip("/")
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(moto_url))
+    log_path = sys.argv[3] if len(sys.argv) > 3 else os.environ.get("FUNCTIONS_LOG")
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(moto_url, log_path))
     server.daemon_threads = True
     try:
         server.serve_forever()

@@ -19,7 +19,7 @@ trap 'trap - TERM INT EXIT; kill -- -$$ 2>/dev/null || true' TERM INT EXIT
 
 common=()
 for name in DIRECTORY_TABLE CODES_TABLE DIRECTORY_CACHE_SECONDS AWS_ENDPOINT_URL AWS_REGION \
-  RUST_LOG AWS_LAMBDA_LOG_FORMAT; do
+  RUST_LOG AWS_LAMBDA_LOG_FORMAT SES_CONFIGURATION_SET METRICS_NAMESPACE; do
   if [ -n "${!name:-}" ]; then common+=(--env-var "$name=${!name}"); fi
 done
 

@@ -44,7 +44,11 @@ cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load tests/fixtures/kickstart.example.json
 "$TARGET_DIR/debug/passwordless-admin" register-senders tests/fixtures/kickstart.example.json
+"$TARGET_DIR/debug/passwordless-admin" load tests/fixtures/kickstart.es256.json
+"$TARGET_DIR/debug/passwordless-admin" register-senders tests/fixtures/kickstart.es256.json
 SENDER_IDENTITY=$("$VENV/bin/python" scripts/local_iam.py sender-identity tests/fixtures/kickstart.example.json)
+# The SES configuration set send mails with, as template.yaml's SesConfigurationSet.
+export SES_CONFIGURATION_SET=$("$VENV/bin/python" scripts/local_iam.py configuration-set)
 PORT=$(free_port)
 WATCH_LOG=$TARGET_DIR/blackbox-functions.log
 serve_functions "$PORT" 4

@@ -8,6 +8,8 @@
 //! | `DEFAULT_BASE_URL`        | magic-link base where neither application nor tenant has a `baseURL` | none |
 //! | `SMS_SENDER_ID`           | SNS `AWS.SNS.SMS.SenderID` for SMS                   | none |
 //! | `SMS_ORIGINATION_NUMBER`  | SNS `AWS.MM.SMS.OriginationNumber` for SMS           | none |
+//! | `SES_CONFIGURATION_SET`   | the SES configuration set emails are sent with (bounce and complaint events) | none |
+//! | `METRICS_NAMESPACE`       | the CloudWatch namespace of the EMF metrics ([`crate::metrics`]) | `Passwordless` |
 //!
 //! The AWS SDK reads its own (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials).
 
@@ -22,6 +24,7 @@ pub struct Config {
     pub default_base_url: Option<String>,
     pub sms_sender_id: Option<String>,
     pub sms_origination_number: Option<String>,
+    pub ses_configuration_set: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,7 @@ impl Config {
             default_base_url: optional("DEFAULT_BASE_URL"),
             sms_sender_id: optional("SMS_SENDER_ID"),
             sms_origination_number: optional("SMS_ORIGINATION_NUMBER"),
+            ses_configuration_set: optional("SES_CONFIGURATION_SET"),
         })
     }
 }

@@ -19,6 +19,9 @@
 //! - [`aws`]: the DynamoDB, SES and SNS adapters behind the ports, and each function's wiring;
 //! - [`cache`]: the warm-container cache in front of the directory;
 //! - [`kickstart`]: parsing and validating provisioning files; [`templates`]: message templates;
+//! - [`sms_guard`]: which SMS may go out (countries, prefix velocity, the daily cap);
+//!   [`suppression`]: the addresses SES feedback says to mail no more;
+//! - [`metrics`]: every CloudWatch metric (EMF), named in one place;
 //! - [`config`]: the environment read once at cold start.
 
 pub mod aws;
@@ -32,13 +35,16 @@ pub mod kickstart;
 pub mod login;
 pub mod login_id;
 pub mod memory;
+pub mod metrics;
 pub mod model;
 pub mod oauth2;
 pub mod ports;
 pub mod refresh;
 pub mod send;
 pub mod session;
+pub mod sms_guard;
 pub mod start;
+pub mod suppression;
 pub mod system;
 pub mod templates;
 pub mod tokens;

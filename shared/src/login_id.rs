@@ -66,6 +66,43 @@ impl PhoneNumber {
     }
 }
 
+/// Where an SMS goes, as the SMS guard and the metrics see it: the destination's region and the
+/// prefix its velocity is counted under, never the whole number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsDestination {
+    /// The ISO 3166-1 region the number belongs to (`US`, `CA`, `JM`), as libphonenumber's
+    /// metadata says; `ZZ` where it names none. Calling code 1 alone would not tell the US from
+    /// Jamaica, a classic SMS-pumping destination.
+    pub country: String,
+    /// `+`, the calling code and the first `prefix_digits` digits of the national number
+    /// (`+1303` for `+13035551212` with 3).
+    pub prefix: String,
+}
+
+impl SmsDestination {
+    /// The destination of an E.164 number; `None` for one that does not parse.
+    pub fn of(e164: &str, prefix_digits: u32) -> Option<Self> {
+        let parsed = phonenumber::parse(None, e164).ok()?;
+        let country = parsed
+            .country()
+            .id()
+            .map(|id| id.as_ref().to_owned())
+            .unwrap_or_else(|| "ZZ".to_owned());
+        let national = parsed.national().value().to_string();
+        let digits = national.len().min(prefix_digits as usize);
+        Some(Self {
+            country,
+            prefix: format!("+{}{}", parsed.code().value(), &national[..digits]),
+        })
+    }
+}
+
+/// Whether `code` is a region libphonenumber knows (`US`, `GB`), as the SMS guard's allowlist
+/// names them.
+pub fn is_region(code: &str) -> bool {
+    code.parse::<phonenumber::country::Id>().is_ok()
+}
+
 /// `+1******1212`: enough for an operator to tell numbers apart, too little to dial.
 pub fn redact_phone(e164: &str) -> String {
     let digits: Vec<char> = e164.chars().collect();

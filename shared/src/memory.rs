@@ -18,7 +18,8 @@ use crate::model::{
 use crate::ports::{
     AttemptLimits, AuthorizationCodes, Challenge, CodeStore, CompletedLogin, Completion, Consumed,
     Directory, Email, IdentityMatch, Mailer, Presented, RateLimiter, RefreshRecords, RefreshTokens,
-    RevocationScope, Rotation, Sessions, Sms, SmsSender, StoreError,
+    RevocationScope, Rotation, Sessions, Sms, SmsSender, StoreError, SuppressionReason,
+    Suppressions,
 };
 use crate::session::RefreshTokenNames;
 use crate::system::{Clock, OsRandom, Random, SystemClock};
@@ -292,6 +293,29 @@ impl RateLimiter for MemoryRateLimiter {
     }
 }
 
+/// The suppression list in memory: address hash → reason.
+#[derive(Default)]
+pub struct MemorySuppressions {
+    pub suppressed: Mutex<HashMap<String, SuppressionReason>>,
+}
+
+#[async_trait]
+impl Suppressions for MemorySuppressions {
+    async fn is_suppressed(&self, address_hash: &str) -> Result<bool, StoreError> {
+        Ok(lock(&self.suppressed).contains_key(address_hash))
+    }
+
+    async fn suppress(
+        &self,
+        address_hash: &str,
+        reason: SuppressionReason,
+        _at_millis: i64,
+    ) -> Result<(), StoreError> {
+        lock(&self.suppressed).insert(address_hash.to_owned(), reason);
+        Ok(())
+    }
+}
+
 /// Keeps what was sent, for tests and benchmarks to read.
 #[derive(Default)]
 pub struct Outbox {
@@ -510,6 +534,7 @@ pub fn services(kickstart: crate::kickstart::Kickstart) -> MemoryServices {
             directory: directory.clone(),
             codes: codes.clone(),
             rate_limiter: Arc::new(MemoryRateLimiter::default()),
+            suppressions: Arc::new(MemorySuppressions::default()),
             mailer: outbox.clone(),
             sms: outbox.clone(),
             clock: clock.clone(),

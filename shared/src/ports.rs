@@ -361,3 +361,34 @@ pub trait Mailer: Send + Sync {
 pub trait SmsSender: Send + Sync {
     async fn send_sms(&self, sms: &Sms) -> Result<(), StoreError>;
 }
+
+/// Why an address is suppressed: SES said it bounced for good, or its owner marked our mail as
+/// spam.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuppressionReason {
+    Bounce,
+    Complaint,
+}
+
+impl SuppressionReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bounce => "bounce",
+            Self::Complaint => "complaint",
+        }
+    }
+}
+
+/// The service's own suppression list: addresses no email goes to any more, by the hash of the
+/// address ([`crate::suppression::address_hash`]), never the address.
+#[async_trait]
+pub trait Suppressions: Send + Sync {
+    async fn is_suppressed(&self, address_hash: &str) -> Result<bool, StoreError>;
+    /// Idempotent: suppressing an address again changes nothing but the reason and time.
+    async fn suppress(
+        &self,
+        address_hash: &str,
+        reason: SuppressionReason,
+        at_millis: i64,
+    ) -> Result<(), StoreError>;
+}

@@ -274,3 +274,128 @@ pub async fn revoke(
     services.tokens.revoke_all(scope, now).await?;
     Ok(RevokeOutcome::Revoked)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{json, Value};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::memory::{self, FixedClock, MemoryCodeStore};
+
+    const KICKSTART: &str = include_str!("../../tests/fixtures/kickstart.example.json");
+    const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
+    const RICHARD: &str = "00000000-0000-0001-0000-000000000001";
+    const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
+    const NOW: i64 = 1_795_870_800_000;
+    const MINUTE: i64 = 60_000;
+
+    /// The example kickstart in memory with the web application's `jwtConfiguration`, at NOW.
+    fn services(
+        jwt_configuration: Value,
+    ) -> (RefreshServices, Arc<MemoryCodeStore>, Arc<FixedClock>) {
+        let mut kickstart: Value = serde_json::from_str(KICKSTART).unwrap();
+        kickstart["applications"][0]["jwtConfiguration"] = jwt_configuration;
+        let world = memory::services(crate::kickstart::parse(&kickstart.to_string()).unwrap());
+        let clock = Arc::new(FixedClock::at(NOW));
+        let mut services = world.refresh;
+        services.clock = clock.clone();
+        (services, world.codes, clock)
+    }
+
+    /// A refresh token of Richard's for the web application, as a login at `at` leaves it.
+    fn logged_in(services: &RefreshServices, codes: &MemoryCodeStore, at: i64) -> String {
+        let tenant: crate::model::Tenant =
+            serde_json::from_value(json!({"id": TENANT, "jwtConfiguration": {}})).unwrap();
+        let application: crate::model::Application = serde_json::from_value(json!({
+            "id": WEB_APP, "tenantId": TENANT,
+            "jwtConfiguration": {"refreshTokenTimeToLiveInMinutes": 10,
+                "refreshTokenExpirationPolicy": "SlidingWindow"}
+        }))
+        .unwrap();
+        let rules = session::rules(&tenant, Some(&application));
+        let (issued, stored) = session::start_refresh_token(
+            services.random.as_ref(),
+            &rules,
+            TENANT.parse().unwrap(),
+            RICHARD.parse().unwrap(),
+            WEB_APP.parse().unwrap(),
+            at,
+            None,
+        );
+        codes
+            .refresh_tokens
+            .lock()
+            .unwrap()
+            .insert(stored.id, stored);
+        issued.token
+    }
+
+    async fn works(services: &RefreshServices, token: &str) -> bool {
+        matches!(
+            exchange(services, None, token).await.unwrap(),
+            ExchangeOutcome::Exchanged(_)
+        )
+    }
+
+    #[tokio::test]
+    async fn a_sliding_window_slides_with_each_use_up_to_its_maximum_lifetime() {
+        let (services, codes, clock) = services(json!({
+            "refreshTokenTimeToLiveInMinutes": 10,
+            "refreshTokenExpirationPolicy": "SlidingWindowWithMaximumLifetime",
+            "refreshTokenSlidingWindowConfiguration": {"maximumTimeToLiveInMinutes": 25}
+        }));
+        let token = logged_in(&services, &codes, NOW);
+        for _ in 0..2 {
+            clock.advance_millis(8 * MINUTE);
+            assert!(
+                works(&services, &token).await,
+                "8 minutes after the last use"
+            );
+        }
+        // 24 minutes after the login: the window would reach 34, the maximum stops it at 25.
+        clock.advance_millis(8 * MINUTE);
+        assert!(works(&services, &token).await);
+        clock.advance_millis(2 * MINUTE);
+        assert!(!works(&services, &token).await, "past the maximum lifetime");
+    }
+
+    #[tokio::test]
+    async fn a_fixed_lifetime_ends_however_often_the_token_is_used() {
+        let (services, codes, clock) = services(json!({"refreshTokenTimeToLiveInMinutes": 10}));
+        // The family was stored with a sliding expiry; the application's rule now is Fixed.
+        let token = logged_in(&services, &codes, NOW);
+        clock.advance_millis(8 * MINUTE);
+        assert!(works(&services, &token).await);
+        clock.advance_millis(3 * MINUTE);
+        assert!(
+            !works(&services, &token).await,
+            "11 minutes after the login"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_revocation_covers_the_tokens_started_before_it_and_none_after() {
+        let (services, codes, clock) = services(json!({}));
+        let before = logged_in(&services, &codes, NOW);
+        clock.advance_millis(MINUTE);
+        let user = Uuid::parse_str(RICHARD).unwrap();
+        let revoked = revoke(&services, None, Revocation::User(user))
+            .await
+            .unwrap();
+        assert_eq!(revoked, RevokeOutcome::Revoked);
+        clock.advance_millis(MINUTE);
+        let after = logged_in(&services, &codes, NOW + 2 * MINUTE);
+        assert!(!works(&services, &before).await);
+        assert!(works(&services, &after).await);
+        let other_tenant = Uuid::new_v4();
+        assert_eq!(
+            revoke(&services, Some(other_tenant), Revocation::User(user))
+                .await
+                .unwrap(),
+            RevokeOutcome::UnknownUser
+        );
+    }
+}

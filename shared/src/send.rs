@@ -1,5 +1,6 @@
 //! Send Passwordless Login: deliver a started code by email (SES) or SMS (SNS), within the
-//! tenant's rate limits. Sending never consumes the code.
+//! tenant's rate limits and, for SMS, its SMS guard ([`crate::sms_guard`]); never to an address
+//! on the suppression list ([`crate::suppression`]). Sending never consumes the code.
 
 use std::sync::Arc;
 
@@ -9,22 +10,27 @@ use uuid::Uuid;
 
 use crate::codes;
 use crate::errors::{Errors, FieldProblem};
-use crate::login_id::{redact_email, redact_phone, IdentityKey, IdentityType};
+use crate::login_id::{redact_email, redact_phone, IdentityKey, IdentityType, SmsDestination};
+use crate::metrics;
 use crate::model::{Application, LoginStrategy, PendingCode, RateLimit, Tenant, User};
 use crate::ports::{
-    CodeStore, Directory, Email, Mailer, RateLimiter, Sms, SmsSender, StoreError, Wanted,
+    CodeStore, Directory, Email, Mailer, RateLimiter, Sms, SmsSender, StoreError, Suppressions,
+    Wanted,
 };
+use crate::sms_guard::{self, GuardError, SmsRefusal};
 use crate::start::{self, StartCommand, StartError, StartServices};
 use crate::system::{Clock, Random};
 use crate::templates;
 
 /// What sending a code runs on, built once per container: start's ports (the legacy usage starts
-/// a code as start does), the send rate limits, email and SMS.
+/// a code as start does), the send rate limits (which the SMS guard counts with too), the
+/// suppression list, email and SMS.
 #[derive(Clone)]
 pub struct SendServices {
     pub directory: Arc<dyn Directory>,
     pub codes: Arc<dyn CodeStore>,
     pub rate_limiter: Arc<dyn RateLimiter>,
+    pub suppressions: Arc<dyn Suppressions>,
     pub mailer: Arc<dyn Mailer>,
     pub sms: Arc<dyn SmsSender>,
     pub clock: Arc<dyn Clock>,
@@ -67,6 +73,8 @@ pub enum SendError {
     Invalid(Errors),
     #[error("too many sends for this user")]
     RateLimited,
+    #[error("the SMS guard refused the send")]
+    SmsRefused(SmsRefusal),
     #[error(transparent)]
     Dependency(#[from] StoreError),
 }
@@ -88,8 +96,12 @@ pub async fn send(
                 .pending(&codes::hash_secret(&code))
                 .await?
                 .filter(|p| p.expires_at_millis > now)
-                .filter(|p| tenant_scope.is_none_or(|t| t == p.tenant_id))
-                .ok_or_else(invalid_code)?;
+                .filter(|p| tenant_scope.is_none_or(|t| t == p.tenant_id));
+            let Some(pending) = pending else {
+                metrics::refused_code();
+                return Err(invalid_code());
+            };
+            metrics::set_tenant(pending.tenant_id);
             // One read for what the cache lacks: a code carries a copy of its user (start took
             // it), so a warm container reads nothing here.
             let records = services
@@ -131,7 +143,10 @@ async fn send_legacy(
 ) -> Result<(), SendError> {
     let start_services = services.as_start();
     let started = match start::prepare(&start_services, tenant_scope, command).await {
-        Ok(started) => started,
+        Ok(started) => {
+            metrics::set_tenant(started.tenant.id);
+            started
+        }
         // Send is anonymous: an unknown login id looks exactly like a known one.
         Err(StartError::UserNotFound) => return Ok(()),
         Err(StartError::Invalid(errors)) => return Err(SendError::Invalid(errors)),
@@ -143,7 +158,7 @@ async fn send_legacy(
     // only logged, so that the answer never tells an anonymous caller that the account exists.
     let user_id = started.pending.user_id;
     match send_started(services, &start_services, &started).await {
-        Ok(()) | Err(SendError::RateLimited) => {}
+        Ok(()) | Err(SendError::RateLimited) | Err(SendError::SmsRefused(_)) => {}
         Err(SendError::Invalid(_)) => {
             tracing::warn!(user_id = %user_id, "legacy send: the user has nowhere to send the code")
         }
@@ -223,13 +238,15 @@ async fn deliver(
     render_and_send(services, code, pending, tenant, application, user, route).await
 }
 
-/// Where a code goes: the channel and the address.
+/// Where a code goes: the channel and the address, and for an SMS the destination's country.
 struct Route {
     channel: Channel,
     recipient: String,
+    country: Option<String>,
 }
 
-/// Chooses the channel and counts the send against the user's limit for it.
+/// Chooses the channel and counts the send against the user's limit for it and, for an SMS,
+/// against the tenant's SMS guard.
 async fn count_send(
     services: &SendServices,
     pending: &PendingCode,
@@ -276,10 +293,56 @@ async fn count_send(
             .await?;
         if !allowed {
             tracing::warn!(user_id = %pending.user_id, "passwordless send rate limited");
+            metrics::rate_limited(if channel == Channel::Email {
+                "send-email"
+            } else {
+                "send-sms"
+            });
             return Err(SendError::RateLimited);
         }
     }
-    Ok(Route { channel, recipient })
+    let country = match channel {
+        Channel::Email => None,
+        Channel::Sms => Some(guard_sms(services, tenant, &recipient).await?),
+    };
+    Ok(Route {
+        channel,
+        recipient,
+        country,
+    })
+}
+
+/// The SMS guard's verdict on one SMS to `recipient`: its country when admitted.
+async fn guard_sms(
+    services: &SendServices,
+    tenant: &Tenant,
+    recipient: &str,
+) -> Result<String, SendError> {
+    let prefix_digits = tenant.sms_guard_configuration.prefix_digits;
+    let Some(destination) = SmsDestination::of(recipient, prefix_digits) else {
+        // A stored number that no longer parses has no country to allow.
+        let refusal = SmsRefusal::CountryNotAllowed {
+            country: "ZZ".to_owned(),
+        };
+        metrics::sms_guard_refused(refusal.reason(), refusal.country());
+        return Err(SendError::SmsRefused(refusal));
+    };
+    let now = services.clock.now_millis();
+    match sms_guard::admit(services.rate_limiter.as_ref(), tenant, &destination, now).await {
+        Ok(()) => Ok(destination.country),
+        Err(GuardError::Refused(refusal)) => {
+            tracing::warn!(
+                tenant_id = %tenant.id,
+                to = %redact_phone(recipient),
+                reason = refusal.reason(),
+                country = refusal.country(),
+                "SMS guard refused a send"
+            );
+            metrics::sms_guard_refused(refusal.reason(), refusal.country());
+            Err(SendError::SmsRefused(refusal))
+        }
+        Err(GuardError::Dependency(error)) => Err(SendError::Dependency(error)),
+    }
 }
 
 /// Renders the message for the route's channel and hands it to SES or SNS.
@@ -290,7 +353,11 @@ async fn render_and_send(
     tenant: &Tenant,
     application: &Application,
     user: &User,
-    Route { channel, recipient }: Route,
+    Route {
+        channel,
+        recipient,
+        country,
+    }: Route,
 ) -> Result<(), SendError> {
     let directory = services.directory.as_ref();
     let empty = Map::new();
@@ -330,6 +397,15 @@ async fn render_and_send(
     };
     match channel {
         Channel::Email => {
+            let address_hash = crate::suppression::address_hash(&recipient);
+            if services.suppressions.is_suppressed(&address_hash).await? {
+                // As a failed delivery: the code stays unsent and undelivered, the answer is the
+                // same as for a sent one, so an anonymous caller learns nothing of the address.
+                tracing::warn!(user_id = %pending.user_id, to = %redact_email(&recipient),
+                    "passwordless email not sent: the address is suppressed (it bounced or complained)");
+                metrics::suppressed_send();
+                return Ok(());
+            }
             let template_id = application
                 .email_configuration
                 .passwordless_email_template_id
@@ -359,6 +435,7 @@ async fn render_and_send(
                 text: rendered.text,
             };
             services.mailer.send_email(&email).await?;
+            metrics::sent("email", None);
             tracing::info!(user_id = %pending.user_id, to = %redact_email(&email.to), "passwordless email sent");
         }
         Channel::Sms => {
@@ -378,6 +455,7 @@ async fn render_and_send(
                 text,
             };
             services.sms.send_sms(&sms).await?;
+            metrics::sent("sms", country.as_deref());
             tracing::info!(user_id = %pending.user_id, to = %redact_phone(&sms.to), "passwordless SMS sent");
         }
     }

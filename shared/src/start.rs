@@ -226,6 +226,7 @@ async fn prepare_for(
         })
         .await?;
     let tenant = records.tenant.ok_or_else(invalid_application)?;
+    crate::metrics::set_tenant(tenant.id);
     let found = records.identity.ok_or(StartError::UserNotFound)?;
 
     let strategy = command

@@ -41,7 +41,7 @@ fn rebuilt(sample: &Value) -> Value {
 }
 
 #[test]
-fn every_sample_event_is_what_the_builder_makes_of_its_parts() {
+fn every_api_gateway_sample_event_is_what_the_builder_makes_of_its_parts() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
     let mut samples = 0;
     for entry in std::fs::read_dir(&dir).expect("events/ exists") {
@@ -50,6 +50,11 @@ fn every_sample_event_is_what_the_builder_makes_of_its_parts() {
             &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
         )
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        // The suppress function's SNS events are not API Gateway's: tests/tests/api/events.rs
+        // checks their shape.
+        if sample.get("Records").is_some() {
+            continue;
+        }
         assert_eq!(rebuilt(&sample), sample, "{}", path.display());
         samples += 1;
     }

@@ -1,8 +1,10 @@
 """The outbox (scripts/outbox.py), as a person sees it in a browser: after the service sent a real
 email and a real SMS through FusionAuth's Python client, headless Chromium loads the page, takes a
-screenshot and dumps the DOM. Needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)."""
+screenshot and dumps the DOM; its metrics panel shows the counters the functions printed (their EMF
+lines in FUNCTIONS_LOG). Needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)."""
 
 import importlib.util
+import json
 import os
 import pathlib
 import socket
@@ -40,7 +42,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def outbox_url():
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(OUTBOX), str(port), os.environ["MOTO_URL"]])
+    server = subprocess.Popen(
+        [sys.executable, str(OUTBOX), str(port), os.environ["MOTO_URL"], os.environ["FUNCTIONS_LOG"]]
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(100):
@@ -203,6 +207,83 @@ def test_the_outbox_shows_the_email_and_the_sms_the_service_sent_newest_first(
     assert f"/oauth2/passwordless/{code}?" in frame["srcdoc"]
 
 
+class MetricRows(HTMLParser):
+    """Each metric row of the panel: metric, dimensions and the total shown."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[dict] = []
+        self.cells: list[str] | None = None
+        self.refresh = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and attrs.get("class") == "metric":
+            self.rows.append({"metric": attrs["data-metric"], "dimensions": attrs["data-dimensions"]})
+            self.cells = []
+        elif tag == "td" and self.cells is not None:
+            self.cells.append("")
+        elif tag == "meta" and attrs.get("http-equiv") == "refresh":
+            self.refresh = attrs.get("content")
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self.cells is not None:
+            self.rows[-1]["total"] = self.cells[-1]
+            self.cells = None
+
+    def handle_data(self, data):
+        if self.cells:
+            self.cells[-1] += data
+
+
+def panel_total(rows: list[dict], metric: str, dimensions: str) -> float:
+    found = [r for r in rows if r["metric"] == metric and r["dimensions"] == dimensions]
+    assert found, f"no {metric} {dimensions} row in {rows}"
+    return float(found[0]["total"])
+
+
+def test_the_outbox_metrics_panel_counts_what_the_functions_reported(
+    client, web_app, outbox_url, tmp_path
+):
+    require_chromium()
+    metrics_url = outbox_url + "metrics"
+    before = MetricRows()
+    before.feed(chromium(tmp_path, "--dump-dom", metrics_url))
+    sms_start = client.start_passwordless_login(
+        {"applicationId": web_app, "loginId": "720-555-0147", "loginIdTypes": ["phoneNumber"]}
+    )
+    assert sms_start.status == 200, sms_start.error_response
+    assert client.send_passwordless_code({"code": sms_start.success_response["code"]}).status == 200
+    assert client.passwordless_login({"code": "not-a-code-" + uuid.uuid4().hex}).status == 404
+
+    after = MetricRows()
+    deadline = time.time() + 10  # the watch's output reaches the log file within moments
+    while True:
+        after = MetricRows()
+        after.feed(chromium(tmp_path, "--dump-dom", metrics_url))
+        sent = [r for r in after.rows if r["metric"] == "Sent" and r["dimensions"] == "Function=send, Channel=sms, Country=US"]
+        if sent or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert after.refresh, "the panel reloads itself"
+
+    def grew(metric, dimensions, by=1):
+        old = panel_total(before.rows, metric, dimensions) if any(
+            r["metric"] == metric and r["dimensions"] == dimensions for r in before.rows) else 0
+        assert panel_total(after.rows, metric, dimensions) >= old + by, (metric, dimensions, after.rows)
+
+    grew("Sent", "Function=send, Channel=sms, Country=US")
+    grew("Requests", "Function=start, Outcome=success, Status=200")
+    grew("Requests", "Function=login, Outcome=refused, Status=404")
+    grew("RefusedCodes", "Function=login")
+    assert any(r["metric"] == "AwsCallLatency" and "Service=DynamoDB" in r["dimensions"] for r in after.rows)
+    assert "+17205550147" not in str(after.rows) and "5550147" not in str(after.rows)
+
+    # The page itself frames the panel.
+    page = chromium(tmp_path, "--dump-dom", outbox_url)
+    assert '<iframe src="/metrics"' in page
+
+
 def load_outbox_module():
     spec = importlib.util.spec_from_file_location("outbox", OUTBOX)
     module = importlib.util.module_from_spec(spec)
@@ -230,3 +311,28 @@ def test_the_outbox_escapes_what_it_shows_and_links_only_http_urls():
     assert 'href="https://a.example/oauth2/passwordless/c0de?tenantId=t&amp;m=&quot;&gt;"' in email
     assert '<iframe sandbox=""' in email
     assert '<strong class="otp">123456</strong>' in sms
+
+
+def test_the_metrics_panel_adds_up_emf_lines_and_ignores_the_rest_of_the_log(tmp_path):
+    outbox = load_outbox_module()
+    emf = lambda metric, value, **dims: json.dumps({  # noqa: E731
+        metric: value, "Function": "send", **dims,
+        "_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N",
+                 "Dimensions": [["Function"], ["Function", *dims]],
+                 "Metrics": [{"Name": metric, "Unit": "Count"}]}]}}, sort_keys=True)
+    log = tmp_path / "functions.log"
+    log.write_text("\n".join([
+        emf("Sent", 1, Channel="sms"),
+        "[send] " + emf("Sent", 1, Channel="sms"),  # a prefix before the document
+        emf("Sent", 1, Channel="email"),
+        ' INFO passwordless SMS sent to=+1******0147',
+        '{"level":"INFO","message":"not a metric"}',
+        '{"_aws": "truncated',
+    ]) + "\n")
+    totals = {(t["metric"], t["dimensions"]): t["sum"] for t in outbox.metric_totals(outbox.read_metrics(str(log)))}
+    assert totals == {
+        ("Sent", (("Function", "send"), ("Channel", "sms"))): 2,
+        ("Sent", (("Function", "send"), ("Channel", "email"))): 1,
+    }
+    panel = outbox.render_metrics(str(log))
+    assert '<meta http-equiv="refresh"' in panel and "<script" not in panel

@@ -3,6 +3,7 @@
 pub mod dynamo;
 pub mod ses;
 pub mod sns;
+pub mod timing;
 mod wiring;
 
 use std::time::Duration;
@@ -158,9 +159,10 @@ impl<C> std::fmt::Debug for OnFirstUse<C> {
     }
 }
 
+pub use timing::{dynamodb_client, ses_client, sns_client};
 pub use wiring::{
     key_services, landing_services, login_services, refresh_services, send_services,
-    start_services, token_services,
+    start_services, suppression_services, token_services,
 };
 
 #[cfg(test)]

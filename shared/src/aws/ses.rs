@@ -1,4 +1,6 @@
-//! SES v2 `SendEmail` with simple content: the HTML and text parts we rendered ourselves.
+//! SES v2 `SendEmail` with simple content: the HTML and text parts we rendered ourselves, with
+//! the stack's configuration set, whose event destination reports bounces and complaints
+//! ([`crate::suppression`]).
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
@@ -10,13 +12,15 @@ use crate::ports::{Email, Mailer, StoreError};
 #[derive(Debug)]
 pub struct SesMailer {
     client: super::OnFirstUse<Client>,
+    configuration_set: Option<String>,
 }
 
 impl SesMailer {
     /// The client is built on the first email: a send function that only texts never pays for it.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &aws_config::SdkConfig, configuration_set: Option<String>) -> Self {
         Self {
-            client: super::OnFirstUse::new(sdk, Client::new),
+            client: super::OnFirstUse::new(sdk, super::timing::ses_client),
+            configuration_set,
         }
     }
 }
@@ -63,6 +67,7 @@ impl Mailer for SesMailer {
             .from_email_address(from_header(&email.from_address, email.from_name.as_deref()))
             .destination(Destination::builder().to_addresses(&email.to).build())
             .content(EmailContent::builder().simple(message).build())
+            .set_configuration_set_name(self.configuration_set.clone())
             .send()
             .await
             .map(|_| ())

@@ -21,7 +21,7 @@ impl SnsSms {
         origination_number: Option<String>,
     ) -> Self {
         Self {
-            client: super::OnFirstUse::new(sdk, Client::new),
+            client: super::OnFirstUse::new(sdk, super::timing::sns_client),
             sender_id,
             origination_number,
         }

@@ -15,6 +15,7 @@ use crate::ports::Directory;
 use crate::refresh::RefreshServices;
 use crate::send::{DeliverySettings, SendServices};
 use crate::start::StartServices;
+use crate::suppression::SuppressionServices;
 use crate::system::{Clock, OsRandom, Random, SystemClock};
 
 /// The DynamoDB store and the cached directory in front of it.
@@ -23,7 +24,7 @@ fn stores(
     sdk: &aws_config::SdkConfig,
 ) -> (Arc<dynamo::DynamoStore>, Arc<dyn Directory>) {
     let store = Arc::new(dynamo::DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(sdk),
+        super::timing::dynamodb_client(sdk),
         config.tables.clone(),
     ));
     let directory = Arc::new(CachedDirectory::new(store.clone(), config.directory_cache));
@@ -53,8 +54,12 @@ pub fn send_services(config: &Config) -> Result<SendServices, MissingAwsSetting>
     Ok(SendServices {
         directory,
         codes: store.clone(),
-        rate_limiter: store,
-        mailer: Arc::new(ses::SesMailer::new(&sdk)),
+        rate_limiter: store.clone(),
+        suppressions: store,
+        mailer: Arc::new(ses::SesMailer::new(
+            &sdk,
+            config.ses_configuration_set.clone(),
+        )),
         sms: Arc::new(sns::SnsSms::new(
             &sdk,
             config.sms_sender_id.clone(),
@@ -144,5 +149,15 @@ pub fn token_services(config: &Config) -> Result<TokenServices, MissingAwsSettin
             clock,
             random,
         },
+    })
+}
+
+/// The suppress function's: the suppression list in the Directory table, the wall clock.
+pub fn suppression_services(config: &Config) -> Result<SuppressionServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, _) = stores(config, &sdk);
+    Ok(SuppressionServices {
+        suppressions: store,
+        clock: Arc::new(SystemClock),
     })
 }

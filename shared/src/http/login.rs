@@ -85,14 +85,20 @@ fn respond(outcome: LoginOutcome, plain_loopback: bool) -> Response<Body> {
         ),
         LoginOutcome::Locked => super::empty(StatusCode::LOCKED),
         LoginOutcome::Expired => super::empty(StatusCode::GONE),
-        LoginOutcome::NotFound => super::empty(StatusCode::NOT_FOUND),
-        LoginOutcome::TooManyAttempts => super::errors(
-            StatusCode::TOO_MANY_REQUESTS,
-            &Errors::general(
-                "[TooManyRequests]",
-                "Too many one-time codes were tried for this user. Wait and start again.",
-            ),
-        ),
+        LoginOutcome::NotFound => {
+            crate::metrics::refused_code();
+            super::empty(StatusCode::NOT_FOUND)
+        }
+        LoginOutcome::TooManyAttempts => {
+            crate::metrics::rate_limited("one-time-codes");
+            super::errors(
+                StatusCode::TOO_MANY_REQUESTS,
+                &Errors::general(
+                    "[TooManyRequests]",
+                    "Too many one-time codes were tried for this user. Wait and start again.",
+                ),
+            )
+        }
     }
 }
 

@@ -35,6 +35,22 @@ pub fn header_str<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// One invocation of an HTTP function, recorded: whatever the use case counts goes to `recorder`,
+/// and the answer's status is counted as `Requests` ([`crate::metrics::request`]). Each function's
+/// `main` serves its handler through this, and so does the test harness.
+pub async fn recorded(
+    recorder: &crate::metrics::Recorder,
+    handler: impl std::future::Future<Output = Response<Body>>,
+) -> Response<Body> {
+    recorder
+        .record(async {
+            let response = handler.await;
+            crate::metrics::request(response.status().as_u16());
+            response
+        })
+        .await
+}
+
 /// `lambda_http::run`, with the client-controlled parts of the event that lambda_http builds the
 /// request URI from made safe first. lambda_http 1.x joins `X-Forwarded-Proto`, `Host` and the
 /// raw query string into a URL and panics when they do not make one (`X-Forwarded-Proto: ` gave
@@ -297,9 +313,11 @@ pub fn errors(status: StatusCode, errors: &Errors) -> Response<Body> {
     json(status, errors)
 }
 
-/// 500 with an `Errors` body; the cause goes to the log, never to the client.
-pub fn dependency_failed(error: &dyn std::fmt::Display) -> Response<Body> {
+/// 500 with an `Errors` body; the cause goes to the log, never to the client, and the failing
+/// operation to the `DependencyFailures` metric.
+pub fn dependency_failed(error: &crate::ports::StoreError) -> Response<Body> {
     tracing::error!(error = %error, "a dependency failed");
+    crate::metrics::dependency_failure(error.operation);
     errors(
         StatusCode::INTERNAL_SERVER_ERROR,
         &Errors::general(

@@ -25,9 +25,10 @@ pub async fn handle(services: &RefreshServices, request: Request) -> Response<Bo
             )
         }
     };
+    let present = |t: &String| !t.trim().is_empty();
     let Some(token) = cookie(&request, "refresh_token")
-        .or(from_body)
-        .filter(|t| !t.trim().is_empty())
+        .filter(present)
+        .or(from_body.filter(present))
     else {
         return super::errors(
             StatusCode::BAD_REQUEST,

@@ -10,6 +10,7 @@ use crate::errors::{Errors, FieldProblem};
 use crate::login_id::PhoneNumber;
 use crate::send::SendServices;
 use crate::send::{self, SendError, SendRequest};
+use crate::sms_guard::SmsRefusal;
 
 pub async fn handle(services: &SendServices, request: Request) -> Response<Body> {
     let body = match json_object(&request) {
@@ -25,7 +26,10 @@ pub async fn handle(services: &SendServices, request: Request) -> Response<Body>
 }
 
 /// The one place a send outcome becomes a status: 200 with an empty body (and no JSON content
-/// type: the TypeScript client rejects an empty body labelled JSON), 400, 429 or 500.
+/// type: the TypeScript client rejects an empty body labelled JSON), 400, 429 or 500. The SMS
+/// guard: a country off the allowlist is 400 `[SmsCountryNotAllowed]` (asking again will not
+/// help); a prefix over its velocity 429 `[SmsPrefixRateLimited]`, a tenant past its daily cap
+/// 429 `[SmsDailyLimitReached]`.
 fn respond(sent: Result<(), SendError>) -> Response<Body> {
     match sent {
         Ok(()) => super::empty(StatusCode::OK),
@@ -37,7 +41,34 @@ fn respond(sent: Result<(), SendError>) -> Response<Body> {
                 "Too many codes were sent to this user. Wait a little and try again.",
             ),
         ),
+        Err(SendError::SmsRefused(refusal)) => sms_refused(&refusal),
         Err(SendError::Dependency(error)) => super::dependency_failed(&error),
+    }
+}
+
+fn sms_refused(refusal: &SmsRefusal) -> Response<Body> {
+    match refusal {
+        SmsRefusal::CountryNotAllowed { .. } => super::errors(
+            StatusCode::BAD_REQUEST,
+            &Errors::general(
+                "[SmsCountryNotAllowed]",
+                "This service does not send SMS to the country of this phone number.",
+            ),
+        ),
+        SmsRefusal::PrefixVelocity { .. } => super::errors(
+            StatusCode::TOO_MANY_REQUESTS,
+            &Errors::general(
+                "[SmsPrefixRateLimited]",
+                "Too many codes were sent to phone numbers like this one. Wait a little and try again.",
+            ),
+        ),
+        SmsRefusal::DailyLimit { .. } => super::errors(
+            StatusCode::TOO_MANY_REQUESTS,
+            &Errors::general(
+                "[SmsDailyLimitReached]",
+                "This service has sent as many SMS today as it may. Try again tomorrow or log in by email.",
+            ),
+        ),
     }
 }
 

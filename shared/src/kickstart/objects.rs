@@ -8,7 +8,7 @@ use super::{optional_str, require_uuid, typed, KickstartError};
 use crate::login_id::{canonical_text, IdentityType, PhoneNumber};
 use crate::model::{
     ApiKey, Application, EmailTemplate, Generator, GeneratorKind, Identity, MessageTemplate,
-    SigningAlgorithm, SigningKey, Tenant, User, MAX_CODE_TTL_SECONDS,
+    SigningAlgorithm, SigningKey, SmsGuardConfiguration, Tenant, User, MAX_CODE_TTL_SECONDS,
 };
 use crate::templates;
 
@@ -168,6 +168,7 @@ pub(super) fn tenant(name: &str, object: &Value) -> Result<Tenant, KickstartErro
             ));
         }
     }
+    sms_guard(name, &tenant.sms_guard_configuration)?;
     Ok(tenant)
 }
 
@@ -213,6 +214,43 @@ pub(super) fn application(name: &str, object: &Value) -> Result<Application, Kic
         }
     }
     Ok(application)
+}
+
+fn sms_guard(name: &str, guard: &SmsGuardConfiguration) -> Result<(), KickstartError> {
+    if let Some(code) = guard
+        .allowed_countries
+        .iter()
+        .find(|c| !crate::login_id::is_region(c))
+    {
+        return Err(KickstartError::new(
+            name,
+            "smsGuardConfiguration.allowedCountries",
+            format!("{code:?} is not an ISO 3166-1 region code such as \"US\" or \"GB\""),
+        ));
+    }
+    if guard.prefix_digits > 6 {
+        return Err(KickstartError::new(
+            name,
+            "smsGuardConfiguration.prefixDigits",
+            format!("must be between 0 and 6, not {}", guard.prefix_digits),
+        ));
+    }
+    let prefix = guard.prefix_rate_limit;
+    if prefix.enabled && (prefix.limit == 0 || prefix.time_period_in_seconds == 0) {
+        return Err(KickstartError::new(
+            name,
+            "smsGuardConfiguration.prefixRateLimit",
+            "an enabled limit needs a limit and a timePeriodInSeconds above 0",
+        ));
+    }
+    if guard.daily_limit.enabled && guard.daily_limit.limit == 0 {
+        return Err(KickstartError::new(
+            name,
+            "smsGuardConfiguration.dailyLimit",
+            "an enabled limit needs a limit above 0 (disable it, or list no countries, to send no SMS)",
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn api_key(name: &str, object: &Value) -> Result<(String, ApiKey), KickstartError> {

@@ -242,7 +242,10 @@ async fn use_code(
         .consume(presented, attempt_id, now, ATTEMPT_LIMITS)
         .await?
     {
-        Consumed::Code(pending) => Ok(*pending),
+        Consumed::Code(pending) => {
+            crate::metrics::set_tenant(pending.tenant_id);
+            Ok(*pending)
+        }
         Consumed::NotFound => Err(Stop::Outcome(LoginOutcome::NotFound)),
         Consumed::AttemptBudgetSpent => Err(Stop::Outcome(LoginOutcome::TooManyAttempts)),
     }

@@ -46,6 +46,9 @@ pub struct Tenant {
     pub phone_configuration: PhoneConfiguration,
     #[serde(default)]
     pub rate_limit_configuration: RateLimitConfiguration,
+    /// Ours, not FusionAuth's: which SMS the tenant sends at all (`crate::sms_guard`).
+    #[serde(default)]
+    pub sms_guard_configuration: SmsGuardConfiguration,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -212,6 +215,53 @@ impl Default for RateLimit {
             enabled: true,
             limit: 5,
             time_period_in_seconds: 60,
+        }
+    }
+}
+
+/// The SMS guard against toll fraud ("SMS pumping"), per tenant; the rules are in
+/// [`crate::sms_guard`]. Safe by default: SMS to the US and Canada only, 20 per 10 minutes to any
+/// one prefix (country and the first 3 national digits), 1,000 a day per tenant.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SmsGuardConfiguration {
+    /// ISO 3166-1 regions (`US`, `GB`) that SMS may go to; an empty list sends none.
+    pub allowed_countries: Vec<String>,
+    /// How many national digits after the calling code make a prefix (0: the country alone).
+    pub prefix_digits: u32,
+    /// SMS to one prefix per window, across the tenant's users.
+    pub prefix_rate_limit: RateLimit,
+    /// SMS per tenant per UTC day.
+    pub daily_limit: DailyLimit,
+}
+
+impl Default for SmsGuardConfiguration {
+    fn default() -> Self {
+        Self {
+            allowed_countries: vec!["US".to_owned(), "CA".to_owned()],
+            prefix_digits: 3,
+            prefix_rate_limit: RateLimit {
+                enabled: true,
+                limit: 20,
+                time_period_in_seconds: 600,
+            },
+            daily_limit: DailyLimit::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DailyLimit {
+    pub enabled: bool,
+    pub limit: u32,
+}
+
+impl Default for DailyLimit {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            limit: 1000,
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The sample events in `events/`: API Gateway HTTP API (payload format 2.0) events, exactly as
 //! API Gateway hands them to a function, for the reference kickstart
-//! `tests/fixtures/kickstart.example.json`. `events/` holds nothing else, so that
+//! `tests/fixtures/kickstart.example.json`, and for the suppress function (not HTTP) SNS events
+//! as the feedback topic delivers them. `events/` holds nothing else, so that
 //! `sam local invoke StartFunction -e events/X.json` and
 //! `cargo lambda invoke -A 127.0.0.1 -P 9011 start --data-file events/X.json` work on every file
 //! there. What each event is and what it gets lives here, in `events.expected.json` (file name →
-//! `function`, `status`, `case`, and for some a `codeFromStart`); each event, driven through its
-//! function's handler, gets that status. A new event file must be listed there, or the test fails.
+//! `function`, `status`, `case`, and for some a `codeFromStart` or a `refreshTokenFromLogin`);
+//! each event, driven through its function's handler, gets that status (an SNS event: suppresses
+//! `suppressed` addresses). A new event file must be listed there, or the test fails.
 //!
 //! # The code placeholder
 //!
@@ -26,6 +28,14 @@
 //!
 //! (`content-length` in these events is already the length with a real, 43-character code.)
 //!
+//! # The refresh token placeholder
+//!
+//! Likewise for a refresh token, which only a login issues: events that need one carry
+//! `REPLACE_WITH_REFRESH_TOKEN_FROM_LOGIN`, and their entry has a `refreshTokenFromLogin`: the
+//! start request of the login whose refresh token replaces it. The test starts that login,
+//! completes it with the code and the same `applicationId`, and substitutes the refresh token
+//! (`content-length` is already the length with a real, 107-character one).
+//!
 //! With SAM, where a container runtime is installed, after `make build` (the function needs the
 //! tables and their content: `--env-vars` with `DIRECTORY_TABLE`, `CODES_TABLE` and AWS
 //! credentials that reach them): `sam local invoke StartFunction -e events/start-email.json
@@ -34,11 +44,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use passwordless::http;
+use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{request, TestApp, TestResponse};
 
 const CODE_PLACEHOLDER: &str = "REPLACE_WITH_CODE_FROM_START";
+const REFRESH_TOKEN_PLACEHOLDER: &str = "REPLACE_WITH_REFRESH_TOKEN_FROM_LOGIN";
 
 /// The expectations, from the repository's root.
 const EXPECTATIONS: &str = "tests/tests/api/events.expected.json";
@@ -66,13 +78,33 @@ fn event_files() -> BTreeMap<String, PathBuf> {
         .collect()
 }
 
+fn expectations() -> Value {
+    read_json(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(EXPECTATIONS),
+    )
+}
+
+/// An SNS event as Lambda delivers a topic's messages: `Records[]`, each from `aws:sns` with its
+/// `Sns.Message` text.
+fn is_sns_event(event: &Value) -> bool {
+    event["Records"].as_array().is_some_and(|records| {
+        !records.is_empty()
+            && records
+                .iter()
+                .all(|r| r["EventSource"] == "aws:sns" && r["Sns"]["Message"].is_string())
+    })
+}
+
 /// What `sam local invoke -e` and `cargo lambda invoke --data-file` need of every file there: a
-/// JSON API Gateway v2 event, which lambda_http reads as one. A README or a manifest in `events/`
-/// would be offered as an event too.
+/// JSON API Gateway v2 event, which lambda_http reads as one, or, for the suppress function, an
+/// SNS event. A README or a manifest in `events/` would be offered as an event too.
 #[test]
-fn every_file_in_events_is_an_api_gateway_v2_event() {
+fn every_file_in_events_is_an_api_gateway_v2_event_or_for_the_suppress_function_an_sns_event() {
     let files = event_files();
     assert!(!files.is_empty(), "no sample events in events/");
+    let expected = expectations();
     let mut failures = Vec::new();
     for (name, path) in &files {
         if !name.ends_with(".json") || !path.is_file() {
@@ -80,6 +112,15 @@ fn every_file_in_events_is_an_api_gateway_v2_event() {
             continue;
         }
         let text = std::fs::read_to_string(path).unwrap_or_default();
+        if expected[name]["function"] == "suppress" {
+            let event: Value = serde_json::from_str(&text).unwrap_or_default();
+            if !is_sns_event(&event) {
+                failures.push(format!(
+                    "{name}: the suppress function's event is not an SNS event"
+                ));
+            }
+            continue;
+        }
         match serde_json::from_str::<lambda_http::request::LambdaRequest>(&text) {
             Ok(lambda_http::request::LambdaRequest::ApiGatewayV2(_)) => {}
             Ok(_) => failures.push(format!("{name}: an event, but not API Gateway v2")),
@@ -91,11 +132,7 @@ fn every_file_in_events_is_an_api_gateway_v2_event() {
 
 #[tokio::test]
 async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
-    let expected = read_json(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(EXPECTATIONS),
-    );
+    let expected = expectations();
     let expected = expected
         .as_object()
         .expect("events.expected.json maps file names to expectations");
@@ -124,6 +161,17 @@ async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
     for (name, path) in &files {
         let expectation = &expected[name];
         let function = expectation["function"].as_str().unwrap_or_default();
+        if function == "suppress" {
+            let wanted = expectation["suppressed"].as_u64();
+            let (recorded, _) = app.suppress(read_json(path)).await;
+            match recorded {
+                Ok(r) if Some(r.suppressed as u64) == wanted => {}
+                other => failures.push(format!(
+                    "{name}: expected {wanted:?} suppressed, got {other:?}"
+                )),
+            }
+            continue;
+        }
         let status = expectation["status"]
             .as_u64()
             .unwrap_or_else(|| panic!("{name}: {EXPECTATIONS} gives no numeric status"));
@@ -161,12 +209,63 @@ async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
             }
             (false, None) => {}
         }
+        let body = event["body"].as_str().unwrap_or_default().to_owned();
+        match (
+            body.contains(REFRESH_TOKEN_PLACEHOLDER),
+            expectation.get("refreshTokenFromLogin"),
+        ) {
+            (true, Some(start_body)) => {
+                let started = app.start_code(start_body.clone()).await;
+                let login = app
+                    .login(json!({
+                        "code": started["code"],
+                        "applicationId": start_body["applicationId"],
+                    }))
+                    .await;
+                let login = login.json();
+                let token = login["refreshToken"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name}: the login gave no refresh token: {login}"));
+                event["body"] = Value::String(body.replace(REFRESH_TOKEN_PLACEHOLDER, token));
+            }
+            (true, None) => {
+                failures.push(format!(
+                    "{name}: the body holds {REFRESH_TOKEN_PLACEHOLDER} but {EXPECTATIONS} gives no refreshTokenFromLogin"
+                ));
+                continue;
+            }
+            (false, Some(_)) => {
+                failures.push(format!(
+                    "{name}: {EXPECTATIONS} gives a refreshTokenFromLogin but the body has no {REFRESH_TOKEN_PLACEHOLDER}"
+                ));
+                continue;
+            }
+            (false, None) => {}
+        }
         let response = match function {
             "start" => app.start(event).await,
             "send" => app.send_event(event).await,
             "login" => app.login_event(event).await,
             "landing" => app.landing_event(event).await,
             "token" => app.token_event(event).await,
+            "refresh" => app.refresh_event(event).await,
+            "revoke" => TestResponse::from(
+                http::revoke::handle(&app.revoke_fn.services, request(event)).await,
+            ),
+            // The JWKS handler reads nothing of the request.
+            "jwks" => {
+                let _parsed = request(event);
+                TestResponse::from(http::keys::json_web_key_set(&app.jwks_fn.services).await)
+            }
+            "public-key" => TestResponse::from(
+                http::keys::public_key(&app.public_key_fn.services, request(event)).await,
+            ),
+            "openid-configuration" => TestResponse::from(
+                http::discovery::handle(&app.discovery_fn.services, request(event)).await,
+            ),
+            "validate" => TestResponse::from(
+                http::validate::handle(&app.validate_fn.services, request(event)).await,
+            ),
             other => {
                 failures.push(format!(
                     "{name}: no handler for function {other:?} in this test yet"

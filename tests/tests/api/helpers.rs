@@ -10,17 +10,19 @@ use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use passwordless::aws::dynamo::{DynamoStore, Tables};
-use passwordless::aws::{lambda_sdk_config, provision, ses, sns};
+use passwordless::aws::{dynamodb_client, lambda_sdk_config, provision, ses, sns};
 use passwordless::keys::KeyServices;
 use passwordless::kickstart;
 use passwordless::login::LoginServices;
+use passwordless::metrics::{Recorder, Sink};
 use passwordless::oauth2::landing::LandingServices;
 use passwordless::oauth2::token::TokenServices;
 use passwordless::refresh::RefreshServices;
 use passwordless::send::{DeliverySettings, SendServices};
 use passwordless::start::StartServices;
+use passwordless::suppression::{self, SuppressionServices};
 use passwordless::system::{Clock, OsRandom, SystemClock};
-use serde_json::Value;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub const EXAMPLE_KICKSTART: &str = include_str!("../../fixtures/kickstart.example.json");
@@ -39,15 +41,23 @@ pub struct Function<S> {
 }
 
 impl<S: Wired> Function<S> {
-    fn new(sdk: aws_config::SdkConfig, tables: &Tables) -> Self {
-        let services = S::wired(&sdk, tables);
+    fn new(sdk: aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let services = S::wired(&sdk, wiring);
         Self { sdk, services }
     }
 
     /// The same function over another SDK configuration (a faulty HTTP client, say).
-    pub fn rewire(&mut self, sdk: aws_config::SdkConfig, tables: &Tables) {
-        *self = Self::new(sdk, tables);
+    pub fn rewire(&mut self, sdk: aws_config::SdkConfig, wiring: &Wiring) {
+        *self = Self::new(sdk, wiring);
     }
+}
+
+/// What the functions are wired to besides their credentials: the tables, and the SES
+/// configuration set (one per `TestApp`, as the stack has one).
+#[derive(Clone, Debug)]
+pub struct Wiring {
+    pub tables: Tables,
+    pub configuration_set: String,
 }
 
 pub struct TestApp {
@@ -55,6 +65,7 @@ pub struct TestApp {
     pub start_fn: Function<StartServices>,
     pub send_fn: Function<SendServices>,
     pub login_fn: Function<LoginServices>,
+    pub suppress_fn: Function<SuppressionServices>,
     pub refresh_fn: Function<RefreshServices>,
     pub revoke_fn: Function<RefreshServices>,
     pub jwks_fn: Function<KeyServices>,
@@ -67,6 +78,7 @@ pub struct TestApp {
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
     pub store: DynamoStore,
+    pub wiring: Wiring,
 }
 
 /// The login function's logical id in template.yaml, as `local_iam.py --without` names it.
@@ -121,7 +133,19 @@ impl TestApp {
         )
         .await
         .expect("the sender identity is registered");
-        let mut roles = function_roles(&run, &tables, &sender_identity, missing);
+        // The stack's configuration set (template.yaml's SesConfigurationSet), one per app.
+        let configuration_set = format!("cs-{run}");
+        aws_sdk_sesv2::Client::new(&admin)
+            .create_configuration_set()
+            .configuration_set_name(&configuration_set)
+            .send()
+            .await
+            .expect("the configuration set is created");
+        let wiring = Wiring {
+            tables: tables.clone(),
+            configuration_set,
+        };
+        let mut roles = function_roles(&run, &wiring, &sender_identity, missing);
         let mut role = |binary: &str| {
             let credentials = roles
                 .remove(binary)
@@ -129,19 +153,21 @@ impl TestApp {
             role_sdk(&admin, credentials)
         };
         Self {
-            start_fn: Function::new(role("start"), &tables),
-            send_fn: Function::new(role("send"), &tables),
-            login_fn: Function::new(role("login"), &tables),
-            refresh_fn: Function::new(role("refresh"), &tables),
-            revoke_fn: Function::new(role("revoke"), &tables),
-            jwks_fn: Function::new(role("jwks"), &tables),
-            public_key_fn: Function::new(role("public-key"), &tables),
-            discovery_fn: Function::new(role("openid-configuration"), &tables),
-            validate_fn: Function::new(role("validate"), &tables),
-            landing_fn: Function::new(role("landing"), &tables),
-            token_fn: Function::new(role("token"), &tables),
+            start_fn: Function::new(role("start"), &wiring),
+            send_fn: Function::new(role("send"), &wiring),
+            login_fn: Function::new(role("login"), &wiring),
+            suppress_fn: Function::new(role("suppress"), &wiring),
+            refresh_fn: Function::new(role("refresh"), &wiring),
+            revoke_fn: Function::new(role("revoke"), &wiring),
+            jwks_fn: Function::new(role("jwks"), &wiring),
+            public_key_fn: Function::new(role("public-key"), &wiring),
+            discovery_fn: Function::new(role("openid-configuration"), &wiring),
+            validate_fn: Function::new(role("validate"), &wiring),
+            landing_fn: Function::new(role("landing"), &wiring),
+            token_fn: Function::new(role("token"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
+            wiring,
         }
     }
 
@@ -149,6 +175,7 @@ impl TestApp {
     pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
         self.start_fn.services.clock = clock.clone();
         self.send_fn.services.clock = clock.clone();
+        self.suppress_fn.services.clock = clock.clone();
         self.login_fn.services.clock = clock.clone();
         self.refresh_fn.services.clock = clock.clone();
         self.revoke_fn.services.clock = clock.clone();
@@ -160,21 +187,23 @@ impl TestApp {
 
     /// Every function over the SDK configuration `change` makes of its own.
     pub fn rewire(&mut self, change: impl Fn(&aws_config::SdkConfig) -> aws_config::SdkConfig) {
-        let tables = self.store.tables().clone();
+        let wiring = self.wiring.clone();
         let start = change(&self.start_fn.sdk);
-        self.start_fn.rewire(start, &tables);
+        self.start_fn.rewire(start, &wiring);
         let send = change(&self.send_fn.sdk);
-        self.send_fn.rewire(send, &tables);
+        self.send_fn.rewire(send, &wiring);
         let login = change(&self.login_fn.sdk);
-        self.login_fn.rewire(login, &tables);
+        self.login_fn.rewire(login, &wiring);
+        let suppress = change(&self.suppress_fn.sdk);
+        self.suppress_fn.rewire(suppress, &wiring);
         let refresh = change(&self.refresh_fn.sdk);
-        self.refresh_fn.rewire(refresh, &tables);
+        self.refresh_fn.rewire(refresh, &wiring);
         let revoke = change(&self.revoke_fn.sdk);
-        self.revoke_fn.rewire(revoke, &tables);
+        self.revoke_fn.rewire(revoke, &wiring);
         let landing = change(&self.landing_fn.sdk);
-        self.landing_fn.rewire(landing, &tables);
+        self.landing_fn.rewire(landing, &wiring);
         let token = change(&self.token_fn.sdk);
-        self.token_fn.rewire(token, &tables);
+        self.token_fn.rewire(token, &wiring);
     }
 
     /// An event through the landing function's handler.
@@ -203,9 +232,10 @@ impl TestApp {
     }
 
     pub async fn refresh_event(&self, event: Value) -> TestResponse {
-        TestResponse::from(
-            passwordless::http::refresh::handle(&self.refresh_fn.services, request(event)).await,
-        )
+        recorded("refresh", |_| {
+            passwordless::http::refresh::handle(&self.refresh_fn.services, request(event))
+        })
+        .await
     }
 
     /// `DELETE /api/jwt/refresh{path}?{query}` with the API key `api_key`.
@@ -214,55 +244,59 @@ impl TestApp {
         if let Some(key) = api_key {
             event = event.header("authorization", key);
         }
-        TestResponse::from(
+        recorded("revoke", |_| {
             passwordless::http::revoke::handle(&self.revoke_fn.services, request(event.into()))
-                .await,
-        )
+        })
+        .await
     }
 
     pub async fn jwks(&self) -> TestResponse {
-        TestResponse::from(passwordless::http::keys::json_web_key_set(&self.jwks_fn.services).await)
+        recorded("jwks", |_| {
+            passwordless::http::keys::json_web_key_set(&self.jwks_fn.services)
+        })
+        .await
     }
 
     /// `GET /api/jwt/public-key?{query}`.
     pub async fn public_key(&self, query: &str) -> TestResponse {
         let event = Event::get("/api/jwt/public-key").query(query);
-        TestResponse::from(
+        recorded("public-key", |_| {
             passwordless::http::keys::public_key(
                 &self.public_key_fn.services,
                 request(event.into()),
             )
-            .await,
-        )
+        })
+        .await
     }
 
     /// `GET {path}?{query}`: the discovery document.
     pub async fn discovery(&self, path: &str, query: &str) -> TestResponse {
         let event = Event::get(path).query(query);
-        TestResponse::from(
+        recorded("openid-configuration", |_| {
             passwordless::http::discovery::handle(
                 &self.discovery_fn.services,
                 request(event.into()),
             )
-            .await,
-        )
+        })
+        .await
     }
 
     /// `GET /api/jwt/validate` with `Authorization: {authorization}`.
     pub async fn validate(&self, authorization: &str) -> TestResponse {
         let event = Event::get("/api/jwt/validate").header("authorization", authorization);
-        TestResponse::from(
+        recorded("validate", |_| {
             passwordless::http::validate::handle(&self.validate_fn.services, request(event.into()))
-                .await,
-        )
+        })
+        .await
     }
 
     pub async fn start(&self, event: Value) -> TestResponse {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway event");
-        TestResponse::from(
-            passwordless::http::start::handle(&self.start_fn.services, request).await,
-        )
+        recorded("start", |_| {
+            passwordless::http::start::handle(&self.start_fn.services, request)
+        })
+        .await
     }
 
     /// Loads another kickstart into this app's tables.
@@ -301,7 +335,10 @@ impl TestApp {
     pub async fn send_event(&self, event: Value) -> TestResponse {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway event");
-        TestResponse::from(passwordless::http::send::handle(&self.send_fn.services, request).await)
+        recorded("send", |_| {
+            passwordless::http::send::handle(&self.send_fn.services, request)
+        })
+        .await
     }
 
     pub async fn login(&self, body: Value) -> TestResponse {
@@ -312,9 +349,30 @@ impl TestApp {
     pub async fn login_event(&self, event: Value) -> TestResponse {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway event");
-        TestResponse::from(
-            passwordless::http::login::handle(&self.login_fn.services, request).await,
-        )
+        recorded("login", |_| {
+            passwordless::http::login::handle(&self.login_fn.services, request)
+        })
+        .await
+    }
+
+    /// Invokes the suppress function with an SNS event, as the feedback topic would; returns
+    /// what it recorded (an `Err` is what Lambda would retry) and its EMF lines.
+    pub async fn suppress(
+        &self,
+        event: Value,
+    ) -> (
+        Result<suppression::Recorded, passwordless::ports::StoreError>,
+        Vec<Value>,
+    ) {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorder = Recorder::new(NAMESPACE, "suppress", Sink::Lines(lines.clone()));
+        let recorded = recorder
+            .record(suppression::handle_sns_event(
+                &self.suppress_fn.services,
+                &event,
+            ))
+            .await;
+        (recorded, parsed_lines(&lines))
     }
 
     /// Starts a login with the global key and returns the start response's JSON.
@@ -322,6 +380,42 @@ impl TestApp {
         let response = self.start(start_event(Some(GLOBAL_KEY), body)).await;
         assert_eq!(response.status, 200, "{}", response.body);
         response.json()
+    }
+
+    /// Starts and completes a login of `login_id` to `application`: the login response (200, or
+    /// 213 where the registration is unverified).
+    pub async fn log_in(&self, login_id: &str, application: &str) -> Value {
+        let code = self
+            .start_code(json!({"applicationId": application, "loginId": login_id}))
+            .await["code"]
+            .as_str()
+            .expect("start gave a code")
+            .to_owned();
+        let login = self
+            .login(json!({"code": code, "applicationId": application}))
+            .await;
+        assert!(
+            [200, 213].contains(&login.status),
+            "{}: {}",
+            login.status,
+            login.body
+        );
+        login.json()
+    }
+
+    /// The Codes table's refresh token families.
+    pub async fn refresh_token_items(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+        self.code_items()
+            .await
+            .into_iter()
+            .filter(|i| {
+                i["pk"]
+                    .as_s()
+                    .is_ok_and(|pk| pk.starts_with("REFRESHTOKEN#"))
+            })
+            .collect()
     }
 
     /// Every item of the Codes table: what a start wrote.
@@ -350,6 +444,36 @@ impl TestApp {
     }
 }
 
+/// The namespace the harness records metrics under, as the stack's functions would.
+pub const NAMESPACE: &str = "Passwordless/test";
+
+/// One invocation through `http::recorded`, as each function's `main` serves it: the response,
+/// with the EMF lines the invocation wrote.
+async fn recorded<F>(function: &'static str, handler: impl FnOnce(()) -> F) -> TestResponse
+where
+    F: std::future::Future<Output = Response<Body>>,
+{
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorder = Recorder::new(NAMESPACE, function, Sink::Lines(lines.clone()));
+    let response = passwordless::http::recorded(&recorder, handler(())).await;
+    let mut response = TestResponse::from(response);
+    response.metrics = parsed_lines(&lines);
+    response
+}
+
+/// Each EMF line parsed as JSON: a line that is not JSON fails the test.
+fn parsed_lines(lines: &std::sync::Mutex<Vec<String>>) -> Vec<Value> {
+    lines
+        .lock()
+        .expect("the metric lines")
+        .iter()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{e}: an EMF line is not JSON: {line}"))
+        })
+        .collect()
+}
+
 /// The request lambda_http makes of an API Gateway event.
 pub fn request(event: Value) -> lambda_http::Request {
     lambda_http::request::from_str(&event.to_string()).expect("the event is an API Gateway event")
@@ -368,7 +492,7 @@ fn sender_domain(kickstart: &kickstart::Kickstart) -> String {
 /// the `missing` actions: per binary, the credentials Lambda would give it.
 fn function_roles(
     run: &str,
-    tables: &Tables,
+    wiring: &Wiring,
     sender_identity: &str,
     missing: &[(&str, &str)],
 ) -> std::collections::HashMap<String, std::collections::HashMap<String, String>> {
@@ -380,8 +504,9 @@ fn function_roles(
     command
         .arg(root.join("scripts/local_iam.py"))
         .arg("roles")
-        .args(["--directory-table", &tables.directory])
-        .args(["--codes-table", &tables.codes])
+        .args(["--directory-table", &wiring.tables.directory])
+        .args(["--codes-table", &wiring.tables.codes])
+        .args(["--configuration-set", &wiring.configuration_set])
         .args(["--sender-identity", sender_identity])
         .args(["--prefix", &format!("t{run}")]);
     for (function, action) in missing {
@@ -427,19 +552,20 @@ fn role_sdk(
 /// A function's services over `sdk`, built as its `main` builds them (`aws::…_services`), but
 /// with the store uncached: a test that revokes a key must see it at once.
 pub trait Wired {
-    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self;
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self;
 }
 
-fn store(sdk: &aws_config::SdkConfig, tables: &Tables) -> Arc<DynamoStore> {
+/// The store as the functions build it: with the interceptor that times every call.
+fn store(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Arc<DynamoStore> {
     Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        tables.clone(),
+        dynamodb_client(sdk),
+        wiring.tables.clone(),
     ))
 }
 
 impl Wired for StartServices {
-    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
-        let store = store(sdk, tables);
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
         Self {
             directory: store.clone(),
             codes: store,
@@ -450,13 +576,17 @@ impl Wired for StartServices {
 }
 
 impl Wired for SendServices {
-    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
-        let store = store(sdk, tables);
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
         Self {
             directory: store.clone(),
             codes: store.clone(),
-            rate_limiter: store,
-            mailer: Arc::new(ses::SesMailer::new(sdk)),
+            rate_limiter: store.clone(),
+            suppressions: store,
+            mailer: Arc::new(ses::SesMailer::new(
+                sdk,
+                Some(wiring.configuration_set.clone()),
+            )),
             sms: Arc::new(sns::SnsSms::new(sdk, Some("PIEDPIPER".into()), None)),
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
@@ -468,8 +598,8 @@ impl Wired for SendServices {
 }
 
 impl Wired for LoginServices {
-    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
-        let store = store(sdk, tables);
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
         Self {
             directory: store.clone(),
             codes: store.clone(),
@@ -481,9 +611,18 @@ impl Wired for LoginServices {
     }
 }
 
+impl Wired for SuppressionServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        Self {
+            suppressions: store(sdk, wiring),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
 impl Wired for RefreshServices {
-    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
-        let store = store(sdk, tables);
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
         Self {
             directory: store.clone(),
             tokens: store,
@@ -495,31 +634,31 @@ impl Wired for RefreshServices {
 }
 
 impl Wired for LandingServices {
-    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
         Self {
-            login: LoginServices::wired(sdk, tables),
-            authorization_codes: store(sdk, tables),
+            login: LoginServices::wired(sdk, wiring),
+            authorization_codes: store(sdk, wiring),
         }
     }
 }
 
 impl Wired for TokenServices {
-    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
-        let store = store(sdk, tables);
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
         Self {
             directory: store.clone(),
             authorization_codes: store,
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
-            refresh: RefreshServices::wired(sdk, tables),
+            refresh: RefreshServices::wired(sdk, wiring),
         }
     }
 }
 
 impl Wired for KeyServices {
-    fn wired(sdk: &aws_config::SdkConfig, tables: &Tables) -> Self {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
         Self {
-            directory: store(sdk, tables),
+            directory: store(sdk, wiring),
             signer: Arc::new(passwordless::tokens::Signer::default()),
             clock: Arc::new(SystemClock),
         }
@@ -548,6 +687,8 @@ pub struct TestResponse {
     pub status: u16,
     pub headers: lambda_http::http::HeaderMap,
     pub body: String,
+    /// The EMF lines the invocation wrote, parsed.
+    pub metrics: Vec<Value>,
 }
 
 impl From<Response<Body>> for TestResponse {
@@ -563,6 +704,7 @@ impl From<Response<Body>> for TestResponse {
             status: parts.status.as_u16(),
             headers: parts.headers,
             body,
+            metrics: Vec::new(),
         }
     }
 }
@@ -582,6 +724,14 @@ impl TestResponse {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The EMF lines of `metric`.
+    pub fn metric(&self, metric: &str) -> Vec<&Value> {
+        self.metrics
+            .iter()
+            .filter(|line| line.get(metric).is_some())
+            .collect()
     }
 
     /// Every code of FusionAuth's `Errors` body, field errors first.

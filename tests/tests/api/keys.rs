@@ -8,24 +8,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::tokens::{
-    kickstart_with_asymmetric_keys, ADMIN_APP, EC_KEY_ID, EC_PUBLIC, RSA_KEY_ID, RSA_PUBLIC,
+    kickstart_with_asymmetric_keys, logged_in_token, ADMIN_APP, EC_KEY_ID, EC_PUBLIC, RSA_KEY_ID,
+    RSA_PUBLIC,
 };
 
 const HS256_KEY_ID: &str = "0c1f3e7a-5b0e-4c3f-9d55-2a8f1d7e6b01";
-
-async fn token_for(app: &TestApp, login_id: &str, application: &str) -> String {
-    let code = app
-        .start_code(json!({"applicationId": application, "loginId": login_id}))
-        .await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let login = app
-        .login(json!({"code": code, "applicationId": application}))
-        .await;
-    assert!([200, 213].contains(&login.status), "{}", login.body);
-    login.json()["token"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn the_jwks_publishes_every_rs256_and_es256_key_and_an_es256_token_verifies_with_it_alone() {
@@ -53,7 +40,7 @@ async fn the_jwks_publishes_every_rs256_and_es256_key_and_an_es256_token_verifie
         );
     }
     // A resource server with only the JWKS verifies an ES256 token.
-    let token = token_for(&app, "jared@piedpiper.com", ADMIN_APP).await;
+    let token = logged_in_token(&app, "jared@piedpiper.com", ADMIN_APP).await;
     let kid = decode_header(&token).unwrap().kid.unwrap();
     let jwk: Jwk = serde_json::from_value(
         keys.iter()
@@ -162,7 +149,7 @@ async fn validate_answers_the_claims_of_our_own_unexpired_tokens_and_401_for_any
         ("richard@piedpiper.com", WEB_APP),
         ("jared@piedpiper.com", ADMIN_APP),
     ] {
-        let token = token_for(&app, login_id, application).await;
+        let token = logged_in_token(&app, login_id, application).await;
         let valid = app.validate(&format!("Bearer {token}")).await;
         assert_eq!(valid.status, 200, "{}", valid.body);
         assert_eq!(valid.json()["jwt"]["applicationId"], application);
@@ -201,7 +188,7 @@ async fn validate_answers_the_claims_of_our_own_unexpired_tokens_and_401_for_any
     .unwrap();
     assert_eq!(app.validate(&format!("Bearer {forged}")).await.status, 401);
     // An hour and a second later the token has expired.
-    let token = token_for(&app, "richard@piedpiper.com", WEB_APP).await;
+    let token = logged_in_token(&app, "richard@piedpiper.com", WEB_APP).await;
     let clock = crate::clock::TestClock::now();
     clock.advance(3_601_000);
     app.set_clock(clock);

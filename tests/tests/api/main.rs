@@ -17,6 +17,7 @@ mod kickstart;
 mod login;
 mod oauth2;
 mod one_time_use;
+mod operations;
 mod refresh_tokens;
 mod retries;
 mod send;

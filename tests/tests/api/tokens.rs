@@ -100,23 +100,11 @@ fn verifier_for(kickstart: &Value, kid: &str) -> (Algorithm, DecodingKey) {
     }
 }
 
-async fn logged_in_token(app: &TestApp, login_id: &str, application: &str) -> String {
-    let code = app
-        .start_code(json!({"applicationId": application, "loginId": login_id}))
-        .await["code"]
+pub(crate) async fn logged_in_token(app: &TestApp, login_id: &str, application: &str) -> String {
+    app.log_in(login_id, application).await["token"]
         .as_str()
         .unwrap()
-        .to_owned();
-    let response = app
-        .login(json!({"code": code, "applicationId": application}))
-        .await;
-    assert!(
-        [200, 213].contains(&response.status),
-        "{}: {}",
-        response.status,
-        response.body
-    );
-    response.json()["token"].as_str().unwrap().to_owned()
+        .to_owned()
 }
 
 #[tokio::test]

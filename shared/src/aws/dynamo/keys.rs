@@ -37,6 +37,9 @@ pub fn email_template_key(id: Uuid) -> (String, &'static str) {
 pub fn message_template_key(id: Uuid) -> (String, &'static str) {
     (format!("MESSAGETEMPLATE#{id}"), "MESSAGETEMPLATE")
 }
+pub fn suppressed_key(address_hash: &str) -> (String, &'static str) {
+    (format!("SUPPRESSED#{address_hash}"), "SUPPRESSED")
+}
 pub fn rate_key(key: &str, window: i64) -> (String, &'static str) {
     (format!("RATE#{key}#{window}"), "RATE")
 }

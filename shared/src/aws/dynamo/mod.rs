@@ -16,7 +16,9 @@
 //! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity, and a copy of the user |
 //! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
+//! | Directory | `SUPPRESSED#{sha256(address)}`       | `SUPPRESSED` | an address that bounced or complained: `reason`, `at` |
 //! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
+//! | Codes     | `RATE#sms-prefix#{tenant}#{+prefix}#{window}`, `RATE#sms-day#{tenant}#{day}` | `RATE` | the SMS guard's counts, `ttl` |
 //! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
 //! | Codes     | `REFRESHTOKEN#{id}`                  | `REFRESHTOKEN` | refresh token family: `tokenHash` (sha256 of the current token), `rotated` (hashes it replaced), `expiresAt`, `tenantId`, `ttl` |
 //! | Codes     | `REVOKED#USER#{userId}`, `REVOKED#APPLICATION#{id}` | `REVOKED` | `all`, `app{applicationId}`: tokens started at or before are revoked |
@@ -40,6 +42,7 @@ pub mod keys;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod sessions;
+pub mod suppressions;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;
