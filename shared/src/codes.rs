@@ -84,6 +84,14 @@ pub fn hash_one_time_code(code: &str, one_time_code: &str) -> String {
     hex(&hasher.finalize())
 }
 
+/// A one-time code entered without its code (the fallback of a mangled link) is hashed with the
+/// code's hash, which is all the landing page can find from a login id. Whoever reads the table
+/// can also read that hash, so this binding only keeps one code's one-time code from matching
+/// another code.
+pub fn hash_fallback_code(code_hash: &str, one_time_code: &str) -> String {
+    hash_one_time_code(code_hash, one_time_code)
+}
+
 /// Encrypts a one-time code (at most 32 bytes) under a key derived from its code. The code is
 /// never stored, so the sealed form is as opaque as a hash to anyone who reads the table, while
 /// send, which is given the code, can recover the one-time code to deliver it.

@@ -180,11 +180,22 @@ impl CodeStore for MemoryCodeStore {
                 Consumed::NotFound
             });
         }
+        let expected = match (presented.fallback, code.fallback_code_hash.as_deref()) {
+            (false, _) => code.one_time_code_hash.as_deref(),
+            (true, Some(fallback)) => Some(fallback),
+            // A code stored before fallbacks has none to compare with.
+            (true, None) => return Ok(Consumed::NotFound),
+        };
         let matches = match presented.one_time_code_hash {
-            None => code.one_time_code_hash.is_none(),
+            None => expected.is_none(),
             Some(given) => {
                 let mut attempts = lock(&self.attempts);
-                let count = attempts.entry(presented.code_hash.to_owned()).or_default();
+                // Fallbacks count apart, and running out of them only ends the fallback.
+                let counter = match presented.fallback {
+                    true => format!("{}#fallback", presented.code_hash),
+                    false => presented.code_hash.to_owned(),
+                };
+                let count = attempts.entry(counter).or_default();
                 if *count >= limits.per_code {
                     return Ok(Consumed::NotFound);
                 }
@@ -202,11 +213,8 @@ impl CodeStore for MemoryCodeStore {
                     return Ok(Consumed::AttemptBudgetSpent);
                 }
                 *budget += 1;
-                let matches = code
-                    .one_time_code_hash
-                    .as_deref()
-                    .is_none_or(|expected| codes::same_secret(expected, given));
-                if !matches && spent {
+                let matches = expected.is_none_or(|expected| codes::same_secret(expected, given));
+                if !matches && spent && !presented.fallback {
                     used.insert(presented.code_hash.to_owned(), "attempts".to_owned());
                 }
                 matches
@@ -223,6 +231,9 @@ impl CodeStore for MemoryCodeStore {
             return Ok(None);
         }
         Ok(lock(&self.codes).get(code_hash).cloned())
+    }
+    async fn newest(&self, user_id: Uuid) -> Result<Option<String>, StoreError> {
+        Ok(lock(&self.latest).get(&user_id).cloned())
     }
     async fn mark_delivered(
         &self,

@@ -145,8 +145,12 @@ pub enum Consumed {
 #[derive(Clone, Copy, Debug)]
 pub struct Presented<'a> {
     pub code_hash: &'a str,
-    /// The one-time code's hash (with the code), for a FormField code.
+    /// The one-time code's hash (with the code), for a FormField code; with `fallback`, its
+    /// hash with the code's hash ([`crate::codes::hash_fallback_code`]).
     pub one_time_code_hash: Option<&'a str>,
+    /// The one-time code is a link's fallback, entered without the link: it is compared with
+    /// the code's `fallback_code_hash`, which every code has, instead of the FormField one.
+    pub fallback: bool,
     /// The application the login names: a code started for another one does not match.
     pub application_id: Option<Uuid>,
 }
@@ -175,6 +179,9 @@ pub trait CodeStore: Send + Sync {
     /// The code with this hash while it is the user's newest and unused. Expiry is the caller's
     /// to check: stores may keep expired items for days.
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError>;
+    /// The hash of the user's newest code (used or not, expired or not): the only one that can
+    /// still log them in.
+    async fn newest(&self, user_id: Uuid) -> Result<Option<String>, StoreError>;
     /// Records that the code was delivered to `identity` (an email address or a phone number):
     /// completing the login verifies that identity, and only that one.
     async fn mark_delivered(

@@ -219,6 +219,10 @@ struct MessageContext<'a> {
     code: &'a str,
     one_time_code: Option<String>,
     link: String,
+    /// A link's message also carries its one-time code, and the page that takes it with the
+    /// login id, for when the link gets mangled on its way.
+    fallback_code: Option<String>,
+    fallback_link: String,
     state: &'a Map<String, Value>,
     user: &'a User,
     application: Value,
@@ -361,16 +365,24 @@ async fn render_and_send(
 ) -> Result<(), SendError> {
     let directory = services.directory.as_ref();
     let empty = Map::new();
-    let one_time_code = match pending.strategy {
-        LoginStrategy::FormField => pending
-            .sealed_one_time_code
-            .as_deref()
-            .and_then(|sealed| codes::unseal_one_time_code(code, sealed)),
-        LoginStrategy::ClickableLink => None,
+    let unsealed = pending
+        .sealed_one_time_code
+        .as_deref()
+        .and_then(|sealed| codes::unseal_one_time_code(code, sealed));
+    // `oneTimeCode` is FormField's, as in FusionAuth; a link's is its fallback.
+    let (one_time_code, fallback_code) = match pending.strategy {
+        LoginStrategy::FormField => (unsealed, None),
+        LoginStrategy::ClickableLink => (None, unsealed),
     };
     let context = MessageContext {
         code,
         one_time_code,
+        fallback_code,
+        fallback_link: fallback_link(
+            services.settings.default_base_url.as_deref(),
+            tenant,
+            application,
+        ),
         link: magic_link(
             services.settings.default_base_url.as_deref(),
             tenant,
@@ -476,13 +488,7 @@ pub fn magic_link(
     code: &str,
     state: Option<&Map<String, Value>>,
 ) -> String {
-    let base = application
-        .base_url
-        .as_deref()
-        .or(tenant.base_url.as_deref())
-        .or(default_base_url)
-        .unwrap_or("")
-        .trim_end_matches('/');
+    let base = base_url(default_base_url, tenant, application);
     let mut link = format!(
         "{base}/oauth2/passwordless/{}?tenantId={}",
         url_encode(code),
@@ -499,6 +505,34 @@ pub fn magic_link(
         link.push_str(&url_encode(&value));
     }
     link
+}
+
+/// The landing page that takes a login id and the one-time code a link's message carries, for
+/// the application: `{baseURL}/oauth2/passwordless?client_id={applicationId}`.
+pub fn fallback_link(
+    default_base_url: Option<&str>,
+    tenant: &Tenant,
+    application: &Application,
+) -> String {
+    format!(
+        "{}/oauth2/passwordless?client_id={}",
+        base_url(default_base_url, tenant, application),
+        application.id
+    )
+}
+
+fn base_url<'a>(
+    default_base_url: Option<&'a str>,
+    tenant: &'a Tenant,
+    application: &'a Application,
+) -> &'a str {
+    application
+        .base_url
+        .as_deref()
+        .or(tenant.base_url.as_deref())
+        .or(default_base_url)
+        .unwrap_or("")
+        .trim_end_matches('/')
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.

@@ -238,24 +238,23 @@ async fn prepare_for(
         config.passwordless_login_generator,
         services.random.as_ref(),
     );
-    let one_time_code = (strategy == LoginStrategy::FormField).then(|| {
-        codes::generate(
-            config.passwordless_login_one_time_code_generator,
-            services.random.as_ref(),
-        )
-    });
+    // Every code gets a one-time code: a FormField login needs it with the code, and a link's
+    // message carries it as the fallback for a link that got mangled.
+    let one_time_code = codes::generate(
+        config.passwordless_login_one_time_code_generator,
+        services.random.as_ref(),
+    );
+    let form_field = strategy == LoginStrategy::FormField;
+    let code_hash = codes::hash_secret(&code);
     let ttl_seconds = config
         .passwordless_login_time_to_live_in_seconds
         .clamp(1, MAX_CODE_TTL_SECONDS);
     let now = services.clock.now_millis();
     let pending = PendingCode {
-        code_hash: codes::hash_secret(&code),
-        one_time_code_hash: one_time_code
-            .as_deref()
-            .map(|otc| codes::hash_one_time_code(&code, otc)),
-        sealed_one_time_code: one_time_code
-            .as_deref()
-            .map(|otc| codes::seal_one_time_code(&code, otc)),
+        one_time_code_hash: form_field.then(|| codes::hash_one_time_code(&code, &one_time_code)),
+        sealed_one_time_code: Some(codes::seal_one_time_code(&code, &one_time_code)),
+        fallback_code_hash: Some(codes::hash_fallback_code(&code_hash, &one_time_code)),
+        code_hash,
         user_id: found.user_id,
         tenant_id: tenant.id,
         application_id: application.id,
@@ -270,7 +269,8 @@ async fn prepare_for(
     };
     Ok(Started {
         code,
-        one_time_code,
+        // FusionAuth answers the one-time code for a FormField start only.
+        one_time_code: form_field.then_some(one_time_code),
         pending,
         tenant,
         application,
@@ -392,6 +392,7 @@ mod tests {
                 code_hash: "h".into(),
                 one_time_code_hash: None,
                 sealed_one_time_code: None,
+                fallback_code_hash: None,
                 user_id: Uuid::nil(),
                 tenant_id: Uuid::nil(),
                 application_id: Uuid::nil(),

@@ -1,8 +1,9 @@
 //! Messages: the built-in templates and the tenant's or application's own, rendered with
 //! MiniJinja (HTML parts escaped), localized by the user's `preferredLanguages`.
 //!
-//! Variables: `code`, `oneTimeCode` (FormField only), `link`, `state`, `user`, `application`,
-//! `tenant` and `timeToLive` (seconds).
+//! Variables: `code`, `oneTimeCode` (FormField only), `link`, `fallbackCode` and `fallbackLink`
+//! (ClickableLink: the one-time code, and the page that takes it with the login id when the link
+//! is mangled), `state`, `user`, `application`, `tenant` and `timeToLive` (seconds).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -23,7 +24,8 @@ pub const DEFAULT_HTML: &str = r#"<!DOCTYPE html>
 <p>Or open <a href="{{ link }}">this link</a> and enter the code there.</p>
 {% else %}<p><a href="{{ link }}" style="display: inline-block; padding: 10px 18px; background: #2563eb; color: #fff; text-decoration: none; border-radius: 6px">Log in to {{ application.name }}</a></p>
 <p>Or open this link: <a href="{{ link }}">{{ link }}</a></p>
-{% endif %}<p>It works once, for {{ timeToLive // 60 }} minutes. If you did not ask to log in, ignore this email.</p>
+{% if fallbackCode %}<p>Link not working? Go to <a href="{{ fallbackLink }}">{{ fallbackLink }}</a>, enter your email address and this code: <strong>{{ fallbackCode }}</strong></p>
+{% endif %}{% endif %}<p>It works once, for {{ timeToLive // 60 }} minutes. If you did not ask to log in, ignore this email.</p>
 <p>{{ tenant.name }}</p>
 </body></html>
 "#;
@@ -34,7 +36,10 @@ pub const DEFAULT_TEXT: &str = r#"Hi{% if user.firstName %} {{ user.firstName }}
 Or open this link and enter the code there: {{ link }}
 {% else %}Log in to {{ application.name }} with this link:
 {{ link }}
-{% endif %}
+{% if fallbackCode %}
+Link not working? Go to {{ fallbackLink }}
+and enter your email address and this code: {{ fallbackCode }}
+{% endif %}{% endif %}
 It works once, for {{ timeToLive // 60 }} minutes. If you did not ask to log in, ignore this email.
 
 {{ tenant.name }}
@@ -228,6 +233,24 @@ mod tests {
             .html
             .contains("href=\"https://example.com/oauth2/passwordless/abc"));
         assert_eq!(email.subject, "Your Web login code");
+    }
+
+    #[test]
+    fn a_link_email_carries_its_fallback_code_and_the_page_that_takes_it() {
+        let mut ctx = context(None);
+        ctx["fallbackCode"] = json!("654321");
+        ctx["fallbackLink"] = json!("https://example.com/oauth2/passwordless?client_id=a");
+        let email = render_email(None, &[], &ctx).unwrap();
+        for part in [&email.text, &email.html] {
+            assert!(part.contains("654321"), "{part}");
+            assert!(
+                part.contains("https://example.com/oauth2/passwordless?client_id=a"),
+                "{part}"
+            );
+        }
+        assert_eq!(email.subject, "Log in to Web", "still a link's email");
+        let without = render_email(None, &[], &context(None)).unwrap();
+        assert!(!without.text.contains("Link not working"));
     }
 
     #[test]

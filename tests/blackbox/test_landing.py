@@ -270,3 +270,66 @@ def test_a_wrong_verifier_an_unregistered_redirect_and_a_forged_post_get_no_toke
     browser.goto(f"{base_url}/oauth2/passwordless/{'A' * 43}")
     assert browser.evaluate("document.querySelector('h1').textContent") == \
         "Dieser Link ist abgelaufen"
+
+
+def test_a_person_whose_link_got_mangled_signs_in_with_the_code_the_email_carries_beside_it(
+    client, base_url, kickstart, outbox_url, browser  # noqa: F811
+):
+    verifier, challenge = pkce()
+    state = {"redirect_uri": REDIRECT, "state": "mangled", "scope": "openid",
+             "code_challenge": challenge, "code_challenge_method": "S256"}
+    code = start_and_send(client, state)
+
+    # The email as the outbox shows it: the link, and beside it the fallback page and code.
+    browser.goto(outbox_url)
+    bodies = browser.evaluate(
+        "[...document.querySelectorAll('article.email iframe')].map(f => f.srcdoc)")
+    email = next(body for body in bodies if code in body)
+    fallback_code = re.search(r"this code: <strong>(\w+)</strong>", email).group(1)
+    fallback_link = re.search(r'Link not working\? Go to <a href="([^"]+)"', email).group(1)
+    assert fallback_link == f"https://piedpiper.com/oauth2/passwordless?client_id={WEB_APP}"
+
+    # The link arrives cut short (a wrapped line): the expired page, and the code stays valid.
+    browser.goto(f"{base_url}/oauth2/passwordless/{code[:30]}")
+    assert browser.evaluate("document.querySelector('h1').textContent") == "This link has expired"
+
+    browser.goto(on_service(base_url, fallback_link))
+    assert browser.evaluate("document.querySelector('h1').textContent") == \
+        "Sign in to Pied Piper web with a code"
+    assert browser.evaluate("document.scripts.length") == 0
+
+    def submit(login_id, one_time_code):
+        browser.evaluate(
+            f"document.querySelector('#loginId').value = {json.dumps(login_id)};"
+            f"document.querySelector('#oneTimeCode').value = {json.dumps(one_time_code)};"
+            "document.querySelector('form button').click()")
+
+    # A typo first: the form again, with the problem, and nothing used.
+    wrong = "000000" if fallback_code != "000000" else "111111"
+    browser.events.clear()
+    submit("richard@piedpiper.com", wrong)
+    browser.wait_for("Page.loadEventFired")
+    assert "do not match" in browser.evaluate("document.querySelector('[role=alert]').textContent")
+
+    browser.page("Fetch.enable", {"patterns": [{"urlPattern": f"{REDIRECT}*"}]})
+    submit("richard@piedpiper.com", fallback_code)
+    paused = browser.wait_for("Fetch.requestPaused")
+    browser.page("Fetch.fulfillRequest", {"requestId": paused["requestId"], "responseCode": 200,
+                                          "body": b64url(b"signed in")})
+    landed = urllib.parse.urlsplit(paused["request"]["url"])
+    assert f"{landed.scheme}://{landed.netloc}{landed.path}" == REDIRECT
+    query = dict(urllib.parse.parse_qsl(landed.query))
+    assert query["state"] == "mangled"
+
+    exchanged = client.exchange_o_auth_code_for_access_token_using_pkce(
+        query["code"], REDIRECT, verifier, WEB_APP)
+    assert exchanged.status == 200, exchanged.error_response
+    tokens = exchanged.success_response
+    identity = verify_hs256(tokens["id_token"], kickstart, WEB_APP)
+    assert identity["email"] == "richard@piedpiper.com"
+    assert verify_hs256(tokens["access_token"], kickstart, WEB_APP)["sub"] == tokens["userId"]
+
+    # The fallback used the link's code up: the whole link no longer works either.
+    browser.page("Fetch.disable")
+    browser.goto(f"{base_url}/oauth2/passwordless/{code}")
+    assert browser.evaluate("document.querySelector('h1').textContent") == "This link has expired"

@@ -4,24 +4,35 @@
 //! the form), and only that post completes the login ([`crate::oauth2::landing::click`]) and
 //! redirects (303) with an authorization code. Every answer is an HTML page; none carries a token.
 //!
+//! `GET` and `POST /oauth2/passwordless?client_id=…` is the fallback for a link that got mangled:
+//! a form for the login id and the one-time code the message carries beside the link
+//! ([`crate::oauth2::landing::enter_code`]), with its own CSRF cookie, and the same answers.
+//!
 //! Opens that look like pre-fetches (HEAD, a known link scanner's user agent) are logged as such
 //! (`prefetch_suspected`), so an operator can count them against the clicks.
 
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
-use super::header_str;
+use uuid::Uuid;
+
 use super::login::{client_ip, TRUST_COOKIE};
 use super::pages::{accept_language, language, Form, Page, PageKind, Pages, Text};
 use super::MAX_BODY_BYTES;
 use super::{cookie, served_over_plain_loopback};
+use super::{header_str, query_param, query_params};
 use crate::codes;
 use crate::oauth2::landing::{
-    self, ClickCommand, ClickError, Clicked, Landing, LandingServices, LinkCode, Opened, Refusal,
+    self, ClickCommand, ClickError, Clicked, CodeEntry, EnterCodeCommand, Landing, LandingServices,
+    LinkCode, Opened, Refusal,
 };
 
 pub const PATH_PREFIX: &str = "/oauth2/passwordless/";
+/// The fallback page's path: the prefix without its slash.
+pub const CODE_ENTRY_PATH: &str = "/oauth2/passwordless";
 pub const CSRF_COOKIE: &str = "passwordless_csrf";
+/// The fallback page's cookie: its path is a prefix of every link's, so it has its own name.
+pub const CODE_ENTRY_CSRF_COOKIE: &str = "passwordless_entry_csrf";
 const CSRF_FIELD: &str = "csrf";
 /// How long the page's CSRF cookie lives: longer than any code.
 const CSRF_SECONDS: u32 = 900;
@@ -46,6 +57,9 @@ const SCANNER_AGENTS: &[&str] = &[
 ];
 
 pub async fn handle(services: &LandingServices, pages: &Pages, request: Request) -> Response<Body> {
+    if request.uri().path() == CODE_ENTRY_PATH {
+        return code_entry(services, pages, request).await;
+    }
     let code = request
         .uri()
         .path()
@@ -69,52 +83,17 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
         };
     }
     if method != Method::POST {
-        let mut response = simple(
-            pages,
-            &browser_languages,
-            PageKind::Error,
-            StatusCode::METHOD_NOT_ALLOWED,
-            |t| (t.error_heading, t.bad_request_message),
-            false,
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
-        return response;
+        return method_not_allowed(pages, &browser_languages);
     }
     tracing::info!("magic link clicked");
     let Some(code) = code else {
         return expired(pages, &browser_languages, false);
     };
-    let form = match form(&request) {
+    let form = match checked_form(pages, &request, &browser_languages, CSRF_COOKIE) {
         Ok(form) => form,
-        Err(status) => {
-            return simple(
-                pages,
-                &browser_languages,
-                PageKind::Error,
-                status,
-                |t| (t.error_heading, t.bad_request_message),
-                false,
-            )
-        }
+        Err(refused) => return *refused,
     };
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    if !csrf_holds(&request, field(CSRF_FIELD)) {
-        tracing::warn!("a magic link post without its page's CSRF value");
-        return simple(
-            pages,
-            &browser_languages,
-            PageKind::Forbidden,
-            StatusCode::FORBIDDEN,
-            |t| (t.forbidden_heading, t.forbidden_message),
-            false,
-        );
-    }
+    let field = |name: &str| field(&form, name);
     let command = ClickCommand {
         one_time_code: field("oneTimeCode").map(|c| c.trim().to_owned()),
         ip_address: client_ip(&request),
@@ -136,8 +115,170 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
             )
         }
         Ok(Clicked::Refused(refusal)) => refused(pages, &browser_languages, refusal),
+        Ok(Clicked::WrongFallback) => expired(pages, &browser_languages, false),
         Err(ClickError::Dependency(error)) => failed(pages, &browser_languages, &error, false),
     }
+}
+
+/// The fallback page (`GET`, `HEAD`) and its post.
+async fn code_entry(services: &LandingServices, pages: &Pages, request: Request) -> Response<Body> {
+    let browser_languages = accept_language(header_str(&request, "accept-language"));
+    let method = request.method().clone();
+    if method == Method::GET || method == Method::HEAD {
+        let query = query_params(&request);
+        let client_id = query_param(&query, "client_id").and_then(|id| Uuid::parse_str(id).ok());
+        let head = method == Method::HEAD;
+        return match landing::code_entry(services, client_id).await {
+            Ok(entry @ CodeEntry::For { .. }) => {
+                code_entry_page(pages, &request, client_id, &entry, None, head)
+            }
+            Ok(CodeEntry::Unknown) => unusable(pages, &browser_languages, head),
+            Err(error) => failed(pages, &browser_languages, &error, head),
+        };
+    }
+    if method != Method::POST {
+        return method_not_allowed(pages, &browser_languages);
+    }
+    let form = match checked_form(pages, &request, &browser_languages, CODE_ENTRY_CSRF_COOKIE) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let client_id = field(&form, "client_id").and_then(|id| Uuid::parse_str(id.trim()).ok());
+    let command = EnterCodeCommand {
+        client_id,
+        login_id: field(&form, "loginId").unwrap_or_default().to_owned(),
+        one_time_code: field(&form, "oneTimeCode").unwrap_or_default().to_owned(),
+        ip_address: client_ip(&request),
+        trust_id: cookie(&request, TRUST_COOKIE),
+    };
+    tracing::info!("a link's fallback code entered");
+    match landing::enter_code(services, command).await {
+        Ok(Clicked::Redirect(url)) => redirect(&url),
+        Ok(Clicked::Unusable(_)) => unusable(pages, &browser_languages, false),
+        Ok(Clicked::Refused(refusal)) => refused(pages, &browser_languages, refusal),
+        Ok(Clicked::WrongFallback | Clicked::Expired | Clicked::WrongOneTimeCode(_)) => {
+            // The page again, with the problem: the names were read for the first page.
+            match landing::code_entry(services, client_id).await {
+                Ok(entry @ CodeEntry::For { .. }) => {
+                    let text = language(browser_languages.iter().copied());
+                    let problem = Some(text.wrong_fallback);
+                    code_entry_page(pages, &request, client_id, &entry, problem, false)
+                }
+                Ok(CodeEntry::Unknown) => unusable(pages, &browser_languages, false),
+                Err(error) => failed(pages, &browser_languages, &error, false),
+            }
+        }
+        Err(ClickError::Dependency(error)) => failed(pages, &browser_languages, &error, false),
+    }
+}
+
+/// The fallback page's form, in the browser's language (the user is not known yet).
+fn code_entry_page(
+    pages: &Pages,
+    request: &Request,
+    client_id: Option<Uuid>,
+    entry: &CodeEntry,
+    problem: Option<&'static str>,
+    head: bool,
+) -> Response<Body> {
+    let CodeEntry::For {
+        application_name,
+        tenant_name,
+        redirect_origins,
+    } = entry
+    else {
+        return unusable(pages, &[], head);
+    };
+    let text = language(accept_language(header_str(request, "accept-language")));
+    let app = |s: &str| s.replace("{app}", application_name);
+    let csrf = codes::generate_id(&crate::system::OsRandom);
+    let page = Page {
+        kind: PageKind::EnterCode,
+        status: match problem {
+            Some(_) => StatusCode::BAD_REQUEST,
+            None => StatusCode::OK,
+        },
+        text,
+        heading: app(text.enter_code_heading),
+        message: text.enter_code_message.to_owned(),
+        problem,
+        form: Some(Form {
+            action: CODE_ENTRY_PATH,
+            csrf: &csrf,
+            button: text.enter_code_button.to_owned(),
+            one_time_code: Some(text.one_time_code_label),
+            login_id: Some(text.login_id_label),
+            client_id: client_id.map(|id| id.to_string()),
+        }),
+        footer: (!tenant_name.is_empty()).then(|| tenant_name.to_owned()),
+        // The code, and with it the redirect URI, is found only once the form is in: any of
+        // the application's.
+        redirect_origin: Some(redirect_origins),
+    };
+    let mut response = pages.render(&page, head);
+    if !head {
+        set_csrf_cookie(
+            &mut response,
+            request,
+            CODE_ENTRY_CSRF_COOKIE,
+            CODE_ENTRY_PATH,
+            &csrf,
+        );
+    }
+    response
+}
+
+fn method_not_allowed(pages: &Pages, browser: &[&str]) -> Response<Body> {
+    let mut response = simple(
+        pages,
+        browser,
+        PageKind::Error,
+        StatusCode::METHOD_NOT_ALLOWED,
+        |t| (t.error_heading, t.bad_request_message),
+        false,
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
+    response
+}
+
+/// The post's form fields, once its CSRF value matches the page's cookie; else the page that
+/// says why (413, 415, 403).
+fn checked_form(
+    pages: &Pages,
+    request: &Request,
+    browser: &[&str],
+    csrf_cookie: &str,
+) -> Result<Vec<(String, String)>, Box<Response<Body>>> {
+    let form = form(request).map_err(|status| {
+        Box::new(simple(
+            pages,
+            browser,
+            PageKind::Error,
+            status,
+            |t| (t.error_heading, t.bad_request_message),
+            false,
+        ))
+    })?;
+    if !csrf_holds(request, csrf_cookie, field(&form, CSRF_FIELD)) {
+        tracing::warn!("a landing page post without its page's CSRF value");
+        return Err(Box::new(simple(
+            pages,
+            browser,
+            PageKind::Forbidden,
+            StatusCode::FORBIDDEN,
+            |t| (t.forbidden_heading, t.forbidden_message),
+            false,
+        )));
+    }
+    Ok(form)
+}
+
+fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Logs one open of a link, with whether it looks like a pre-fetch and why.
@@ -199,35 +340,48 @@ fn continue_page(
             csrf: &csrf,
             button: app(text.continue_button),
             one_time_code: live.needs_one_time_code.then_some(text.one_time_code_label),
+            login_id: None,
+            client_id: None,
         }),
         footer: (!live.tenant_name.is_empty()).then(|| live.tenant_name.clone()),
         redirect_origin: Some(&live.redirect_origin),
     };
     let mut response = pages.render(&page, head);
     if !head {
-        let secure = if served_over_plain_loopback(request) {
-            ""
-        } else {
-            "; Secure"
-        };
-        let cookie = format!(
-            "{CSRF_COOKIE}={csrf}; Max-Age={CSRF_SECONDS}; Path={path}; HttpOnly; SameSite=Strict{secure}"
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        set_csrf_cookie(&mut response, request, CSRF_COOKIE, &path, &csrf);
     }
     response
 }
 
+/// The page's CSRF value as a cookie sent back only to `path`, only from this site.
+fn set_csrf_cookie(
+    response: &mut Response<Body>,
+    request: &Request,
+    name: &str,
+    path: &str,
+    csrf: &str,
+) {
+    let secure = if served_over_plain_loopback(request) {
+        ""
+    } else {
+        "; Secure"
+    };
+    let cookie = format!(
+        "{name}={csrf}; Max-Age={CSRF_SECONDS}; Path={path}; HttpOnly; SameSite=Strict{secure}"
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
 /// The CSRF value of the form equals the page's cookie (sent only to this link's path, only from
 /// this site), compared in constant time.
-fn csrf_holds(request: &Request, field: Option<&str>) -> bool {
+fn csrf_holds(request: &Request, csrf_cookie: &str, field: Option<&str>) -> bool {
     // Where the browser says the post came from another site, no value makes it ours.
     if header_str(request, "sec-fetch-site").is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) {
         return false;
     }
-    match (cookie(request, CSRF_COOKIE), field) {
+    match (cookie(request, csrf_cookie), field) {
         (Some(cookie), Some(field)) if !cookie.is_empty() => {
             codes::same_secret(&codes::hash_secret(&cookie), &codes::hash_secret(field))
         }

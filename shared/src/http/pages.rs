@@ -28,7 +28,10 @@ const PAGE: &str = r#"<!DOCTYPE html>
 <p>{{ message }}</p>
 {% if form %}<form method="post" action="{{ form.action }}">
 <input type="hidden" name="csrf" value="{{ form.csrf }}">
-{% if form.one_time_code %}<label for="oneTimeCode">{{ form.one_time_code }}</label>
+{% if form.client_id %}<input type="hidden" name="client_id" value="{{ form.client_id }}">
+{% endif %}{% if form.login_id %}<label for="loginId">{{ form.login_id }}</label>
+<input id="loginId" name="loginId" type="email" autocomplete="email" required>
+{% endif %}{% if form.one_time_code %}<label for="oneTimeCode">{{ form.one_time_code }}</label>
 <input id="oneTimeCode" name="oneTimeCode" inputmode="numeric" autocomplete="one-time-code" required>
 {% endif %}<button type="submit">{{ form.button }}</button>
 </form>{% endif %}
@@ -41,6 +44,8 @@ const PAGE: &str = r#"<!DOCTYPE html>
 #[serde(rename_all = "kebab-case")]
 pub enum PageKind {
     Continue,
+    /// The fallback page: a login id and the one-time code of a link that got mangled.
+    EnterCode,
     Expired,
     Unusable,
     Refused,
@@ -54,8 +59,12 @@ pub struct Form<'a> {
     pub action: &'a str,
     pub csrf: &'a str,
     pub button: String,
-    /// The label of the one-time code field, for a FormField code.
+    /// The label of the one-time code field, for a FormField code and on the fallback page.
     pub one_time_code: Option<&'static str>,
+    /// The label of the login id field, on the fallback page.
+    pub login_id: Option<&'static str>,
+    /// The application the fallback page is for, posted back with the form.
+    pub client_id: Option<String>,
 }
 
 /// A page to render, in one language.
@@ -168,6 +177,11 @@ pub struct Text {
     pub continue_button: &'static str,
     pub one_time_code_label: &'static str,
     pub wrong_one_time_code: &'static str,
+    pub enter_code_heading: &'static str,
+    pub enter_code_message: &'static str,
+    pub login_id_label: &'static str,
+    pub enter_code_button: &'static str,
+    pub wrong_fallback: &'static str,
     pub expired_heading: &'static str,
     pub expired_message: &'static str,
     pub unusable_heading: &'static str,
@@ -195,6 +209,11 @@ pub static ENGLISH: Text = Text {
     continue_button: "Continue to {app}",
     one_time_code_label: "The code from your message",
     wrong_one_time_code: "That code is not right. Check the message and try again.",
+    enter_code_heading: "Sign in to {app} with a code",
+    enter_code_message: "If the link in your message does not work, enter your email address and the code from that message.",
+    login_id_label: "Your email address",
+    enter_code_button: "Sign in",
+    wrong_fallback: "That email address and code do not match a current sign-in. Check the newest message, or ask for a new one.",
     expired_heading: "This link has expired",
     expired_message: "Sign-in links work once and only for a few minutes. Go back to the application and ask for a new link.",
     unusable_heading: "This link cannot be used here",
@@ -222,6 +241,11 @@ pub static GERMAN: Text = Text {
     continue_button: "Weiter zu {app}",
     one_time_code_label: "Der Code aus Ihrer Nachricht",
     wrong_one_time_code: "Dieser Code ist nicht richtig. Prüfen Sie die Nachricht und versuchen Sie es erneut.",
+    enter_code_heading: "Mit einem Code bei {app} anmelden",
+    enter_code_message: "Wenn der Link in Ihrer Nachricht nicht funktioniert, geben Sie Ihre E-Mail-Adresse und den Code aus dieser Nachricht ein.",
+    login_id_label: "Ihre E-Mail-Adresse",
+    enter_code_button: "Anmelden",
+    wrong_fallback: "E-Mail-Adresse und Code passen zu keiner aktuellen Anmeldung. Prüfen Sie die neueste Nachricht oder fordern Sie eine neue an.",
     expired_heading: "Dieser Link ist abgelaufen",
     expired_message: "Anmeldelinks funktionieren einmal und nur wenige Minuten. Fordern Sie in der Anwendung einen neuen Link an.",
     unusable_heading: "Dieser Link kann hier nicht verwendet werden",
@@ -249,6 +273,11 @@ pub static FRENCH: Text = Text {
     continue_button: "Continuer vers {app}",
     one_time_code_label: "Le code de votre message",
     wrong_one_time_code: "Ce code n'est pas correct. Vérifiez le message et réessayez.",
+    enter_code_heading: "Connexion à {app} avec un code",
+    enter_code_message: "Si le lien de votre message ne fonctionne pas, saisissez votre adresse e-mail et le code de ce message.",
+    login_id_label: "Votre adresse e-mail",
+    enter_code_button: "Se connecter",
+    wrong_fallback: "Cette adresse e-mail et ce code ne correspondent à aucune connexion en cours. Vérifiez le message le plus récent ou demandez-en un nouveau.",
     expired_heading: "Ce lien a expiré",
     expired_message: "Les liens de connexion ne fonctionnent qu'une fois et quelques minutes. Retournez dans l'application pour en demander un nouveau.",
     unusable_heading: "Ce lien ne peut pas être utilisé ici",
@@ -336,6 +365,8 @@ mod tests {
                 csrf: "c",
                 button: "Go".into(),
                 one_time_code: None,
+                login_id: None,
+                client_id: Some("\"><script>".into()),
             }),
             footer: None,
             redirect_origin: Some("https://app.example.com"),

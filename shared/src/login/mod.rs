@@ -158,12 +158,45 @@ struct Attempt<'a> {
     now: i64,
 }
 
+/// What shows the login may use the code.
+#[derive(Clone, Copy)]
+enum Proof<'a> {
+    /// The command's code, with a FormField code's one-time code.
+    Code,
+    /// A link's fallback: the user's newest code by its hash, and the one-time code its message
+    /// carried; the command's code is not used.
+    Fallback {
+        code_hash: &'a str,
+        one_time_code: &'a str,
+    },
+}
+
 pub async fn login(
     services: &LoginServices,
     tenant_scope: Option<Uuid>,
     command: LoginCommand,
 ) -> Result<LoginOutcome, LoginError> {
-    match attempt_login(services, tenant_scope, &command).await {
+    finish(attempt_login(services, tenant_scope, &command, Proof::Code).await)
+}
+
+/// The same login with a link's fallback instead of its code: the code the user's newest
+/// message carried, named by its hash, and that message's one-time code. Wrong fallbacks are
+/// counted apart from the code's own one-time codes ([`Presented::fallback`]).
+pub async fn login_with_fallback(
+    services: &LoginServices,
+    code_hash: &str,
+    one_time_code: &str,
+    command: LoginCommand,
+) -> Result<LoginOutcome, LoginError> {
+    let proof = Proof::Fallback {
+        code_hash,
+        one_time_code,
+    };
+    finish(attempt_login(services, None, &command, proof).await)
+}
+
+fn finish(step: Step<LoginOutcome>) -> Result<LoginOutcome, LoginError> {
+    match step {
         Ok(outcome) | Err(Stop::Outcome(outcome)) => Ok(outcome),
         Err(Stop::Error(error)) => Err(error),
     }
@@ -173,11 +206,12 @@ async fn attempt_login(
     services: &LoginServices,
     tenant_scope: Option<Uuid>,
     command: &LoginCommand,
+    proof: Proof<'_>,
 ) -> Step<LoginOutcome> {
     let application = named_application(services, command.application_id).await?;
     let now = services.clock.now_millis();
     let attempt_id = attempt_id(services);
-    let pending = use_code(services, command, &attempt_id, now).await?;
+    let pending = use_code(services, command, proof, &attempt_id, now).await?;
     // A code of another tenant is used up all the same: whoever holds it sent it to the wrong
     // place, and it must not stay usable elsewhere.
     if tenant_scope.is_some_and(|t| t != pending.tenant_id) {
@@ -224,17 +258,30 @@ async fn named_application(
 async fn use_code(
     services: &LoginServices,
     command: &LoginCommand,
+    proof: Proof<'_>,
     attempt_id: &str,
     now: i64,
 ) -> Step<PendingCode> {
-    let code_hash = codes::hash_secret(&command.code);
-    let one_time_code_hash = command
-        .one_time_code
-        .as_deref()
-        .map(|otc| codes::hash_one_time_code(&command.code, otc));
+    let (code_hash, one_time_code_hash) = match proof {
+        Proof::Code => (
+            codes::hash_secret(&command.code),
+            command
+                .one_time_code
+                .as_deref()
+                .map(|otc| codes::hash_one_time_code(&command.code, otc)),
+        ),
+        Proof::Fallback {
+            code_hash,
+            one_time_code,
+        } => (
+            code_hash.to_owned(),
+            Some(codes::hash_fallback_code(code_hash, one_time_code)),
+        ),
+    };
     let presented = Presented {
         code_hash: &code_hash,
         one_time_code_hash: one_time_code_hash.as_deref(),
+        fallback: matches!(proof, Proof::Fallback { .. }),
         application_id: command.application_id,
     };
     match services

@@ -20,6 +20,11 @@ pub struct PendingCode {
     /// send, which is given the code, can deliver it; the table alone reveals nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_one_time_code: Option<String>,
+    /// The same one-time code hashed with this code's hash instead of the code: the fallback a
+    /// message carries for a link that got mangled, entered on the landing page with the login
+    /// id ([`crate::oauth2::landing::enter_code`]), where the code itself is not at hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_code_hash: Option<String>,
     pub user_id: Uuid,
     pub tenant_id: Uuid,
     pub application_id: Uuid,

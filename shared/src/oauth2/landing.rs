@@ -2,16 +2,22 @@
 //! (any number of scanner pre-fetches leave it valid); [`click`] completes the login exactly as
 //! `POST /api/passwordless/login` does ([`crate::login::login`]: the same statuses, checks,
 //! refresh token and login record) and turns a completed login into an authorization code.
+//! [`enter_code`] is the same click for a link that got mangled: the login id and the one-time
+//! code the message carries beside the link stand for the link's code.
 
 use std::sync::Arc;
 
 use super::id_token::{self, IdTokenFor};
 use super::{
-    AuthorizationRequest, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS, SEAL_PURPOSE,
+    AuthorizationRequest, RedirectUri, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS,
+    SEAL_PURPOSE,
 };
+use uuid::Uuid;
+
 use crate::codes;
 use crate::login::LoginServices;
 use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
+use crate::login_id::LoginIdTypes;
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant};
 use crate::ports::{AuthorizationCodes, StoreError};
 
@@ -86,15 +92,11 @@ enum Looked {
     Unusable(RequestProblem),
 }
 
-/// Reads the code and what it was started for; writes nothing.
-async fn look(services: &LandingServices, code: &LinkCode) -> Result<Looked, StoreError> {
+/// Reads the code with this hash and what it was started for; writes nothing.
+async fn look(services: &LandingServices, code_hash: &str) -> Result<Looked, StoreError> {
     let login = &services.login;
     let now = login.clock.now_millis();
-    let Some(pending) = login
-        .codes
-        .pending(&codes::hash_secret(code.as_str()))
-        .await?
-    else {
+    let Some(pending) = login.codes.pending(code_hash).await? else {
         return Ok(Looked::Expired);
     };
     if pending.expires_at_millis <= now {
@@ -139,11 +141,13 @@ pub async fn open(
     let Some(code) = code else {
         return Ok(Opened::Expired);
     };
-    Ok(match look(services, code).await? {
-        Looked::Live(live) => Opened::Live(Box::new(live.landing)),
-        Looked::Expired => Opened::Expired,
-        Looked::Unusable(problem) => Opened::Unusable(problem),
-    })
+    Ok(
+        match look(services, &codes::hash_secret(code.as_str())).await? {
+            Looked::Live(live) => Opened::Live(Box::new(live.landing)),
+            Looked::Expired => Opened::Expired,
+            Looked::Unusable(problem) => Opened::Unusable(problem),
+        },
+    )
 }
 
 /// The button's post.
@@ -185,6 +189,8 @@ pub enum Clicked {
     Unusable(RequestProblem),
     /// A FormField code stays valid after a wrong one-time code (until its attempts run out).
     WrongOneTimeCode(Box<Landing>),
+    /// The fallback page's login id and one-time code name no live code of the application.
+    WrongFallback,
     Refused(Refusal),
 }
 
@@ -201,7 +207,8 @@ pub async fn click(
     code: &LinkCode,
     command: ClickCommand,
 ) -> Result<Clicked, ClickError> {
-    let live = match look(services, code).await? {
+    let code_hash = codes::hash_secret(code.as_str());
+    let live = match look(services, &code_hash).await? {
         Looked::Live(live) => live,
         Looked::Expired => return Ok(Clicked::Expired),
         Looked::Unusable(problem) => return Ok(Clicked::Unusable(problem)),
@@ -220,15 +227,143 @@ pub async fn click(
         Err(LoginError::Invalid(_)) => return Ok(Clicked::Expired),
         Err(LoginError::Dependency(error)) => return Err(error.into()),
     };
+    if matches!(outcome, LoginOutcome::NotFound) && live.landing.needs_one_time_code {
+        // A wrong one-time code leaves the code valid; a used or expired one does not.
+        return Ok(match look(services, &code_hash).await? {
+            Looked::Live(live) => Clicked::WrongOneTimeCode(Box::new(live.landing)),
+            _ => Clicked::Expired,
+        });
+    }
+    conclude(services, &live, outcome).await
+}
+
+/// The fallback page's post: who the user is, and the one-time code their message carried.
+#[derive(Clone, Default)]
+pub struct EnterCodeCommand {
+    /// The application the page was opened for (the `client_id` of the message's address).
+    pub client_id: Option<Uuid>,
+    pub login_id: String,
+    pub one_time_code: String,
+    pub ip_address: Option<String>,
+    pub trust_id: Option<String>,
+}
+
+/// Redacts the one-time code and the trust id.
+impl std::fmt::Debug for EnterCodeCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnterCodeCommand")
+            .field("client_id", &self.client_id)
+            .field("one_time_code", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the fallback page shows before anything is entered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeEntry {
+    /// The application and tenant names, for the page's heading and footer.
+    For {
+        application_name: String,
+        tenant_name: String,
+        /// The origins of the application's authorized redirect URLs, space-separated: where
+        /// the form's post may redirect (the page's CSP `form-action`).
+        redirect_origins: String,
+    },
+    /// No such application: there is nothing to sign in to.
+    Unknown,
+}
+
+/// The application the fallback page is for; reads nothing else.
+pub async fn code_entry(
+    services: &LandingServices,
+    client_id: Option<Uuid>,
+) -> Result<CodeEntry, StoreError> {
+    let directory = &services.login.directory;
+    let Some(application) = (match client_id {
+        Some(id) => directory.application(id).await?,
+        None => None,
+    }) else {
+        return Ok(CodeEntry::Unknown);
+    };
+    let tenant = directory.tenant(application.tenant_id).await?;
+    let mut origins: Vec<String> = application
+        .oauth_configuration
+        .authorized_redirect_urls
+        .iter()
+        .filter_map(|url| RedirectUri::parse(url))
+        .map(|uri| uri.origin().to_owned())
+        .collect();
+    origins.sort();
+    origins.dedup();
+    Ok(CodeEntry::For {
+        application_name: application.name,
+        tenant_name: tenant.map(|t| t.name).unwrap_or_default(),
+        redirect_origins: origins.join(" "),
+    })
+}
+
+/// The click of a link that got mangled: the login id finds the user, whose newest code must be
+/// for this application and carry this one-time code; then the same login and authorization
+/// code as [`click`]. An unknown login id, a wrong one-time code and an expired, used or
+/// superseded code are alike ([`Clicked::WrongFallback`]), so the page tells no one whether an
+/// address has an account.
+pub async fn enter_code(
+    services: &LandingServices,
+    command: EnterCodeCommand,
+) -> Result<Clicked, ClickError> {
+    let login = &services.login;
+    let one_time_code = command.one_time_code.trim();
+    let Some(application) = (match command.client_id {
+        Some(id) => login.directory.application(id).await?,
+        None => None,
+    }) else {
+        return Ok(Clicked::Unusable(RequestProblem::UnknownClient));
+    };
+    if one_time_code.is_empty() || one_time_code.len() > 64 {
+        return Ok(Clicked::WrongFallback);
+    }
+    let candidates = LoginIdTypes::default().candidates(command.login_id.trim());
+    let Some(found) = login
+        .directory
+        .find_identity(application.tenant_id, &candidates)
+        .await?
+    else {
+        return Ok(Clicked::WrongFallback);
+    };
+    let Some(code_hash) = login.codes.newest(found.user_id).await? else {
+        return Ok(Clicked::WrongFallback);
+    };
+    let live = match look(services, &code_hash).await? {
+        Looked::Live(live) if live.application.id == application.id => live,
+        // Even a code whose request cannot redirect: the page tells nothing about the user.
+        _ => return Ok(Clicked::WrongFallback),
+    };
+    let login_command = LoginCommand {
+        application_id: Some(application.id),
+        ip_address: command.ip_address,
+        trust_id: command.trust_id,
+        ..LoginCommand::default()
+    };
+    let outcome =
+        match login::login_with_fallback(login, &code_hash, one_time_code, login_command).await {
+            Ok(outcome) => outcome,
+            Err(LoginError::Invalid(_)) => return Ok(Clicked::WrongFallback),
+            Err(LoginError::Dependency(error)) => return Err(error.into()),
+        };
+    if matches!(outcome, LoginOutcome::NotFound) {
+        return Ok(Clicked::WrongFallback);
+    }
+    conclude(services, &live, outcome).await
+}
+
+/// A login's outcome as the landing page answers it: an authorization code, or why not.
+async fn conclude(
+    services: &LandingServices,
+    live: &Live,
+    outcome: LoginOutcome,
+) -> Result<Clicked, ClickError> {
     let refusal = match outcome {
-        LoginOutcome::LoggedIn(logged_in) => return issue(services, &live, *logged_in).await,
-        LoginOutcome::NotFound if live.landing.needs_one_time_code => {
-            // A wrong one-time code leaves the code valid; a used or expired one does not.
-            return Ok(match look(services, code).await? {
-                Looked::Live(live) => Clicked::WrongOneTimeCode(Box::new(live.landing)),
-                _ => Clicked::Expired,
-            });
-        }
+        LoginOutcome::LoggedIn(logged_in) => return issue(services, live, *logged_in).await,
         LoginOutcome::NotFound => return Ok(Clicked::Expired),
         LoginOutcome::PasswordChangeRequired { .. } => Refusal::PasswordChangeRequired,
         LoginOutcome::TwoFactorRequired { .. } => Refusal::TwoFactorRequired,

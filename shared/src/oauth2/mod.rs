@@ -105,6 +105,8 @@ pub enum RequestProblem {
     WrongClient,
     #[error("the code_challenge is missing, not S256 or malformed")]
     BadChallenge,
+    #[error("the page names no known client_id")]
+    UnknownClient,
 }
 
 impl AuthorizationRequest {

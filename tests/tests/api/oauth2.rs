@@ -638,3 +638,251 @@ async fn a_form_field_code_asks_for_its_one_time_code_and_a_wrong_one_leaves_the
         200
     );
 }
+
+/// The fallback page's address as the email names it, and the one-time code beside it.
+async fn fallback_from_email(app: &TestApp, code: &str) -> (String, String) {
+    let sent = app.send(json!({"code": code})).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let emails = emails_containing(code).await;
+    assert_eq!(emails.len(), 1, "{emails:?}");
+    let body = emails[0]["body"].as_str().expect("an email body");
+    let between = |before: &str, after: &str| {
+        body.split(before)
+            .nth(1)
+            .and_then(|rest| rest.split(after).next())
+            .unwrap_or_else(|| panic!("no {before}…{after} in {body}"))
+            .to_owned()
+    };
+    let one_time_code = between("this code: <strong>", "</strong>");
+    let link = between("Go to <a href=\"", "\"");
+    (link, one_time_code)
+}
+
+fn code_entry_event(method: &str, query: &str) -> Event {
+    Event::new(method, "/oauth2/passwordless")
+        .query(query)
+        .without_header("content-type")
+        .user_agent("Mozilla/5.0 integration-tests")
+        .request_id(&Uuid::new_v4().to_string())
+}
+
+/// The fallback page's CSRF value (its own cookie, and the form's).
+fn entry_csrf(page: &TestResponse) -> String {
+    let cookie = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("passwordless_entry_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("the page sets its CSRF cookie")
+        .to_owned();
+    assert!(page.body.contains(&format!("value=\"{cookie}\"")));
+    cookie
+}
+
+async fn enter_code(app: &TestApp, csrf: Option<&str>, pairs: &[(&str, &str)]) -> TestResponse {
+    let mut event = code_entry_event("POST", "")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(&form_encode(pairs));
+    if let Some(value) = csrf {
+        event = event.cookie(&format!("passwordless_entry_csrf={value}"));
+    }
+    app.landing_event(event.to_json()).await
+}
+
+#[tokio::test]
+async fn a_links_email_carries_a_fallback_code_that_the_fallback_page_takes_with_the_address() {
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let (link, one_time_code) = fallback_from_email(&app, &code).await;
+    assert_eq!(
+        link,
+        format!("https://piedpiper.com/oauth2/passwordless?client_id={WEB_APP}")
+    );
+    assert!(one_time_code.len() >= 6, "{one_time_code}");
+    assert!(
+        !app.code_items()
+            .await
+            .iter()
+            .any(|item| format!("{item:?}").contains(&format!("\"{one_time_code}\""))),
+        "the fallback code is stored only as a hash"
+    );
+
+    let page = app
+        .landing_event(code_entry_event("GET", &format!("client_id={WEB_APP}")).to_json())
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("data-page=\"enter-code\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("name=\"loginId\"") && page.body.contains("name=\"oneTimeCode\""));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("form-action 'self' https://piedpiper.com"),
+        "{csp}"
+    );
+    let csrf = entry_csrf(&page);
+
+    let entered = enter_code(
+        &app,
+        Some(&csrf),
+        &[
+            ("csrf", &csrf),
+            ("client_id", WEB_APP),
+            ("loginId", "Richard@PiedPiper.com "),
+            ("oneTimeCode", &format!(" {one_time_code}")),
+        ],
+    )
+    .await;
+    let query = redirected(&entered, REDIRECT);
+    assert_eq!(query["state"], "xyz/ä&1");
+    let tokens = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let tokens = tokens.json();
+    let access = claims(tokens["access_token"].as_str().unwrap(), WEB_APP);
+    assert_eq!(access["email"], "richard@piedpiper.com");
+    assert!(tokens["refresh_token"].is_string() && tokens["id_token"].is_string());
+
+    assert_eq!(
+        open(&app, "GET", &code).await.status,
+        404,
+        "the fallback used the link's code up"
+    );
+    let again = enter_code(
+        &app,
+        Some(&csrf),
+        &[
+            ("csrf", &csrf),
+            ("client_id", WEB_APP),
+            ("loginId", "richard@piedpiper.com"),
+            ("oneTimeCode", &one_time_code),
+        ],
+    )
+    .await;
+    assert_eq!(again.status, 400, "a fallback works once: {}", again.body);
+    assert!(again.header("location").is_none());
+}
+
+#[tokio::test]
+async fn wrong_fallback_codes_run_out_without_voiding_the_link_and_tell_no_one_who_has_an_account()
+{
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let (_, one_time_code) = fallback_from_email(&app, &code).await;
+    let page = app
+        .landing_event(code_entry_event("GET", &format!("client_id={WEB_APP}")).to_json())
+        .await;
+    let csrf = entry_csrf(&page);
+    let wrong = if one_time_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let attempt = |login_id: &'static str, otc: String| {
+        let csrf = csrf.clone();
+        let app = &app;
+        async move {
+            enter_code(
+                app,
+                Some(&csrf),
+                &[
+                    ("csrf", &csrf),
+                    ("client_id", WEB_APP),
+                    ("loginId", login_id),
+                    ("oneTimeCode", &otc),
+                ],
+            )
+            .await
+        }
+    };
+    let nobody = attempt("nobody@piedpiper.com", one_time_code.clone()).await;
+    assert_eq!(nobody.status, 400, "{}", nobody.body);
+    for _ in 0..5 {
+        let wrong = attempt("richard@piedpiper.com", wrong.to_owned()).await;
+        assert_eq!(wrong.status, 400, "{}", wrong.body);
+        assert_eq!(
+            problem_of(&wrong),
+            problem_of(&nobody),
+            "a wrong code and an unknown address read alike"
+        );
+    }
+    let spent = attempt("richard@piedpiper.com", one_time_code.clone()).await;
+    assert_eq!(spent.status, 400, "five wrong fallbacks end the fallback");
+    assert!(spent.header("location").is_none());
+
+    let clicked = open_and_click(&app, &code).await;
+    let query = redirected(&clicked, REDIRECT);
+    assert_eq!(
+        exchange(&app, &query["code"], VERIFIER, REDIRECT)
+            .await
+            .status,
+        200,
+        "the link itself still works"
+    );
+}
+
+/// The page's problem line.
+fn problem_of(page: &TestResponse) -> String {
+    page.body
+        .split("role=\"alert\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no problem on {}", page.body))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_fallback_page_refuses_unknown_clients_other_applications_codes_and_forged_posts() {
+    let app = TestApp::spawn().await;
+    let unknown = app
+        .landing_event(code_entry_event("GET", "client_id=not-a-uuid").to_json())
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    assert!(unknown.body.contains("data-page=\"unusable\""));
+    let bare = app
+        .landing_event(code_entry_event("HEAD", "").to_json())
+        .await;
+    assert_eq!(bare.status, 400);
+
+    // Richard's newest code is for the admin app: the web app's page does not take it.
+    let state = json!({"redirect_uri": ADMIN_REDIRECT, "scope": "openid"});
+    let code = start(&app, ADMIN_APP, "richard@piedpiper.com", state).await;
+    let (link, one_time_code) = fallback_from_email(&app, &code).await;
+    assert!(link.ends_with(&format!("client_id={ADMIN_APP}")), "{link}");
+    let page = app
+        .landing_event(code_entry_event("GET", &format!("client_id={WEB_APP}")).to_json())
+        .await;
+    let csrf = entry_csrf(&page);
+    let fields = |client: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("client_id", client.to_owned()),
+            ("loginId", "richard@piedpiper.com".to_owned()),
+            ("oneTimeCode", one_time_code.clone()),
+        ]
+    };
+    let web = fields(WEB_APP);
+    let response = enter_code(&app, Some(&csrf), &borrowed(&web)).await;
+    assert_eq!(response.status, 400, "{}", response.body);
+
+    let admin = fields(ADMIN_APP);
+    let refs = borrowed(&admin);
+    let without_cookie = enter_code(&app, None, &refs).await;
+    assert_eq!(without_cookie.status, 403, "{}", without_cookie.body);
+    let other_cookie = enter_code(&app, Some("another-value"), &refs).await;
+    assert_eq!(other_cookie.status, 403);
+
+    let right = enter_code(&app, Some(&csrf), &refs).await;
+    assert_eq!(right.status, 303, "{}", right.body);
+    assert!(right
+        .header("location")
+        .unwrap()
+        .starts_with(ADMIN_REDIRECT));
+}
+
+fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}

@@ -109,13 +109,14 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(code_key(presented.code_hash))))
-            .update_expression("ADD attempts :one")
+            .update_expression("ADD #attempts :one")
             .condition_expression(format!(
                 "{} AND attribute_not_exists(usedBy) \
-                 AND (attribute_not_exists(attempts) OR attempts < :max)",
+                 AND (attribute_not_exists(#attempts) OR #attempts < :max)",
                 live_code(presented.application_id)
             ))
             .set_expression_attribute_values(with_application(presented.application_id))
+            .expression_attribute_names("#attempts", attempts_attribute(presented))
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
             .expression_attribute_values(":max", AttributeValue::N(limits.per_code.to_string()))
             .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
@@ -130,8 +131,11 @@ impl DynamoStore {
         let pending: PendingCode = read_doc(&item, "count one-time code")?;
         Ok(Some(CountedAttempt {
             user_id: pending.user_id,
-            one_time_code_hash: item.get("otcHash").and_then(|v| v.as_s().ok()).cloned(),
-            attempts: number(&item, "attempts").unwrap_or(u32::MAX),
+            one_time_code_hash: item
+                .get(compared_hash(presented))
+                .and_then(|v| v.as_s().ok())
+                .cloned(),
+            attempts: number(&item, attempts_attribute(presented)).unwrap_or(u32::MAX),
         }))
     }
 
@@ -185,6 +189,27 @@ impl DynamoStore {
         })
     }
 }
+
+/// The attribute a presented one-time code is compared with: the FormField code's, or every
+/// code's fallback.
+fn compared_hash(presented: &Presented<'_>) -> &'static str {
+    match presented.fallback {
+        true => FALLBACK_HASH,
+        false => ONE_TIME_CODE_HASH,
+    }
+}
+
+/// Where the comparisons are counted. Fallbacks count apart, and running out of them only ends
+/// the fallback: whoever knows a user's login id could otherwise void the link in their mail.
+fn attempts_attribute(presented: &Presented<'_>) -> &'static str {
+    match presented.fallback {
+        true => "fbAttempts",
+        false => "attempts",
+    }
+}
+
+const ONE_TIME_CODE_HASH: &str = "otcHash";
+const FALLBACK_HASH: &str = "fbHash";
 
 /// The `:app` value [`live_code`] names, when it names one. Set first: the builder's
 /// `set_expression_attribute_values` replaces the whole map.
@@ -289,7 +314,16 @@ fn code_item(code: &PendingCode) -> Result<HashMap<String, AttributeValue>, Stor
         AttributeValue::N(code.expires_at_millis.to_string()),
     );
     if let Some(otc) = &code.one_time_code_hash {
-        item.insert("otcHash".to_owned(), AttributeValue::S(otc.clone()));
+        item.insert(
+            ONE_TIME_CODE_HASH.to_owned(),
+            AttributeValue::S(otc.clone()),
+        );
+    }
+    if let Some(fallback) = &code.fallback_code_hash {
+        item.insert(
+            FALLBACK_HASH.to_owned(),
+            AttributeValue::S(fallback.clone()),
+        );
     }
     item.insert(
         "applicationId".to_owned(),
@@ -370,22 +404,28 @@ impl CodeStore for DynamoStore {
             UserCount::BudgetSpent => return Ok(Consumed::AttemptBudgetSpent),
             UserCount::Superseded => return Ok(Consumed::NotFound),
         }
-        let matches = reserved
-            .one_time_code_hash
-            .as_deref()
-            .is_none_or(|expected| crate::codes::same_secret(expected, one_time_code_hash));
+        let matches = match (presented.fallback, reserved.one_time_code_hash.as_deref()) {
+            (_, Some(expected)) => crate::codes::same_secret(expected, one_time_code_hash),
+            // A link's code takes any one-time code beside it; a fallback needs its own.
+            (false, None) => true,
+            (true, None) => false,
+        };
+        let condition = match presented.fallback {
+            true => "fbHash = :otc",
+            false => "(attribute_not_exists(otcHash) OR otcHash = :otc)",
+        };
         if matches {
             return self
                 .use_code(
                     &presented,
-                    "(attribute_not_exists(otcHash) OR otcHash = :otc)",
+                    condition,
                     Some(one_time_code_hash),
                     attempt_id,
                     now_millis,
                 )
                 .await;
         }
-        if reserved.attempts >= limits.per_code {
+        if reserved.attempts >= limits.per_code && !presented.fallback {
             // The last comparison this code had, and wrong: it is used up, kept with its count
             // (TTL removes it) unless a right one among the last few already used it.
             self.client
@@ -417,6 +457,23 @@ impl CodeStore for DynamoStore {
             .filter(|item| !item.contains_key("usedBy"))
             .map(|item| read_pending(&item, "get code"))
             .transpose()
+    }
+
+    async fn newest(&self, user_id: Uuid) -> Result<Option<String>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(latest_code_key(user_id))))
+            .consistent_read(true)
+            .projection_expression("codeHash")
+            .send()
+            .await
+            .map_err(|e| sdk_error("get newest code", e))?;
+        Ok(output
+            .item
+            .and_then(|mut item| item.remove("codeHash"))
+            .and_then(|v| v.as_s().ok().cloned()))
     }
 
     async fn mark_delivered(
