@@ -75,11 +75,10 @@ impl TokenRules {
     }
 }
 
-/// JWT claims, as FusionAuth issues them.
+/// What every JWT issued to a user says of them, as FusionAuth's tokens do: the access token's
+/// claims and the id_token's ([`crate::oauth2`]) flatten it.
 #[derive(Serialize)]
-struct Claims<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<Uuid>,
+pub(crate) struct UserClaims<'a> {
     exp: i64,
     iat: i64,
     iss: &'a str,
@@ -93,13 +92,47 @@ struct Claims<'a> {
     email_verified: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     preferred_username: Option<&'a str>,
+    auth_time: i64,
+    tid: Uuid,
+}
+
+impl<'a> UserClaims<'a> {
+    /// For `user` of `tenant`, issued at `iat` until `exp` (epoch seconds), a fresh `jti`.
+    pub(crate) fn new(
+        tenant: &'a Tenant,
+        user: &'a User,
+        authentication_type: &'static str,
+        (iat, exp): (i64, i64),
+        auth_time: i64,
+    ) -> Self {
+        Self {
+            exp,
+            iat,
+            iss: &tenant.issuer,
+            sub: user.id,
+            jti: Uuid::new_v4(),
+            authentication_type,
+            email: user.email.as_deref(),
+            email_verified: user.email.as_ref().map(|_| user.verified),
+            preferred_username: user.username.as_deref(),
+            auth_time,
+            tid: tenant.id,
+        }
+    }
+}
+
+/// The access token's claims: `aud`, `applicationId` and `roles` only for a registered user.
+#[derive(Serialize)]
+struct Claims<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<Uuid>,
+    #[serde(flatten)]
+    user: UserClaims<'a>,
     #[serde(rename = "applicationId", skip_serializing_if = "Option::is_none")]
     application_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     roles: Option<&'a [String]>,
     sid: Uuid,
-    auth_time: i64,
-    tid: Uuid,
 }
 
 /// A signed access token and when it expires (epoch milliseconds).
@@ -141,23 +174,18 @@ pub async fn access_token(
         .ok_or_else(|| StoreError::new("sign token", format!("no signing key {key_id}")))?;
     let iat = wanted.now_millis / 1000;
     let exp = iat + i64::from(rules.jwt_seconds);
-    let user = wanted.user;
     let claims = Claims {
         aud: application.map(|a| a.id),
-        exp,
-        iat,
-        iss: &wanted.tenant.issuer,
-        sub: user.id,
-        jti: Uuid::new_v4(),
-        authentication_type: wanted.authentication_type,
-        email: user.email.as_deref(),
-        email_verified: user.email.as_ref().map(|_| user.verified),
-        preferred_username: user.username.as_deref(),
+        user: UserClaims::new(
+            wanted.tenant,
+            wanted.user,
+            wanted.authentication_type,
+            (iat, exp),
+            wanted.auth_time,
+        ),
         application_id: application.map(|a| a.id),
         roles: wanted.registered.map(|(_, roles)| roles),
         sid: wanted.session_id,
-        auth_time: wanted.auth_time,
-        tid: wanted.tenant.id,
     };
     let token = signer
         .sign(&key, &claims)

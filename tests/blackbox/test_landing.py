@@ -172,6 +172,20 @@ def on_service(base_url, link):
     return f"{base_url}{parts.path}?{parts.query}"
 
 
+def press_and_catch_redirect(browser, press):
+    """Runs `press` (a script that submits the page's form) and answers the browser's request for
+    the redirect, which leaves the service, here: the query the application would receive."""
+    browser.page("Fetch.enable", {"patterns": [{"urlPattern": f"{REDIRECT}*"}]})
+    browser.evaluate(press)
+    paused = browser.wait_for("Fetch.requestPaused")
+    browser.page("Fetch.fulfillRequest", {"requestId": paused["requestId"], "responseCode": 200,
+                                          "body": b64url(b"signed in")})
+    browser.page("Fetch.disable")
+    landed = urllib.parse.urlsplit(paused["request"]["url"])
+    assert f"{landed.scheme}://{landed.netloc}{landed.path}" == REDIRECT
+    return dict(urllib.parse.parse_qsl(landed.query))
+
+
 def test_a_person_opens_the_link_from_the_outbox_clicks_and_the_app_exchanges_the_code_for_tokens(
     client, base_url, kickstart, outbox_url, browser  # noqa: F811
 ):
@@ -193,15 +207,7 @@ def test_a_person_opens_the_link_from_the_outbox_clicks_and_the_app_exchanges_th
     assert button == "Continue to Pied Piper web"
     assert browser.evaluate("document.scripts.length") == 0
 
-    # The redirect leaves the service: the browser's request for it is caught and answered here.
-    browser.page("Fetch.enable", {"patterns": [{"urlPattern": f"{REDIRECT}*"}]})
-    browser.evaluate("document.querySelector('form button').click()")
-    paused = browser.wait_for("Fetch.requestPaused")
-    browser.page("Fetch.fulfillRequest", {"requestId": paused["requestId"], "responseCode": 200,
-                                          "body": b64url(b"signed in")})
-    landed = urllib.parse.urlsplit(paused["request"]["url"])
-    assert f"{landed.scheme}://{landed.netloc}{landed.path}" == REDIRECT
-    query = dict(urllib.parse.parse_qsl(landed.query))
+    query = press_and_catch_redirect(browser, "document.querySelector('form button').click()")
     assert query["state"] == "after=/settings"
     assert len(query["code"]) == 43 and query["code"] != code
 
@@ -248,11 +254,7 @@ def test_a_wrong_verifier_an_unregistered_redirect_and_a_forged_post_get_no_toke
     assert "access_token" not in forged.text
 
     browser.goto(link)
-    browser.page("Fetch.enable", {"patterns": [{"urlPattern": f"{REDIRECT}*"}]})
-    browser.evaluate("document.querySelector('form button').click()")
-    paused = browser.wait_for("Fetch.requestPaused")
-    browser.page("Fetch.fulfillRequest", {"requestId": paused["requestId"], "responseCode": 200})
-    issued = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(paused["request"]["url"]).query))
+    issued = press_and_catch_redirect(browser, "document.querySelector('form button').click()")
     wrong = client.exchange_o_auth_code_for_access_token_using_pkce(
         issued["code"], REDIRECT, pkce()[0], WEB_APP)
     assert wrong.status == 400 and wrong.error_response["error"] == "invalid_grant"
@@ -299,26 +301,18 @@ def test_a_person_whose_link_got_mangled_signs_in_with_the_code_the_email_carrie
     assert browser.evaluate("document.scripts.length") == 0
 
     def submit(login_id, one_time_code):
-        browser.evaluate(
-            f"document.querySelector('#loginId').value = {json.dumps(login_id)};"
-            f"document.querySelector('#oneTimeCode').value = {json.dumps(one_time_code)};"
-            "document.querySelector('form button').click()")
+        return (f"document.querySelector('#loginId').value = {json.dumps(login_id)};"
+                f"document.querySelector('#oneTimeCode').value = {json.dumps(one_time_code)};"
+                "document.querySelector('form button').click()")
 
     # A typo first: the form again, with the problem, and nothing used.
     wrong = "000000" if fallback_code != "000000" else "111111"
     browser.events.clear()
-    submit("richard@piedpiper.com", wrong)
+    browser.evaluate(submit("richard@piedpiper.com", wrong))
     browser.wait_for("Page.loadEventFired")
     assert "do not match" in browser.evaluate("document.querySelector('[role=alert]').textContent")
 
-    browser.page("Fetch.enable", {"patterns": [{"urlPattern": f"{REDIRECT}*"}]})
-    submit("richard@piedpiper.com", fallback_code)
-    paused = browser.wait_for("Fetch.requestPaused")
-    browser.page("Fetch.fulfillRequest", {"requestId": paused["requestId"], "responseCode": 200,
-                                          "body": b64url(b"signed in")})
-    landed = urllib.parse.urlsplit(paused["request"]["url"])
-    assert f"{landed.scheme}://{landed.netloc}{landed.path}" == REDIRECT
-    query = dict(urllib.parse.parse_qsl(landed.query))
+    query = press_and_catch_redirect(browser, submit("richard@piedpiper.com", fallback_code))
     assert query["state"] == "mangled"
 
     exchanged = client.exchange_o_auth_code_for_access_token_using_pkce(
@@ -330,6 +324,5 @@ def test_a_person_whose_link_got_mangled_signs_in_with_the_code_the_email_carrie
     assert verify_hs256(tokens["access_token"], kickstart, WEB_APP)["sub"] == tokens["userId"]
 
     # The fallback used the link's code up: the whole link no longer works either.
-    browser.page("Fetch.disable")
     browser.goto(f"{base_url}/oauth2/passwordless/{code}")
     assert browser.evaluate("document.querySelector('h1').textContent") == "This link has expired"

@@ -10,32 +10,20 @@ use uuid::Uuid;
 use crate::login::LoginServices;
 use crate::model::{Application, Tenant, User};
 use crate::ports::StoreError;
+use crate::session::UserClaims;
 
 #[derive(Serialize)]
 struct Claims<'a> {
     aud: Uuid,
-    exp: i64,
-    iat: i64,
-    iss: &'a str,
-    sub: Uuid,
-    jti: Uuid,
-    auth_time: i64,
+    #[serde(flatten)]
+    user: UserClaims<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
     /// OIDC Core 3.1.3.6: the left half of the access token's SHA-256 (every key here signs with
     /// a SHA-256 algorithm).
     at_hash: String,
-    #[serde(rename = "authenticationType")]
-    authentication_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email_verified: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    preferred_username: Option<&'a str>,
     #[serde(rename = "applicationId")]
     application_id: Uuid,
-    tid: Uuid,
 }
 
 pub(super) struct IdTokenFor<'a> {
@@ -67,20 +55,16 @@ pub(super) async fn sign(
     let iat = what.now_millis / 1000;
     let claims = Claims {
         aud: what.application.id,
-        exp: what.expires_at_millis / 1000,
-        iat,
-        iss: &what.tenant.issuer,
-        sub: what.user.id,
-        jti: Uuid::new_v4(),
-        auth_time: iat,
+        user: UserClaims::new(
+            what.tenant,
+            what.user,
+            "PASSWORDLESS",
+            (iat, what.expires_at_millis / 1000),
+            iat,
+        ),
         nonce: what.nonce,
         at_hash: URL_SAFE_NO_PAD.encode(&digest[..16]),
-        authentication_type: "PASSWORDLESS",
-        email: what.user.email.as_deref(),
-        email_verified: what.user.email.as_ref().map(|_| what.user.verified),
-        preferred_username: what.user.username.as_deref(),
         application_id: what.application.id,
-        tid: what.tenant.id,
     };
     services
         .signer

@@ -50,15 +50,19 @@ async fn open(app: &TestApp, method: &str, code: &str) -> TestResponse {
 
 /// The page's CSRF value: the cookie's and the form's, which are the same.
 fn csrf(page: &TestResponse) -> String {
+    csrf_of(page, "passwordless_csrf")
+}
+
+/// The CSRF value a page set in its cookie `name`, which its form carries too.
+fn csrf_of(page: &TestResponse, name: &str) -> String {
     let cookie = page
         .headers
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("passwordless_csrf="))
-        .and_then(|c| c.split(';').next())
-        .expect("the page sets its CSRF cookie")
-        .to_owned();
+        .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_owned))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+        .expect("the page sets its CSRF cookie");
     let field = page
         .body
         .split("name=\"csrf\" value=\"")
@@ -668,17 +672,7 @@ fn code_entry_event(method: &str, query: &str) -> Event {
 
 /// The fallback page's CSRF value (its own cookie, and the form's).
 fn entry_csrf(page: &TestResponse) -> String {
-    let cookie = page
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("passwordless_entry_csrf="))
-        .and_then(|c| c.split(';').next())
-        .expect("the page sets its CSRF cookie")
-        .to_owned();
-    assert!(page.body.contains(&format!("value=\"{cookie}\"")));
-    cookie
+    csrf_of(page, "passwordless_entry_csrf")
 }
 
 async fn enter_code(app: &TestApp, csrf: Option<&str>, pairs: &[(&str, &str)]) -> TestResponse {
