@@ -2,11 +2,11 @@
 //! page's click and used up by `/oauth2/token` with one conditional write.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::item::*;
 use super::keys::authorization_code_key;
-use super::{condition_failed, sdk_error, DynamoStore};
+use super::{sdk_error, DynamoStore};
 use crate::model::StoredAuthorizationCode;
 use crate::ports::{AuthorizationCodes, StoreError};
 
@@ -34,36 +34,23 @@ impl AuthorizationCodes for DynamoStore {
         Ok(())
     }
 
-    /// Marks the code `usedBy` this attempt, on the condition that it exists, has not expired and
-    /// is unused (or used by this very attempt: the SDK's retry of a write that got through).
+    /// Uses the code up, once ([`DynamoStore::use_once`]).
     async fn redeem(
         &self,
         code_hash: &str,
         attempt_id: &str,
         now_millis: i64,
     ) -> Result<Option<StoredAuthorizationCode>, StoreError> {
-        let updated = self
-            .client
-            .update_item()
-            .table_name(&self.tables.codes)
-            .set_key(Some(key_map(authorization_code_key(code_hash))))
-            .update_expression("SET usedBy = :attempt")
-            .condition_expression(
-                "attribute_exists(pk) AND expiresAt > :now \
-                 AND (attribute_not_exists(usedBy) OR usedBy = :attempt)",
-            )
-            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
-            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match updated {
-            Ok(output) => output
-                .attributes
-                .map(|item| read_doc(&item, "redeem authorization code"))
-                .transpose(),
-            Err(e) if condition_failed(&e) => Ok(None),
-            Err(e) => Err(sdk_error("redeem authorization code", e)),
-        }
+        self.use_once(
+            authorization_code_key(code_hash),
+            None,
+            Default::default(),
+            attempt_id,
+            now_millis,
+            "redeem authorization code",
+        )
+        .await?
+        .map(|item| read_doc(&item, "redeem authorization code"))
+        .transpose()
     }
 }

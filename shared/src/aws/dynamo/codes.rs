@@ -46,19 +46,19 @@ enum UserCount {
 /// The condition every use of a code shares: it exists, has not expired and, when the login
 /// names an application, was started for it (`:app`). Codes written before the application was
 /// kept beside the document have no `applicationId` and match any.
-fn live_code(application_id: Option<Uuid>) -> &'static str {
+fn live_code(application_id: Option<Uuid>) -> String {
     match application_id {
-        Some(_) => {
-            "attribute_exists(pk) AND expiresAt > :now \
-             AND (attribute_not_exists(applicationId) OR applicationId = :app)"
-        }
-        None => "attribute_exists(pk) AND expiresAt > :now",
+        Some(_) => format!("attribute_exists(pk) AND expiresAt > :now AND {OF_THE_APPLICATION}"),
+        None => "attribute_exists(pk) AND expiresAt > :now".to_owned(),
     }
 }
 
+/// A code of the login's application (`:app`), or of before codes kept theirs.
+const OF_THE_APPLICATION: &str = "(attribute_not_exists(applicationId) OR applicationId = :app)";
+
 impl DynamoStore {
-    /// Marks the code used by `attempt_id` if it is live and `condition` holds; the code as it
-    /// now is, else `NotFound`.
+    /// Marks the code used by `attempt_id` if it is live, of the login's application, and
+    /// `condition` holds; the code as it now is, else `NotFound`.
     async fn use_code(
         &self,
         presented: &Presented<'_>,
@@ -67,33 +67,27 @@ impl DynamoStore {
         attempt_id: &str,
         now_millis: i64,
     ) -> Result<Consumed, StoreError> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.codes)
-            .set_key(Some(key_map(code_key(presented.code_hash))))
-            .update_expression("SET usedBy = :attempt")
-            // Used by this very attempt: the SDK's retry of this write must succeed again.
-            .condition_expression(format!(
-                "{} AND (attribute_not_exists(usedBy) OR usedBy = :attempt) AND {condition}",
-                live_code(presented.application_id)
-            ))
-            .set_expression_attribute_values(with_application(presented.application_id))
-            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
-            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
-            .return_values(ReturnValue::AllNew);
+        let mut values = with_application(presented.application_id).unwrap_or_default();
         if let Some(otc) = one_time_code_hash {
-            update = update.expression_attribute_values(":otc", AttributeValue::S(otc.to_owned()));
+            values.insert(":otc".to_owned(), AttributeValue::S(otc.to_owned()));
         }
-        match update.send().await {
-            Ok(output) => match output.attributes {
-                Some(item) => {
-                    read_pending(&item, "consume code").map(|c| Consumed::Code(Box::new(c)))
-                }
-                None => Ok(Consumed::NotFound),
-            },
-            Err(e) if condition_failed(&e) => Ok(Consumed::NotFound),
-            Err(e) => Err(sdk_error("consume code", e)),
+        let condition = match presented.application_id {
+            Some(_) => format!("{OF_THE_APPLICATION} AND {condition}"),
+            None => condition.to_owned(),
+        };
+        let used = self
+            .use_once(
+                code_key(presented.code_hash),
+                Some(&condition),
+                values,
+                attempt_id,
+                now_millis,
+                "consume code",
+            )
+            .await?;
+        match used {
+            Some(item) => read_pending(&item, "consume code").map(|c| Consumed::Code(Box::new(c))),
+            None => Ok(Consumed::NotFound),
         }
     }
 

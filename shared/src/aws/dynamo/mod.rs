@@ -24,7 +24,7 @@
 //! | Codes     | `REVOKED#USER#{userId}`, `REVOKED#APPLICATION#{id}` | `REVOKED` | `all`, `app{applicationId}`: tokens started at or before are revoked |
 //! | Directory | `PUBLISHED`                          | `PUBLISHED` | public keys and the default tenant (what anyone may read) |
 //! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `IDENTITYVERIFICATION#…`, `REGISTRATIONVERIFICATION#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
-//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only), its `applicationId`, one-time codes compared (`attempts`), `deliveredTo`, `usedBy` once used, `ttl` |
+//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only: `otcHash` for FormField, `fbHash` the fallback), its `applicationId`, one-time codes compared (`attempts`, fallbacks `fbAttempts`), `deliveredTo`, `usedBy` once used, `ttl` |
 //! | Codes     | `AUTHCODE#{sha256(code)}`            | `AUTHCODE` | authorization code: client, redirect URI, PKCE challenge, the tokens sealed under the code, `expiresAt`, `usedBy` once used, `ttl` |
 //! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code, one-time codes compared against the user per hour `compared{window}` |
 //!
@@ -44,7 +44,10 @@ pub mod refresh_tokens;
 pub mod sessions;
 pub mod suppressions;
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
 use crate::ports::StoreError;
@@ -104,7 +107,49 @@ pub struct DynamoStore {
     tables: Tables,
 }
 
+/// An item of the Codes table as DynamoDB answers it.
+type Item = HashMap<String, AttributeValue>;
+
 impl DynamoStore {
+    /// DESIGN's one-time use: marks the Codes item at `key` `usedBy` this attempt with one
+    /// conditional write, if it exists, has not expired (`expiresAt`), any `condition` holds (its
+    /// values in `values`; an `OR` in its own parentheses, as DynamoDB refuses redundant ones)
+    /// and it is unused, or used by this very attempt, so that the SDK's
+    /// retry of a write that got through finds its own mark and succeeds again. Of any number of
+    /// concurrent attempts, exactly one gets the item as it now is; the others get `None`.
+    async fn use_once(
+        &self,
+        key: (String, &'static str),
+        condition: Option<&str>,
+        values: Item,
+        attempt_id: &str,
+        now_millis: i64,
+        operation: &'static str,
+    ) -> Result<Option<Item>, StoreError> {
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(key)))
+            .update_expression("SET usedBy = :attempt")
+            .condition_expression(format!(
+                "attribute_exists(pk) AND expiresAt > :now \
+                 AND (attribute_not_exists(usedBy) OR usedBy = :attempt){}",
+                condition.map(|c| format!(" AND {c}")).unwrap_or_default()
+            ))
+            .set_expression_attribute_values(Some(values))
+            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
+            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => Ok(output.attributes),
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(sdk_error(operation, e)),
+        }
+    }
+
     pub fn new(client: Client, tables: Tables) -> Self {
         Self { client, tables }
     }
