@@ -213,6 +213,23 @@ impl Event {
         if !self.cookies.is_empty() {
             event["cookies"] = json!(self.cookies);
         }
+        if !self.query.is_empty() {
+            // API Gateway also hands over the query decoded, a repeated name's values joined by
+            // commas.
+            let mut parameters = serde_json::Map::new();
+            for (name, value) in form_urlencoded::parse(self.query.as_bytes()) {
+                match parameters.get_mut(name.as_ref()) {
+                    Some(Value::String(joined)) => {
+                        joined.push(',');
+                        joined.push_str(&value);
+                    }
+                    _ => {
+                        parameters.insert(name.into_owned(), json!(value));
+                    }
+                }
+            }
+            event["queryStringParameters"] = Value::Object(parameters);
+        }
         if let Some(body) = &self.body {
             event["body"] = json!(body);
         }

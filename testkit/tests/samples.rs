@@ -1,5 +1,5 @@
 //! The builder makes the events `events/` holds: each sample event, rebuilt from its method, path,
-//! headers, cookies, body and request context, is the sample itself. A field the builder forgets,
+//! query, headers, cookies, body and request context, is the sample itself. A field the builder forgets,
 //! or sets where API Gateway does not, fails here.
 
 use std::path::Path;
@@ -21,7 +21,8 @@ fn rebuilt(sample: &Value) -> Value {
     )
     .source_ip(text(&http["sourceIp"], "sourceIp"))
     .user_agent(text(&http["userAgent"], "userAgent"))
-    .request_id(text(&sample["requestContext"]["requestId"], "requestId"));
+    .request_id(text(&sample["requestContext"]["requestId"], "requestId"))
+    .query(text(&sample["rawQueryString"], "rawQueryString"));
     // A GET has no content type: the builder's default goes.
     if sample["headers"].get("content-type").is_none() {
         event = event.without_header("content-type");
