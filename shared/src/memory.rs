@@ -438,18 +438,21 @@ impl RefreshTokens for MemoryRefreshTokens {
     }
     async fn rotate(
         &self,
-        id: Uuid,
-        presented_hash: &str,
+        read: &StoredRefreshToken,
         next_hash: &str,
         expires_at_millis: i64,
     ) -> Result<Rotation, StoreError> {
         let mut tokens = lock(&self.codes.refresh_tokens);
-        match tokens.get_mut(&id) {
-            Some(family) if family.token_hash == presented_hash => {
-                family.rotated.push(std::mem::replace(
-                    &mut family.token_hash,
-                    next_hash.to_owned(),
-                ));
+        match tokens.get_mut(&read.id) {
+            Some(family) if family.token_hash == read.token_hash => {
+                let replaced = std::mem::replace(&mut family.token_hash, next_hash.to_owned());
+                // The same last few as the DynamoDB store's ring of slots.
+                let slot = (family.rotations % crate::ports::ROTATIONS_REMEMBERED) as usize;
+                match family.rotated.get_mut(slot) {
+                    Some(old) => *old = replaced,
+                    None => family.rotated.push(replaced),
+                }
+                family.rotations += 1;
                 family.expires_at_millis = expires_at_millis;
                 Ok(Rotation::Rotated)
             }

@@ -275,18 +275,23 @@ pub enum Rotation {
     NotCurrent(Option<StoredRefreshToken>),
 }
 
+/// How many replaced tokens of a family are remembered for reuse detection: the most recent
+/// ones. An older token presented again is refused as unknown, without revoking the family; an
+/// unbounded history would outgrow DynamoDB's 400 KB item after some thousands of rotations.
+pub const ROTATIONS_REMEMBERED: u64 = 32;
+
 /// Refresh tokens, stored one item per login (the family), by hash of the current token.
 #[async_trait]
 pub trait RefreshTokens: Send + Sync {
     /// The family, its user and the revocations that apply, in one round trip.
     async fn find(&self, names: &RefreshTokenNames) -> Result<RefreshRecords, StoreError>;
-    /// Replaces the family's current token, `presented_hash`, by `next_hash`, keeps the presented
-    /// hash among the rotated ones and sets the expiry; only while `presented_hash` is current,
-    /// so of concurrent exchanges of one token exactly one rotates.
+    /// Replaces the family's current token (`family.token_hash`, as [`RefreshTokens::find`]
+    /// read it) by `next_hash`, keeps the replaced hash among the last
+    /// [`ROTATIONS_REMEMBERED`] and sets the expiry; only while that token is still current, so
+    /// of concurrent exchanges of one token exactly one rotates.
     async fn rotate(
         &self,
-        id: Uuid,
-        presented_hash: &str,
+        family: &StoredRefreshToken,
         next_hash: &str,
         expires_at_millis: i64,
     ) -> Result<Rotation, StoreError>;

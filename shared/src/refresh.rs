@@ -109,11 +109,7 @@ pub async fn exchange(
         RefreshTokenUsagePolicy::OneTimeUse => {
             let next = session::new_refresh_token(services.random.as_ref(), names);
             let next_hash = codes::hash_secret(&next);
-            match services
-                .tokens
-                .rotate(family.id, &presented, &next_hash, expires)
-                .await?
-            {
+            match services.tokens.rotate(&family, &next_hash, expires).await? {
                 Rotation::Rotated => next,
                 Rotation::NotCurrent(now_stored) => {
                     // Another exchange of this very token got there first: this one presented

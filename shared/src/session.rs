@@ -285,6 +285,7 @@ pub fn start_refresh_token(
         max_expires_at_millis: max,
         meta_data,
         rotated: Vec::new(),
+        rotations: 0,
     };
     let issued = IssuedRefreshToken {
         token,

@@ -49,7 +49,8 @@ pub struct PendingCode {
 /// A refresh token as stored: one item per login (its `id` is FusionAuth's `refreshTokenId` and
 /// the JWTs' `sid`), holding the hash of the token currently valid, never a token. With
 /// `OneTimeUse` each exchange replaces the current token by a new one of the same family and keeps
-/// the replaced hash in `rotated`, so that presenting it again is recognised as reuse.
+/// the replaced hash in `rotated` (the last few), so that presenting it again is recognised as
+/// reuse.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredRefreshToken {
@@ -67,10 +68,14 @@ pub struct StoredRefreshToken {
     pub max_expires_at_millis: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta_data: Option<Value>,
-    /// Hashes of the tokens of this family that were exchanged for a newer one (`OneTimeUse`).
-    /// The store keeps them beside the document.
+    /// Hashes of the most recent tokens of this family that were exchanged for a newer one
+    /// (`OneTimeUse`; at most [`crate::ports::ROTATIONS_REMEMBERED`]). The store keeps them beside
+    /// the document.
     #[serde(skip)]
     pub rotated: Vec<String>,
+    /// How many times the family was rotated: where the store puts the next replaced hash.
+    #[serde(skip)]
+    pub rotations: u64,
 }
 
 /// What anyone may read, written when a kickstart is loaded: the public half of every RS256 and

@@ -144,6 +144,38 @@ async fn presenting_a_rotated_token_again_revokes_the_whole_family() {
 }
 
 #[tokio::test]
+async fn a_long_rotating_session_keeps_a_bounded_history_that_still_catches_recent_reuse() {
+    let app = TestApp::spawn_with(&one_time_use_kickstart()).await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let mut tokens = vec![login["refreshToken"].as_str().unwrap().to_owned()];
+    for _ in 0..40 {
+        let next = exchange(&app, tokens.last().unwrap()).await;
+        assert_eq!(next.status, 200, "{}", next.body);
+        tokens.push(next.json()["refreshToken"].as_str().unwrap().to_owned());
+    }
+    let families = app.refresh_token_items().await;
+    let family = families
+        .iter()
+        .find(|item| format!("{item:?}").contains(login["refreshTokenId"].as_str().unwrap()))
+        .expect("the family's item");
+    let remembered = family.keys().filter(|k| k.starts_with("rotated")).count();
+    assert_eq!(
+        remembered, 32,
+        "the last 32 replaced hashes, not all 40: {family:?}"
+    );
+
+    // A token 40 rotations old is long gone: refused, and the session goes on.
+    assert!(refused(&exchange(&app, &tokens[0]).await));
+    let current = tokens.last().unwrap();
+    let next = exchange(&app, current).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    let newest = next.json()["refreshToken"].as_str().unwrap().to_owned();
+    // A recently replaced one presented again is reuse: the whole family goes.
+    assert!(refused(&exchange(&app, &tokens[35]).await));
+    assert!(refused(&exchange(&app, &newest).await));
+}
+
+#[tokio::test]
 async fn thirty_two_concurrent_exchanges_of_one_token_yield_exactly_one_new_token() {
     let app = std::sync::Arc::new(TestApp::spawn_with(&one_time_use_kickstart()).await);
     for round in 0..3 {

@@ -20,7 +20,7 @@
 //! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
 //! | Codes     | `RATE#sms-prefix#{tenant}#{+prefix}#{window}`, `RATE#sms-day#{tenant}#{day}` | `RATE` | the SMS guard's counts, `ttl` |
 //! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
-//! | Codes     | `REFRESHTOKEN#{id}`                  | `REFRESHTOKEN` | refresh token family: `tokenHash` (sha256 of the current token), `rotated` (hashes it replaced), `expiresAt`, `tenantId`, `ttl` |
+//! | Codes     | `REFRESHTOKEN#{id}`                  | `REFRESHTOKEN` | refresh token family: `tokenHash` (sha256 of the current token), `rotated0`…`rotated31` (a ring of the last hashes it replaced), `rotations`, `expiresAt`, `tenantId`, `ttl` |
 //! | Codes     | `REVOKED#USER#{userId}`, `REVOKED#APPLICATION#{id}` | `REVOKED` | `all`, `app{applicationId}`: tokens started at or before are revoked |
 //! | Directory | `PUBLISHED`                          | `PUBLISHED` | public keys and the default tenant (what anyone may read) |
 //! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `IDENTITYVERIFICATION#…`, `REGISTRATIONVERIFICATION#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |

@@ -15,13 +15,19 @@ use super::item::*;
 use super::keys::*;
 use super::{build_error, condition_failed, sdk_error, DynamoStore};
 use crate::model::StoredRefreshToken;
-use crate::ports::{RefreshRecords, RefreshTokens, RevocationScope, Rotation, StoreError};
+use crate::ports::{
+    RefreshRecords, RefreshTokens, RevocationScope, Rotation, StoreError, ROTATIONS_REMEMBERED,
+};
 use crate::session::RefreshTokenNames;
 
 /// The family's current token hash, the hashes it replaced, its expiry and its tenant: what
 /// conditions and updates touch, beside the document.
 pub(super) const TOKEN_HASH: &str = "tokenHash";
+/// The replaced hashes, a ring of [`ROTATIONS_REMEMBERED`] slots `rotated0`, `rotated1`, …:
+/// rotation `n` writes slot `n % ROTATIONS_REMEMBERED`, so the item never grows past them.
 const ROTATED: &str = "rotated";
+/// How many rotations the family had: the next slot.
+const ROTATIONS: &str = "rotations";
 const EXPIRES_AT: &str = "expiresAt";
 const TENANT_ID: &str = "tenantId";
 /// A revocation item's attribute: every token started at or before it is revoked.
@@ -72,11 +78,15 @@ fn read_family(
     {
         token.expires_at_millis = expires;
     }
-    token.rotated = item
-        .get(ROTATED)
-        .and_then(|v| v.as_ss().ok())
-        .cloned()
-        .unwrap_or_default();
+    token.rotated = (0..ROTATIONS_REMEMBERED)
+        .filter_map(|slot| item.get(&format!("{ROTATED}{slot}")))
+        .filter_map(|v| v.as_s().ok().cloned())
+        .collect();
+    token.rotations = item
+        .get(ROTATIONS)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     Ok(token)
 }
 
@@ -168,26 +178,32 @@ impl RefreshTokens for DynamoStore {
         })
     }
 
+    /// The condition on the current hash also pins the rotation count read with it: each count
+    /// has its own current hash.
     async fn rotate(
         &self,
-        id: Uuid,
-        presented_hash: &str,
+        family: &StoredRefreshToken,
         next_hash: &str,
         expires_at_millis: i64,
     ) -> Result<Rotation, StoreError> {
+        let presented_hash = family.token_hash.as_str();
+        let slot = format!("{ROTATED}{}", family.rotations % ROTATIONS_REMEMBERED);
         let rotated = self
             .client
             .update_item()
             .table_name(&self.tables.codes)
-            .set_key(Some(key_map(refresh_token_key(id))))
+            .set_key(Some(key_map(refresh_token_key(family.id))))
             .condition_expression("#hash = :presented")
             .update_expression(
-                "SET #hash = :next, #expires = :expires, #ttl = :ttl ADD #rotated :old",
+                "SET #hash = :next, #expires = :expires, #ttl = :ttl, #slot = :old \
+                 ADD #rotations :one",
             )
             .expression_attribute_names("#hash", TOKEN_HASH)
             .expression_attribute_names("#expires", EXPIRES_AT)
             .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_names("#rotated", ROTATED)
+            .expression_attribute_names("#slot", slot)
+            .expression_attribute_names("#rotations", ROTATIONS)
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
             .expression_attribute_values(":presented", AttributeValue::S(presented_hash.to_owned()))
             .expression_attribute_values(":next", AttributeValue::S(next_hash.to_owned()))
             .expression_attribute_values(
@@ -195,10 +211,7 @@ impl RefreshTokens for DynamoStore {
                 AttributeValue::N(expires_at_millis.to_string()),
             )
             .expression_attribute_values(":ttl", ttl(expires_at_millis))
-            .expression_attribute_values(
-                ":old",
-                AttributeValue::Ss(vec![presented_hash.to_owned()]),
-            )
+            .expression_attribute_values(":old", AttributeValue::S(presented_hash.to_owned()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
