@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::codes;
 use crate::login::LoginServices;
 use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
-use crate::login_id::LoginIdTypes;
+use crate::login_id::{canonical_text, IdentityKey, IdentityType};
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant};
 use crate::ports::{AuthorizationCodes, StoreError};
 
@@ -322,7 +322,13 @@ pub async fn enter_code(
     if one_time_code.is_empty() || one_time_code.len() > 64 {
         return Ok(Clicked::WrongFallback);
     }
-    let candidates = LoginIdTypes::default().candidates(command.login_id.trim());
+    // The email address (or username) the message went to; never a phone number, whose parser
+    // this function would otherwise carry.
+    let login_id = canonical_text(command.login_id.trim());
+    let candidates = [IdentityType::Email, IdentityType::Username].map(|kind| IdentityKey {
+        kind,
+        value: login_id.clone(),
+    });
     let Some(found) = login
         .directory
         .find_identity(application.tenant_id, &candidates)
