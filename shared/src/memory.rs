@@ -17,9 +17,9 @@ use crate::model::{
 };
 use crate::ports::{
     AttemptLimits, AuthorizationCodes, Challenge, CodeStore, CompletedLogin, Completion, Consumed,
-    Directory, Email, IdentityMatch, Mailer, Presented, RateLimiter, RefreshRecords, RefreshTokens,
-    RevocationScope, Rotation, Sessions, Sms, SmsSender, StoreError, SuppressionReason,
-    Suppressions,
+    Directory, Email, IdentityMatch, Mailer, PendingCodes, Presented, RateLimiter, RefreshRecords,
+    RefreshTokens, RevocationScope, Rotation, Sessions, Sms, SmsSender, StoreError,
+    SuppressionReason, Suppressions,
 };
 use crate::session::RefreshTokenNames;
 use crate::system::{Clock, OsRandom, Random, SystemClock};
@@ -142,7 +142,7 @@ pub struct MemoryCodeStore {
 pub type MemorySessions = MemoryCodeStore;
 
 #[async_trait]
-impl CodeStore for MemoryCodeStore {
+impl PendingCodes for MemoryCodeStore {
     async fn save_pending(
         &self,
         code: &PendingCode,
@@ -155,6 +155,10 @@ impl CodeStore for MemoryCodeStore {
         codes.insert(code.code_hash.clone(), code.clone());
         Ok(())
     }
+}
+
+#[async_trait]
+impl CodeStore for MemoryCodeStore {
     async fn consume(
         &self,
         presented: Presented<'_>,

@@ -155,9 +155,10 @@ pub struct Presented<'a> {
     pub application_id: Option<Uuid>,
 }
 
-/// Started logins.
+/// Where a start puts its code: all start needs of the code store, so that the start function
+/// links nothing of what a login does with codes.
 #[async_trait]
-pub trait CodeStore: Send + Sync {
+pub trait PendingCodes: Send + Sync {
     /// Stores `code` as the user's only valid code: every earlier one stops working. What counts
     /// attempts against the user is kept at least for `limits`' window.
     async fn save_pending(
@@ -165,6 +166,11 @@ pub trait CodeStore: Send + Sync {
         code: &PendingCode,
         limits: AttemptLimits,
     ) -> Result<(), StoreError>;
+}
+
+/// Started logins.
+#[async_trait]
+pub trait CodeStore: PendingCodes {
     /// Uses the code up, once, and marks it used by `attempt_id`; expiry and the application are
     /// conditions of that write. A FormField code's one-time code is compared only after an
     /// attempt has been counted against the code and against its user ([`AttemptLimits`]), so

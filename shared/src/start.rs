@@ -10,7 +10,7 @@ use crate::login_id::LoginIdTypes;
 use crate::model::{ApiKey, Application, LoginStrategy, PendingCode, Tenant, MAX_CODE_TTL_SECONDS};
 use std::sync::Arc;
 
-use crate::ports::{CodeStore, Directory, StoreError, Wanted};
+use crate::ports::{Directory, PendingCodes, StoreError, Wanted};
 use crate::system::{Clock, Random};
 
 pub const START_PATH: &str = "/api/passwordless/start";
@@ -19,7 +19,7 @@ pub const START_PATH: &str = "/api/passwordless/start";
 #[derive(Clone)]
 pub struct StartServices {
     pub directory: Arc<dyn Directory>,
-    pub codes: Arc<dyn CodeStore>,
+    pub codes: Arc<dyn PendingCodes>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
 }
@@ -357,7 +357,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_start_supersedes_the_users_earlier_code() {
-        let services = services();
+        let all = crate::memory::services(crate::kickstart::parse(KICKSTART).unwrap());
+        let services = all.start;
         let start = || {
             authorize_and_start(
                 &services,
@@ -369,7 +370,8 @@ mod tests {
         let second = start().await.unwrap();
         assert_ne!(first.code, second.code);
         assert_eq!(first.code.len(), 43, "32 random bytes, base64url");
-        let codes = services.codes.as_ref();
+        // What a login sees of the same store.
+        let codes = all.login.codes.as_ref();
         assert_eq!(codes.pending(&first.pending.code_hash).await.unwrap(), None);
         assert!(codes
             .pending(&second.pending.code_hash)

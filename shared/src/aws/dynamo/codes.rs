@@ -15,7 +15,9 @@ use super::keys::*;
 use super::{build_error, cancellation_reasons, condition_failed, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
-use crate::ports::{rate_window, AttemptLimits, CodeStore, Consumed, Presented, StoreError};
+use crate::ports::{
+    rate_window, AttemptLimits, CodeStore, Consumed, PendingCodes, Presented, StoreError,
+};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 /// Whether a transaction was cancelled because its pointer check failed (a concurrent start moved
@@ -327,7 +329,7 @@ fn code_item(code: &PendingCode) -> Result<HashMap<String, AttributeValue>, Stor
 }
 
 #[async_trait]
-impl CodeStore for DynamoStore {
+impl PendingCodes for DynamoStore {
     async fn save_pending(
         &self,
         code: &PendingCode,
@@ -361,7 +363,10 @@ impl CodeStore for DynamoStore {
             Err(e) => Err(sdk_error("write code", e)),
         }
     }
+}
 
+#[async_trait]
+impl CodeStore for DynamoStore {
     async fn consume(
         &self,
         presented: Presented<'_>,
