@@ -129,10 +129,8 @@ async fn code_entry(services: &LandingServices, pages: &Pages, request: Request)
         let client_id = query_param(&query, "client_id").and_then(|id| Uuid::parse_str(id).ok());
         let head = method == Method::HEAD;
         return match landing::code_entry(services, client_id).await {
-            Ok(entry @ CodeEntry::For { .. }) => {
-                code_entry_page(pages, &request, client_id, &entry, None, head)
-            }
-            Ok(CodeEntry::Unknown) => unusable(pages, &browser_languages, head),
+            Ok(Some(entry)) => code_entry_page(pages, &request, &entry, None, head),
+            Ok(None) => unusable(pages, &browser_languages, head),
             Err(error) => failed(pages, &browser_languages, &error, head),
         };
     }
@@ -159,12 +157,12 @@ async fn code_entry(services: &LandingServices, pages: &Pages, request: Request)
         Ok(Clicked::WrongFallback | Clicked::Expired | Clicked::WrongOneTimeCode(_)) => {
             // The page again, with the problem: the names were read for the first page.
             match landing::code_entry(services, client_id).await {
-                Ok(entry @ CodeEntry::For { .. }) => {
+                Ok(Some(entry)) => {
                     let text = language(browser_languages.iter().copied());
                     let problem = Some(text.wrong_fallback);
-                    code_entry_page(pages, &request, client_id, &entry, problem, false)
+                    code_entry_page(pages, &request, &entry, problem, false)
                 }
-                Ok(CodeEntry::Unknown) => unusable(pages, &browser_languages, false),
+                Ok(None) => unusable(pages, &browser_languages, false),
                 Err(error) => failed(pages, &browser_languages, &error, false),
             }
         }
@@ -176,21 +174,12 @@ async fn code_entry(services: &LandingServices, pages: &Pages, request: Request)
 fn code_entry_page(
     pages: &Pages,
     request: &Request,
-    client_id: Option<Uuid>,
     entry: &CodeEntry,
     problem: Option<&'static str>,
     head: bool,
 ) -> Response<Body> {
-    let CodeEntry::For {
-        application_name,
-        tenant_name,
-        redirect_origins,
-    } = entry
-    else {
-        return unusable(pages, &[], head);
-    };
     let text = language(accept_language(header_str(request, "accept-language")));
-    let app = |s: &str| s.replace("{app}", application_name);
+    let app = |s: &str| s.replace("{app}", &entry.application_name);
     let csrf = codes::generate_id(&crate::system::OsRandom);
     let page = Page {
         kind: PageKind::EnterCode,
@@ -208,12 +197,12 @@ fn code_entry_page(
             button: text.enter_code_button.to_owned(),
             one_time_code: Some(text.one_time_code_label),
             login_id: Some(text.login_id_label),
-            client_id: client_id.map(|id| id.to_string()),
+            client_id: Some(entry.client_id.to_string()),
         }),
-        footer: (!tenant_name.is_empty()).then(|| tenant_name.to_owned()),
+        footer: (!entry.tenant_name.is_empty()).then(|| entry.tenant_name.clone()),
         // The code, and with it the redirect URI, is found only once the form is in: any of
         // the application's.
-        redirect_origin: Some(redirect_origins),
+        redirect_origin: Some(&entry.redirect_origins),
     };
     let mut response = pages.render(&page, head);
     if !head {

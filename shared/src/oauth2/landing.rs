@@ -258,32 +258,31 @@ impl std::fmt::Debug for EnterCodeCommand {
     }
 }
 
-/// What the fallback page shows before anything is entered.
+/// What the fallback page shows before anything is entered, for a known application.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CodeEntry {
-    /// The application and tenant names, for the page's heading and footer.
-    For {
-        application_name: String,
-        tenant_name: String,
-        /// The origins of the application's authorized redirect URLs, space-separated: where
-        /// the form's post may redirect (the page's CSP `form-action`).
-        redirect_origins: String,
-    },
-    /// No such application: there is nothing to sign in to.
-    Unknown,
+pub struct CodeEntry {
+    /// The application, posted back with the form as `client_id`.
+    pub client_id: Uuid,
+    /// For the page's heading and footer.
+    pub application_name: String,
+    pub tenant_name: String,
+    /// The origins of the application's authorized redirect URLs, space-separated: where the
+    /// form's post may redirect (the page's CSP `form-action`).
+    pub redirect_origins: String,
 }
 
-/// The application the fallback page is for; reads nothing else.
+/// The application the fallback page is for (`None`: no such application, nothing to sign in
+/// to); reads nothing else.
 pub async fn code_entry(
     services: &LandingServices,
     client_id: Option<Uuid>,
-) -> Result<CodeEntry, StoreError> {
+) -> Result<Option<CodeEntry>, StoreError> {
     let directory = &services.login.directory;
     let Some(application) = (match client_id {
         Some(id) => directory.application(id).await?,
         None => None,
     }) else {
-        return Ok(CodeEntry::Unknown);
+        return Ok(None);
     };
     let tenant = directory.tenant(application.tenant_id).await?;
     let mut origins: Vec<String> = application
@@ -295,11 +294,12 @@ pub async fn code_entry(
         .collect();
     origins.sort();
     origins.dedup();
-    Ok(CodeEntry::For {
+    Ok(Some(CodeEntry {
+        client_id: application.id,
         application_name: application.name,
         tenant_name: tenant.map(|t| t.name).unwrap_or_default(),
         redirect_origins: origins.join(" "),
-    })
+    }))
 }
 
 /// The click of a link that got mangled: the login id finds the user, whose newest code must be
