@@ -7,6 +7,10 @@ dev: ## serve POST /api/passwordless/{start,send,login} on 127.0.0.1:$${PORT:-90
 test: ## fmt, clippy, unit, integration (moto) and black-box (FusionAuth client) tests
 	@scripts/test.sh
 
+.PHONY: itest
+itest: ## unit and integration tests only, against a moto of their own: make itest ARGS="-p integration-tests --test api refresh"
+	@scripts/itest.sh $(ARGS)
+
 .PHONY: bench
 bench: ## the performance targets (cold start, size, memory, AWS calls, CPU), written to BENCHMARKS.md
 	@scripts/bench.sh
