@@ -44,9 +44,33 @@ for name, resource in functions.items():
                            .get("dynamodb:LeadingKeys"))
                 if not leading:
                     problems.append(f"{name}/{sid}: DynamoDB actions without a dynamodb:LeadingKeys condition")
+# A function invoked asynchronously (SNS) keeps the events it fails on: an on-failure destination
+# (or a dead-letter queue), never Lambda's default of dropping them after two retries.
+for name, resource in functions.items():
+    properties = resource["Properties"]
+    asynchronous = [e for e in properties.get("Events", {}).values() if e.get("Type") == "SNS"]
+    on_failure = (properties.get("EventInvokeConfig", {}).get("DestinationConfig", {})
+                  .get("OnFailure", {}))
+    if asynchronous and not (on_failure.get("Destination") or properties.get("DeadLetterQueue")):
+        problems.append(f"{name}: invoked by SNS without an on-failure destination or dead-letter queue")
+# A topic a service publishes to admits that service for this stack's resource only.
+topic_policies = 0
+for name, resource in template["Resources"].items():
+    if resource["Type"] != "AWS::SNS::TopicPolicy":
+        continue
+    topic_policies += 1
+    for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+        if "Service" not in statement.get("Principal", {}):
+            continue
+        keys = {key.lower() for test in statement.get("Condition", {}).values() for key in test}
+        for wanted in ("aws:sourcearn", "aws:sourceaccount"):
+            if wanted not in keys:
+                problems.append(f"{name}/{statement.get('Sid')}: a service may publish without {wanted}")
 if problems:
     sys.exit("template.yaml:\n  " + "\n  ".join(problems))
 print(f"{len(functions)} functions, every statement named, no wildcard action or resource, "
-      "every DynamoDB statement limited by dynamodb:LeadingKeys")
+      "every DynamoDB statement limited by dynamodb:LeadingKeys, every SNS-invoked function with "
+      f"an on-failure destination; {topic_policies} topic policies, each service publisher "
+      "limited by aws:SourceArn and aws:SourceAccount")
 PY
 }

@@ -21,7 +21,8 @@
 //! - [`kickstart`]: parsing and validating provisioning files; [`templates`]: message templates;
 //! - [`sms_guard`]: which SMS may go out (countries, prefix velocity, the daily cap);
 //!   [`suppression`]: the addresses SES feedback says to mail no more;
-//! - [`metrics`]: every CloudWatch metric (EMF), named in one place;
+//! - [`metrics`]: every CloudWatch metric (EMF), named in one place; [`redact`]: how a value
+//!   holding a secret shows in `Debug`;
 //! - [`config`]: the environment read once at cold start.
 
 pub mod aws;
@@ -39,6 +40,7 @@ pub mod metrics;
 pub mod model;
 pub mod oauth2;
 pub mod ports;
+pub mod redact;
 pub mod refresh;
 pub mod send;
 pub mod session;

@@ -4,8 +4,8 @@
 //!
 //! Every metric the service publishes is named here, once ([`request`], [`sent`], …), so that the
 //! catalogue, the dimensions and the README's operations table stay in one place. Each line
-//! carries `Function` (start, send, login, suppress) and, once the use case knows it, `TenantId`,
-//! plus the metric's own dimensions. Dimension values are ours (statuses, channels, countries,
+//! carries `Function` (start, send, login, landing, token, suppress…) and, once the use case
+//! knows it, `TenantId`, plus the metric's own dimensions. Dimension values are ours (statuses, channels, countries,
 //! operation names), never client input: no address, number, code or key can reach a line.
 //!
 //! An invocation records into the [`Recorder`] its function's `main` built once
@@ -198,12 +198,12 @@ fn document(
 
 // ------------------------------------------------------------------------ the metric catalogue
 
-/// Every answer of an HTTP function (start, send, login): `Requests` by `Outcome` (`success` for
-/// 2xx, `refused` for 4xx, `error` for 5xx) and `Status`. Starts are `Function=start`, logins by
-/// status `Function=login`.
+/// Every answer of an HTTP function: `Requests` by `Outcome` (`success` for 2xx and 3xx, the
+/// landing page's redirect with an authorization code; `refused` for 4xx, `error` for 5xx) and
+/// `Status`. Starts are `Function=start`, logins by status `Function=login`.
 pub fn request(status: u16) {
     let outcome = match status {
-        200..=299 => "success",
+        200..=399 => "success",
         400..=499 => "refused",
         _ => "error",
     };
@@ -229,7 +229,9 @@ pub fn sent(channel: &'static str, country: Option<&str>) {
     }
 }
 
-/// A code refused: unknown, expired, used or superseded (send 400 `[invalid]code`, login 404).
+/// A code refused: unknown, expired, used or superseded (send 400 `[invalid]code`, login 404,
+/// the landing page's click 404), or an authorization code refused (`/oauth2/token`'s
+/// `invalid_grant` for the `authorization_code` grant).
 pub fn refused_code() {
     emit("RefusedCodes", Unit::Count, 1.0, &[]);
 }

@@ -353,7 +353,7 @@ pub fn rate_window(now_millis: i64, period_seconds: u32) -> i64 {
 }
 
 /// An email ready to go: rendered, addressed, with both parts.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Email {
     pub from_address: String,
     pub from_name: Option<String>,
@@ -363,11 +363,36 @@ pub struct Email {
     pub text: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The bodies carry the link and the one-time code: redacted, and the recipient too.
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::REDACTED;
+        f.debug_struct("Email")
+            .field("from_address", &self.from_address)
+            .field("from_name", &self.from_name)
+            .field("to", &crate::login_id::redact_email(&self.to))
+            .field("subject", &self.subject)
+            .field("html", &REDACTED)
+            .field("text", &REDACTED)
+            .finish()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
 pub struct Sms {
     /// E.164.
     pub to: String,
     pub text: String,
+}
+
+/// The text carries the one-time code or the link: redacted, and the number too.
+impl std::fmt::Debug for Sms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sms")
+            .field("to", &crate::login_id::redact_phone(&self.to))
+            .field("text", &crate::redact::REDACTED)
+            .finish()
+    }
 }
 
 #[async_trait]

@@ -136,10 +136,20 @@ struct Claims<'a> {
 }
 
 /// A signed access token and when it expires (epoch milliseconds).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AccessToken {
     pub token: String,
     pub expires_at_millis: i64,
+}
+
+/// Redacts the JWT: a logged token is a session.
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("token", &crate::redact::REDACTED)
+            .field("expires_at_millis", &self.expires_at_millis)
+            .finish()
+    }
 }
 
 /// Who an access token is for, and how they got it.

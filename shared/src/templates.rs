@@ -126,12 +126,24 @@ fn localized<'a>(
         .unwrap_or(default)
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub struct RenderedEmail {
     pub from_name: Option<String>,
     pub subject: String,
     pub html: String,
     pub text: String,
+}
+
+/// The bodies carry the link and the one-time code: redacted.
+impl std::fmt::Debug for RenderedEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderedEmail")
+            .field("from_name", &self.from_name)
+            .field("subject", &self.subject)
+            .field("html", &crate::redact::REDACTED)
+            .field("text", &crate::redact::REDACTED)
+            .finish()
+    }
 }
 
 pub fn render_email(

@@ -2,8 +2,9 @@
 //! (and only with that key's algorithm), and the public half of each key as a JWK and a PEM.
 //!
 //! HS256 keys use the kickstart `secret` base64-decoded; RS256 and ES256 keys their PEM private
-//! key. Parsed keys are kept for the life of the container: parsing an RSA key per request would
-//! cost more than signing.
+//! key. Parsed keys are kept for the life of the container (parsing an RSA key per request would
+//! cost more than signing), each with the fingerprint of the material it was parsed from: a key
+//! replaced under the same id (an operator reloading a kickstart) is parsed again at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,9 +45,35 @@ struct Prepared {
     key: PreparedKey,
 }
 
+/// A key's material, hashed: its algorithm, secret and private key (SHA-256).
+type Fingerprint = [u8; 32];
+
+fn fingerprint(key: &SigningKey) -> Fingerprint {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    let part = |context: &mut ring::digest::Context, value: &[u8]| {
+        // Length-prefixed, so that no two different keys hash alike.
+        context.update(&(value.len() as u64).to_be_bytes());
+        context.update(value);
+    };
+    part(&mut context, format!("{:?}", key.algorithm).as_bytes());
+    part(
+        &mut context,
+        key.secret.as_deref().unwrap_or_default().as_bytes(),
+    );
+    part(
+        &mut context,
+        key.private_key.as_deref().unwrap_or_default().as_bytes(),
+    );
+    let mut out = [0u8; 32];
+    out.copy_from_slice(context.finish().as_ref());
+    out
+}
+
+/// Parsed keys by id, each with the fingerprint of its material: one slot per id, replaced when
+/// the material changes.
 #[derive(Default)]
 pub struct Signer {
-    keys: Mutex<HashMap<Uuid, Arc<Prepared>>>,
+    keys: Mutex<HashMap<Uuid, (Fingerprint, Arc<Prepared>)>>,
 }
 
 /// The DER inside a PEM block.
@@ -279,7 +306,13 @@ pub fn check_key(key: &SigningKey) -> Result<(), String> {
 
 impl Signer {
     fn prepared(&self, key: &SigningKey) -> Result<Arc<Prepared>, TokenError> {
-        if let Some(found) = self.keys.lock().ok().and_then(|k| k.get(&key.id).cloned()) {
+        let material = fingerprint(key);
+        let cached = self.keys.lock().ok().and_then(|keys| {
+            keys.get(&key.id)
+                .filter(|(parsed_from, _)| *parsed_from == material)
+                .map(|(_, prepared)| prepared.clone())
+        });
+        if let Some(found) = cached {
             return Ok(found);
         }
         let fail = |message: String| TokenError {
@@ -299,7 +332,7 @@ impl Signer {
             key: PreparedKey::parse(key).map_err(fail)?,
         });
         if let Ok(mut keys) = self.keys.lock() {
-            keys.insert(key.id, parsed.clone());
+            keys.insert(key.id, (material, parsed.clone()));
         }
         Ok(parsed)
     }
@@ -423,6 +456,32 @@ Vmns2QwsQu6rFMUWyl05RSUVpEMXCgA=
     fn an_es256_key_in_sec1_on_another_curve_is_refused() {
         let refused = check_key(&es256(P384_SEC1)).unwrap_err();
         assert!(refused.contains("P-256"), "{refused}");
+    }
+
+    #[test]
+    fn a_key_replaced_under_its_id_signs_with_its_new_material_at_once() {
+        let hs256 = |secret: &[u8]| SigningKey {
+            algorithm: SigningAlgorithm::HS256,
+            secret: Some(base64::engine::general_purpose::STANDARD.encode(secret)),
+            private_key: None,
+            ..es256("")
+        };
+        let signer = Signer::default();
+        let claims = serde_json::json!({"sub": "someone", "exp": 4_000_000_000i64});
+        let old = hs256(b"the old secret of thirty-two byte");
+        let new = hs256(b"the new secret of thirty-two byte");
+        let first = signer.sign(&old, &claims).expect("signed");
+        let second = signer.sign(&new, &claims).expect("signed");
+        assert!(signer.verify(&new, &second, 0).is_ok());
+        assert_eq!(
+            signer.verify(&new, &first, 0),
+            Err(InvalidJwt::BadSignature),
+            "the old material verifies nothing once replaced"
+        );
+        assert_eq!(
+            signer.verify(&old, &second, 0),
+            Err(InvalidJwt::BadSignature)
+        );
     }
 
     #[test]

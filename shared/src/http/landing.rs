@@ -101,9 +101,13 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
     };
     match landing::click(services, &code, command).await {
         Ok(Clicked::Redirect(url)) => redirect(&url),
-        Ok(Clicked::Expired) => expired(pages, &browser_languages, false),
+        Ok(Clicked::Expired) => {
+            crate::metrics::refused_code();
+            expired(pages, &browser_languages, false)
+        }
         Ok(Clicked::Unusable(_)) => unusable(pages, &browser_languages, false),
         Ok(Clicked::WrongOneTimeCode(live)) => {
+            crate::metrics::refused_code();
             let text = texts(&live, &browser_languages);
             continue_page(
                 pages,
@@ -464,6 +468,9 @@ fn unusable(pages: &Pages, browser: &[&str], head: bool) -> Response<Body> {
 
 /// The login API's refusals (203, 242, 409, 410, 423, 429, 212/213, 202), each a page.
 fn refused(pages: &Pages, browser: &[&str], refusal: Refusal) -> Response<Body> {
+    if refusal == Refusal::TooManyAttempts {
+        crate::metrics::rate_limited("one-time-codes");
+    }
     let status = match refusal {
         Refusal::Locked => StatusCode::LOCKED,
         Refusal::UserExpired => StatusCode::GONE,
@@ -494,13 +501,15 @@ fn refused(pages: &Pages, browser: &[&str], refusal: Refusal) -> Response<Body> 
 }
 
 /// 500 as a page; the cause goes to the log.
+/// 500, as [`super::dependency_failed`] answers the APIs: the cause logged and counted, a page.
 fn failed(
     pages: &Pages,
     browser: &[&str],
-    error: &dyn std::fmt::Display,
+    error: &crate::ports::StoreError,
     head: bool,
 ) -> Response<Body> {
     tracing::error!(error = %error, "a dependency failed");
+    crate::metrics::dependency_failure(error.operation);
     simple(
         pages,
         browser,

@@ -67,6 +67,12 @@ pub async fn handle(services: &TokenServices, request: Request) -> Response<Body
             )
         }
     };
+    let code_grant = form
+        .get("grant_type")
+        .is_some_and(|g| g == "authorization_code");
+    if code_grant && matches!(result, Err(TokenError::InvalidGrant)) {
+        crate::metrics::refused_code();
+    }
     respond(result, used_basic)
 }
 
@@ -115,6 +121,7 @@ fn respond(result: Result<Tokens, TokenError>, used_basic: bool) -> Response<Bod
         ),
         Err(TokenError::Dependency(e)) => {
             tracing::error!(error = %e, "a dependency failed");
+            crate::metrics::dependency_failure(e.operation);
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",

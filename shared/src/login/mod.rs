@@ -83,7 +83,6 @@ impl std::fmt::Debug for LoginCommand {
 }
 
 /// What a login attempt came to.
-#[derive(Debug)]
 pub enum LoginOutcome {
     LoggedIn(Box<LoggedIn>),
     /// The user must change their password first: an id for that, no login.
@@ -107,8 +106,35 @@ pub enum LoginOutcome {
     TooManyAttempts,
 }
 
+/// Redacts the change-password and two-factor ids (each completes a login) and, through
+/// [`LoggedIn`], the tokens; the two-factor methods (addresses, numbers) show as a count.
+impl std::fmt::Debug for LoginOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::REDACTED;
+        match self {
+            LoginOutcome::LoggedIn(logged_in) => {
+                f.debug_tuple("LoggedIn").field(logged_in).finish()
+            }
+            LoginOutcome::PasswordChangeRequired { reason, .. } => f
+                .debug_struct("PasswordChangeRequired")
+                .field("change_password_id", &REDACTED)
+                .field("reason", reason)
+                .finish(),
+            LoginOutcome::TwoFactorRequired { methods, .. } => f
+                .debug_struct("TwoFactorRequired")
+                .field("two_factor_id", &REDACTED)
+                .field("methods", &methods.len())
+                .finish(),
+            LoginOutcome::Prevented(actions) => f.debug_tuple("Prevented").field(actions).finish(),
+            LoginOutcome::Locked => f.write_str("Locked"),
+            LoginOutcome::Expired => f.write_str("Expired"),
+            LoginOutcome::NotFound => f.write_str("NotFound"),
+            LoginOutcome::TooManyAttempts => f.write_str("TooManyAttempts"),
+        }
+    }
+}
+
 /// A completed login.
-#[derive(Debug)]
 pub struct LoggedIn {
     pub kind: LoggedInKind,
     /// None with `noJWT`.
@@ -118,6 +144,19 @@ pub struct LoggedIn {
     /// The start's `state`.
     pub state: Option<Map<String, Value>>,
     pub user: User,
+}
+
+/// The tokens and ids redacted (by their own `Debug`), the user by id: no address in a log.
+impl std::fmt::Debug for LoggedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoggedIn")
+            .field("kind", &self.kind)
+            .field("access_token", &self.access_token)
+            .field("refresh_token", &self.refresh_token)
+            .field("verification", &self.verification)
+            .field("user_id", &self.user.id)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -26,13 +26,25 @@ pub enum LoggedInKind {
 }
 
 /// The ids a 212 or a 213 hands out, each stored by its hash.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct VerificationIds {
     /// An email login whose tenant verifies email by `FormField`: the same id as `identity`.
     pub email: Option<String>,
     /// The login identity's type is verified by `FormField`.
     pub identity: Option<String>,
     pub registration: Option<String>,
+}
+
+/// Redacts each id: a logged id verifies an address.
+impl std::fmt::Debug for VerificationIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::redacted;
+        f.debug_struct("VerificationIds")
+            .field("email", &redacted(&self.email))
+            .field("identity", &redacted(&self.identity))
+            .field("registration", &redacted(&self.registration))
+            .finish()
+    }
 }
 
 pub(super) fn kind_of_login(

@@ -151,12 +151,24 @@ pub async fn open(
 }
 
 /// The button's post.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ClickCommand {
     pub one_time_code: Option<String>,
     pub ip_address: Option<String>,
     /// The `fusionauth.trust` cookie, as the login API reads it.
     pub trust_id: Option<String>,
+}
+
+/// Redacts the one-time code and the trust id, as [`LoginCommand`]'s `Debug` does.
+impl std::fmt::Debug for ClickCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::redacted;
+        f.debug_struct("ClickCommand")
+            .field("one_time_code", &redacted(&self.one_time_code))
+            .field("ip_address", &self.ip_address)
+            .field("trust_id", &redacted(&self.trust_id))
+            .finish()
+    }
 }
 
 /// Why a login that was not refused as expired still gives no authorization code: each is a page
@@ -181,10 +193,34 @@ pub enum Refusal {
     NotRegistered,
 }
 
+/// The URL a completed click redirects to: the redirect URI with the authorization code in its
+/// query, so its `Debug` is redacted. It reads as the `&str` it is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CodeRedirect(String);
+
+impl CodeRedirect {
+    pub fn new(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl std::ops::Deref for CodeRedirect {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for CodeRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CodeRedirect({})", crate::redact::REDACTED)
+    }
+}
+
 #[derive(Debug)]
 pub enum Clicked {
     /// 303 to this URL: the redirect URI with `code` and the start's `state`.
-    Redirect(String),
+    Redirect(CodeRedirect),
     Expired,
     Unusable(RequestProblem),
     /// A FormField code stays valid after a wrong one-time code (until its attempts run out).
@@ -459,7 +495,7 @@ async fn issue(
         LoggedInKind::NotRegistered => ("userState", "AuthenticatedNotRegistered"),
         _ => ("userState", "Authenticated"),
     });
-    Ok(Clicked::Redirect(
+    Ok(Clicked::Redirect(CodeRedirect::new(
         live.request.redirect_uri.with_query(&params),
-    ))
+    )))
 }

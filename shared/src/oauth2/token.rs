@@ -123,6 +123,7 @@ pub async fn authenticate(
         .application(id)
         .await?
         .ok_or(TokenError::InvalidClient)?;
+    crate::metrics::set_tenant(application.tenant_id);
     let config = &application.oauth_configuration;
     let authenticated = match (&client.client_secret, &config.client_secret_hash) {
         (Some(secret), Some(hash)) => {

@@ -208,21 +208,22 @@ impl TestApp {
 
     /// An event through the landing function's handler.
     pub async fn landing_event(&self, event: Value) -> TestResponse {
-        TestResponse::from(
+        recorded("landing", |_| {
             passwordless::http::landing::handle(
                 &self.landing_fn.services,
                 &self.pages,
                 request(event),
             )
-            .await,
-        )
+        })
+        .await
     }
 
     /// An event through the token function's handler.
     pub async fn token_event(&self, event: Value) -> TestResponse {
-        TestResponse::from(
-            passwordless::http::token::handle(&self.token_fn.services, request(event)).await,
-        )
+        recorded("token", |_| {
+            passwordless::http::token::handle(&self.token_fn.services, request(event))
+        })
+        .await
     }
 
     /// `POST /api/jwt/refresh` with `body`.

@@ -178,3 +178,124 @@ async fn the_send_function_sends_email_only_as_its_sender_identity() {
         Some("AccessDeniedException")
     );
 }
+
+/// A write to the Codes table.
+#[derive(Clone, Copy, Debug)]
+enum Write {
+    Put,
+    Update,
+    Delete,
+}
+
+/// The error code DynamoDB answers `function`'s `write` of the Codes item keyed `pk` with, if any.
+async fn codes_write_error(
+    app: &TestApp,
+    function: &aws_config::SdkConfig,
+    write: Write,
+    pk: &str,
+) -> Option<String> {
+    let client = aws_sdk_dynamodb::Client::new(function);
+    let table = &app.store.tables().codes;
+    let key = || key_map((pk.to_owned(), "X"));
+    let error = match write {
+        Write::Put => client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(key()))
+            .send()
+            .await
+            .err()
+            .map(|e| e.into_service_error().meta().code().map(str::to_owned)),
+        Write::Update => client
+            .update_item()
+            .table_name(table)
+            .set_key(Some(key()))
+            .update_expression("SET probe = :one")
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .send()
+            .await
+            .err()
+            .map(|e| e.into_service_error().meta().code().map(str::to_owned)),
+        Write::Delete => client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(key()))
+            .send()
+            .await
+            .err()
+            .map(|e| e.into_service_error().meta().code().map(str::to_owned)),
+    };
+    error.map(|code| code.unwrap_or_else(|| "no code".to_owned()))
+}
+
+/// Each function writes only the key prefixes it writes: refresh and token read the revocation
+/// items (`REVOKED#`) and never write them, the landing page reads trust ids (`TRUST#`) and
+/// marks codes used (UpdateItem `CODE#`) but never puts or deletes them; each still writes what
+/// it must.
+#[tokio::test]
+async fn functions_may_not_write_the_prefixes_they_only_read() {
+    let app = TestApp::spawn().await;
+    let denied = Some("AccessDeniedException".to_owned());
+    let revoked = format!("REVOKED#USER#{}", Uuid::new_v4());
+    let refresh_token = format!("REFRESHTOKEN#{}", Uuid::new_v4());
+    for (name, function) in [
+        ("refresh", &app.refresh_fn.sdk),
+        ("token", &app.token_fn.sdk),
+    ] {
+        for write in [Write::Put, Write::Delete, Write::Update] {
+            assert_eq!(
+                codes_write_error(&app, function, write, &revoked).await,
+                denied,
+                "{name} {write:?} REVOKED#"
+            );
+        }
+        // The refresh token families are theirs to rotate and delete.
+        for write in [Write::Update, Write::Delete] {
+            assert_eq!(
+                codes_write_error(&app, function, write, &refresh_token).await,
+                None,
+                "{name} {write:?} REFRESHTOKEN#"
+            );
+        }
+    }
+    let trust = format!("TRUST#{}", "0".repeat(64));
+    let code = format!("CODE#{}", "0".repeat(64));
+    for (name, function) in [
+        ("landing", &app.landing_fn.sdk),
+        ("login", &app.login_fn.sdk),
+    ] {
+        for write in [Write::Put, Write::Update, Write::Delete] {
+            assert_eq!(
+                codes_write_error(&app, function, write, &trust).await,
+                denied,
+                "{name} {write:?} TRUST#"
+            );
+        }
+        for write in [Write::Put, Write::Delete] {
+            assert_eq!(
+                codes_write_error(&app, function, write, &code).await,
+                denied,
+                "{name} {write:?} CODE#"
+            );
+        }
+        assert_eq!(
+            codes_write_error(&app, function, Write::Update, &code).await,
+            None,
+            "{name} marks codes used"
+        );
+    }
+    let authorization_code = format!("AUTHCODE#{}", "0".repeat(64));
+    assert_eq!(
+        codes_write_error(&app, &app.landing_fn.sdk, Write::Put, &authorization_code).await,
+        None
+    );
+    // Revoke writes the revocation items, and only deletes refresh token families.
+    assert_eq!(
+        codes_write_error(&app, &app.revoke_fn.sdk, Write::Update, &revoked).await,
+        None
+    );
+    assert_eq!(
+        codes_write_error(&app, &app.revoke_fn.sdk, Write::Update, &refresh_token).await,
+        denied
+    );
+}

@@ -194,3 +194,48 @@ async fn validate_answers_the_claims_of_our_own_unexpired_tokens_and_401_for_any
     app.set_clock(clock);
     assert_eq!(app.validate(&format!("Bearer {token}")).await.status, 401);
 }
+
+/// An operator replaces the signing key's material under the same id (a kickstart reloaded with
+/// a new secret, as after a leak): a warm login function signs the next token with the new
+/// secret at once, and a warm validate function verifies with it, never with the old one.
+#[tokio::test]
+async fn a_key_replaced_under_its_id_signs_and_verifies_with_its_new_material_in_a_warm_function() {
+    use base64::Engine;
+    let mut app = TestApp::spawn().await;
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    let verifies = |token: &str, secret: &str| {
+        let secret = base64::engine::general_purpose::STANDARD
+            .decode(secret)
+            .unwrap();
+        let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_audience(&[WEB_APP]);
+        validation.set_issuer(&["piedpiper.com"]);
+        decode::<Value>(token, &DecodingKey::from_secret(&secret), &validation).is_ok()
+    };
+    let old_secret = kickstart["keys"][0]["secret"].as_str().unwrap().to_owned();
+    let before = logged_in_token(&app, "richard@piedpiper.com", WEB_APP).await;
+    assert!(verifies(&before, &old_secret));
+    let validated = app.validate(&format!("Bearer {before}")).await;
+    assert_eq!(validated.status, 200, "{}", validated.body);
+
+    let new_secret = base64::engine::general_purpose::STANDARD
+        .encode("a replacement secret of 32 bytes, fresh from the operator");
+    kickstart["keys"][0]["secret"] = json!(new_secret);
+    assert_eq!(kickstart["keys"][0]["id"], HS256_KEY_ID);
+    app.reload(&kickstart.to_string()).await;
+
+    let after = logged_in_token(&app, "richard@piedpiper.com", WEB_APP).await;
+    assert_eq!(
+        decode_header(&after).unwrap().kid.as_deref(),
+        Some(HS256_KEY_ID)
+    );
+    assert!(verifies(&after, &new_secret), "signed with the new secret");
+    assert!(!verifies(&after, &old_secret), "not with the old one");
+    let validated = app.validate(&format!("Bearer {after}")).await;
+    assert_eq!(validated.status, 200, "{}", validated.body);
+    let stale = app.validate(&format!("Bearer {before}")).await;
+    assert_eq!(
+        stale.status, 401,
+        "the old secret verifies nothing any more"
+    );
+}

@@ -880,3 +880,70 @@ async fn the_fallback_page_refuses_unknown_clients_other_applications_codes_and_
 fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
+
+/// The landing and token functions write the EMF lines the other functions do: `Requests` by
+/// outcome and status (a 303 redirect is a success), the tenant once known, every AWS call
+/// timed, `RefusedCodes` for a link or an authorization code presented again; and no code,
+/// authorization code, verifier or token in any line.
+#[tokio::test]
+async fn the_landing_and_token_functions_write_emf_lines_without_secrets() {
+    let app = TestApp::spawn().await;
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let page = open(&app, "GET", &code).await;
+    let value = csrf(&page);
+    let clicked = click(&app, &code, Some(&value), &format!("csrf={value}")).await;
+    let authorization_code = redirected(&clicked, REDIRECT)["code"].clone();
+    let again = click(&app, &code, Some(&value), &format!("csrf={value}")).await;
+    assert_eq!(again.status, 404, "{}", again.body);
+    let exchanged = exchange(&app, &authorization_code, VERIFIER, REDIRECT).await;
+    assert_eq!(exchanged.status, 200, "{}", exchanged.body);
+    let tokens = exchanged.json();
+    let replayed = exchange(&app, &authorization_code, VERIFIER, REDIRECT).await;
+    assert_eq!(replayed.status, 400, "{}", replayed.body);
+
+    let secrets = [
+        code.as_str(),
+        authorization_code.as_str(),
+        VERIFIER,
+        tokens["access_token"].as_str().unwrap(),
+        tokens["refresh_token"].as_str().unwrap(),
+        "richard@",
+    ];
+    for (function, response) in [
+        ("landing", &page),
+        ("landing", &clicked),
+        ("landing", &again),
+        ("token", &exchanged),
+        ("token", &replayed),
+    ] {
+        assert!(!response.metrics.is_empty(), "{function}: no EMF line");
+        for line in &response.metrics {
+            crate::operations::assert_well_formed(line, function);
+            let text = line.to_string();
+            for secret in secrets {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+        }
+    }
+    let requests = |response: &TestResponse| response.metric("Requests")[0].clone();
+    assert_eq!(requests(&page)["Status"], "200");
+    assert_eq!(requests(&clicked)["Status"], "303");
+    assert_eq!(requests(&clicked)["Outcome"], "success");
+    assert_eq!(requests(&clicked)["TenantId"], TENANT);
+    assert_eq!(requests(&again)["Outcome"], "refused");
+    assert_eq!(again.metric("RefusedCodes").len(), 1);
+    assert_eq!(requests(&exchanged)["Status"], "200");
+    assert_eq!(requests(&exchanged)["TenantId"], TENANT);
+    assert_eq!(requests(&replayed)["Outcome"], "refused");
+    assert_eq!(replayed.metric("RefusedCodes").len(), 1);
+    for (response, operation) in [(&clicked, "PutItem"), (&exchanged, "UpdateItem")] {
+        assert!(
+            response
+                .metric("AwsCallLatency")
+                .iter()
+                .any(|l| l["Service"] == "DynamoDB" && l["Operation"] == operation),
+            "{operation} not timed: {:?}",
+            response.metrics
+        );
+    }
+}

@@ -272,7 +272,7 @@ async fn the_suppress_function_may_write_suppression_items_and_nothing_else() {
 
 /// The dimension names a line's directives declare are all members of it, and its metric's
 /// value is a number: CloudWatch drops a document that breaks either.
-fn assert_well_formed(line: &Value, function: &str) {
+pub(crate) fn assert_well_formed(line: &Value, function: &str) {
     let directive = &line["_aws"]["CloudWatchMetrics"][0];
     assert_eq!(directive["Namespace"], NAMESPACE, "{line}");
     assert!(line["_aws"]["Timestamp"].is_i64(), "{line}");
