@@ -15,7 +15,7 @@ itest: ## unit and integration tests only, against a moto of their own: make ite
 bench: ## the performance targets (cold start, size, memory, AWS calls, CPU), written to BENCHMARKS.md
 	@scripts/bench.sh
 
-build: ## sam build: the three arm64 functions into .aws-sam/build, ready for sam deploy
+build: ## sam build: every function of template.yaml (arm64) into .aws-sam/build, ready for sam deploy
 	@scripts/build.sh
 
 .PHONY: soak
