@@ -1,7 +1,7 @@
 # The front door. `make dev` serves the API locally; `make test` runs every check.
 .PHONY: dev test build tables fmt lint
 
-dev: ## serve POST /api/passwordless/{start,send,login} on 127.0.0.1:$${PORT:-9011}
+dev: ## serve every route of template.yaml on 127.0.0.1:$${PORT:-9011}, against moto (IAM enforced)
 	@scripts/dev.sh
 
 test: ## fmt, clippy, unit, integration (moto) and black-box (FusionAuth client) tests
@@ -15,7 +15,7 @@ itest: ## unit and integration tests only, against a moto of their own: make ite
 bench: ## the performance targets (cold start, size, memory, AWS calls, CPU), written to BENCHMARKS.md
 	@scripts/bench.sh
 
-build: ## sam build: the three arm64 functions into .aws-sam/build, ready for sam deploy
+build: ## sam build: every function of template.yaml (arm64) into .aws-sam/build, ready for sam deploy
 	@scripts/build.sh
 
 .PHONY: soak

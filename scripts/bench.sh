@@ -71,6 +71,7 @@ pids+=($!)
 wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
 use_local_aws "http://127.0.0.1:$MOTO_PORT"
 export DIRECTORY_TABLE=bench-directory CODES_TABLE=bench-codes
+export SENDER_IDENTITIES=$("$VENV/bin/python" scripts/local_iam.py sender-identities bench/kickstart.json)
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load bench/kickstart.json
 "$TARGET_DIR/debug/passwordless-admin" register-senders bench/kickstart.json

@@ -48,12 +48,14 @@ setsid "$VENV/bin/python" scripts/outbox.py "$OUTBOX_PORT" "$AWS_ENDPOINT_URL" "
 pids+=($!)
 wait_for_port "$OUTBOX_PORT" outbox "${pids[-1]}"
 
+# The SES identities the stack sends as (template.yaml's SenderIdentities): every sender domain
+# of the kickstart unless SENDER_IDENTITIES names them; load refuses a sender outside them.
+export SENDER_IDENTITIES=${SENDER_IDENTITIES:-$("$VENV/bin/python" scripts/local_iam.py sender-identities "$KICKSTART")}
 cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load "$KICKSTART"
 if [ -n "${LOCAL_EMULATOR:-}" ]; then
   "$TARGET_DIR/debug/passwordless-admin" register-senders "$KICKSTART"
-  SENDER_IDENTITY=$("$VENV/bin/python" scripts/local_iam.py sender-identity "$KICKSTART")
   export SES_CONFIGURATION_SET=$("$VENV/bin/python" scripts/local_iam.py configuration-set)
 fi
 

@@ -6,19 +6,20 @@
         every call needs a valid signature from a known access key. Prints the key as shell
         `export` lines, for the admin CLI, the test harness and the black-box tests.
 
-    local_iam.py roles --directory-table NAME --codes-table NAME --sender-identity ID
+    local_iam.py roles --directory-table NAME --codes-table NAME --sender-identities A,B,...
                        [--configuration-set NAME] [--prefix P] [--without Function:action]...
         With the admin credentials of the environment: one IAM role per function of template.yaml
         (`P-StartFunction`…), whose only policy is that function's `Policies`, resolved for these
-        tables, this SES identity and configuration set (`!GetAtt DirectoryTable.Arn`, `!Sub`
-        with the partition, region, account, `SenderIdentity` and `SesConfigurationSet`, default
-        `passwordless-local`). Assumes each role (STS AssumeRole, as Lambda does for
+        tables, these SES identities and this configuration set (`!GetAtt DirectoryTable.Arn`,
+        `!Sub` with the partition, region, account and `SesConfigurationSet`, default
+        `passwordless-local`; `!Ref SenderIdentities` is the list, `!Join` and `!Split` as
+        CloudFormation does them). Assumes each role (STS AssumeRole, as Lambda does for
         an execution role) and prints, as JSON, per binary (`start`, `send`, `login`, `suppress`), the
         `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` Lambda would set.
         `--without LoginFunction:dynamodb:BatchGetItem` leaves that action out of that function's
         statements (it must be there): how a test shows a missing permission fails.
 
-    local_iam.py policies --directory-table NAME --codes-table NAME --sender-identity ID
+    local_iam.py policies --directory-table NAME --codes-table NAME --sender-identities A,B,...
         Prints the resolved policy of each function, as the roles get them.
 
     local_iam.py routes
@@ -30,10 +31,11 @@
         With the admin credentials: creates the SES configuration set the local stack sends with
         (default `passwordless-local`), suppressing bounces and complaints; idempotent.
 
-    local_iam.py sender-identity KICKSTART
-        The SES identity the local stack sends as: the one domain of the file's sender addresses
-        (each tenant's defaultFromEmail, each template's fromEmail), as a production account with
-        a domain identity is set up (README, Email).
+    local_iam.py sender-identities KICKSTART...
+        The SES identities the local stack sends as, comma-separated (template.yaml's
+        `SenderIdentities`, the admin CLI's `SENDER_IDENTITIES`): every domain of the files'
+        sender addresses (each tenant's defaultFromEmail, each template's fromEmail), lowercased,
+        each once, as a production account with domain identities is set up (README, Email).
 
 AWS_ENDPOINT_URL names moto; AWS_REGION (default us-east-1) the region.
 """
@@ -115,6 +117,14 @@ def resolve(node, refs: dict[str, str]):
         if key == "Fn::GetAtt":
             name = value if isinstance(value, str) else ".".join(value)
             return lookup(refs, name)
+        if key == "Fn::Join":
+            delimiter, items = value
+            parts = resolve(items, refs)
+            parts = [p for part in parts for p in (part if isinstance(part, list) else [part])]
+            return delimiter.join(str(p) for p in parts)
+        if key == "Fn::Split":
+            delimiter, text = value
+            return str(resolve(text, refs)).split(delimiter)
         if key == "Fn::Sub":
             text, local = (value, {}) if isinstance(value, str) else (value[0], value[1])
             return re.sub(
@@ -136,7 +146,12 @@ def lookup(refs: dict[str, str], name: str) -> str:
 
 
 def references(
-    directory: str, codes: str, sender: str, region: str, account: str, configuration_set: str
+    directory: str,
+    codes: str,
+    senders: list[str],
+    region: str,
+    account: str,
+    configuration_set: str,
 ) -> dict:
     partition = "aws"
     arn = lambda t: f"arn:{partition}:dynamodb:{region}:{account}:table/{t}"  # noqa: E731
@@ -145,7 +160,7 @@ def references(
         "AWS::Region": region,
         "AWS::AccountId": account,
         "AWS::URLSuffix": "amazonaws.com",
-        "SenderIdentity": sender,
+        "SenderIdentities": senders,
         "DirectoryTable": directory,
         "DirectoryTable.Arn": arn(directory),
         "CodesTable": codes,
@@ -177,7 +192,7 @@ def resolved_policies(args, account: str) -> dict[str, dict]:
     refs = references(
         args.directory_table,
         args.codes_table,
-        args.sender_identity,
+        identities(args.sender_identities),
         region(),
         account,
         args.configuration_set,
@@ -283,18 +298,27 @@ def routes(_args) -> None:
     print()
 
 
-def sender_identity(args) -> None:
-    kickstart = json.loads(pathlib.Path(args.kickstart).read_text())
-    addresses = [
-        t.get("emailConfiguration", {}).get("defaultFromEmail") for t in kickstart.get("tenants", [])
-    ] + [t.get("fromEmail") for t in kickstart.get("emailTemplates", [])]
-    domains = sorted({a.rpartition("@")[2].lower() for a in addresses if a})
-    if len(domains) != 1:
-        raise SystemExit(
-            f"local_iam.py: {args.kickstart}: the senders must share one domain, the stack's "
-            f"SenderIdentity; found {domains or 'none'}"
-        )
-    print(domains[0])
+def identities(listed: str) -> list[str]:
+    """The comma-separated list of SES identities, as CloudFormation splits a CommaDelimitedList;
+    refuses an empty one (the send function could then send as nothing)."""
+    found = [i.strip() for i in listed.split(",") if i.strip()]
+    if not found:
+        raise SystemExit("local_iam.py: --sender-identities names no identity")
+    return found
+
+
+def sender_identities(args) -> None:
+    domains = set()
+    for path in args.kickstarts:
+        kickstart = json.loads(pathlib.Path(path).read_text())
+        addresses = [
+            t.get("emailConfiguration", {}).get("defaultFromEmail")
+            for t in kickstart.get("tenants", [])
+        ] + [t.get("fromEmail") for t in kickstart.get("emailTemplates", [])]
+        domains |= {a.rpartition("@")[2].lower() for a in addresses if a}
+    if not domains:
+        raise SystemExit(f"local_iam.py: no sender address in {', '.join(args.kickstarts)}")
+    print(",".join(sorted(domains)))
 
 
 def configuration_set(args) -> None:
@@ -319,7 +343,7 @@ def main() -> None:
         command = commands.add_parser(name)
         command.add_argument("--directory-table", required=True)
         command.add_argument("--codes-table", required=True)
-        command.add_argument("--sender-identity", required=True)
+        command.add_argument("--sender-identities", required=True, metavar="A,B,...")
         command.add_argument("--configuration-set", default=LOCAL_CONFIGURATION_SET)
         command.add_argument("--prefix", default="passwordless")
         command.add_argument("--without", action="append", metavar="Function:action")
@@ -328,9 +352,9 @@ def main() -> None:
     command = commands.add_parser("configuration-set")
     command.add_argument("--name", default=LOCAL_CONFIGURATION_SET)
     command.set_defaults(run=configuration_set)
-    command = commands.add_parser("sender-identity")
-    command.add_argument("kickstart")
-    command.set_defaults(run=sender_identity)
+    command = commands.add_parser("sender-identities")
+    command.add_argument("kickstarts", nargs="+", metavar="KICKSTART")
+    command.set_defaults(run=sender_identities)
     args = parser.parse_args()
     args.run(args)
 

@@ -36,7 +36,7 @@ for it, and each is evaluated against the caller's identity-based policies (moto
 - SES v2 SendEmail: `arn:aws:ses:REGION:ACCOUNT:identity/X`, X the From address if that address
   is an identity, else its domain; with a `ConfigurationSetName`, also
   `arn:aws:ses:REGION:ACCOUNT:configuration-set/NAME`, as SES does. CreateEmailIdentity and DeleteEmailIdentity on the identity
-  they name; anything else on "*".
+  they name; anything else on "*". Every SES request carries the global key `aws:RequestedRegion`.
 - SNS Publish: the topic or target ARN; to a phone number, the number itself (not an ARN, so
   `NotResource: arn:aws:sns:*:*:*` allows it); anything else on "*".
 
@@ -225,28 +225,31 @@ def dynamodb_requests(handler, partition: str) -> list[iam_policy.Request]:
 def ses_requests(handler, partition: str) -> list[iam_policy.Request]:
     """SES v2 SendEmail is authorized on the identity it sends as: the From address if that
     address is an identity, else its domain. Other SES calls (the harness registering identities)
-    on the identity they name, else "*"."""
+    on the identity they name, else "*". Each with the global key `aws:RequestedRegion`."""
     from moto.ses.models import ses_backends
 
     account, region = handler.current_account, handler.region
     identity_arn = lambda x: f"arn:{partition}:ses:{region}:{account}:identity/{x}"  # noqa: E731
+    context = {"aws:RequestedRegion": [region]}
     path, method = handler.path, handler.method
     body = json.loads(handler.raw_body or b"{}") if handler.raw_body else {}
     if method == "POST" and path.rstrip("/").endswith("/v2/email/outbound-emails"):
         _, address = parseaddr(body.get("FromEmailAddress", ""))
         identities = ses_backends[account][region].email_identities
         identity = address if address in identities else address.rpartition("@")[2]
-        needed = [iam_policy.Request("ses:SendEmail", identity_arn(identity))]
+        needed = [iam_policy.Request("ses:SendEmail", identity_arn(identity), context)]
         if body.get("ConfigurationSetName"):
             configuration_set = f"arn:{partition}:ses:{region}:{account}:configuration-set/"
-            needed.append(iam_policy.Request("ses:SendEmail", configuration_set + body["ConfigurationSetName"]))
+            needed.append(
+                iam_policy.Request("ses:SendEmail", configuration_set + body["ConfigurationSetName"], context)
+            )
         return needed
     if method == "POST" and path.rstrip("/").endswith("/v2/email/identities"):
-        return [iam_policy.Request("ses:CreateEmailIdentity", identity_arn(body.get("EmailIdentity", "")))]
+        return [iam_policy.Request("ses:CreateEmailIdentity", identity_arn(body.get("EmailIdentity", "")), context)]
     if "/v2/email/identities/" in path and method == "DELETE":
         name = path.rstrip("/").rpartition("/")[2]
-        return [iam_policy.Request("ses:DeleteEmailIdentity", identity_arn(name))]
-    return [iam_policy.Request(f"ses:{handler._get_action()}", "*")]
+        return [iam_policy.Request("ses:DeleteEmailIdentity", identity_arn(name), context)]
+    return [iam_policy.Request(f"ses:{handler._get_action()}", "*", context)]
 
 
 def sns_requests(handler, partition: str) -> list[iam_policy.Request]:

@@ -3,7 +3,8 @@
 # function behind scripts/router.py). Sets WATCH_PID, the leader of their process group.
 #
 # With local IAM on (LOCAL_IAM=1, after enforce_local_iam in lib.sh), each function runs with its
-# own role, made from template.yaml by scripts/local_iam.py for these tables and SENDER_IDENTITY;
+# own role, made from template.yaml by scripts/local_iam.py for these tables and SENDER_IDENTITIES
+# (comma-separated SES identities, as template.yaml's SenderIdentities);
 # otherwise every function gets this shell's credentials.
 serve_functions() {
   local port=$1 concurrency=${2:-4} roles routes served bins=()
@@ -16,7 +17,7 @@ print("\n".join(b for b, r in json.loads(sys.argv[1]).items() if r))' "$routes")
   if [ -n "${LOCAL_IAM:-}" ]; then
     roles=$("$VENV/bin/python" "$ROOT/scripts/local_iam.py" roles \
       --directory-table "$DIRECTORY_TABLE" --codes-table "$CODES_TABLE" \
-      --sender-identity "$SENDER_IDENTITY" --prefix "${IAM_PREFIX:-passwordless}")
+      --sender-identities "$SENDER_IDENTITIES" --prefix "${IAM_PREFIX:-passwordless}")
   else
     roles=$("$VENV/bin/python" -c 'import json, os, sys
 names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")

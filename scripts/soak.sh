@@ -30,11 +30,11 @@ export DIRECTORY_TABLE="soak-directory" CODES_TABLE="soak-codes" DIRECTORY_CACHE
 export RUST_LOG=warn TTL=${TTL:-20}
 KICKSTART="$TARGET_DIR/soak-kickstart.json"
 "$VENV/bin/python" scripts/soak.py --kickstart "$KICKSTART"
+export SENDER_IDENTITIES=$("$VENV/bin/python" scripts/local_iam.py sender-identities "$KICKSTART")
 cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 "$TARGET_DIR/debug/passwordless-admin" load "$KICKSTART" >/dev/null
 "$TARGET_DIR/debug/passwordless-admin" register-senders "$KICKSTART"
-SENDER_IDENTITY=$("$VENV/bin/python" scripts/local_iam.py sender-identity "$KICKSTART")
 
 PORT=$(free_port)
 WATCH_LOG="$TARGET_DIR/soak-functions.log"

@@ -40,6 +40,11 @@ cargo test --workspace -- --test-threads 4
 
 echo "== black-box tests: FusionAuth's Python client against cargo lambda watch"
 export DIRECTORY_TABLE="blackbox-directory" CODES_TABLE="blackbox-codes" DIRECTORY_CACHE_SECONDS=0 RUST_LOG=info
+# The stack sends as every sender domain of the files it serves (template.yaml's SenderIdentities):
+# the example's, the ES256 tenant's and the three tenants of three domains.
+KICKSTARTS=(tests/fixtures/kickstart.example.json tests/fixtures/kickstart.es256.json
+  tests/fixtures/kickstart.three-senders.json)
+export SENDER_IDENTITIES=$("$VENV/bin/python" scripts/local_iam.py sender-identities "${KICKSTARTS[@]}")
 cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
 # The black-box suites all sign in as the example's few users, well over the 5 sends per user and
@@ -56,10 +61,12 @@ for tenant in kickstart["tenants"]:
 json.dump(kickstart, open(sys.argv[2], "w"))
 PY
 "$TARGET_DIR/debug/passwordless-admin" load "$BLACKBOX_KICKSTART"
-"$TARGET_DIR/debug/passwordless-admin" register-senders tests/fixtures/kickstart.example.json
-"$TARGET_DIR/debug/passwordless-admin" load tests/fixtures/kickstart.es256.json
-"$TARGET_DIR/debug/passwordless-admin" register-senders tests/fixtures/kickstart.es256.json
-SENDER_IDENTITY=$("$VENV/bin/python" scripts/local_iam.py sender-identity tests/fixtures/kickstart.example.json)
+for kickstart in "${KICKSTARTS[@]:1}"; do
+  "$TARGET_DIR/debug/passwordless-admin" load "$kickstart"
+done
+for kickstart in "${KICKSTARTS[@]}"; do
+  "$TARGET_DIR/debug/passwordless-admin" register-senders "$kickstart"
+done
 # The SES configuration set send mails with, as template.yaml's SesConfigurationSet.
 export SES_CONFIGURATION_SET=$("$VENV/bin/python" scripts/local_iam.py configuration-set)
 PORT=$(free_port)

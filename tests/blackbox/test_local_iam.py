@@ -160,7 +160,7 @@ def stack():
             BillingMode="PAY_PER_REQUEST",
         )
     common = ["--directory-table", tables["directory"], "--codes-table", tables["codes"],
-              "--sender-identity", "piedpiper.com"]
+              "--sender-identities", "piedpiper.com"]
     roles = json.loads(local_iam("roles", *common, "--prefix", f"iam{run[:12]}"))
     broken = json.loads(
         local_iam("roles", *common, "--prefix", f"iamx{run[:12]}",

@@ -6,6 +6,7 @@
 //! of the file as a whole (unique ids and identities, references that resolve).
 
 mod objects;
+mod senders;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,7 @@ use uuid::Uuid;
 use crate::login_id::IdentityKey;
 use crate::model::{ApiKey, Application, EmailTemplate, MessageTemplate, SigningKey, Tenant, User};
 use objects::{api_key, application, email_template, message_template, signing_key, tenant, user};
+pub use senders::SenderIdentities;
 
 /// A validated kickstart: every reference inside the file resolves, every identity is unique in
 /// its tenant, and every user carries its derived identities.

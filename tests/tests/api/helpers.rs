@@ -26,6 +26,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub const EXAMPLE_KICKSTART: &str = include_str!("../../fixtures/kickstart.example.json");
+/// Three tenants, Hooli, Raviga and Bachmanity, each mailing from its own domain.
+pub const THREE_SENDERS_KICKSTART: &str =
+    include_str!("../../fixtures/kickstart.three-senders.json");
 pub const DEMO_KICKSTART: &str = include_str!("../../../kickstart/demo.json");
 
 pub const GLOBAL_KEY: &str = "local-dev-api-key-change-me-0123456789abcdef";
@@ -101,16 +104,27 @@ impl TestApp {
     }
 
     pub async fn spawn_with(kickstart_json: &str) -> Self {
-        Self::spawn_with_policies(kickstart_json, &[]).await
+        Self::spawn_with_policies(kickstart_json, None, &[]).await
+    }
+
+    /// `TestApp::spawn_with(kickstart_json)` whose stack is given the SES identities `identities`
+    /// (template.yaml's `SenderIdentities`) instead of every sender domain of the file; SES has
+    /// every sender domain all the same.
+    pub async fn spawn_with_identities(kickstart_json: &str, identities: &[&str]) -> Self {
+        Self::spawn_with_policies(kickstart_json, Some(identities), &[]).await
     }
 
     /// `TestApp::spawn()` whose functions' roles lack the given actions
     /// (`(LOGIN_FUNCTION, "dynamodb:BatchGetItem")`): what a template that forgot them deploys.
     pub async fn spawn_without(missing: &[(&str, &str)]) -> Self {
-        Self::spawn_with_policies(EXAMPLE_KICKSTART, missing).await
+        Self::spawn_with_policies(EXAMPLE_KICKSTART, None, missing).await
     }
 
-    async fn spawn_with_policies(kickstart_json: &str, missing: &[(&str, &str)]) -> Self {
+    async fn spawn_with_policies(
+        kickstart_json: &str,
+        identities: Option<&[&str]>,
+        missing: &[(&str, &str)],
+    ) -> Self {
         endpoint();
         let run = Uuid::new_v4().simple().to_string();
         let admin = lambda_sdk_config().expect("the test environment names region and credentials");
@@ -124,15 +138,19 @@ impl TestApp {
         provision::load(&store, &parsed)
             .await
             .expect("the kickstart loads");
-        // The stack sends as one SES identity: the senders' domain, registered as a domain
-        // identity (README, Email), which every address at it may send from.
-        let sender_identity = sender_domain(&parsed);
-        ses::register_identities(
-            &aws_sdk_sesv2::Client::new(&admin),
-            std::slice::from_ref(&sender_identity),
-        )
-        .await
-        .expect("the sender identity is registered");
+        // Every sender domain is an SES domain identity (README, Email), which every address at
+        // it may send from; the stack sends as each of them unless told otherwise.
+        let sender_domains = match parsed.sender_domains() {
+            domains if domains.is_empty() => vec!["sender.invalid".to_owned()],
+            domains => domains,
+        };
+        ses::register_identities(&aws_sdk_sesv2::Client::new(&admin), &sender_domains)
+            .await
+            .expect("the sender identities are registered");
+        let sender_identities = match identities {
+            Some(listed) => listed.join(","),
+            None => sender_domains.join(","),
+        };
         // The stack's configuration set (template.yaml's SesConfigurationSet), one per app.
         let configuration_set = format!("cs-{run}");
         aws_sdk_sesv2::Client::new(&admin)
@@ -145,7 +163,7 @@ impl TestApp {
             tables: tables.clone(),
             configuration_set,
         };
-        let mut roles = function_roles(&run, &wiring, &sender_identity, missing);
+        let mut roles = function_roles(&run, &wiring, &sender_identities, missing);
         let mut role = |binary: &str| {
             let credentials = roles
                 .remove(binary)
@@ -480,21 +498,13 @@ pub fn request(event: Value) -> lambda_http::Request {
     lambda_http::request::from_str(&event.to_string()).expect("the event is an API Gateway event")
 }
 
-/// The one SES identity the stack is given for this kickstart's senders: their domain.
-fn sender_domain(kickstart: &kickstart::Kickstart) -> String {
-    match kickstart.sender_domains().as_slice() {
-        [] => "sender.invalid".to_owned(),
-        [one] => one.clone(),
-        more => panic!("the kickstart's senders span several domains, {more:?}: the stack sends as one SES identity"),
-    }
-}
-
-/// The three functions' roles for these tables, from template.yaml (scripts/local_iam.py), less
-/// the `missing` actions: per binary, the credentials Lambda would give it.
+/// Every function's role for these tables and SES identities (comma-separated), from
+/// template.yaml (scripts/local_iam.py), less the `missing` actions: per binary, the credentials
+/// Lambda would give it.
 fn function_roles(
     run: &str,
     wiring: &Wiring,
-    sender_identity: &str,
+    sender_identities: &str,
     missing: &[(&str, &str)],
 ) -> std::collections::HashMap<String, std::collections::HashMap<String, String>> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -508,7 +518,7 @@ fn function_roles(
         .args(["--directory-table", &wiring.tables.directory])
         .args(["--codes-table", &wiring.tables.codes])
         .args(["--configuration-set", &wiring.configuration_set])
-        .args(["--sender-identity", sender_identity])
+        .args(["--sender-identities", sender_identities])
         .args(["--prefix", &format!("t{run}")]);
     for (function, action) in missing {
         command.args(["--without", &format!("{function}:{action}")]);

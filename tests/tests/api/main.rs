@@ -21,6 +21,7 @@ mod operations;
 mod refresh_tokens;
 mod retries;
 mod send;
+mod senders;
 mod start;
 mod tokens;
 mod verification;

@@ -234,7 +234,7 @@ async fn a_rejected_email_is_a_500_with_an_errors_body_and_the_code_stays_valid(
     let domain = format!("unverified-{}.example", uuid::Uuid::new_v4().simple());
     kickstart["tenants"][0]["emailConfiguration"]["defaultFromEmail"] =
         json!(format!("no-reply@{domain}"));
-    // The stack's SenderIdentity is this domain (so IAM allows the send), but SES no longer has
+    // The stack's SenderIdentities list this domain (so IAM allows the send), but SES no longer has
     // it: SES itself rejects the message.
     let app = TestApp::spawn_with(&kickstart.to_string()).await;
     app.deregister_sender(&domain).await;
