@@ -21,6 +21,7 @@ mod operations;
 mod refresh_tokens;
 mod retries;
 mod send;
+mod sms_guard;
 mod start;
 mod tokens;
 mod verification;
