@@ -15,6 +15,10 @@ pub async fn handle(services: &RefreshServices, request: Request) -> Response<Bo
         Ok(body) => body,
         Err(response) => return response,
     };
+    let over = crate::limits::json_fields_over(&body, crate::limits::REFRESH);
+    if !over.is_empty() {
+        return super::errors(StatusCode::BAD_REQUEST, &over);
+    }
     let from_body = match body.get("refreshToken") {
         None | Some(Value::Null) => None,
         Some(Value::String(token)) => Some(token.clone()),

@@ -90,6 +90,10 @@ fn sms_refused(refusal: &SmsRefusal) -> Response<Body> {
 /// `code` selects the preferred usage; `applicationId` or `loginId` without a code, the legacy
 /// one, which accepts email addresses and usernames only.
 pub fn parse(body: &Map<String, Value>) -> Result<SendRequest, Errors> {
+    let over = crate::limits::json_fields_over(body, crate::limits::SEND);
+    if !over.is_empty() {
+        return Err(over);
+    }
     let field = |name: &str| body.get(name).filter(|v| !v.is_null());
     match field("code") {
         Some(Value::String(code)) if !code.trim().is_empty() => {
