@@ -72,7 +72,8 @@ pub const LOGIN: &[Cap] = &[
     cap("twoFactorTrustId", OPAQUE_TOKEN),
     cap("ipAddress", IP_ADDRESS),
 ];
-/// `POST /api/jwt/refresh` (body; the cookie is [`OPAQUE_TOKEN`] too).
+/// `POST /api/jwt/refresh`: the body's `refreshToken`, and the `refresh_token` cookie by the same
+/// cap.
 pub const REFRESH: &[Cap] = &[cap("refreshToken", OPAQUE_TOKEN)];
 /// `DELETE /api/jwt/refresh`, in the query string or the body.
 pub const REVOKE: &[Cap] = &[

@@ -92,6 +92,16 @@ async fn every_field_of_every_json_body_over_its_cap_is_400_too_long_naming_the_
     for cap in limits::REFRESH {
         assert_too_long(&app.refresh(with_over(json!({}), cap)).await, cap.field);
     }
+    let long_cookie = Event::post("/api/jwt/refresh")
+        .cookie(&format!(
+            "refresh_token={}",
+            "x".repeat(limits::OPAQUE_TOKEN + 1)
+        ))
+        .body("{}");
+    assert_too_long(
+        &app.refresh_event(long_cookie.to_json()).await,
+        "refreshToken",
+    );
     for cap in limits::REVOKE {
         let query = format!("{}={}", cap.field, over(cap));
         let response = app.revoke(Some(GLOBAL_KEY), "", &query).await;
