@@ -71,6 +71,7 @@ pub const LOGIN: &[Cap] = &[
     cap("applicationId", ID),
     cap("twoFactorTrustId", OPAQUE_TOKEN),
     cap("ipAddress", IP_ADDRESS),
+    cap("eventInfo.ipAddress", IP_ADDRESS),
 ];
 /// `POST /api/jwt/refresh`: the body's `refreshToken`, and the `refresh_token` cookie by the same
 /// cap.
@@ -111,17 +112,31 @@ pub fn of(caps: &[Cap], field: &str) -> Option<usize> {
 }
 
 /// The text fields of a JSON body over their caps, as FusionAuth's `[tooLong]field` errors
-/// (empty when every field is within its cap).
+/// (empty when every field is within its cap). A dotted field (`eventInfo.ipAddress`) is one
+/// inside an object, named as FusionAuth names it.
 pub fn json_fields_over(body: &Map<String, Value>, caps: &[Cap]) -> Errors {
     let mut errors = Errors::default();
     for cap in caps {
-        if let Some(Value::String(text)) = body.get(cap.field) {
-            if !within(text, cap.max) {
-                errors.add_field(cap.field, FieldProblem::TooLong { max: cap.max });
-            }
+        if text_at(body, cap.field).is_some_and(|text| !within(text, cap.max)) {
+            errors.add_field(cap.field, FieldProblem::TooLong { max: cap.max });
         }
     }
     errors
+}
+
+/// The text at a dotted `path` of `body`, if there is text there.
+fn text_at<'b>(body: &'b Map<String, Value>, path: &str) -> Option<&'b str> {
+    let (object, last) = match path.rsplit_once('.') {
+        None => (body, path),
+        Some((parents, last)) => {
+            let mut object = body;
+            for name in parents.split('.') {
+                object = object.get(name)?.as_object()?;
+            }
+            (object, last)
+        }
+    };
+    object.get(last)?.as_str()
 }
 
 /// The first field of a form over its cap (a field not in `caps`: [`UNREAD_FORM_FIELD`]).
@@ -161,6 +176,18 @@ mod tests {
             errors.field_errors["applicationId"][0].code,
             "[tooLong]applicationId"
         );
+    }
+
+    #[test]
+    fn a_field_inside_an_object_is_capped_under_its_dotted_name() {
+        let body = json!({"code": "c", "eventInfo": {"ipAddress": "1".repeat(65)}});
+        let errors = json_fields_over(body.as_object().unwrap(), LOGIN);
+        assert_eq!(
+            errors.field_errors["eventInfo.ipAddress"][0].code,
+            "[tooLong]eventInfo.ipAddress"
+        );
+        let fine = json!({"code": "c", "eventInfo": "not an object"});
+        assert!(json_fields_over(fine.as_object().unwrap(), LOGIN).is_empty());
     }
 
     #[test]

@@ -46,10 +46,14 @@ fn over(cap: &Cap) -> String {
     "x".repeat(cap.max + 1)
 }
 
-/// `body` with `cap`'s field one character over its cap.
+/// `body` with `cap`'s field one character over its cap (a dotted field inside its object).
 fn with_over(body: Value, cap: &Cap) -> Value {
     let mut body = body;
-    body[cap.field] = json!(over(cap));
+    let mut place = &mut body;
+    for name in cap.field.split('.') {
+        place = &mut place[name];
+    }
+    *place = json!(over(cap));
     body
 }
 
