@@ -33,6 +33,7 @@ pub mod errors;
 pub mod http;
 pub mod keys;
 pub mod kickstart;
+pub mod limits;
 pub mod login;
 pub mod login_id;
 pub mod memory;

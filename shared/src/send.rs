@@ -17,7 +17,7 @@ use crate::ports::{
     CodeStore, Directory, Email, Mailer, RateLimiter, Sms, SmsSender, StoreError, Suppressions,
     Wanted,
 };
-use crate::sms_guard::{self, GuardError, SmsRefusal};
+use crate::sms_guard::{self, GuardError, SmsAttempt, SmsRefusal};
 use crate::start::{self, StartCommand, StartError, StartServices};
 use crate::system::{Clock, Random};
 use crate::templates;
@@ -307,7 +307,7 @@ async fn count_send(
     }
     let country = match channel {
         Channel::Email => None,
-        Channel::Sms => Some(guard_sms(services, tenant, &recipient).await?),
+        Channel::Sms => Some(guard_sms(services, tenant, user, &recipient).await?),
     };
     Ok(Route {
         channel,
@@ -316,10 +316,11 @@ async fn count_send(
     })
 }
 
-/// The SMS guard's verdict on one SMS to `recipient`: its country when admitted.
+/// The SMS guard's verdict on one SMS of `user` to `recipient`: its country when admitted.
 async fn guard_sms(
     services: &SendServices,
     tenant: &Tenant,
+    user: &User,
     recipient: &str,
 ) -> Result<String, SendError> {
     let prefix_digits = tenant.sms_guard_configuration.prefix_digits;
@@ -331,9 +332,14 @@ async fn guard_sms(
         metrics::sms_guard_refused(refusal.reason(), refusal.country());
         return Err(SendError::SmsRefused(refusal));
     };
+    let attempt = SmsAttempt {
+        destination: &destination,
+        user_id: user.id,
+        logged_in_before: sms_guard::has_logged_in(user, recipient),
+    };
     let now = services.clock.now_millis();
-    match sms_guard::admit(services.rate_limiter.as_ref(), tenant, &destination, now).await {
-        Ok(()) => Ok(destination.country),
+    match sms_guard::admit(services.rate_limiter.as_ref(), tenant, &attempt, now).await {
+        Ok(()) => Ok(attempt.destination.country.clone()),
         Err(GuardError::Refused(refusal)) => {
             tracing::warn!(
                 tenant_id = %tenant.id,

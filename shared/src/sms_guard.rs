@@ -1,32 +1,67 @@
 //! The SMS guard against toll fraud ("SMS pumping": bots requesting codes to premium-rate numbers,
-//! paid per message). Before an SMS goes out, three rules of the tenant's
-//! `smsGuardConfiguration` (defaults in [`crate::model::SmsGuardConfiguration`]):
+//! paid per message). Before an SMS goes out, the rules of the tenant's `smsGuardConfiguration`
+//! (defaults in [`crate::model::SmsGuardConfiguration`]):
 //!
 //! 1. the destination's country is on the allowlist (a region, `US`, as libphonenumber's
 //!    metadata places the number: calling code 1 alone would let Jamaica through with the US);
-//! 2. fewer than `prefixRateLimit` SMS went to the destination's prefix (the calling code and the
+//! 2. the user's own share of the shared counts below is not spent: at most
+//!    `perUserPrefixLimit` of its SMS per prefix window and `perUserDailyLimit` per UTC day are
+//!    counted against the tenant's buckets; past its share a user is refused *before* anything
+//!    shared is counted, so one user (or a few) hammering SMS cannot spend the buckets everyone
+//!    else needs;
+//! 3. fewer than `prefixRateLimit` SMS went to the destination's prefix (the calling code and the
 //!    first `prefixDigits` national digits) in the current window, across all users of the
-//!    tenant: pumping walks through consecutive numbers of one range;
-//! 3. fewer than `dailyLimit` SMS went out for the tenant this UTC day.
+//!    tenant: pumping walks through consecutive numbers of one range. A number that has logged in
+//!    before (its identity was logged in with, or is verified) is not counted against its prefix
+//!    nor held back by it: a person was shown to hold it, which a pumped number never is, and a
+//!    flood of new numbers in its range must not lock its owner out;
+//! 4. fewer than `dailyLimit` SMS went out for the tenant this UTC day (every number counts).
 //!
 //! A refusal is an answer (400 or 429 with an `Errors` body, counted in the metrics), never a
 //! silent drop. Each count is one conditional write ([`RateLimiter::try_acquire`], as the
 //! per-user send limit): concurrent sends cannot overshoot. The country is checked first and
-//! counts nothing; a send refused by the daily cap has been counted against its prefix, which
-//! errs on the side of refusing.
+//! counts nothing; the user's shares are counted before the shared buckets; a send refused by
+//! the daily cap has been counted against its prefix, which errs on the side of refusing.
+
+use uuid::Uuid;
 
 use crate::login_id::SmsDestination;
-use crate::model::Tenant;
+use crate::model::{Tenant, User};
 use crate::ports::{RateLimiter, StoreError};
 
 /// Seconds in the window of the daily cap: UTC days, counted from the epoch.
 const DAY_SECONDS: u32 = 86_400;
+
+/// One SMS the guard is asked to admit: where it goes and whose it is.
+#[derive(Clone, Debug)]
+pub struct SmsAttempt<'a> {
+    pub destination: &'a SmsDestination,
+    pub user_id: Uuid,
+    /// The number has logged in before: see [`has_logged_in`].
+    pub logged_in_before: bool,
+}
+
+/// Whether `user`'s identity for the E.164 number `phone` shows that a person holds the number:
+/// a login was completed with it (its `lastLoginInstant`, which a login records on the identity
+/// it was made with) or it is verified (a login with a code texted to it verifies it where the
+/// tenant allows implicit verification; an operator may import it verified).
+pub fn has_logged_in(user: &User, phone: &str) -> bool {
+    user.identities.iter().any(|identity| {
+        identity.kind == crate::login_id::IdentityType::PhoneNumber
+            && identity.value == phone
+            && (identity.verified || identity.last_login_instant.is_some())
+    })
+}
 
 /// Why the guard refused an SMS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SmsRefusal {
     /// The destination's country is not on the tenant's allowlist.
     CountryNotAllowed { country: String },
+    /// The user's share of the prefix velocity is spent for the current window.
+    UserPrefixShare { country: String },
+    /// The user's share of the tenant's daily SMS is spent for the day.
+    UserDailyShare { country: String },
     /// Too many SMS to this prefix in the current window.
     PrefixVelocity { country: String },
     /// The tenant's SMS for the day are spent.
@@ -38,6 +73,8 @@ impl SmsRefusal {
     pub fn reason(&self) -> &'static str {
         match self {
             Self::CountryNotAllowed { .. } => "country",
+            Self::UserPrefixShare { .. } => "user-prefix",
+            Self::UserDailyShare { .. } => "user-daily",
             Self::PrefixVelocity { .. } => "prefix",
             Self::DailyLimit { .. } => "daily",
         }
@@ -46,6 +83,8 @@ impl SmsRefusal {
     pub fn country(&self) -> &str {
         match self {
             Self::CountryNotAllowed { country }
+            | Self::UserPrefixShare { country }
+            | Self::UserDailyShare { country }
             | Self::PrefixVelocity { country }
             | Self::DailyLimit { country } => country,
         }
@@ -60,43 +99,66 @@ pub enum GuardError {
     Dependency(#[from] StoreError),
 }
 
-/// Admits one SMS to `destination` for `tenant`, counting it, or says why not.
+/// One count the guard makes: its key, its limit per window, and the refusal when it is full.
+struct Count {
+    key: String,
+    limit: u32,
+    period_seconds: u32,
+    refusal: fn(String) -> SmsRefusal,
+}
+
+/// Admits one SMS for `tenant`, counting it, or says why not.
 pub async fn admit(
     limiter: &dyn RateLimiter,
     tenant: &Tenant,
-    destination: &SmsDestination,
+    attempt: &SmsAttempt<'_>,
     now_millis: i64,
 ) -> Result<(), GuardError> {
     let guard = &tenant.sms_guard_configuration;
-    let country = destination.country.clone();
+    let country = attempt.destination.country.clone();
     if !guard.allowed_countries.contains(&country) {
         return Err(GuardError::Refused(SmsRefusal::CountryNotAllowed {
             country,
         }));
     }
+    let (tenant_id, user_id) = (tenant.id, attempt.user_id);
     let velocity = guard.prefix_rate_limit;
-    if velocity.enabled {
-        let key = format!("sms-prefix#{}#{}", tenant.id, destination.prefix);
-        let admitted = limiter
-            .try_acquire(
-                &key,
-                velocity.limit,
-                velocity.time_period_in_seconds,
-                now_millis,
-            )
-            .await?;
-        if !admitted {
-            return Err(GuardError::Refused(SmsRefusal::PrefixVelocity { country }));
-        }
-    }
+    let counts_on_prefix = velocity.enabled && !attempt.logged_in_before;
     let daily = guard.daily_limit;
-    if daily.enabled {
-        let key = format!("sms-day#{}", tenant.id);
+    // The user's shares first: a user past its share is refused before it counts on a bucket
+    // other users share.
+    let counts = [
+        counts_on_prefix.then(|| Count {
+            key: format!("sms-user-prefix#{tenant_id}#{user_id}"),
+            limit: guard.per_user_prefix_limit,
+            period_seconds: velocity.time_period_in_seconds,
+            refusal: |country| SmsRefusal::UserPrefixShare { country },
+        }),
+        daily.enabled.then(|| Count {
+            key: format!("sms-user-day#{tenant_id}#{user_id}"),
+            limit: guard.per_user_daily_limit,
+            period_seconds: DAY_SECONDS,
+            refusal: |country| SmsRefusal::UserDailyShare { country },
+        }),
+        counts_on_prefix.then(|| Count {
+            key: format!("sms-prefix#{tenant_id}#{}", attempt.destination.prefix),
+            limit: velocity.limit,
+            period_seconds: velocity.time_period_in_seconds,
+            refusal: |country| SmsRefusal::PrefixVelocity { country },
+        }),
+        daily.enabled.then(|| Count {
+            key: format!("sms-day#{tenant_id}"),
+            limit: daily.limit,
+            period_seconds: DAY_SECONDS,
+            refusal: |country| SmsRefusal::DailyLimit { country },
+        }),
+    ];
+    for count in counts.into_iter().flatten() {
         let admitted = limiter
-            .try_acquire(&key, daily.limit, DAY_SECONDS, now_millis)
+            .try_acquire(&count.key, count.limit, count.period_seconds, now_millis)
             .await?;
         if !admitted {
-            return Err(GuardError::Refused(SmsRefusal::DailyLimit { country }));
+            return Err(GuardError::Refused((count.refusal)(country)));
         }
     }
     Ok(())
@@ -120,6 +182,26 @@ mod tests {
         SmsDestination::of(e164, 3).unwrap()
     }
 
+    /// The user a number belongs to, in these tests: one user per number.
+    fn user_of(e164: &str) -> Uuid {
+        Uuid::from_u128(e164[1..].parse().unwrap())
+    }
+
+    /// An SMS to `e164` for its user, a number that never logged in.
+    async fn admit_sms(
+        limiter: &MemoryRateLimiter,
+        tenant: &Tenant,
+        e164: &str,
+        now: i64,
+    ) -> Result<(), GuardError> {
+        let attempt = SmsAttempt {
+            destination: &to(e164),
+            user_id: user_of(e164),
+            logged_in_before: false,
+        };
+        admit(limiter, tenant, &attempt, now).await
+    }
+
     #[test]
     fn a_destination_is_its_region_and_prefix_never_the_number() {
         assert_eq!(
@@ -140,13 +222,13 @@ mod tests {
     async fn a_country_off_the_allowlist_is_refused_and_counts_nothing() {
         let limiter = MemoryRateLimiter::default();
         let tenant = tenant(json!({"allowedCountries": ["US"], "dailyLimit": {"limit": 1}}));
-        let refused = admit(&limiter, &tenant, &to("+18765550123"), 0).await;
+        let refused = admit_sms(&limiter, &tenant, "+18765550123", 0).await;
         assert!(matches!(
             refused,
             Err(GuardError::Refused(SmsRefusal::CountryNotAllowed { ref country })) if country == "JM"
         ));
         // The daily cap of one is still there for an allowed destination.
-        assert!(admit(&limiter, &tenant, &to("+13035551212"), 0)
+        assert!(admit_sms(&limiter, &tenant, "+13035551212", 0)
             .await
             .is_ok());
     }
@@ -157,21 +239,21 @@ mod tests {
         let tenant = tenant(json!({
             "prefixRateLimit": {"enabled": true, "limit": 2, "timePeriodInSeconds": 600}
         }));
-        assert!(admit(&limiter, &tenant, &to("+13035551212"), 0)
+        assert!(admit_sms(&limiter, &tenant, "+13035551212", 0)
             .await
             .is_ok());
-        assert!(admit(&limiter, &tenant, &to("+13035550100"), 0)
+        assert!(admit_sms(&limiter, &tenant, "+13035550100", 0)
             .await
             .is_ok());
         assert!(matches!(
-            admit(&limiter, &tenant, &to("+13035550101"), 0).await,
+            admit_sms(&limiter, &tenant, "+13035550101", 0).await,
             Err(GuardError::Refused(SmsRefusal::PrefixVelocity { .. }))
         ));
         // Another prefix, and the next window, are unaffected.
-        assert!(admit(&limiter, &tenant, &to("+17205550147"), 0)
+        assert!(admit_sms(&limiter, &tenant, "+17205550147", 0)
             .await
             .is_ok());
-        assert!(admit(&limiter, &tenant, &to("+13035550101"), 600_000)
+        assert!(admit_sms(&limiter, &tenant, "+13035550101", 600_000)
             .await
             .is_ok());
     }
@@ -180,20 +262,141 @@ mod tests {
     async fn the_daily_cap_holds_for_the_utc_day() {
         let limiter = MemoryRateLimiter::default();
         let tenant = tenant(json!({"dailyLimit": {"enabled": true, "limit": 1}}));
-        assert!(admit(&limiter, &tenant, &to("+13035551212"), 1_000)
+        assert!(admit_sms(&limiter, &tenant, "+13035551212", 1_000)
             .await
             .is_ok());
         assert!(matches!(
-            admit(&limiter, &tenant, &to("+17205550147"), 2_000).await,
+            admit_sms(&limiter, &tenant, "+17205550147", 2_000).await,
             Err(GuardError::Refused(SmsRefusal::DailyLimit { .. }))
         ));
-        assert!(admit(&limiter, &tenant, &to("+17205550147"), 86_400_000)
+        assert!(admit_sms(&limiter, &tenant, "+17205550147", 86_400_000)
             .await
             .is_ok());
     }
 
+    #[tokio::test]
+    async fn one_user_past_its_share_is_refused_without_spending_the_prefix_for_others() {
+        let limiter = MemoryRateLimiter::default();
+        let tenant = tenant(json!({
+            "prefixRateLimit": {"enabled": true, "limit": 3, "timePeriodInSeconds": 600},
+            "perUserPrefixLimit": 2
+        }));
+        for _ in 0..2 {
+            assert!(admit_sms(&limiter, &tenant, "+13035551212", 0)
+                .await
+                .is_ok());
+        }
+        for _ in 0..5 {
+            assert!(matches!(
+                admit_sms(&limiter, &tenant, "+13035551212", 0).await,
+                Err(GuardError::Refused(SmsRefusal::UserPrefixShare { .. }))
+            ));
+        }
+        // The prefix has one SMS left, for another user of the range.
+        assert!(admit_sms(&limiter, &tenant, "+13035550100", 0)
+            .await
+            .is_ok());
+        assert!(matches!(
+            admit_sms(&limiter, &tenant, "+13035550101", 0).await,
+            Err(GuardError::Refused(SmsRefusal::PrefixVelocity { .. }))
+        ));
+    }
+
+    #[tokio::test]
+    async fn one_user_past_its_daily_share_is_refused_without_spending_the_tenants_day() {
+        let limiter = MemoryRateLimiter::default();
+        let tenant = tenant(json!({
+            "prefixRateLimit": {"enabled": false},
+            "dailyLimit": {"enabled": true, "limit": 3},
+            "perUserDailyLimit": 2
+        }));
+        for _ in 0..2 {
+            assert!(admit_sms(&limiter, &tenant, "+13035551212", 0)
+                .await
+                .is_ok());
+        }
+        assert!(matches!(
+            admit_sms(&limiter, &tenant, "+13035551212", 1_000).await,
+            Err(GuardError::Refused(SmsRefusal::UserDailyShare { .. }))
+        ));
+        assert!(admit_sms(&limiter, &tenant, "+17205550147", 2_000)
+            .await
+            .is_ok());
+        // The next UTC day, the user has its share again.
+        assert!(admit_sms(&limiter, &tenant, "+13035551212", 86_400_000)
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_number_that_logged_in_before_neither_counts_on_nor_waits_for_its_prefix() {
+        let limiter = MemoryRateLimiter::default();
+        let tenant = tenant(json!({
+            "prefixRateLimit": {"enabled": true, "limit": 1, "timePeriodInSeconds": 600},
+            "perUserPrefixLimit": 1,
+            "dailyLimit": {"enabled": true, "limit": 10},
+            "perUserDailyLimit": 3
+        }));
+        let known = to("+13035551212");
+        let logged_in = SmsAttempt {
+            destination: &known,
+            user_id: user_of("+13035551212"),
+            logged_in_before: true,
+        };
+        // The prefix is full...
+        assert!(admit_sms(&limiter, &tenant, "+13035550100", 0)
+            .await
+            .is_ok());
+        // ...yet the known number gets its SMS, within its daily share.
+        for _ in 0..3 {
+            assert!(admit(&limiter, &tenant, &logged_in, 0).await.is_ok());
+        }
+        assert!(matches!(
+            admit(&limiter, &tenant, &logged_in, 0).await,
+            Err(GuardError::Refused(SmsRefusal::UserDailyShare { .. }))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_number_that_logged_in_before_is_still_refused_off_the_allowlist() {
+        let limiter = MemoryRateLimiter::default();
+        let tenant = tenant(json!({"allowedCountries": ["US"]}));
+        let jamaica = to("+18765550123");
+        let logged_in = SmsAttempt {
+            destination: &jamaica,
+            user_id: user_of("+18765550123"),
+            logged_in_before: true,
+        };
+        assert!(matches!(
+            admit(&limiter, &tenant, &logged_in, 0).await,
+            Err(GuardError::Refused(SmsRefusal::CountryNotAllowed { .. }))
+        ));
+    }
+
     #[test]
-    fn the_defaults_are_north_america_20_per_prefix_per_10_minutes_and_1000_a_day() {
+    fn a_number_has_logged_in_when_its_identity_was_logged_in_with_or_is_verified() {
+        let user = |identity: serde_json::Value| -> User {
+            serde_json::from_value(json!({
+                "id": "00000000-0000-0001-0000-000000000001",
+                "tenantId": "f24aca2b-ce4a-4dad-951a-c9d690e71415",
+                "identities": [identity]
+            }))
+            .unwrap()
+        };
+        let phone = "+13035551212";
+        let fresh = json!({"type": "phoneNumber", "value": phone});
+        assert!(!has_logged_in(&user(fresh), phone));
+        let logged_in = json!({"type": "phoneNumber", "value": phone, "lastLoginInstant": 1});
+        assert!(has_logged_in(&user(logged_in), phone));
+        let verified = json!({"type": "phoneNumber", "value": phone, "verified": true});
+        assert!(has_logged_in(&user(verified.clone()), phone));
+        // Another number of the user proves nothing of this one.
+        assert!(!has_logged_in(&user(verified), "+17205550147"));
+    }
+
+    #[test]
+    fn the_defaults_are_north_america_20_per_prefix_per_10_minutes_1000_a_day_and_small_user_shares(
+    ) {
         let guard = tenant(json!({})).sms_guard_configuration;
         assert_eq!(guard.allowed_countries, ["US", "CA"]);
         assert_eq!(guard.prefix_digits, 3);
@@ -205,5 +408,9 @@ mod tests {
             (20, 600)
         );
         assert_eq!(guard.daily_limit.limit, 1000);
+        assert_eq!(
+            (guard.per_user_prefix_limit, guard.per_user_daily_limit),
+            (3, 10)
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! Hostile input (issue 7, property 9): whatever a client sends — body, headers, phone numbers —
-//! each handler answers without panicking and without a 5xx; and a kickstart file, whatever it
+//! each handler answers without panicking and without a 5xx, the form endpoints (the magic
+//! link's page, the fallback page, `/oauth2/token`) too, and any field over its cap
+//! (`passwordless::limits`) in any form is a 400; and a kickstart file, whatever it
 //! holds, is accepted or refused with an error, never a panic. Over the in-memory ports, so that
 //! many cases run in little time; `fuzz/` runs the same through libFuzzer for longer.
 
@@ -9,7 +11,7 @@ use lambda_http::http::StatusCode;
 use passwordless::http::MAX_BODY_BYTES;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use support::memory_app::{self, Endpoint, GLOBAL_KEY, TENANT, WEB_APP};
+use support::memory_app::{self, Endpoint, FormEndpoint, GLOBAL_KEY, TENANT, WEB_APP};
 
 fn runtime() -> tokio::runtime::Runtime {
     // Paused: time moves only when every task waits (legacy send's answer floor costs nothing).
@@ -35,6 +37,25 @@ fn status_of(
             .block_on(memory_app::handle(&services, endpoint, request))
             .status(),
     )
+}
+
+/// A form post through a fresh in-memory service, as [`status_of`] for JSON.
+fn form_status_of(
+    endpoint: FormEndpoint,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Option<StatusCode> {
+    let services = memory_app::services(memory_app::KICKSTART);
+    let request = memory_app::request(&memory_app::form_event(endpoint, headers, body))?;
+    Some(
+        runtime()
+            .block_on(memory_app::handle_form(&services, endpoint, request))
+            .status(),
+    )
+}
+
+fn form_endpoint() -> impl Strategy<Value = FormEndpoint> {
+    prop::sample::select(FormEndpoint::ALL.to_vec())
 }
 
 /// 256 cases per property in `make test`; `PROPTEST_CASES=20000` for a longer run.
@@ -175,6 +196,39 @@ proptest! {
         if let Some(status) = status_of(endpoint, &headers, &body, base64) {
             prop_assert!(!status.is_server_error(), "{status} for {endpoint:?}");
         }
+    }
+
+    #[test]
+    fn any_body_and_headers_to_any_form_get_an_answer_below_500(
+        endpoint in form_endpoint(),
+        headers in headers(),
+        body in body(),
+    ) {
+        if let Some(status) = form_status_of(endpoint, &headers, &body) {
+            prop_assert!(!status.is_server_error(), "{status} for {endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn any_field_of_any_form_over_its_cap_gets_400_whatever_else_the_form_holds(
+        endpoint in form_endpoint(),
+        field in any::<prop::sample::Index>(),
+        extra in 1usize..300,
+        fill in prop::sample::select(vec!["a", "é", "%", "+", "\u{0}", "𝄞"]),
+        others in prop::collection::vec(("[a-zA-Z_]{1,12}", "\\PC{0,40}"), 0..4),
+    ) {
+        let caps = endpoint.caps();
+        let cap = caps[field.index(caps.len())];
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &others {
+            if name != cap.field {
+                form.append_pair(name, value);
+            }
+        }
+        form.append_pair(cap.field, &fill.repeat(cap.max + extra));
+        let body = form.finish();
+        let status = form_status_of(endpoint, &[], body.as_bytes()).expect("the event is read");
+        prop_assert_eq!(status, StatusCode::BAD_REQUEST, "{} of {:?}", cap.field, endpoint);
     }
 
     #[test]

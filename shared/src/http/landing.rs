@@ -382,7 +382,8 @@ fn csrf_holds(request: &Request, csrf_cookie: &str, field: Option<&str>) -> bool
     }
 }
 
-/// The form body's fields; 413 when too large, 415 when not a form.
+/// The form body's fields; 413 when too large, 415 when not a form, 400 when a field is over its
+/// cap (`limits::LANDING_FORMS`).
 fn form(request: &Request) -> Result<Vec<(String, String)>, StatusCode> {
     let content_type = header_str(request, "content-type").unwrap_or_default();
     if !content_type
@@ -400,7 +401,14 @@ fn form(request: &Request) -> Result<Vec<(String, String)>, StatusCode> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    Ok(form_urlencoded::parse(bytes).into_owned().collect())
+    let form: Vec<(String, String)> = form_urlencoded::parse(bytes).into_owned().collect();
+    let fields = form
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    if crate::limits::form_field_over(fields, crate::limits::LANDING_FORMS).is_some() {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    Ok(form)
 }
 
 fn redirect(url: &str) -> Response<Body> {

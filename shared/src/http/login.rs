@@ -146,9 +146,11 @@ fn action_json(action: &UserAction) -> Value {
 
 /// Reads a login request; unknown fields are ignored, every field error reported at once.
 pub fn parse(body: &Map<String, Value>) -> Result<LoginCommand, Errors> {
-    let mut errors = Errors::default();
+    let mut errors = crate::limits::json_fields_over(body, crate::limits::LOGIN);
     let field = |name: &str| body.get(name).filter(|v| !v.is_null());
     let text = |name: &str, errors: &mut Errors| match field(name) {
+        // Over its cap: that is its problem, and the only one said.
+        _ if errors.field_errors.contains_key(name) => None,
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {

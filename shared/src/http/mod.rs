@@ -23,9 +23,7 @@ use serde_json::Value;
 
 use crate::errors::Errors;
 
-/// Request bodies larger than this are refused with 413 before parsing. The largest legitimate
-/// body (a start with a generous `state`) is a few kilobytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub use crate::limits::MAX_BODY_BYTES;
 
 pub const TENANT_HEADER: &str = "x-fusionauth-tenantid";
 const JSON: &str = "application/json; charset=UTF-8";

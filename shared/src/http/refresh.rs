@@ -15,6 +15,10 @@ pub async fn handle(services: &RefreshServices, request: Request) -> Response<Bo
         Ok(body) => body,
         Err(response) => return response,
     };
+    let over = crate::limits::json_fields_over(&body, crate::limits::REFRESH);
+    if !over.is_empty() {
+        return super::errors(StatusCode::BAD_REQUEST, &over);
+    }
     let from_body = match body.get("refreshToken") {
         None | Some(Value::Null) => None,
         Some(Value::String(token)) => Some(token.clone()),
@@ -26,10 +30,19 @@ pub async fn handle(services: &RefreshServices, request: Request) -> Response<Bo
         }
     };
     let present = |t: &String| !t.trim().is_empty();
-    let Some(token) = cookie(&request, "refresh_token")
-        .filter(present)
-        .or(from_body.filter(present))
-    else {
+    let from_cookie = cookie(&request, "refresh_token").filter(present);
+    if let Some(max) = crate::limits::of(crate::limits::REFRESH, "refreshToken") {
+        if from_cookie
+            .as_deref()
+            .is_some_and(|t| !crate::limits::within(t, max))
+        {
+            return super::errors(
+                StatusCode::BAD_REQUEST,
+                &Errors::field("refreshToken", FieldProblem::TooLong { max }),
+            );
+        }
+    }
+    let Some(token) = from_cookie.or(from_body.filter(present)) else {
         return super::errors(
             StatusCode::BAD_REQUEST,
             &Errors::field("refreshToken", FieldProblem::Missing),

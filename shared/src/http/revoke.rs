@@ -70,6 +70,12 @@ fn parse(request: &Request) -> Result<Revocation, Response<Body>> {
     let params = query_params(request);
     let body = optional_json_object(request)?;
     let field = |name: &str| -> Result<Option<String>, Response<Body>> {
+        let text = query_param(&params, name).or_else(|| body.get(name).and_then(Value::as_str));
+        if let (Some(text), Some(max)) = (text, crate::limits::of(crate::limits::REVOKE, name)) {
+            if !crate::limits::within(text, max) {
+                return Err(bad(name, FieldProblem::TooLong { max }));
+            }
+        }
         if let Some(value) = query_param(&params, name) {
             return Ok(Some(value.to_owned()));
         }

@@ -28,8 +28,9 @@ pub async fn handle(services: &SendServices, request: Request) -> Response<Body>
 /// The one place a send outcome becomes a status: 200 with an empty body (and no JSON content
 /// type: the TypeScript client rejects an empty body labelled JSON), 400, 429 or 500. The SMS
 /// guard: a country off the allowlist is 400 `[SmsCountryNotAllowed]` (asking again will not
-/// help); a prefix over its velocity 429 `[SmsPrefixRateLimited]`, a tenant past its daily cap
-/// 429 `[SmsDailyLimitReached]`.
+/// help); a user past its share of a prefix's window 429 `[SmsUserRateLimited]`, of the day 429
+/// `[SmsUserDailyLimitReached]`; a prefix over its velocity 429 `[SmsPrefixRateLimited]`, a
+/// tenant past its daily cap 429 `[SmsDailyLimitReached]`.
 fn respond(sent: Result<(), SendError>) -> Response<Body> {
     match sent {
         Ok(()) => super::empty(StatusCode::OK),
@@ -55,6 +56,20 @@ fn sms_refused(refusal: &SmsRefusal) -> Response<Body> {
                 "This service does not send SMS to the country of this phone number.",
             ),
         ),
+        SmsRefusal::UserPrefixShare { .. } => super::errors(
+            StatusCode::TOO_MANY_REQUESTS,
+            &Errors::general(
+                "[SmsUserRateLimited]",
+                "Too many codes were sent to this user by SMS. Wait a few minutes and try again.",
+            ),
+        ),
+        SmsRefusal::UserDailyShare { .. } => super::errors(
+            StatusCode::TOO_MANY_REQUESTS,
+            &Errors::general(
+                "[SmsUserDailyLimitReached]",
+                "This user was sent as many codes by SMS today as it may. Try again tomorrow or log in by email.",
+            ),
+        ),
         SmsRefusal::PrefixVelocity { .. } => super::errors(
             StatusCode::TOO_MANY_REQUESTS,
             &Errors::general(
@@ -75,6 +90,10 @@ fn sms_refused(refusal: &SmsRefusal) -> Response<Body> {
 /// `code` selects the preferred usage; `applicationId` or `loginId` without a code, the legacy
 /// one, which accepts email addresses and usernames only.
 pub fn parse(body: &Map<String, Value>) -> Result<SendRequest, Errors> {
+    let over = crate::limits::json_fields_over(body, crate::limits::SEND);
+    if !over.is_empty() {
+        return Err(over);
+    }
     let field = |name: &str| body.get(name).filter(|v| !v.is_null());
     match field("code") {
         Some(Value::String(code)) if !code.trim().is_empty() => {

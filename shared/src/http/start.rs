@@ -75,14 +75,10 @@ fn error_response(error: StartError) -> Response<Body> {
     }
 }
 
-/// The longest login id (email address, username or phone number) a start or a legacy send takes,
-/// in characters: FusionAuth's column width, and well inside a DynamoDB key.
-pub const MAX_LOGIN_ID_CHARS: usize = 255;
-
 /// Reads a start request, collecting every field error at once as FusionAuth does. Unknown
 /// fields are ignored; `null` counts as absent.
 pub fn parse(body: &Map<String, Value>) -> Result<StartCommand, Errors> {
-    let mut errors = Errors::default();
+    let mut errors = crate::limits::json_fields_over(body, crate::limits::START);
     let application_id = field(body, "applicationId", application_id, &mut errors);
     let login_id = field(body, "loginId", login_id, &mut errors);
     let login_id_types = field(body, "loginIdTypes", login_id_types, &mut errors);
@@ -101,7 +97,7 @@ pub fn parse(body: &Map<String, Value>) -> Result<StartCommand, Errors> {
             Some(login_id_types),
             Some(login_strategy),
             Some(state),
-        ) => Ok(StartCommand {
+        ) if errors.is_empty() => Ok(StartCommand {
             application_id,
             login_id,
             login_id_types,
@@ -120,6 +116,10 @@ fn field<T>(
     parse: fn(Option<&Value>) -> Result<T, FieldProblem>,
     errors: &mut Errors,
 ) -> Option<T> {
+    if errors.field_errors.contains_key(name) {
+        // Over its cap: that is its problem, and the only one said.
+        return None;
+    }
     parse(body.get(name).filter(|v| !v.is_null()))
         .map_err(|problem| errors.add_field(name, problem))
         .ok()
@@ -137,14 +137,8 @@ fn application_id(value: Option<&Value>) -> Result<Uuid, FieldProblem> {
 }
 
 fn login_id(value: Option<&Value>) -> Result<String, FieldProblem> {
+    // Its length is capped by `limits::START`, before this reads it.
     match value {
-        // Every login id becomes part of a DynamoDB key (at most 2,048 bytes): a longer one is
-        // the client's mistake, never the table's.
-        Some(Value::String(s)) if s.chars().count() > MAX_LOGIN_ID_CHARS => {
-            Err(FieldProblem::TooLong {
-                max: MAX_LOGIN_ID_CHARS,
-            })
-        }
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
         Some(Value::String(_)) | None => Err(FieldProblem::Blank),
         Some(_) => Err(FieldProblem::CouldNotConvert),
@@ -238,7 +232,7 @@ mod tests {
 
     #[test]
     fn a_login_id_over_255_characters_is_too_long_whatever_its_bytes() {
-        let at_limit = "é".repeat(MAX_LOGIN_ID_CHARS);
+        let at_limit = "é".repeat(crate::limits::LOGIN_ID);
         let command = parse_json(json!({
             "applicationId": "10000000-0000-0002-0000-000000000001", "loginId": at_limit
         }))

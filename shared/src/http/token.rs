@@ -158,6 +158,14 @@ fn parse(request: &Request) -> Result<std::collections::HashMap<String, String>,
     }
     let mut form = std::collections::HashMap::new();
     for (name, value) in form_urlencoded::parse(bytes).into_owned() {
+        if crate::limits::form_field_over(
+            [(name.as_str(), value.as_str())],
+            crate::limits::TOKEN_FORM,
+        )
+        .is_some()
+        {
+            return Err(invalid_request(&format!("{name} is too long")));
+        }
         if form.insert(name, value).is_some() {
             return Err(invalid_request("a parameter is repeated"));
         }

@@ -16,7 +16,9 @@ pub async fn handle(services: &KeyServices, request: Request) -> Response<Body> 
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim().to_owned())
     });
-    let Some(token) = bearer.or_else(|| cookie(&request, "access_token")) else {
+    let token = bearer.or_else(|| cookie(&request, "access_token"));
+    // No JWT of ours is longer: a longer one is refused as any token that does not validate.
+    let Some(token) = token.filter(|t| crate::limits::within(t, crate::limits::JWT)) else {
         return super::empty(StatusCode::UNAUTHORIZED);
     };
     match keys::validate(services, &token).await {

@@ -243,6 +243,20 @@ fn sms_guard(name: &str, guard: &SmsGuardConfiguration) -> Result<(), KickstartE
             "an enabled limit needs a limit and a timePeriodInSeconds above 0",
         ));
     }
+    if prefix.enabled && guard.per_user_prefix_limit == 0 {
+        return Err(KickstartError::new(
+            name,
+            "smsGuardConfiguration.perUserPrefixLimit",
+            "a user's share of an enabled prefixRateLimit must be above 0",
+        ));
+    }
+    if guard.daily_limit.enabled && guard.per_user_daily_limit == 0 {
+        return Err(KickstartError::new(
+            name,
+            "smsGuardConfiguration.perUserDailyLimit",
+            "a user's share of an enabled dailyLimit must be above 0",
+        ));
+    }
     if guard.daily_limit.enabled && guard.daily_limit.limit == 0 {
         return Err(KickstartError::new(
             name,

@@ -84,6 +84,26 @@ fn a_code_lifetime_over_ten_minutes_is_refused() {
     assert!(err.field.ends_with("passwordlessLoginTimeToLiveInSeconds"));
 }
 
+#[test]
+fn a_users_share_of_an_enabled_sms_bucket_must_be_above_zero() {
+    let guard = |guard: serde_json::Value| {
+        parse(
+            &serde_json::json!({"tenants": [{"id": "f24aca2b-ce4a-4dad-951a-c9d690e71415",
+                "smsGuardConfiguration": guard}]})
+            .to_string(),
+        )
+    };
+    let err = guard(serde_json::json!({"perUserPrefixLimit": 0})).unwrap_err();
+    assert_eq!(err.field, "smsGuardConfiguration.perUserPrefixLimit");
+    let err = guard(serde_json::json!({"perUserDailyLimit": 0})).unwrap_err();
+    assert_eq!(err.field, "smsGuardConfiguration.perUserDailyLimit");
+    // A share of a bucket that is off is never used.
+    assert!(guard(serde_json::json!({
+        "prefixRateLimit": {"enabled": false}, "perUserPrefixLimit": 0
+    }))
+    .is_ok());
+}
+
 /// A tenant whose code generators are `code` and `one_time_code` (`[type, length]`).
 fn tenant_with_generators(code: (&str, u32), one_time_code: (&str, u32)) -> String {
     serde_json::json!({"tenants": [{"id": "f24aca2b-ce4a-4dad-951a-c9d690e71415",

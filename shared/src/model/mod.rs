@@ -221,7 +221,8 @@ impl Default for RateLimit {
 
 /// The SMS guard against toll fraud ("SMS pumping"), per tenant; the rules are in
 /// [`crate::sms_guard`]. Safe by default: SMS to the US and Canada only, 20 per 10 minutes to any
-/// one prefix (country and the first 3 national digits), 1,000 a day per tenant.
+/// one prefix (country and the first 3 national digits), 1,000 a day per tenant, of which one
+/// user's SMS take at most 3 of a prefix's window and 10 of the day.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SmsGuardConfiguration {
@@ -233,6 +234,10 @@ pub struct SmsGuardConfiguration {
     pub prefix_rate_limit: RateLimit,
     /// SMS per tenant per UTC day.
     pub daily_limit: DailyLimit,
+    /// One user's share of `prefix_rate_limit`: its SMS counted per prefix window.
+    pub per_user_prefix_limit: u32,
+    /// One user's share of `daily_limit`: its SMS counted per UTC day.
+    pub per_user_daily_limit: u32,
 }
 
 impl Default for SmsGuardConfiguration {
@@ -246,6 +251,8 @@ impl Default for SmsGuardConfiguration {
                 time_period_in_seconds: 600,
             },
             daily_limit: DailyLimit::default(),
+            per_user_prefix_limit: 3,
+            per_user_daily_limit: 10,
         }
     }
 }

@@ -94,3 +94,80 @@ pub async fn handle(
         Endpoint::Login => passwordless::http::login::handle(&services.login, request).await,
     }
 }
+
+/// The functions that read a form: the magic link's page and the fallback page (HTML forms) and
+/// `/oauth2/token`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormEndpoint {
+    MagicLink,
+    Fallback,
+    Token,
+}
+
+impl FormEndpoint {
+    pub const ALL: [FormEndpoint; 3] = [
+        FormEndpoint::MagicLink,
+        FormEndpoint::Fallback,
+        FormEndpoint::Token,
+    ];
+
+    /// The path a post goes to: a magic link's is a well-formed code no one started.
+    pub fn path(self) -> &'static str {
+        match self {
+            FormEndpoint::MagicLink => {
+                "/oauth2/passwordless/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            }
+            FormEndpoint::Fallback => "/oauth2/passwordless",
+            FormEndpoint::Token => "/oauth2/token",
+        }
+    }
+
+    /// The fields the function reads, with their caps.
+    pub fn caps(self) -> &'static [passwordless::limits::Cap] {
+        match self {
+            FormEndpoint::MagicLink | FormEndpoint::Fallback => passwordless::limits::LANDING_FORMS,
+            FormEndpoint::Token => passwordless::limits::TOKEN_FORM,
+        }
+    }
+}
+
+/// A form post to `endpoint` as API Gateway's event (JSON text), with `headers` after the
+/// form's content type (a header of the same name replaces it).
+pub fn form_event(endpoint: FormEndpoint, headers: &[(String, String)], body: &[u8]) -> String {
+    Event::post(endpoint.path())
+        .without_header("host")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .headers(headers.iter().map(|(name, value)| (name, value)))
+        .user_agent("hostile-input")
+        .bytes_body(body)
+        .to_json()
+        .to_string()
+}
+
+/// Runs `request` through the form endpoint's handler, as the function's `main` does.
+pub async fn handle_form(
+    services: &MemoryServices,
+    endpoint: FormEndpoint,
+    request: Request,
+) -> Response<Body> {
+    match endpoint {
+        FormEndpoint::MagicLink | FormEndpoint::Fallback => {
+            let landing = passwordless::oauth2::landing::LandingServices {
+                login: services.login.clone(),
+                authorization_codes: services.codes.clone(),
+            };
+            let pages = passwordless::http::pages::Pages::new();
+            passwordless::http::landing::handle(&landing, &pages, request).await
+        }
+        FormEndpoint::Token => {
+            let token = passwordless::oauth2::token::TokenServices {
+                directory: services.refresh.directory.clone(),
+                authorization_codes: services.codes.clone(),
+                clock: services.refresh.clock.clone(),
+                random: services.refresh.random.clone(),
+                refresh: services.refresh.clone(),
+            };
+            passwordless::http::token::handle(&token, request).await
+        }
+    }
+}

@@ -1,8 +1,11 @@
 //! The review's findings, each through the HTTP edge: oversized login ids are a 400, never a
-//! DynamoDB key error; the anonymous legacy send answers a known user that cannot be mailed, and a
+//! DynamoDB key error, and every field of every JSON body and form has its cap
+//! (`passwordless::limits`), over which it is a 4xx naming the field; the anonymous legacy send answers a known user that cannot be mailed, and a
 //! failing mail service, as it answers an unknown login id; two-factor secrets are never echoed;
 //! a login never writes back a user that changed since it was read.
 
+use api_gateway_events::Event;
+use passwordless::limits::{self, Cap};
 use passwordless::ports::{Directory, Sessions};
 use serde_json::{json, Value};
 
@@ -36,6 +39,180 @@ async fn a_login_id_over_255_characters_is_400_too_long_on_start_and_on_the_lega
         ))
         .await;
     assert_eq!(start.status, 404, "{}", start.body);
+}
+
+/// One character over `cap`.
+fn over(cap: &Cap) -> String {
+    "x".repeat(cap.max + 1)
+}
+
+/// `body` with `cap`'s field one character over its cap (a dotted field inside its object).
+fn with_over(body: Value, cap: &Cap) -> Value {
+    let mut body = body;
+    let mut place = &mut body;
+    for name in cap.field.split('.') {
+        place = &mut place[name];
+    }
+    *place = json!(over(cap));
+    body
+}
+
+fn assert_too_long(response: &TestResponse, field: &str) {
+    assert_eq!(response.status, 400, "{field}: {}", response.body);
+    assert_eq!(
+        response.error_codes(),
+        [format!("[tooLong]{field}")],
+        "{field}: {}",
+        response.body
+    );
+}
+
+#[tokio::test]
+async fn every_field_of_every_json_body_over_its_cap_is_400_too_long_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let started = app
+        .start_code(json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com"}))
+        .await;
+    let code = started["code"].as_str().unwrap();
+    for cap in limits::START {
+        let body = json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com"});
+        let response = app
+            .start(start_event(Some(GLOBAL_KEY), with_over(body, cap)))
+            .await;
+        assert_too_long(&response, cap.field);
+    }
+    for cap in limits::SEND {
+        let body = if cap.field == "code" {
+            json!({"code": code})
+        } else {
+            json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com"})
+        };
+        assert_too_long(&app.send(with_over(body, cap)).await, cap.field);
+    }
+    for cap in limits::LOGIN {
+        let body = json!({"code": code, "applicationId": WEB_APP});
+        assert_too_long(&app.login(with_over(body, cap)).await, cap.field);
+    }
+    for cap in limits::REFRESH {
+        assert_too_long(&app.refresh(with_over(json!({}), cap)).await, cap.field);
+    }
+    let long_cookie = Event::post("/api/jwt/refresh")
+        .cookie(&format!(
+            "refresh_token={}",
+            "x".repeat(limits::OPAQUE_TOKEN + 1)
+        ))
+        .body("{}");
+    assert_too_long(
+        &app.refresh_event(long_cookie.to_json()).await,
+        "refreshToken",
+    );
+    for cap in limits::REVOKE {
+        let query = format!("{}={}", cap.field, over(cap));
+        let response = app.revoke(Some(GLOBAL_KEY), "", &query).await;
+        assert_too_long(&response, cap.field);
+    }
+    // Nothing of the code was used by any of it.
+    let login = app
+        .login(json!({"code": code, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+}
+
+fn form_post(path: &str, body: &str) -> Value {
+    Event::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .user_agent("Mozilla/5.0 integration-tests")
+        .body(body)
+        .to_json()
+}
+
+#[tokio::test]
+async fn every_field_of_every_html_form_over_its_cap_is_the_pages_400() {
+    let app = TestApp::spawn().await;
+    let started = app
+        .start_code(
+            json!({"applicationId": WEB_APP, "loginId": "richard@piedpiper.com",
+                           "loginStrategy": "ClickableLink",
+                           "state": {"redirect_uri": "https://piedpiper.com/oauth/callback",
+                                     "code_challenge_method": "S256",
+                                     // RFC 7636's example challenge.
+                                     "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}}),
+        )
+        .await;
+    let link = format!("/oauth2/passwordless/{}", started["code"].as_str().unwrap());
+    let unread = Cap {
+        field: "somethingElse",
+        max: limits::UNREAD_FORM_FIELD,
+    };
+    for path in [link.as_str(), "/oauth2/passwordless"] {
+        for cap in limits::LANDING_FORMS.iter().chain([&unread]) {
+            let body = format!("csrf=v&{}={}", cap.field, over(cap));
+            let response = app.landing_event(form_post(path, &body)).await;
+            assert_eq!(response.status, 400, "{path} {}", cap.field);
+            assert!(
+                response.body.contains("This request could not be read"),
+                "{path} {}: {}",
+                cap.field,
+                response.body
+            );
+        }
+    }
+    // The fallback page's own form, with its CSRF value: a 3,000-character login id is refused
+    // by its cap, before anything reads it.
+    let page = Event::new("GET", "/oauth2/passwordless")
+        .query(&format!("client_id={WEB_APP}"))
+        .without_header("content-type")
+        .user_agent("Mozilla/5.0 integration-tests");
+    let page = app.landing_event(page.to_json()).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries its CSRF value");
+    let long_id = format!("{}@piedpiper.com", "r".repeat(3000));
+    let post = Event::post("/oauth2/passwordless")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .cookie(&format!("passwordless_entry_csrf={csrf}"))
+        .user_agent("Mozilla/5.0 integration-tests")
+        .body(&format!(
+            "csrf={csrf}&client_id={WEB_APP}&loginId={long_id}&oneTimeCode=123456"
+        ));
+    let refused = app.landing_event(post.to_json()).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("This request could not be read"),
+        "{}",
+        refused.body
+    );
+
+    // The link still works: an over-long post used nothing.
+    let opened = Event::new("GET", &link)
+        .without_header("content-type")
+        .user_agent("Mozilla/5.0 integration-tests");
+    let opened = app.landing_event(opened.to_json()).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+}
+
+#[tokio::test]
+async fn every_field_of_the_token_form_over_its_cap_is_invalid_request_and_a_long_jwt_is_401() {
+    let app = TestApp::spawn().await;
+    for cap in limits::TOKEN_FORM {
+        let body = match cap.field {
+            "grant_type" => format!("grant_type={}", over(cap)),
+            field => format!("grant_type=authorization_code&{field}={}", over(cap)),
+        };
+        let response = app.token_event(form_post("/oauth2/token", &body)).await;
+        assert_eq!(response.status, 400, "{}: {}", cap.field, response.body);
+        assert_eq!(response.json()["error"], "invalid_request", "{}", cap.field);
+        assert_eq!(
+            response.json()["error_description"],
+            format!("{} is too long", cap.field)
+        );
+    }
+    let long_jwt = format!("Bearer {}", "x".repeat(limits::JWT + 1));
+    assert_eq!(app.validate(&long_jwt).await.status, 401);
 }
 
 /// The answer of a legacy send, as a client can compare it: status, body, content type.

@@ -22,6 +22,7 @@ mod refresh_tokens;
 mod retries;
 mod send;
 mod senders;
+mod sms_guard;
 mod start;
 mod tokens;
 mod verification;

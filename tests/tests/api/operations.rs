@@ -1,7 +1,6 @@
-//! Abuse and operations through the HTTP edge, against moto with IAM enforced: the SMS guard
-//! (country allowlist, prefix velocity, daily cap), the deliverability loop (a bounce delivered
-//! to the suppress function as SNS would, then no more email to that address), and the EMF
-//! metric lines each function writes.
+//! Operations through the HTTP edge, against moto with IAM enforced: the deliverability loop (a
+//! bounce delivered to the suppress function as SNS would, then no more email to that address),
+//! and the EMF metric lines each function writes. The SMS guard's tests are in `sms_guard`.
 
 use passwordless::aws::dynamo::key_map;
 use passwordless::suppression::address_hash;
@@ -10,117 +9,10 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 const RICHARD_EMAIL: &str = "richard@piedpiper.com";
-const RICHARD_PHONE: &str = "+13035551212";
 const DINESH_PHONE: &str = "+17205550147";
-/// A UK mobile number, for a user outside the default allowlist (US, CA).
-const UK_PHONE: &str = "+447400123456";
-/// A second number in Richard's prefix (+1 303).
-const GAVIN_PHONE: &str = "+13035550123";
 
 fn code_of(started: &Value) -> String {
     started["code"].as_str().unwrap().to_owned()
-}
-
-/// The example kickstart with two more users (a UK number, a second +1 303 number) and the
-/// tenant's `smsGuardConfiguration` set to `guard` (`null`: the defaults).
-async fn app_with_guard(guard: Value) -> TestApp {
-    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
-    if !guard.is_null() {
-        kickstart["tenants"][0]["smsGuardConfiguration"] = guard;
-    }
-    let users = kickstart["users"].as_array_mut().unwrap();
-    users.push(
-        json!({"id": "00000000-0000-0001-0000-0000000000a1", "tenantId": TENANT,
-                      "phoneNumber": UK_PHONE, "firstName": "Monica"}),
-    );
-    users.push(
-        json!({"id": "00000000-0000-0001-0000-0000000000a2", "tenantId": TENANT,
-                      "phoneNumber": GAVIN_PHONE, "firstName": "Gavin"}),
-    );
-    TestApp::spawn_with(&kickstart.to_string()).await
-}
-
-/// Starts a phone login for `phone` and sends its code: the send's response, and the SMS that
-/// went to `phone` with its one-time code (moto is shared by concurrent tests: the one-time code
-/// tells this send's SMS apart).
-async fn send_sms_to(app: &TestApp, phone: &str) -> (TestResponse, Vec<Value>) {
-    let started = app
-        .start_code(json!({"applicationId": WEB_APP, "loginId": phone,
-                           "loginIdTypes": ["phoneNumber"]}))
-        .await;
-    let response = app.send(json!({"code": code_of(&started)})).await;
-    let one_time_code = started["oneTimeCode"].as_str().unwrap();
-    (response, sms_containing(phone, one_time_code).await)
-}
-
-fn general_code(response: &TestResponse) -> String {
-    response.json()["generalErrors"][0]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-#[tokio::test]
-async fn an_sms_to_a_country_off_the_allowlist_is_refused_with_400_counted_and_not_sent() {
-    let app = app_with_guard(Value::Null).await;
-    let (response, sms) = send_sms_to(&app, UK_PHONE).await;
-    assert_eq!(response.status, 400, "{}", response.body);
-    assert_eq!(general_code(&response), "[SmsCountryNotAllowed]");
-    assert!(response.json()["fieldErrors"].is_object());
-    assert!(sms.is_empty(), "nothing was sent");
-
-    let refused = response.metric("SmsGuardRefused");
-    assert_eq!(refused.len(), 1, "{:?}", response.metrics);
-    assert_eq!(refused[0]["Reason"], "country");
-    assert_eq!(refused[0]["Country"], "GB");
-    assert_eq!(refused[0]["TenantId"], TENANT);
-    // An allowed country still gets its SMS.
-    let (allowed, sms) = send_sms_to(&app, DINESH_PHONE).await;
-    assert_eq!((allowed.status, sms.len()), (200, 1));
-}
-
-#[tokio::test]
-async fn sms_to_one_prefix_past_its_velocity_are_refused_with_429_whoever_the_user() {
-    let app = app_with_guard(json!({
-        "prefixRateLimit": {"enabled": true, "limit": 1, "timePeriodInSeconds": 600}
-    }))
-    .await;
-    let (first, sms) = send_sms_to(&app, RICHARD_PHONE).await;
-    assert_eq!((first.status, sms.len()), (200, 1));
-    // Another user, another number, the same +1 303 prefix.
-    let (response, sms) = send_sms_to(&app, GAVIN_PHONE).await;
-    assert_eq!(response.status, 429, "{}", response.body);
-    assert_eq!(general_code(&response), "[SmsPrefixRateLimited]");
-    assert!(sms.is_empty());
-    assert_eq!(response.metric("SmsGuardRefused")[0]["Reason"], "prefix");
-    // Another prefix (+1 720) is not affected.
-    let (allowed, sms) = send_sms_to(&app, DINESH_PHONE).await;
-    assert_eq!((allowed.status, sms.len()), (200, 1));
-}
-
-#[tokio::test]
-async fn sms_past_the_tenants_daily_cap_are_refused_with_429() {
-    let app = app_with_guard(json!({
-        "prefixRateLimit": {"enabled": false},
-        "dailyLimit": {"enabled": true, "limit": 2}
-    }))
-    .await;
-    assert_eq!(send_sms_to(&app, RICHARD_PHONE).await.0.status, 200);
-    assert_eq!(send_sms_to(&app, GAVIN_PHONE).await.0.status, 200);
-    let (response, sms) = send_sms_to(&app, DINESH_PHONE).await;
-    assert_eq!(response.status, 429, "{}", response.body);
-    assert_eq!(general_code(&response), "[SmsDailyLimitReached]");
-    assert!(sms.is_empty());
-    assert_eq!(response.metric("SmsGuardRefused")[0]["Reason"], "daily");
-    // The cap is one conditional counter per tenant and day, in the Codes table.
-    let day = app
-        .code_items()
-        .await
-        .into_iter()
-        .filter_map(|item| item.get("pk")?.as_s().ok().cloned())
-        .filter(|pk| pk.starts_with(&format!("RATE#sms-day#{TENANT}#")))
-        .count();
-    assert_eq!(day, 1);
 }
 
 /// SES's event publishing record of a permanent bounce, inside the SNS event Lambda gets.
