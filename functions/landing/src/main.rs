@@ -1,9 +1,9 @@
 //! `GET`, `HEAD` and `POST /oauth2/passwordless/{code}` on Lambda: configuration, clients,
 //! adapters and the page template are built once per container, then every invocation goes to
-//! the shared handler.
+//! the shared handler, its metrics to stdout (EMF).
 
 use lambda_http::{service_fn, Error, Request};
-use passwordless::{aws, config::Config, http};
+use passwordless::{aws, config::Config, http, metrics::Recorder};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -11,10 +11,13 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let services = aws::landing_services(&config)?;
     let pages = std::sync::Arc::new(http::pages::Pages::new());
+    let metrics = Recorder::from_env("landing");
     http::run(service_fn(|request: Request| {
-        let services = services.clone();
-        let pages = pages.clone();
-        async move { Ok::<_, Error>(http::landing::handle(&services, &pages, request).await) }
+        let (services, pages, metrics) = (services.clone(), pages.clone(), metrics.clone());
+        async move {
+            let answer = http::landing::handle(&services, &pages, request);
+            Ok::<_, Error>(http::recorded(&metrics, answer).await)
+        }
     }))
     .await
 }

@@ -208,14 +208,14 @@ impl TestApp {
 
     /// An event through the landing function's handler.
     pub async fn landing_event(&self, event: Value) -> TestResponse {
-        TestResponse::from(
+        recorded("landing", |_| {
             passwordless::http::landing::handle(
                 &self.landing_fn.services,
                 &self.pages,
                 request(event),
             )
-            .await,
-        )
+        })
+        .await
     }
 
     /// An event through the token function's handler.
@@ -635,9 +635,11 @@ impl Wired for RefreshServices {
 
 impl Wired for LandingServices {
     fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
         Self {
             login: LoginServices::wired(sdk, wiring),
-            authorization_codes: store(sdk, wiring),
+            authorization_codes: store.clone(),
+            rate_limiter: store,
         }
     }
 }
