@@ -305,8 +305,8 @@ async fn an_unregistered_redirect_uri_never_redirects_and_leaves_the_code_valid(
         "https://evil.example/steal",
         "https://piedpiper.com/oauth/callback?x=1",
     ] {
-        let mut state = web_state();
-        state["redirect_uri"] = json!(redirect);
+        // No PKCE challenge, so that the login API may complete the code below.
+        let state = json!({"redirect_uri": redirect, "state": "xyz", "scope": "openid"});
         let code = start(&app, WEB_APP, "richard@piedpiper.com", state).await;
         let page = open(&app, "GET", &code).await;
         assert_eq!(page.status, 400, "{}", page.body);
