@@ -85,11 +85,20 @@ pub fn hash_one_time_code(code: &str, one_time_code: &str) -> String {
 }
 
 /// A one-time code entered without its code (the fallback of a mangled link) is hashed with the
-/// code's hash, which is all the landing page can find from a login id. Whoever reads the table
-/// can also read that hash, so this binding only keeps one code's one-time code from matching
-/// another code.
-pub fn hash_fallback_code(code_hash: &str, one_time_code: &str) -> String {
-    hash_one_time_code(code_hash, one_time_code)
+/// code's hash, which is all the landing page can find from a login id, and with the hash of the
+/// address the message went to ([`crate::suppression::address_hash`]): send records it only once
+/// it has emailed a link's message, so the fallback takes only a code that was mailed, and only
+/// with the address it was mailed to. Whoever reads the table can also read the code's hash, so
+/// this binding only keeps one code's (or address's) one-time code from matching another.
+pub fn hash_fallback_code(code_hash: &str, address_hash: &str, one_time_code: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"passwordless fallback\0");
+    hasher.update(code_hash.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(address_hash.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(one_time_code.as_bytes());
+    hex(&hasher.finalize())
 }
 
 /// Encrypts a one-time code (at most 32 bytes) under a key derived from its code. The code is

@@ -187,7 +187,7 @@ impl CodeStore for MemoryCodeStore {
         let expected = match (presented.fallback, code.fallback_code_hash.as_deref()) {
             (false, _) => code.one_time_code_hash.as_deref(),
             (true, Some(fallback)) => Some(fallback),
-            // A code stored before fallbacks has none to compare with.
+            // A code never emailed as a link has no fallback to compare with.
             (true, None) => return Ok(Consumed::NotFound),
         };
         let matches = match presented.one_time_code_hash {
@@ -243,10 +243,14 @@ impl CodeStore for MemoryCodeStore {
         &self,
         code_hash: &str,
         identity: &IdentityKey,
+        fallback_code_hash: Option<&str>,
     ) -> Result<(), StoreError> {
         if let Some(code) = lock(&self.codes).get_mut(code_hash) {
             if !code.delivered_to.contains(identity) {
                 code.delivered_to.push(identity.clone());
+            }
+            if let Some(fallback) = fallback_code_hash {
+                code.fallback_code_hash = Some(fallback.to_owned());
             }
         }
         Ok(())

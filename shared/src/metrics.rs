@@ -252,6 +252,13 @@ pub fn sms_guard_refused(reason: &'static str, country: &str) {
     );
 }
 
+/// A post of the fallback page (a mangled link's email address and one-time code) refused:
+/// `Reason` is `wrong` (no live link emailed to that address with that code, or no such
+/// address) or `budget` (the user's tries are spent). The page is the same for both.
+pub fn fallback_refused(reason: &'static str) {
+    emit("FallbackRefused", Unit::Count, 1.0, &[("Reason", reason)]);
+}
+
 /// An email not sent because its address is suppressed (it bounced or complained).
 pub fn suppressed_send() {
     emit("SuppressedSends", Unit::Count, 1.0, &[]);

@@ -146,10 +146,11 @@ pub enum Consumed {
 pub struct Presented<'a> {
     pub code_hash: &'a str,
     /// The one-time code's hash (with the code), for a FormField code; with `fallback`, its
-    /// hash with the code's hash ([`crate::codes::hash_fallback_code`]).
+    /// hash with the code's hash and the typed address's ([`crate::codes::hash_fallback_code`]).
     pub one_time_code_hash: Option<&'a str>,
     /// The one-time code is a link's fallback, entered without the link: it is compared with
-    /// the code's `fallback_code_hash`, which every code has, instead of the FormField one.
+    /// the code's `fallback_code_hash`, which only a ClickableLink code that send emailed has,
+    /// instead of the FormField one.
     pub fallback: bool,
     /// The application the login names: a code started for another one does not match.
     pub application_id: Option<Uuid>,
@@ -189,11 +190,14 @@ pub trait CodeStore: PendingCodes {
     /// still log them in.
     async fn newest(&self, user_id: Uuid) -> Result<Option<String>, StoreError>;
     /// Records that the code was delivered to `identity` (an email address or a phone number):
-    /// completing the login verifies that identity, and only that one.
+    /// completing the login verifies that identity, and only that one. With `fallback_code_hash`
+    /// (a link's email, which carries its fallback), records that too: the fallback page takes
+    /// nothing else ([`crate::codes::hash_fallback_code`]). One idempotent write.
     async fn mark_delivered(
         &self,
         code_hash: &str,
         identity: &IdentityKey,
+        fallback_code_hash: Option<&str>,
     ) -> Result<(), StoreError>;
 }
 

@@ -375,11 +375,18 @@ async fn render_and_send(
         .sealed_one_time_code
         .as_deref()
         .and_then(|sealed| codes::unseal_one_time_code(code, sealed));
-    // `oneTimeCode` is FormField's, as in FusionAuth; a link's is its fallback.
-    let (one_time_code, fallback_code) = match pending.strategy {
-        LoginStrategy::FormField => (unsealed, None),
-        LoginStrategy::ClickableLink => (None, unsealed),
+    // `oneTimeCode` is FormField's, as in FusionAuth; a link's email carries it as its fallback
+    // (the fallback page asks for the email address, so an SMS has none).
+    let (one_time_code, fallback_code) = match (pending.strategy, channel) {
+        (LoginStrategy::FormField, _) => (unsealed, None),
+        (LoginStrategy::ClickableLink, Channel::Email) => (None, unsealed),
+        (LoginStrategy::ClickableLink, Channel::Sms) => (None, None),
     };
+    // What the fallback page will take once the email is out: that code, with that address.
+    let fallback_code_hash = fallback_code.as_deref().map(|fallback| {
+        let address_hash = crate::suppression::address_hash(&recipient);
+        codes::hash_fallback_code(&pending.code_hash, &address_hash, fallback)
+    });
     let context = MessageContext {
         code,
         one_time_code,
@@ -479,7 +486,11 @@ async fn render_and_send(
     }
     services
         .codes
-        .mark_delivered(&pending.code_hash, &delivered_to)
+        .mark_delivered(
+            &pending.code_hash,
+            &delivered_to,
+            fallback_code_hash.as_deref(),
+        )
         .await?;
     Ok(())
 }

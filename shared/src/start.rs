@@ -239,7 +239,8 @@ async fn prepare_for(
         services.random.as_ref(),
     );
     // Every code gets a one-time code: a FormField login needs it with the code, and a link's
-    // message carries it as the fallback for a link that got mangled.
+    // email carries it as the fallback for a link that got mangled (send records that fallback
+    // once the email is out: a code never mailed has none).
     let one_time_code = codes::generate(
         config.passwordless_login_one_time_code_generator,
         services.random.as_ref(),
@@ -253,7 +254,7 @@ async fn prepare_for(
     let pending = PendingCode {
         one_time_code_hash: form_field.then(|| codes::hash_one_time_code(&code, &one_time_code)),
         sealed_one_time_code: Some(codes::seal_one_time_code(&code, &one_time_code)),
-        fallback_code_hash: Some(codes::hash_fallback_code(&code_hash, &one_time_code)),
+        fallback_code_hash: None,
         code_hash,
         user_id: found.user_id,
         tenant_id: tenant.id,

@@ -127,7 +127,8 @@ pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSe
             clock,
             random,
         },
-        authorization_codes: store,
+        authorization_codes: store.clone(),
+        rate_limiter: store,
     })
 }
 

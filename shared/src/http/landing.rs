@@ -5,8 +5,9 @@
 //! redirects (303) with an authorization code. Every answer is an HTML page; none carries a token.
 //!
 //! `GET` and `POST /oauth2/passwordless?client_id=…` is the fallback for a link that got mangled:
-//! a form for the login id and the one-time code the message carries beside the link
-//! ([`crate::oauth2::landing::enter_code`]), with its own CSRF cookie, and the same answers.
+//! a form for the email address and the one-time code the email carries beside the link
+//! ([`crate::oauth2::landing::enter_code`]), with its own CSRF cookie, and the same answers; every
+//! refusal of it (a spent budget included) is the same form with the same problem.
 //!
 //! Opens that look like pre-fetches (HEAD, a known link scanner's user agent) are logged as such
 //! (`prefetch_suspected`), so an operator can count them against the clicks.

@@ -200,16 +200,22 @@ struct Attempt<'a> {
 /// What shows the login may use the code.
 #[derive(Clone, Copy)]
 enum Proof<'a> {
-    /// The command's code, with a FormField code's one-time code.
+    /// The command's code, with a FormField code's one-time code, at the login API: a code whose
+    /// start carried a PKCE `code_challenge` is not found there.
     Code,
-    /// A link's fallback: the user's newest code by its hash, and the one-time code its message
-    /// carried; the command's code is not used.
+    /// The command's code, on the landing page: the authorization code it leads to is exchanged
+    /// only with the PKCE verifier ([`crate::oauth2::token`]).
+    LinkClick,
+    /// A link's fallback: the user's newest code by its hash, the hash of the address typed and
+    /// the one-time code its email carried; the command's code is not used.
     Fallback {
         code_hash: &'a str,
+        address_hash: &'a str,
         one_time_code: &'a str,
     },
 }
 
+/// `POST /api/passwordless/login`.
 pub async fn login(
     services: &LoginServices,
     tenant_scope: Option<Uuid>,
@@ -218,20 +224,41 @@ pub async fn login(
     finish(attempt_login(services, tenant_scope, &command, Proof::Code).await)
 }
 
+/// The same login from the link's landing page, which turns it into an authorization code: a
+/// code bound to a PKCE challenge completes here, since the token endpoint checks the verifier.
+pub async fn login_for_authorization_code(
+    services: &LoginServices,
+    command: LoginCommand,
+) -> Result<LoginOutcome, LoginError> {
+    finish(attempt_login(services, None, &command, Proof::LinkClick).await)
+}
+
 /// The same login with a link's fallback instead of its code: the code the user's newest
-/// message carried, named by its hash, and that message's one-time code. Wrong fallbacks are
+/// email carried, named by its hash, the address typed (its hash,
+/// [`crate::suppression::address_hash`]) and that email's one-time code. Wrong fallbacks are
 /// counted apart from the code's own one-time codes ([`Presented::fallback`]).
 pub async fn login_with_fallback(
     services: &LoginServices,
     code_hash: &str,
+    address_hash: &str,
     one_time_code: &str,
     command: LoginCommand,
 ) -> Result<LoginOutcome, LoginError> {
     let proof = Proof::Fallback {
         code_hash,
+        address_hash,
         one_time_code,
     };
     finish(attempt_login(services, None, &command, proof).await)
+}
+
+/// Whether the code's start carried a PKCE `code_challenge` (well formed or not): then only the
+/// landing page's authorization code, exchanged with the verifier, may complete it.
+fn bound_to_verifier(pending: &PendingCode) -> bool {
+    pending
+        .state
+        .as_ref()
+        .is_some_and(|state| state.contains_key("code_challenge"))
 }
 
 fn finish(step: Step<LoginOutcome>) -> Result<LoginOutcome, LoginError> {
@@ -251,9 +278,12 @@ async fn attempt_login(
     let now = services.clock.now_millis();
     let attempt_id = attempt_id(services);
     let pending = use_code(services, command, proof, &attempt_id, now).await?;
-    // A code of another tenant is used up all the same: whoever holds it sent it to the wrong
-    // place, and it must not stay usable elsewhere.
+    // A code of another tenant, or a PKCE-bound code at the login API, is used up all the same:
+    // whoever holds it sent it to the wrong place, and it must not stay usable elsewhere.
     if tenant_scope.is_some_and(|t| t != pending.tenant_id) {
+        return Ok(LoginOutcome::NotFound);
+    }
+    if matches!(proof, Proof::Code) && bound_to_verifier(&pending) {
         return Ok(LoginOutcome::NotFound);
     }
     let attempt = Attempt {
@@ -302,7 +332,7 @@ async fn use_code(
     now: i64,
 ) -> Step<PendingCode> {
     let (code_hash, one_time_code_hash) = match proof {
-        Proof::Code => (
+        Proof::Code | Proof::LinkClick => (
             codes::hash_secret(&command.code),
             command
                 .one_time_code
@@ -311,10 +341,15 @@ async fn use_code(
         ),
         Proof::Fallback {
             code_hash,
+            address_hash,
             one_time_code,
         } => (
             code_hash.to_owned(),
-            Some(codes::hash_fallback_code(code_hash, one_time_code)),
+            Some(codes::hash_fallback_code(
+                code_hash,
+                address_hash,
+                one_time_code,
+            )),
         ),
     };
     let presented = Presented {

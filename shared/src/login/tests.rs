@@ -154,7 +154,7 @@ async fn a_delivered_identity_is_verified_and_only_that_one() {
         value: "richard@piedpiper.com".into(),
     };
     codes
-        .mark_delivered(&started.pending.code_hash, &email)
+        .mark_delivered(&started.pending.code_hash, &email, None)
         .await
         .unwrap();
     let outcome = login(&services, None, command(&started.code, Some(WEB_APP)))

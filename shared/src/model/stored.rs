@@ -20,9 +20,13 @@ pub struct PendingCode {
     /// send, which is given the code, can deliver it; the table alone reveals nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_one_time_code: Option<String>,
-    /// The same one-time code hashed with this code's hash instead of the code: the fallback a
-    /// message carries for a link that got mangled, entered on the landing page with the login
-    /// id ([`crate::oauth2::landing::enter_code`]), where the code itself is not at hand.
+    /// The same one-time code hashed with this code's hash and the address it was emailed to
+    /// ([`crate::codes::hash_fallback_code`]): the fallback a link's email carries for a link that
+    /// got mangled, entered on the landing page with that address
+    /// ([`crate::oauth2::landing::enter_code`]), where the code itself is not at hand. Start
+    /// writes none; send records it once it has emailed a ClickableLink code
+    /// ([`crate::ports::CodeStore::mark_delivered`]), so a code never mailed, sent by SMS or of
+    /// FormField has none, and the fallback page takes none of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_code_hash: Option<String>,
     pub user_id: Uuid,

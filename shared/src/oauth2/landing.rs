@@ -2,8 +2,9 @@
 //! (any number of scanner pre-fetches leave it valid); [`click`] completes the login exactly as
 //! `POST /api/passwordless/login` does ([`crate::login::login`]: the same statuses, checks,
 //! refresh token and login record) and turns a completed login into an authorization code.
-//! [`enter_code`] is the same click for a link that got mangled: the login id and the one-time
-//! code the message carries beside the link stand for the link's code.
+//! [`enter_code`] is the same click for a link that got mangled: the email address and the
+//! one-time code the email carries beside the link stand for the link's code, within a budget
+//! of their own.
 
 use std::sync::Arc;
 
@@ -19,14 +20,15 @@ use crate::login::LoginServices;
 use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
 use crate::login_id::{canonical_text, IdentityKey, IdentityType};
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant};
-use crate::ports::{AuthorizationCodes, StoreError};
+use crate::ports::{AuthorizationCodes, RateLimiter, StoreError};
 
-/// What the landing page runs on, built once per container: the login's services and the
-/// authorization codes.
+/// What the landing page runs on, built once per container: the login's services, the
+/// authorization codes, and the counters of the fallback page's budget.
 #[derive(Clone)]
 pub struct LandingServices {
     pub login: LoginServices,
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
 }
 
 /// A code as the link's path carries it: 1 to 128 letters, digits, `-` or `_` (every code
@@ -258,7 +260,7 @@ pub async fn click(
         no_jwt: false,
         trust_id: command.trust_id,
     };
-    let outcome = match login::login(&services.login, None, login_command).await {
+    let outcome = match login::login_for_authorization_code(&services.login, login_command).await {
         Ok(outcome) => outcome,
         Err(LoginError::Invalid(_)) => return Ok(Clicked::Expired),
         Err(LoginError::Dependency(error)) => return Err(error.into()),
@@ -338,12 +340,53 @@ pub async fn code_entry(
     }))
 }
 
-/// The click of a link that got mangled: the login id finds the user, whose newest code must be
-/// for this application and carry this one-time code; then the same login and authorization
-/// code as [`click`]. An unknown login id, a wrong one-time code and an expired, used or
-/// superseded code are alike ([`Clicked::WrongFallback`]), so the page tells no one whether an
-/// address has an account.
+/// Fallbacks one user may enter in a day (a UTC day), right or wrong, each counted before it is
+/// compared: with five per code, what bounds the guesses at codes an anonymous caller has anyone
+/// mailed (the legacy send starts one for any login id).
+pub const FALLBACK_TRIES_PER_USER_PER_DAY: u32 = 10;
+const DAY_SECONDS: u32 = 86_400;
+
+/// The fallback page's post answers no sooner than this after it began, whatever it came to: an
+/// unknown address costs two reads, a known one a count, a code read and a conditional write, a
+/// right one a whole login. Set above the usual time of a login (DynamoDB in one region), so
+/// that every outcome takes the floor and the time tells no one who has an account.
+pub const FALLBACK_MIN_DURATION: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// Why a fallback was refused, for the `FallbackRefused` metric only: the page is the same.
+#[derive(Clone, Copy)]
+enum FallbackRefusal {
+    /// No live code of the application emailed to that address with that one-time code.
+    Wrong,
+    /// The user's fallbacks for the day, or one-time codes for the hour, are spent.
+    Budget,
+}
+
+fn refused_fallback(reason: FallbackRefusal) -> Result<Clicked, ClickError> {
+    crate::metrics::fallback_refused(match reason {
+        FallbackRefusal::Wrong => "wrong",
+        FallbackRefusal::Budget => "budget",
+    });
+    Ok(Clicked::WrongFallback)
+}
+
+/// The click of a link that got mangled: the email address finds the user, whose newest code
+/// must be a link's code for this application that was emailed to that very address, with the
+/// one-time code that email carried ([`crate::codes::hash_fallback_code`]); then the same login
+/// and authorization code as [`click`]. A FormField code, a code never sent or sent by SMS, an
+/// unknown address, a wrong one-time code, an expired, used or superseded code and a spent budget
+/// are alike ([`Clicked::WrongFallback`]), and every answer waits out [`FALLBACK_MIN_DURATION`],
+/// so the page tells no one whether an address has an account.
 pub async fn enter_code(
+    services: &LandingServices,
+    command: EnterCodeCommand,
+) -> Result<Clicked, ClickError> {
+    let answer_at = tokio::time::Instant::now() + FALLBACK_MIN_DURATION;
+    let entered = check_fallback(services, command).await;
+    tokio::time::sleep_until(answer_at).await;
+    entered
+}
+
+async fn check_fallback(
     services: &LandingServices,
     command: EnterCodeCommand,
 ) -> Result<Clicked, ClickError> {
@@ -355,30 +398,49 @@ pub async fn enter_code(
     }) else {
         return Ok(Clicked::Unusable(RequestProblem::UnknownClient));
     };
+    crate::metrics::set_tenant(application.tenant_id);
     if one_time_code.is_empty() || one_time_code.len() > 64 {
-        return Ok(Clicked::WrongFallback);
+        return refused_fallback(FallbackRefusal::Wrong);
     }
-    // The email address (or username) the message went to; never a phone number, whose parser
-    // this function would otherwise carry.
-    let login_id = canonical_text(command.login_id.trim());
-    let candidates = [IdentityType::Email, IdentityType::Username].map(|kind| IdentityKey {
-        kind,
-        value: login_id.clone(),
-    });
+    // The email address the message went to: the fallback is only ever emailed.
+    let address = canonical_text(command.login_id.trim());
+    let candidates = [IdentityKey {
+        kind: IdentityType::Email,
+        value: address.clone(),
+    }];
     let Some(found) = login
         .directory
         .find_identity(application.tenant_id, &candidates)
         .await?
     else {
-        return Ok(Clicked::WrongFallback);
+        return refused_fallback(FallbackRefusal::Wrong);
     };
+    // Counted before anything is compared, with one conditional write.
+    let within_budget = services
+        .rate_limiter
+        .try_acquire(
+            &format!("fallback#{}", found.user_id),
+            FALLBACK_TRIES_PER_USER_PER_DAY,
+            DAY_SECONDS,
+            login.clock.now_millis(),
+        )
+        .await?;
+    if !within_budget {
+        tracing::warn!(user_id = %found.user_id, "the user's fallbacks for the day are spent");
+        return refused_fallback(FallbackRefusal::Budget);
+    }
     let Some(code_hash) = login.codes.newest(found.user_id).await? else {
-        return Ok(Clicked::WrongFallback);
+        return refused_fallback(FallbackRefusal::Wrong);
     };
     let live = match look(services, &code_hash).await? {
-        Looked::Live(live) if live.application.id == application.id => live,
+        // A FormField code's one-time code is never a fallback: it may have come by SMS.
+        Looked::Live(live)
+            if live.application.id == application.id && !live.landing.needs_one_time_code =>
+        {
+            live
+        }
         // Even a code whose request cannot redirect: the page tells nothing about the user.
-        _ => return Ok(Clicked::WrongFallback),
+        _ => return refused_fallback(FallbackRefusal::Wrong),
     };
     let login_command = LoginCommand {
         application_id: Some(application.id),
@@ -386,16 +448,25 @@ pub async fn enter_code(
         trust_id: command.trust_id,
         ..LoginCommand::default()
     };
-    let outcome =
-        match login::login_with_fallback(login, &code_hash, one_time_code, login_command).await {
-            Ok(outcome) => outcome,
-            Err(LoginError::Invalid(_)) => return Ok(Clicked::WrongFallback),
-            Err(LoginError::Dependency(error)) => return Err(error.into()),
-        };
-    if matches!(outcome, LoginOutcome::NotFound) {
-        return Ok(Clicked::WrongFallback);
+    let address_hash = crate::suppression::address_hash(&address);
+    let outcome = match login::login_with_fallback(
+        login,
+        &code_hash,
+        &address_hash,
+        one_time_code,
+        login_command,
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(LoginError::Invalid(_)) => return refused_fallback(FallbackRefusal::Wrong),
+        Err(LoginError::Dependency(error)) => return Err(error.into()),
+    };
+    match outcome {
+        LoginOutcome::NotFound => refused_fallback(FallbackRefusal::Wrong),
+        LoginOutcome::TooManyAttempts => refused_fallback(FallbackRefusal::Budget),
+        outcome => conclude(services, &live, outcome).await,
     }
-    conclude(services, &live, outcome).await
 }
 
 /// A login's outcome as the landing page answers it: an authorization code, or why not.

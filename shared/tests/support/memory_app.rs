@@ -155,6 +155,7 @@ pub async fn handle_form(
             let landing = passwordless::oauth2::landing::LandingServices {
                 login: services.login.clone(),
                 authorization_codes: services.codes.clone(),
+                rate_limiter: services.send.rate_limiter.clone(),
             };
             let pages = passwordless::http::pages::Pages::new();
             passwordless::http::landing::handle(&landing, &pages, request).await

@@ -646,9 +646,11 @@ impl Wired for RefreshServices {
 
 impl Wired for LandingServices {
     fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
         Self {
             login: LoginServices::wired(sdk, wiring),
-            authorization_codes: store(sdk, wiring),
+            authorization_codes: store.clone(),
+            rate_limiter: store,
         }
     }
 }

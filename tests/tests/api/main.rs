@@ -8,6 +8,7 @@ mod dependencies;
 mod enumeration;
 mod events;
 mod expiry;
+mod fallback;
 mod fault_injection;
 mod hardening;
 mod helpers;

@@ -14,23 +14,28 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
-const REDIRECT: &str = "https://piedpiper.com/oauth/callback";
+pub(crate) const REDIRECT: &str = "https://piedpiper.com/oauth/callback";
 const ADMIN_REDIRECT: &str = "https://admin.piedpiper.com/callback?from=email";
 const ADMIN_SECRET: &str = "pied-piper-admin-client-secret-0123456789";
-const VERIFIER: &str = "a-code-verifier-of-at-least-43-characters-0123456789";
+pub(crate) const VERIFIER: &str = "a-code-verifier-of-at-least-43-characters-0123456789";
 const HS256_SECRET: &str = "c2VjcmV0LWZvci1sb2NhbC1kZXZlbG9wbWVudC1vbmx5LWNoYW5nZS1tZQ==";
 
-fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// The OAuth parameters a web app puts in the start's `state`.
-fn web_state() -> Value {
+pub(crate) fn web_state() -> Value {
     json!({"redirect_uri": REDIRECT, "state": "xyz/ä&1", "scope": "openid offline_access",
         "code_challenge": challenge(VERIFIER), "code_challenge_method": "S256", "nonce": "n-1"})
 }
 
-async fn start(app: &TestApp, application: &str, login_id: &str, state: Value) -> String {
+pub(crate) async fn start(
+    app: &TestApp,
+    application: &str,
+    login_id: &str,
+    state: Value,
+) -> String {
     let started = app
         .start_code(json!({"applicationId": application, "loginId": login_id, "state": state}))
         .await;
@@ -44,7 +49,7 @@ fn page_event(method: &str, code: &str) -> Event {
         .request_id(&Uuid::new_v4().to_string())
 }
 
-async fn open(app: &TestApp, method: &str, code: &str) -> TestResponse {
+pub(crate) async fn open(app: &TestApp, method: &str, code: &str) -> TestResponse {
     app.landing_event(page_event(method, code).to_json()).await
 }
 
@@ -54,7 +59,7 @@ fn csrf(page: &TestResponse) -> String {
 }
 
 /// The CSRF value a page set in its cookie `name`, which its form carries too.
-fn csrf_of(page: &TestResponse, name: &str) -> String {
+pub(crate) fn csrf_of(page: &TestResponse, name: &str) -> String {
     let cookie = page
         .headers
         .get_all("set-cookie")
@@ -84,7 +89,7 @@ async fn click(app: &TestApp, code: &str, cookie: Option<&str>, form: &str) -> T
 }
 
 /// Opens the page and presses its button.
-async fn open_and_click(app: &TestApp, code: &str) -> TestResponse {
+pub(crate) async fn open_and_click(app: &TestApp, code: &str) -> TestResponse {
     let page = open(app, "GET", code).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let value = csrf(&page);
@@ -92,7 +97,10 @@ async fn open_and_click(app: &TestApp, code: &str) -> TestResponse {
 }
 
 /// The redirect's query parameters.
-fn redirected(response: &TestResponse, to: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn redirected(
+    response: &TestResponse,
+    to: &str,
+) -> std::collections::HashMap<String, String> {
     assert_eq!(response.status, 303, "{}", response.body);
     let location = response.headers["location"].to_str().unwrap();
     let query = location
@@ -156,7 +164,12 @@ async fn token(app: &TestApp, pairs: &[(&str, &str)], basic: Option<(&str, &str)
     app.token_event(event.to_json()).await
 }
 
-async fn exchange(app: &TestApp, code: &str, verifier: &str, redirect: &str) -> TestResponse {
+pub(crate) async fn exchange(
+    app: &TestApp,
+    code: &str,
+    verifier: &str,
+    redirect: &str,
+) -> TestResponse {
     token(
         app,
         &[
@@ -292,8 +305,8 @@ async fn an_unregistered_redirect_uri_never_redirects_and_leaves_the_code_valid(
         "https://evil.example/steal",
         "https://piedpiper.com/oauth/callback?x=1",
     ] {
-        let mut state = web_state();
-        state["redirect_uri"] = json!(redirect);
+        // No PKCE challenge, so that the login API may complete the code below.
+        let state = json!({"redirect_uri": redirect, "state": "xyz", "scope": "openid"});
         let code = start(&app, WEB_APP, "richard@piedpiper.com", state).await;
         let page = open(&app, "GET", &code).await;
         assert_eq!(page.status, 400, "{}", page.body);
@@ -644,7 +657,7 @@ async fn a_form_field_code_asks_for_its_one_time_code_and_a_wrong_one_leaves_the
 }
 
 /// The fallback page's address as the email names it, and the one-time code beside it.
-async fn fallback_from_email(app: &TestApp, code: &str) -> (String, String) {
+pub(crate) async fn fallback_from_email(app: &TestApp, code: &str) -> (String, String) {
     let sent = app.send(json!({"code": code})).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     let emails = emails_containing(code).await;
@@ -662,7 +675,7 @@ async fn fallback_from_email(app: &TestApp, code: &str) -> (String, String) {
     (link, one_time_code)
 }
 
-fn code_entry_event(method: &str, query: &str) -> Event {
+pub(crate) fn code_entry_event(method: &str, query: &str) -> Event {
     Event::new(method, "/oauth2/passwordless")
         .query(query)
         .without_header("content-type")
@@ -671,11 +684,15 @@ fn code_entry_event(method: &str, query: &str) -> Event {
 }
 
 /// The fallback page's CSRF value (its own cookie, and the form's).
-fn entry_csrf(page: &TestResponse) -> String {
+pub(crate) fn entry_csrf(page: &TestResponse) -> String {
     csrf_of(page, "passwordless_entry_csrf")
 }
 
-async fn enter_code(app: &TestApp, csrf: Option<&str>, pairs: &[(&str, &str)]) -> TestResponse {
+pub(crate) async fn enter_code(
+    app: &TestApp,
+    csrf: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> TestResponse {
     let mut event = code_entry_event("POST", "")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(&form_encode(pairs));
@@ -819,7 +836,7 @@ async fn wrong_fallback_codes_run_out_without_voiding_the_link_and_tell_no_one_w
 }
 
 /// The page's problem line.
-fn problem_of(page: &TestResponse) -> String {
+pub(crate) fn problem_of(page: &TestResponse) -> String {
     page.body
         .split("role=\"alert\">")
         .nth(1)
@@ -946,4 +963,37 @@ async fn the_landing_and_token_functions_write_emf_lines_without_secrets() {
             response.metrics
         );
     }
+}
+
+#[tokio::test]
+async fn a_code_started_with_a_pkce_challenge_is_refused_by_the_login_api_as_an_unknown_code() {
+    let app = TestApp::spawn().await;
+    let unknown = app
+        .login(json!({"code": "CynAUMCHLxCCAWyHXOVWPQd8ZY0a6U0e3YpYkT0MNxs", "applicationId": WEB_APP}))
+        .await;
+    assert_eq!((unknown.status, unknown.body.as_str()), (404, ""));
+
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let bound = app
+        .login(json!({"code": code, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(
+        (bound.status, &bound.body, &bound.headers),
+        (unknown.status, &unknown.body, &unknown.headers),
+        "only the landing page and /oauth2/token, which checks the verifier, complete it"
+    );
+    assert!(bound.header("set-cookie").is_none());
+
+    // The same start without a challenge is the login API's to complete.
+    let plain = start(
+        &app,
+        WEB_APP,
+        "jared@piedpiper.com",
+        json!({"redirect_uri": REDIRECT}),
+    )
+    .await;
+    let login = app
+        .login(json!({"code": plain, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
 }

@@ -186,8 +186,8 @@ impl DynamoStore {
     }
 }
 
-/// The attribute a presented one-time code is compared with: the FormField code's, or every
-/// code's fallback.
+/// The attribute a presented one-time code is compared with: the FormField code's, or the
+/// fallback send recorded when it emailed a link's code.
 fn compared_hash(presented: &Presented<'_>) -> &'static str {
     match presented.fallback {
         true => FALLBACK_HASH,
@@ -479,15 +479,29 @@ impl CodeStore for DynamoStore {
         &self,
         code_hash: &str,
         identity: &IdentityKey,
+        fallback_code_hash: Option<&str>,
     ) -> Result<(), StoreError> {
-        // A set: two sends to one address are one delivery, and concurrent sends both count.
+        // A set: two sends to one address are one delivery, and concurrent sends both count. The
+        // fallback is the same value for every send of the code (one address), so a retried or
+        // repeated write changes nothing.
+        let (update, fallback) = match fallback_code_hash {
+            Some(hash) => (
+                format!("ADD #delivered :identity SET {FALLBACK_HASH} = :fallback"),
+                Some(HashMap::from([(
+                    ":fallback".to_owned(),
+                    AttributeValue::S(hash.to_owned()),
+                )])),
+            ),
+            None => ("ADD #delivered :identity".to_owned(), None),
+        };
         self.client
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(code_key(code_hash))))
-            .update_expression("ADD #delivered :identity")
+            .update_expression(update)
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#delivered", DELIVERED_TO)
+            .set_expression_attribute_values(fallback)
             .expression_attribute_values(
                 ":identity",
                 AttributeValue::Ss(vec![identity_text(identity)]),

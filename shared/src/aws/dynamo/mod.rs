@@ -24,7 +24,7 @@
 //! | Codes     | `REVOKED#USER#{userId}`, `REVOKED#APPLICATION#{id}` | `REVOKED` | `all`, `app{applicationId}`: tokens started at or before are revoked |
 //! | Directory | `PUBLISHED`                          | `PUBLISHED` | public keys and the default tenant (what anyone may read) |
 //! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `IDENTITYVERIFICATION#…`, `REGISTRATIONVERIFICATION#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
-//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only: `otcHash` for FormField, `fbHash` the fallback), its `applicationId`, one-time codes compared (`attempts`, fallbacks `fbAttempts`), `deliveredTo`, `usedBy` once used, `ttl` |
+//! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only: `otcHash` for FormField, `fbHash` the fallback, set by send once it emailed a link's code), its `applicationId`, one-time codes compared (`attempts`, fallbacks `fbAttempts`), `deliveredTo`, `usedBy` once used, `ttl` |
 //! | Codes     | `AUTHCODE#{sha256(code)}`            | `AUTHCODE` | authorization code: client, redirect URI, PKCE challenge, the tokens sealed under the code, `expiresAt`, `usedBy` once used, `ttl` |
 //! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code, one-time codes compared against the user per hour `compared{window}` |
 //!
