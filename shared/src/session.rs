@@ -31,6 +31,10 @@ pub struct TokenRules {
     pub expiration: RefreshTokenExpirationPolicy,
     pub usage: RefreshTokenUsagePolicy,
     pub maximum_refresh_minutes: u32,
+    /// `OneTimeUse`: a replaced token presented after its grace period revokes the family.
+    pub reuse_revokes: bool,
+    /// `OneTimeUse`: how long the token a rotation replaced still exchanges.
+    pub grace_period_seconds: u32,
 }
 
 pub fn rules(tenant: &Tenant, application: Option<&Application>) -> TokenRules {
@@ -55,6 +59,20 @@ pub fn rules(tenant: &Tenant, application: Option<&Application>) -> TokenRules {
         expiration: either!(refresh_token_expiration_policy).unwrap_or_default(),
         usage: either!(refresh_token_usage_policy).unwrap_or_default(),
         maximum_refresh_minutes: sliding.unwrap_or(DEFAULT_MAXIMUM_REFRESH_MINUTES),
+        reuse_revokes: app
+            .and_then(|a| a.refresh_token_revocation_policy)
+            .and_then(|p| p.on_one_time_token_reuse)
+            .or(ten
+                .refresh_token_revocation_policy
+                .and_then(|p| p.on_one_time_token_reuse))
+            .unwrap_or(false),
+        grace_period_seconds: app
+            .and_then(|a| a.refresh_token_one_time_use_configuration)
+            .and_then(|c| c.grace_period_in_seconds)
+            .or(ten
+                .refresh_token_one_time_use_configuration
+                .and_then(|c| c.grace_period_in_seconds))
+            .unwrap_or(0),
     }
 }
 
@@ -286,6 +304,8 @@ pub fn start_refresh_token(
         meta_data,
         rotated: Vec::new(),
         rotations: 0,
+        rotated_at_millis: None,
+        grace_seal: None,
     };
     let issued = IssuedRefreshToken {
         token,
@@ -338,6 +358,8 @@ mod tests {
             expiration: RefreshTokenExpirationPolicy::Fixed,
             usage: RefreshTokenUsagePolicy::Reusable,
             maximum_refresh_minutes: 15,
+            reuse_revokes: false,
+            grace_period_seconds: 0,
         };
         assert_eq!(
             rules.refresh_expiry(0, 8 * minute),

@@ -112,6 +112,29 @@ pub struct JwtConfiguration {
     pub refresh_token_usage_policy: Option<RefreshTokenUsagePolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token_sliding_window_configuration: Option<SlidingWindowConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_revocation_policy: Option<RefreshTokenRevocationPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_one_time_use_configuration: Option<OneTimeUseConfiguration>,
+}
+
+/// When refresh tokens are revoked; of FusionAuth's switches only the one a refresh can trigger.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RefreshTokenRevocationPolicy {
+    /// A `OneTimeUse` token presented again after its grace period revokes its whole family
+    /// (`true`), or is only refused (`false`, FusionAuth's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_one_time_token_reuse: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OneTimeUseConfiguration {
+    /// How long after a rotation the token it replaced still exchanges (for the token it was
+    /// replaced by); 0, FusionAuth's default, for never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grace_period_in_seconds: Option<u32>,
 }
 
 /// How long a refresh token lives: a fixed time from the login, or a window that each use slides
