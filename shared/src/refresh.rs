@@ -58,6 +58,17 @@ pub async fn exchange(
     tenant_scope: Option<Uuid>,
     refresh_token: &str,
 ) -> Result<ExchangeOutcome, StoreError> {
+    exchange_lasting(services, tenant_scope, refresh_token, None).await
+}
+
+/// [`exchange`] for a JWT of at most `jwt_seconds` (`timeToLiveInSeconds`), never longer than
+/// the application's JWT lifetime.
+pub async fn exchange_lasting(
+    services: &RefreshServices,
+    tenant_scope: Option<Uuid>,
+    refresh_token: &str,
+    jwt_seconds: Option<u32>,
+) -> Result<ExchangeOutcome, StoreError> {
     let refused = Ok(ExchangeOutcome::Refused);
     let Some(names) = session::parse_refresh_token(refresh_token) else {
         return refused;
@@ -178,7 +189,7 @@ pub async fn exchange(
             refresh_token.to_owned()
         }
     };
-    let access_token = session::access_token(
+    let access_token = session::access_token_lasting(
         services.directory.as_ref(),
         &services.signer,
         AccessTokenFor {
@@ -190,6 +201,7 @@ pub async fn exchange(
             auth_time: family.start_instant / 1000,
             authentication_type: "REFRESH_TOKEN",
         },
+        jwt_seconds,
     )
     .await?;
     tracing::info!(user_id = %user.id, refresh_token_id = %family.id, "refresh token exchanged");
@@ -282,9 +294,9 @@ pub enum RevokeOutcome {
     Revoked,
     /// No token by that token or id in the caller's tenant (FusionAuth: 404).
     NotFound,
-    /// No such user in the caller's tenant (FusionAuth: 400 `[invalid]userId`).
+    /// No such user in the caller's tenant (FusionAuth: 404).
     UnknownUser,
-    /// No such application in the caller's tenant (FusionAuth: 400 `[invalid]applicationId`).
+    /// No such application in the caller's tenant (FusionAuth: 404).
     UnknownApplication,
 }
 

@@ -181,6 +181,17 @@ pub async fn access_token(
     signer: &Signer,
     wanted: AccessTokenFor<'_>,
 ) -> Result<AccessToken, StoreError> {
+    access_token_lasting(directory, signer, wanted, None).await
+}
+
+/// [`access_token`] living `at_most_seconds` when that is shorter than the rules' JWT lifetime
+/// (a refresh's `timeToLiveInSeconds`): a caller may shorten its token, never lengthen it.
+pub async fn access_token_lasting(
+    directory: &dyn Directory,
+    signer: &Signer,
+    wanted: AccessTokenFor<'_>,
+    at_most_seconds: Option<u32>,
+) -> Result<AccessToken, StoreError> {
     let application = wanted.registered.map(|(app, _)| app);
     let rules = rules(wanted.tenant, application);
     let key_id = rules
@@ -191,7 +202,8 @@ pub async fn access_token(
         .await?
         .ok_or_else(|| StoreError::new("sign token", format!("no signing key {key_id}")))?;
     let iat = wanted.now_millis / 1000;
-    let exp = iat + i64::from(rules.jwt_seconds);
+    let lifetime = at_most_seconds.map_or(rules.jwt_seconds, |s| s.min(rules.jwt_seconds));
+    let exp = iat + i64::from(lifetime);
     let claims = Claims {
         aud: application.map(|a| a.id),
         user: UserClaims::new(

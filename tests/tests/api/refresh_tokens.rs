@@ -307,15 +307,16 @@ async fn revoking_by_application_by_token_id_and_by_token_refuses_what_they_name
         &exchange(&app, remaining["refreshToken"].as_str().unwrap()).await
     ));
 
-    // Unknown users and applications are FusionAuth's 400s; nothing named is a 400 too.
-    let unknown = app
-        .revoke(
-            Some(GLOBAL_KEY),
-            "",
-            "userId=00000000-0000-0000-0000-00000000dead",
-        )
-        .await;
-    assert_eq!(unknown.error_codes(), ["[invalid]userId"]);
+    // Unknown users and applications are FusionAuth's 404s with no body; nothing named is a 400.
+    for query in [
+        "userId=00000000-0000-0000-0000-00000000dead",
+        "applicationId=00000000-0000-0000-0000-00000000dead",
+        "userId=00000000-0000-0000-0000-00000000dead&applicationId=10000000-0000-0002-0000-000000000001",
+    ] {
+        let unknown = app.revoke(Some(GLOBAL_KEY), "", query).await;
+        assert_eq!(unknown.status, 404, "{query}: {}", unknown.body);
+        assert_eq!(unknown.body, "", "{query}");
+    }
     let nothing = app.revoke(Some(GLOBAL_KEY), "", "").await;
     assert_eq!(nothing.status, 400);
     assert_eq!(nothing.error_codes(), ["[invalid]"]);
@@ -355,7 +356,7 @@ async fn a_tenant_locked_key_revokes_nothing_of_another_tenant() {
     let by_user = app
         .revoke(Some(OTHER_KEY), "", &format!("userId={RICHARD}"))
         .await;
-    assert_eq!(by_user.error_codes(), ["[invalid]userId"]);
+    assert_eq!(by_user.status, 404, "another tenant's user is unknown here");
     assert_eq!(
         exchange(&app, login["refreshToken"].as_str().unwrap())
             .await
@@ -493,4 +494,70 @@ async fn two_tabs_refreshing_one_token_at_once_with_a_grace_period_both_keep_the
     assert_ne!(handed[0], token);
     let next = exchange(&app, &handed[0]).await;
     assert_eq!(next.status, 200, "{}", next.body);
+}
+
+#[tokio::test]
+async fn a_token_in_a_form_encoded_body_is_revoked() {
+    let app = TestApp::spawn().await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let other = log_in(&app, "richard@piedpiper.com").await;
+    let token = login["refreshToken"].as_str().unwrap();
+    let form = |token: &str| {
+        api_gateway_events::Event::delete("/api/jwt/refresh")
+            .header("authorization", GLOBAL_KEY)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(&format!("token={token}"))
+            .to_json()
+    };
+    let revoked = app.revoke_event(form(token)).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(revoked.body, "");
+    assert!(refused(&exchange(&app, token).await));
+    assert_eq!(
+        exchange(&app, other["refreshToken"].as_str().unwrap())
+            .await
+            .status,
+        200,
+        "only the token named"
+    );
+    let again = app.revoke_event(form(token)).await;
+    assert_eq!(again.status, 404, "{}", again.body);
+}
+
+#[tokio::test]
+async fn time_to_live_in_seconds_asks_for_a_shorter_jwt_never_a_longer_one() {
+    let app = TestApp::spawn().await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let token = login["refreshToken"].as_str().unwrap();
+    let lifetime = |response: &TestResponse| {
+        assert_eq!(response.status, 200, "{}", response.body);
+        let jwt = claims(response.json()["token"].as_str().unwrap());
+        jwt["exp"].as_i64().unwrap() - jwt["iat"].as_i64().unwrap()
+    };
+    let configured = lifetime(&exchange(&app, token).await);
+    assert_eq!(configured, 3600, "the example tenant's timeToLiveInSeconds");
+
+    let short = app
+        .refresh(json!({"refreshToken": token, "timeToLiveInSeconds": 60}))
+        .await;
+    assert_eq!(lifetime(&short), 60);
+    let long = app
+        .refresh(json!({"refreshToken": token, "timeToLiveInSeconds": 86_400}))
+        .await;
+    assert_eq!(
+        lifetime(&long),
+        configured,
+        "capped at the configured lifetime"
+    );
+    for bad in [json!(0), json!(-5), json!("sixty"), json!(1.5)] {
+        let refused = app
+            .refresh(json!({"refreshToken": token, "timeToLiveInSeconds": bad}))
+            .await;
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.body);
+        assert_eq!(
+            refused.error_codes(),
+            ["[invalid]timeToLiveInSeconds"],
+            "{bad}"
+        );
+    }
 }
