@@ -210,7 +210,7 @@ pub fn public_key(key: &SigningKey) -> Result<Option<PublicKey>, String> {
     let algorithm = format!("{:?}", key.algorithm);
     jwk.insert("alg".into(), algorithm.into());
     jwk.insert("use".into(), "sig".into());
-    jwk.insert("kid".into(), key.id.to_string().into());
+    jwk.insert("kid".into(), key.kid().into());
     let mut bit_string = vec![0u8];
     bit_string.extend(public_bits);
     let spki = der(0x30, &[algorithm_id, &der(0x03, &bit_string)].concat());
@@ -248,13 +248,22 @@ pub enum InvalidJwt {
 }
 
 /// The `kid` of a compact JWS, read without trusting anything else in it.
-pub fn key_id(token: &str) -> Result<Uuid, InvalidJwt> {
+pub fn key_id(token: &str) -> Result<String, InvalidJwt> {
     let header = header(token)?;
     header
         .get("kid")
         .and_then(Value::as_str)
-        .and_then(|kid| Uuid::parse_str(kid).ok())
+        .filter(|kid| !kid.is_empty())
+        .map(str::to_owned)
         .ok_or(InvalidJwt::UnknownKey)
+}
+
+/// Where the key a JWT's `kid` names is stored: under its `id` when the `kid` is one, under
+/// [`crate::model::kid_alias`] when the key has a `kid` of its own.
+pub fn key_lookups(kid: &str) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = Uuid::parse_str(kid).ok().into_iter().collect();
+    ids.push(crate::model::kid_alias(kid));
+    ids
 }
 
 fn header(token: &str) -> Result<Map<String, Value>, InvalidJwt> {
@@ -292,7 +301,7 @@ impl Signer {
             SigningAlgorithm::ES256 => Algorithm::ES256,
         };
         let mut header = Header::new(algorithm);
-        header.kid = Some(key.id.to_string());
+        header.kid = Some(key.kid());
         let header = serde_json::to_vec(&header).map_err(|e| fail(e.to_string()))?;
         let parsed = Arc::new(Prepared {
             header: b64url(&header),
@@ -388,6 +397,7 @@ Vmns2QwsQu6rFMUWyl05RSUVpEMXCgA=
             secret: None,
             public_key: None,
             private_key: Some(private_key.to_owned()),
+            kid: None,
         }
     }
 

@@ -16,6 +16,15 @@ use crate::templates;
 pub(super) fn signing_key(name: &str, object: &Value) -> Result<SigningKey, KickstartError> {
     require_uuid(name, object, "id")?;
     let key: SigningKey = typed(name, object)?;
+    if let Some(kid) = &key.kid {
+        if kid.is_empty() || kid.len() > 128 || !kid.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(KickstartError::new(
+                name,
+                "kid",
+                "must be 1 to 128 visible ASCII characters",
+            ));
+        }
+    }
     match key.algorithm {
         SigningAlgorithm::HS256 => {
             let secret = key
