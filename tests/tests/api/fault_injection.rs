@@ -222,6 +222,16 @@ impl HttpConnector for FaultyConnector {
     }
 }
 
+/// `sdk` reaching AWS through `faults`.
+pub fn faulty(sdk: &aws_config::SdkConfig, faults: &Faults) -> aws_config::SdkConfig {
+    sdk.to_builder()
+        .http_client(FaultyClient {
+            inner: aws_smithy_http_client::Builder::new().build_http(),
+            faults: faults.clone(),
+        })
+        .build()
+}
+
 /// A [`TestApp`] whose functions reach AWS through [`Faults`], each still with its own role's
 /// credentials; the test's own view of the tables (`app.store`) stays direct.
 pub async fn spawn_with_faults() -> (TestApp, Faults) {
@@ -232,13 +242,6 @@ pub async fn spawn_with_faults() -> (TestApp, Faults) {
 pub async fn spawn_with_faults_and(kickstart_json: &str) -> (TestApp, Faults) {
     let mut app = TestApp::spawn_with(kickstart_json).await;
     let faults = Faults::default();
-    app.rewire(|sdk| {
-        sdk.to_builder()
-            .http_client(FaultyClient {
-                inner: aws_smithy_http_client::Builder::new().build_http(),
-                faults: faults.clone(),
-            })
-            .build()
-    });
+    app.rewire(|sdk| faulty(sdk, &faults));
     (app, faults)
 }

@@ -331,3 +331,31 @@ async fn a_lost_response_to_counting_a_one_time_code_against_its_user_counts_it_
     let login = app.login(attempt(&code, &otc)).await;
     assert_eq!(login.status, 200, "{}", login.body);
 }
+
+#[tokio::test]
+async fn a_lost_response_to_loading_a_user_is_retried_into_the_same_user() {
+    use passwordless::aws::dynamo::DynamoStore;
+    let app = TestApp::spawn().await;
+    let faults = crate::fault_injection::Faults::default();
+    let admin = passwordless::aws::lambda_sdk_config().unwrap();
+    let sdk = crate::fault_injection::faulty(&admin, &faults);
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        app.store.tables().clone(),
+    );
+    let before = app.directory_items().await.len();
+
+    // Loading the kickstart again: each user is one transaction, its identities conditional.
+    faults.next("TransactWriteItems", Fault::LoseResponse, 1);
+    let parsed = passwordless::kickstart::parse(EXAMPLE_KICKSTART).unwrap();
+    let loaded = passwordless::aws::provision::load(&store, &parsed).await;
+
+    assert_eq!(
+        faults.injected("TransactWriteItems", Fault::LoseResponse),
+        1
+    );
+    assert!(loaded.is_ok(), "{loaded:?}");
+    assert_eq!(app.directory_items().await.len(), before, "nothing twice");
+    let login = app.log_in("richard@piedpiper.com", WEB_APP).await;
+    assert!(login["token"].is_string());
+}
