@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::item::*;
 use super::keys::*;
-use super::{build_error, condition_failed, sdk_error, DynamoStore};
+use super::{build_error, condition_failed, item_on_failure, sdk_error, DynamoStore};
 use crate::model::StoredRefreshToken;
 use crate::ports::{
     NextToken, RefreshRecords, RefreshTokens, RevocationScope, Rotation, StoreError,
@@ -197,19 +197,14 @@ impl RefreshTokens for DynamoStore {
         let next_hash = next.hash.as_str();
         let expires_at_millis = next.expires_at_millis;
         let slot = format!("{ROTATED}{}", family.rotations % ROTATIONS_REMEMBERED);
-        let seal = match &next.grace_seal {
-            Some(_) => "#seal = :seal",
-            None => "",
+        // Without a grace period no seal is kept: an earlier rotation's is removed.
+        let (set_seal, remove_seal) = match next.grace_seal {
+            Some(_) => (", #seal = :seal", ""),
+            None => ("", " REMOVE #seal"),
         };
         let update = format!(
-            "SET #hash = :next, #expires = :expires, #ttl = :ttl, #slot = :old, #at = :at{} \
-             ADD #rotations :one{}",
-            if seal.is_empty() {
-                String::new()
-            } else {
-                format!(", {seal}")
-            },
-            if seal.is_empty() { " REMOVE #seal" } else { "" },
+            "SET #hash = :next, #expires = :expires, #ttl = :ttl, #slot = :old, #at = :at\
+             {set_seal} ADD #rotations :one{remove_seal}"
         );
         let mut request = self
             .client
@@ -249,12 +244,7 @@ impl RefreshTokens for DynamoStore {
         match rotated {
             Ok(_) => Ok(Rotation::Rotated),
             Err(e) if condition_failed(&e) => {
-                let now = e
-                    .as_service_error()
-                    .and_then(|s| match s {
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item.as_ref(),
-                        _ => None,
-                    })
+                let now = item_on_failure(&e)
                     .map(|item| read_family(item, "rotate refresh token"))
                     .transpose()?;
                 match now {
