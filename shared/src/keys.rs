@@ -27,11 +27,19 @@ pub fn json_web_key_set(published: &Published) -> Value {
     json!({ "keys": keys })
 }
 
+/// The `kid` a published key's JWTs carry.
+fn kid_of(key: &PublicKey) -> String {
+    key.jwk
+        .get("kid")
+        .and_then(Value::as_str)
+        .map_or_else(|| key.id.to_string(), str::to_owned)
+}
+
 /// Which public key `/api/jwt/public-key` is asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PublicKeyQuery {
     All,
-    KeyId(Uuid),
+    KeyId(String),
     Application(Uuid),
 }
 
@@ -43,16 +51,18 @@ pub async fn public_keys(
 ) -> Result<Option<Value>, StoreError> {
     let published = services.directory.published().await?;
     let find = |id: Uuid| -> Option<&PublicKey> { published.keys.iter().find(|k| k.id == id) };
+    let find_kid =
+        |kid: &str| -> Option<&PublicKey> { published.keys.iter().find(|k| kid_of(k) == kid) };
     Ok(match query {
         PublicKeyQuery::All => {
             let all: Map<String, Value> = published
                 .keys
                 .iter()
-                .map(|k| (k.id.to_string(), Value::String(k.pem.clone())))
+                .map(|k| (kid_of(k), Value::String(k.pem.clone())))
                 .collect();
             Some(json!({ "publicKeys": all }))
         }
-        PublicKeyQuery::KeyId(id) => find(id).map(|k| json!({ "publicKey": k.pem })),
+        PublicKeyQuery::KeyId(kid) => find_kid(&kid).map(|k| json!({ "publicKey": k.pem })),
         PublicKeyQuery::Application(id) => {
             let Some(application) = services.directory.application(id).await? else {
                 return Ok(None);
@@ -124,11 +134,21 @@ pub async fn validate(
     services: &KeyServices,
     token: &str,
 ) -> Result<Result<Map<String, Value>, InvalidJwt>, StoreError> {
-    let key_id = match tokens::key_id(token) {
-        Ok(id) => id,
+    let kid = match tokens::key_id(token) {
+        Ok(kid) => kid,
         Err(invalid) => return Ok(Err(invalid)),
     };
-    let Some(key) = services.directory.signing_key(key_id).await? else {
+    let mut found = None;
+    for id in tokens::key_lookups(&kid) {
+        if let Some(key) = services.directory.signing_key(id).await? {
+            // A key found by its id whose `kid` is another one does not sign with this `kid`.
+            if key.kid() == kid {
+                found = Some(key);
+                break;
+            }
+        }
+    }
+    let Some(key) = found else {
         return Ok(Err(InvalidJwt::UnknownKey));
     };
     let now = services.clock.now_millis() / 1000;

@@ -447,13 +447,13 @@ impl RefreshTokens for MemoryRefreshTokens {
     async fn rotate(
         &self,
         read: &StoredRefreshToken,
-        next_hash: &str,
-        expires_at_millis: i64,
+        next: &crate::ports::NextToken,
     ) -> Result<Rotation, StoreError> {
         let mut tokens = lock(&self.codes.refresh_tokens);
         match tokens.get_mut(&read.id) {
+            Some(family) if family.token_hash == next.hash => Ok(Rotation::Rotated),
             Some(family) if family.token_hash == read.token_hash => {
-                let replaced = std::mem::replace(&mut family.token_hash, next_hash.to_owned());
+                let replaced = std::mem::replace(&mut family.token_hash, next.hash.clone());
                 // The same last few as the DynamoDB store's ring of slots.
                 let slot = (family.rotations % crate::ports::ROTATIONS_REMEMBERED) as usize;
                 match family.rotated.get_mut(slot) {
@@ -461,10 +461,12 @@ impl RefreshTokens for MemoryRefreshTokens {
                     None => family.rotated.push(replaced),
                 }
                 family.rotations += 1;
-                family.expires_at_millis = expires_at_millis;
+                family.expires_at_millis = next.expires_at_millis;
+                family.rotated_at_millis = Some(next.rotated_at_millis);
+                family.grace_seal = next.grace_seal.clone();
                 Ok(Rotation::Rotated)
             }
-            other => Ok(Rotation::NotCurrent(other.cloned())),
+            other => Ok(Rotation::NotCurrent(other.cloned().map(Box::new))),
         }
     }
     async fn extend(

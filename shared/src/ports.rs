@@ -282,7 +282,17 @@ pub enum Rotation {
     Rotated,
     /// The presented token was not the family's current one (any longer): the family as it is
     /// now, if it still exists, so that the caller can tell a reused token.
-    NotCurrent(Option<StoredRefreshToken>),
+    NotCurrent(Option<Box<StoredRefreshToken>>),
+}
+
+/// What a rotation writes: the next token's hash (a random, so also the write's own mark), its
+/// expiry, when, and with a grace period the next token sealed under the one it replaces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NextToken {
+    pub hash: String,
+    pub expires_at_millis: i64,
+    pub rotated_at_millis: i64,
+    pub grace_seal: Option<String>,
 }
 
 /// How many replaced tokens of a family are remembered for reuse detection: the most recent
@@ -299,11 +309,12 @@ pub trait RefreshTokens: Send + Sync {
     /// read it) by `next_hash`, keeps the replaced hash among the last
     /// [`ROTATIONS_REMEMBERED`] and sets the expiry; only while that token is still current, so
     /// of concurrent exchanges of one token exactly one rotates.
+    /// The SDK's retry of a rotation that got through finds the family at `next.hash`, its own
+    /// mark, and answers `Rotated` again.
     async fn rotate(
         &self,
         family: &StoredRefreshToken,
-        next_hash: &str,
-        expires_at_millis: i64,
+        next: &NextToken,
     ) -> Result<Rotation, StoreError>;
     /// Slides the expiry of the family while `presented_hash` is its current token.
     async fn extend(

@@ -4,10 +4,13 @@
 //! An exchange needs the token to be its family's current one, unexpired and not revoked, and its
 //! user still able to log in to the application (active, not expired, not locked, no action
 //! preventing login, still registered). With `OneTimeUse` it hands out a new token of the same
-//! family (same `refreshTokenId`) and the presented one is used up; presenting a used-up token
-//! again is reuse, as the OAuth 2.0 Security BCP describes a stolen token, and deletes the whole
-//! family, so that neither the thief nor the victim holds a working token any longer. Every
-//! refusal is the same, whatever its reason.
+//! family (same `refreshTokenId`) and the presented one is used up. Within the tenant's
+//! `gracePeriodInSeconds` after a rotation, the token it replaced exchanges again and is handed
+//! the family's current token (two tabs refreshing at once both keep the session); after it,
+//! presenting a used-up token is reuse, as the OAuth 2.0 Security BCP describes a stolen token:
+//! refused, and with `onOneTimeTokenReuse` the whole family is deleted, so that neither the thief
+//! nor the victim holds a working token any longer. Every refusal is the same, whatever its
+//! reason.
 
 use std::sync::Arc;
 
@@ -15,7 +18,10 @@ use uuid::Uuid;
 
 use crate::codes;
 use crate::model::{RefreshTokenExpirationPolicy, RefreshTokenUsagePolicy, StoredRefreshToken};
-use crate::ports::{Directory, RefreshTokens, RevocationScope, Rotation, StoreError, Wanted};
+use crate::ports::{
+    Directory, NextToken, RefreshTokens, RevocationScope, Rotation, StoreError, Wanted,
+    ROTATIONS_REMEMBERED,
+};
 use crate::session::{self, AccessToken, AccessTokenFor, IssuedRefreshToken};
 use crate::system::{Clock, Random};
 use crate::tokens::Signer;
@@ -52,6 +58,17 @@ pub async fn exchange(
     tenant_scope: Option<Uuid>,
     refresh_token: &str,
 ) -> Result<ExchangeOutcome, StoreError> {
+    exchange_lasting(services, tenant_scope, refresh_token, None).await
+}
+
+/// [`exchange`] for a JWT of at most `jwt_seconds` (`timeToLiveInSeconds`), never longer than
+/// the application's JWT lifetime.
+pub async fn exchange_lasting(
+    services: &RefreshServices,
+    tenant_scope: Option<Uuid>,
+    refresh_token: &str,
+    jwt_seconds: Option<u32>,
+) -> Result<ExchangeOutcome, StoreError> {
     let refused = Ok(ExchangeOutcome::Refused);
     let Some(names) = session::parse_refresh_token(refresh_token) else {
         return refused;
@@ -62,11 +79,32 @@ pub async fn exchange(
     let (Some(family), Some(user)) = (found.token, found.user) else {
         return refused;
     };
-    if family.token_hash != presented {
-        if family.rotated.contains(&presented) {
-            revoke_reused(services, &family).await?;
-        }
+    if family.token_hash != presented && !family.rotated.contains(&presented) {
         return refused;
+    }
+    let records = services
+        .directory
+        .records(&Wanted {
+            tenant: Some(family.tenant_id),
+            application: Some(family.application_id),
+            ..Wanted::default()
+        })
+        .await?;
+    let (Some(tenant), Some(application)) = (records.tenant, records.application) else {
+        return refused;
+    };
+    let rules = session::rules(&tenant, Some(&application));
+    // A replaced token: within its grace period it is handed the family's current token again,
+    // else it is reuse.
+    let mut regranted = None;
+    if family.token_hash != presented {
+        match grace_token(&rules, &family, refresh_token, &presented, now) {
+            Some(current) => regranted = Some(current),
+            None => {
+                reused(services, &rules, &family).await?;
+                return refused;
+            }
+        }
     }
     let revoked = found
         .revoked_before
@@ -89,39 +127,55 @@ pub async fn exchange(
     else {
         return refused;
     };
-    let records = services
-        .directory
-        .records(&Wanted {
-            tenant: Some(family.tenant_id),
-            application: Some(family.application_id),
-            ..Wanted::default()
-        })
-        .await?;
-    let (Some(tenant), Some(application)) = (records.tenant, records.application) else {
-        return refused;
-    };
-    let rules = session::rules(&tenant, Some(&application));
-    let (expires, _) = match rules.expiration {
+    let (mut expires, _) = match rules.expiration {
         RefreshTokenExpirationPolicy::Fixed => (family.expires_at_millis, None),
         _ => rules.refresh_expiry(family.start_instant, now),
     };
-    let token = match rules.usage {
-        RefreshTokenUsagePolicy::OneTimeUse => {
+    let token = match (regranted, rules.usage) {
+        (Some(current), _) => {
+            // Nothing is written: the rotation that replaced the token set the expiry.
+            expires = family.expires_at_millis;
+            current
+        }
+        (None, RefreshTokenUsagePolicy::OneTimeUse) => {
             let next = session::new_refresh_token(services.random.as_ref(), names);
-            let next_hash = codes::hash_secret(&next);
-            match services.tokens.rotate(&family, &next_hash, expires).await? {
+            let grace_seal = (rules.grace_period_seconds > 0)
+                .then(|| {
+                    codes::seal(
+                        refresh_token,
+                        GRACE_SEAL_PURPOSE,
+                        next.as_bytes(),
+                        services.random.as_ref(),
+                    )
+                })
+                .flatten();
+            let rotation = NextToken {
+                hash: codes::hash_secret(&next),
+                expires_at_millis: expires,
+                rotated_at_millis: now,
+                grace_seal,
+            };
+            match services.tokens.rotate(&family, &rotation).await? {
                 Rotation::Rotated => next,
-                Rotation::NotCurrent(now_stored) => {
-                    // Another exchange of this very token got there first: this one presented
-                    // a used-up token.
-                    if let Some(current) = now_stored.filter(|f| f.rotated.contains(&presented)) {
-                        revoke_reused(services, &current).await?;
+                // Another exchange of this very token got there first: within the grace period
+                // this one gets the token that exchange got (two tabs refreshing at once),
+                // else it presented a used-up token.
+                Rotation::NotCurrent(Some(current)) if current.rotated.contains(&presented) => {
+                    match grace_token(&rules, &current, refresh_token, &presented, now) {
+                        Some(token) => {
+                            expires = current.expires_at_millis;
+                            token
+                        }
+                        None => {
+                            reused(services, &rules, &current).await?;
+                            return refused;
+                        }
                     }
-                    return refused;
                 }
+                Rotation::NotCurrent(_) => return refused,
             }
         }
-        RefreshTokenUsagePolicy::Reusable => {
+        (None, RefreshTokenUsagePolicy::Reusable) => {
             let slides = rules.expiration != RefreshTokenExpirationPolicy::Fixed;
             if slides
                 && expires != family.expires_at_millis
@@ -135,7 +189,7 @@ pub async fn exchange(
             refresh_token.to_owned()
         }
     };
-    let access_token = session::access_token(
+    let access_token = session::access_token_lasting(
         services.directory.as_ref(),
         &services.signer,
         AccessTokenFor {
@@ -147,6 +201,7 @@ pub async fn exchange(
             auth_time: family.start_instant / 1000,
             authentication_type: "REFRESH_TOKEN",
         },
+        jwt_seconds,
     )
     .await?;
     tracing::info!(user_id = %user.id, refresh_token_id = %family.id, "refresh token exchanged");
@@ -160,10 +215,49 @@ pub async fn exchange(
     })))
 }
 
-async fn revoke_reused(
+/// What the family's current token is sealed for, under the token it replaced.
+const GRACE_SEAL_PURPOSE: &str = "refresh token grace period";
+
+/// The family's current token, when `presented` is the token its latest rotation replaced and
+/// that rotation is no older than the grace period: only whoever holds that very token can
+/// open the seal.
+fn grace_token(
+    rules: &session::TokenRules,
+    family: &StoredRefreshToken,
+    presented_token: &str,
+    presented_hash: &str,
+    now: i64,
+) -> Option<String> {
+    let grace_millis = i64::from(rules.grace_period_seconds) * 1000;
+    let last_slot = (family.rotations.checked_sub(1)? % ROTATIONS_REMEMBERED) as usize;
+    let just_replaced = family.rotated.get(last_slot)? == presented_hash;
+    let within = family
+        .rotated_at_millis
+        .is_some_and(|at| now < at + grace_millis);
+    if !(just_replaced && within) {
+        return None;
+    }
+    let sealed = family.grace_seal.as_deref()?;
+    let current = codes::unseal(presented_token, GRACE_SEAL_PURPOSE, sealed)?;
+    let current = String::from_utf8(current).ok()?;
+    (codes::hash_secret(&current) == family.token_hash).then_some(current)
+}
+
+/// A replaced token presented after its grace period: refused, and with the tenant's
+/// `onOneTimeTokenReuse` the whole family is deleted as stolen.
+async fn reused(
     services: &RefreshServices,
+    rules: &session::TokenRules,
     family: &StoredRefreshToken,
 ) -> Result<(), StoreError> {
+    if !rules.reuse_revokes {
+        tracing::warn!(
+            user_id = %family.user_id,
+            refresh_token_id = %family.id,
+            "a used-up refresh token was presented again: refused"
+        );
+        return Ok(());
+    }
     tracing::warn!(
         user_id = %family.user_id,
         refresh_token_id = %family.id,
@@ -200,9 +294,9 @@ pub enum RevokeOutcome {
     Revoked,
     /// No token by that token or id in the caller's tenant (FusionAuth: 404).
     NotFound,
-    /// No such user in the caller's tenant (FusionAuth: 400 `[invalid]userId`).
+    /// No such user in the caller's tenant (FusionAuth: 404).
     UnknownUser,
-    /// No such application in the caller's tenant (FusionAuth: 400 `[invalid]applicationId`).
+    /// No such application in the caller's tenant (FusionAuth: 404).
     UnknownApplication,
 }
 

@@ -31,6 +31,10 @@ pub struct TokenRules {
     pub expiration: RefreshTokenExpirationPolicy,
     pub usage: RefreshTokenUsagePolicy,
     pub maximum_refresh_minutes: u32,
+    /// `OneTimeUse`: a replaced token presented after its grace period revokes the family.
+    pub reuse_revokes: bool,
+    /// `OneTimeUse`: how long the token a rotation replaced still exchanges.
+    pub grace_period_seconds: u32,
 }
 
 pub fn rules(tenant: &Tenant, application: Option<&Application>) -> TokenRules {
@@ -55,6 +59,20 @@ pub fn rules(tenant: &Tenant, application: Option<&Application>) -> TokenRules {
         expiration: either!(refresh_token_expiration_policy).unwrap_or_default(),
         usage: either!(refresh_token_usage_policy).unwrap_or_default(),
         maximum_refresh_minutes: sliding.unwrap_or(DEFAULT_MAXIMUM_REFRESH_MINUTES),
+        reuse_revokes: app
+            .and_then(|a| a.refresh_token_revocation_policy)
+            .and_then(|p| p.on_one_time_token_reuse)
+            .or(ten
+                .refresh_token_revocation_policy
+                .and_then(|p| p.on_one_time_token_reuse))
+            .unwrap_or(false),
+        grace_period_seconds: app
+            .and_then(|a| a.refresh_token_one_time_use_configuration)
+            .and_then(|c| c.grace_period_in_seconds)
+            .or(ten
+                .refresh_token_one_time_use_configuration
+                .and_then(|c| c.grace_period_in_seconds))
+            .unwrap_or(0),
     }
 }
 
@@ -173,6 +191,17 @@ pub async fn access_token(
     signer: &Signer,
     wanted: AccessTokenFor<'_>,
 ) -> Result<AccessToken, StoreError> {
+    access_token_lasting(directory, signer, wanted, None).await
+}
+
+/// [`access_token`] living `at_most_seconds` when that is shorter than the rules' JWT lifetime
+/// (a refresh's `timeToLiveInSeconds`): a caller may shorten its token, never lengthen it.
+pub async fn access_token_lasting(
+    directory: &dyn Directory,
+    signer: &Signer,
+    wanted: AccessTokenFor<'_>,
+    at_most_seconds: Option<u32>,
+) -> Result<AccessToken, StoreError> {
     let application = wanted.registered.map(|(app, _)| app);
     let rules = rules(wanted.tenant, application);
     let key_id = rules
@@ -183,7 +212,8 @@ pub async fn access_token(
         .await?
         .ok_or_else(|| StoreError::new("sign token", format!("no signing key {key_id}")))?;
     let iat = wanted.now_millis / 1000;
-    let exp = iat + i64::from(rules.jwt_seconds);
+    let lifetime = at_most_seconds.map_or(rules.jwt_seconds, |s| s.min(rules.jwt_seconds));
+    let exp = iat + i64::from(lifetime);
     let claims = Claims {
         aud: application.map(|a| a.id),
         user: UserClaims::new(
@@ -296,6 +326,8 @@ pub fn start_refresh_token(
         meta_data,
         rotated: Vec::new(),
         rotations: 0,
+        rotated_at_millis: None,
+        grace_seal: None,
     };
     let issued = IssuedRefreshToken {
         token,
@@ -348,6 +380,8 @@ mod tests {
             expiration: RefreshTokenExpirationPolicy::Fixed,
             usage: RefreshTokenUsagePolicy::Reusable,
             maximum_refresh_minutes: 15,
+            reuse_revokes: false,
+            grace_period_seconds: 0,
         };
         assert_eq!(
             rules.refresh_expiry(0, 8 * minute),

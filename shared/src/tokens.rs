@@ -45,7 +45,8 @@ struct Prepared {
     key: PreparedKey,
 }
 
-/// A key's material, hashed: its algorithm, secret and private key (SHA-256).
+/// What a prepared key was made from, hashed (SHA-256): its algorithm, secret and private key, and
+/// the `kid` its header carries.
 type Fingerprint = [u8; 32];
 
 fn fingerprint(key: &SigningKey) -> Fingerprint {
@@ -64,6 +65,7 @@ fn fingerprint(key: &SigningKey) -> Fingerprint {
         &mut context,
         key.private_key.as_deref().unwrap_or_default().as_bytes(),
     );
+    part(&mut context, key.kid().as_bytes());
     let mut out = [0u8; 32];
     out.copy_from_slice(context.finish().as_ref());
     out
@@ -237,7 +239,7 @@ pub fn public_key(key: &SigningKey) -> Result<Option<PublicKey>, String> {
     let algorithm = format!("{:?}", key.algorithm);
     jwk.insert("alg".into(), algorithm.into());
     jwk.insert("use".into(), "sig".into());
-    jwk.insert("kid".into(), key.id.to_string().into());
+    jwk.insert("kid".into(), key.kid().into());
     let mut bit_string = vec![0u8];
     bit_string.extend(public_bits);
     let spki = der(0x30, &[algorithm_id, &der(0x03, &bit_string)].concat());
@@ -275,13 +277,22 @@ pub enum InvalidJwt {
 }
 
 /// The `kid` of a compact JWS, read without trusting anything else in it.
-pub fn key_id(token: &str) -> Result<Uuid, InvalidJwt> {
+pub fn key_id(token: &str) -> Result<String, InvalidJwt> {
     let header = header(token)?;
     header
         .get("kid")
         .and_then(Value::as_str)
-        .and_then(|kid| Uuid::parse_str(kid).ok())
+        .filter(|kid| !kid.is_empty())
+        .map(str::to_owned)
         .ok_or(InvalidJwt::UnknownKey)
+}
+
+/// Where the key a JWT's `kid` names is stored: under its `id` when the `kid` is one, under
+/// [`crate::model::kid_alias`] when the key has a `kid` of its own.
+pub fn key_lookups(kid: &str) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = Uuid::parse_str(kid).ok().into_iter().collect();
+    ids.push(crate::model::kid_alias(kid));
+    ids
 }
 
 fn header(token: &str) -> Result<Map<String, Value>, InvalidJwt> {
@@ -325,7 +336,7 @@ impl Signer {
             SigningAlgorithm::ES256 => Algorithm::ES256,
         };
         let mut header = Header::new(algorithm);
-        header.kid = Some(key.id.to_string());
+        header.kid = Some(key.kid());
         let header = serde_json::to_vec(&header).map_err(|e| fail(e.to_string()))?;
         let parsed = Arc::new(Prepared {
             header: b64url(&header),
@@ -421,6 +432,7 @@ Vmns2QwsQu6rFMUWyl05RSUVpEMXCgA=
             secret: None,
             public_key: None,
             private_key: Some(private_key.to_owned()),
+            kid: None,
         }
     }
 
@@ -482,6 +494,20 @@ Vmns2QwsQu6rFMUWyl05RSUVpEMXCgA=
             signer.verify(&old, &second, 0),
             Err(InvalidJwt::BadSignature)
         );
+    }
+
+    #[test]
+    fn a_key_given_a_new_kid_under_its_id_signs_with_the_new_kid_at_once() {
+        let signer = Signer::default();
+        let claims = serde_json::json!({"sub": "someone"});
+        let key = es256(P256_PKCS8);
+        signer.sign(&key, &claims).expect("signed");
+        let renamed = SigningKey {
+            kid: Some("a-kid-of-its-own".to_owned()),
+            ..key
+        };
+        let token = signer.sign(&renamed, &claims).expect("signed");
+        assert_eq!(key_id(&token).as_deref(), Ok("a-kid-of-its-own"));
     }
 
     #[test]

@@ -61,6 +61,12 @@ pub async fn load(store: &DynamoStore, kickstart: &Kickstart) -> Result<LoadRepo
     }
     for key in &kickstart.keys {
         items.push(doc_item(signing_key_key(key.id), key)?);
+        if let Some(kid) = &key.kid {
+            items.push(doc_item(
+                signing_key_key(crate::model::kid_alias(kid)),
+                key,
+            )?);
+        }
     }
     for tenant in &kickstart.tenants {
         items.push(doc_item(tenant_key(tenant.id), tenant)?);

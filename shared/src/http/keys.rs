@@ -22,7 +22,8 @@ pub async fn json_web_key_set(services: &KeyServices) -> Response<Body> {
 pub async fn public_key(services: &KeyServices, request: Request) -> Response<Body> {
     let params = query_params(&request);
     let id = |name: &str| query_param(&params, name).map(|v| Uuid::parse_str(v).ok());
-    let query = match (id("kid"), id("applicationId")) {
+    let kid = query_param(&params, "kid").map(|v| Some(v.to_owned()));
+    let query = match (kid, id("applicationId")) {
         (Some(Some(kid)), _) => PublicKeyQuery::KeyId(kid),
         (None, Some(Some(app))) => PublicKeyQuery::Application(app),
         (None, None) => PublicKeyQuery::All,

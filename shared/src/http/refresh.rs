@@ -1,5 +1,7 @@
 //! `POST /api/jwt/refresh`: anonymous. The refresh token comes from the `refresh_token` cookie,
-//! else the body's `refreshToken` (FusionAuth: the cookie wins). Every refusal is FusionAuth's
+//! else the body's `refreshToken` (FusionAuth: the cookie wins). The body's
+//! `timeToLiveInSeconds` asks for a shorter-lived JWT (capped at the configured lifetime; not a
+//! positive whole number: 400 `[invalid]timeToLiveInSeconds`). Every refusal is FusionAuth's
 //! 400 `[invalid]refreshToken`, whatever its reason.
 
 use lambda_http::http::StatusCode;
@@ -29,6 +31,18 @@ pub async fn handle(services: &RefreshServices, request: Request) -> Response<Bo
             )
         }
     };
+    let jwt_seconds = match body.get("timeToLiveInSeconds") {
+        None | Some(Value::Null) => None,
+        Some(value) => match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(seconds) if seconds > 0 => Some(seconds),
+            _ => {
+                return super::errors(
+                    StatusCode::BAD_REQUEST,
+                    &Errors::field("timeToLiveInSeconds", FieldProblem::Invalid),
+                )
+            }
+        },
+    };
     let present = |t: &String| !t.trim().is_empty();
     let from_cookie = cookie(&request, "refresh_token").filter(present);
     if let Some(max) = crate::limits::of(crate::limits::REFRESH, "refreshToken") {
@@ -48,7 +62,8 @@ pub async fn handle(services: &RefreshServices, request: Request) -> Response<Bo
             &Errors::field("refreshToken", FieldProblem::Missing),
         );
     };
-    match refresh::exchange(services, super::tenant_scope(&request), token.trim()).await {
+    let scope = super::tenant_scope(&request);
+    match refresh::exchange_lasting(services, scope, token.trim(), jwt_seconds).await {
         Ok(ExchangeOutcome::Exchanged(exchanged)) => {
             let mut response = super::json(
                 StatusCode::OK,

@@ -1,8 +1,10 @@
 //! `DELETE /api/jwt/refresh` (and `/api/jwt/refresh/{tokenId}`): with an API key, as the
 //! FusionAuth clients' `revoke_refresh_token*` calls send it: the token id as a path segment,
-//! else `token`, `userId` (with `applicationId`) or `applicationId` in the query string or a JSON
-//! body. 200 with no body; 401 without a valid key; 404 for an unknown token or token id; 400
-//! for an unknown user or application, or nothing to revoke.
+//! else `token`, `userId` (with `applicationId`) or `applicationId` in the query string, a JSON
+//! body or a form-encoded one (`application/x-www-form-urlencoded`, as an OAuth-minded client
+//! sends a token). 200 with no body; 401 without a valid key; 404 with no body for an unknown
+//! token, token id, user or application (FusionAuth: "the object doesn't exist"); 400 when
+//! nothing is named or an id is no UUID.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -35,14 +37,9 @@ pub async fn handle(services: &RefreshServices, request: Request) -> Response<Bo
     match refresh::revoke(services, scope.tenant_id, revocation).await {
         Ok(RevokeOutcome::Revoked) => super::empty(StatusCode::OK),
         Ok(RevokeOutcome::NotFound) => super::empty(StatusCode::NOT_FOUND),
-        Ok(RevokeOutcome::UnknownUser) => super::errors(
-            StatusCode::BAD_REQUEST,
-            &Errors::field("userId", FieldProblem::Invalid),
-        ),
-        Ok(RevokeOutcome::UnknownApplication) => super::errors(
-            StatusCode::BAD_REQUEST,
-            &Errors::field("applicationId", FieldProblem::Invalid),
-        ),
+        Ok(RevokeOutcome::UnknownUser | RevokeOutcome::UnknownApplication) => {
+            super::empty(StatusCode::NOT_FOUND)
+        }
         Err(error) => super::dependency_failed(&error),
     }
 }
@@ -68,7 +65,11 @@ fn parse(request: &Request) -> Result<Revocation, Response<Body>> {
         };
     }
     let params = query_params(request);
-    let body = optional_json_object(request)?;
+    let body = if is_form(request) {
+        form_object(request)
+    } else {
+        optional_json_object(request)?
+    };
     let field = |name: &str| -> Result<Option<String>, Response<Body>> {
         let text = query_param(&params, name).or_else(|| body.get(name).and_then(Value::as_str));
         if let (Some(text), Some(max)) = (text, crate::limits::of(crate::limits::REVOKE, name)) {
@@ -109,4 +110,26 @@ fn parse(request: &Request) -> Result<Revocation, Response<Body>> {
             ),
         )),
     }
+}
+
+fn is_form(request: &Request) -> bool {
+    header_str(request, "content-type").is_some_and(|t| {
+        t.trim()
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+    })
+}
+
+/// A form-encoded body's fields as text, the first of a repeated name.
+fn form_object(request: &Request) -> serde_json::Map<String, Value> {
+    let bytes: &[u8] = match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    let mut fields = serde_json::Map::new();
+    for (name, value) in form_urlencoded::parse(bytes).into_owned() {
+        fields.entry(name).or_insert(Value::String(value));
+    }
+    fields
 }

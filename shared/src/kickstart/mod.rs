@@ -282,6 +282,16 @@ fn check_unique_ids(kickstart: &Kickstart) -> Result<(), KickstartError> {
         Ok(())
     }
     unique("keys", kickstart.keys.iter().map(|k| k.id))?;
+    let mut kids = HashSet::new();
+    for (i, key) in kickstart.keys.iter().enumerate() {
+        if !kids.insert(key.kid()) {
+            return Err(KickstartError::new(
+                &format!("keys[{i}]"),
+                "kid",
+                format!("{} names two keys", key.kid()),
+            ));
+        }
+    }
     unique("tenants", kickstart.tenants.iter().map(|t| t.id))?;
     unique("applications", kickstart.applications.iter().map(|a| a.id))?;
     unique("apiKeys", kickstart.api_keys.iter().map(|(_, k)| k.id))?;

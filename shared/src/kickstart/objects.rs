@@ -7,14 +7,24 @@ use serde_json::Value;
 use super::{optional_str, require_uuid, typed, KickstartError};
 use crate::login_id::{canonical_text, IdentityType, PhoneNumber};
 use crate::model::{
-    ApiKey, Application, EmailTemplate, Generator, GeneratorKind, Identity, MessageTemplate,
-    SigningAlgorithm, SigningKey, SmsGuardConfiguration, Tenant, User, MAX_CODE_TTL_SECONDS,
+    ApiKey, Application, EmailTemplate, Generator, GeneratorKind, Identity, JwtConfiguration,
+    MessageTemplate, SigningAlgorithm, SigningKey, SmsGuardConfiguration, Tenant, User,
+    MAX_CODE_TTL_SECONDS,
 };
 use crate::templates;
 
 pub(super) fn signing_key(name: &str, object: &Value) -> Result<SigningKey, KickstartError> {
     require_uuid(name, object, "id")?;
     let key: SigningKey = typed(name, object)?;
+    if let Some(kid) = &key.kid {
+        if kid.is_empty() || kid.len() > 128 || !kid.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(KickstartError::new(
+                name,
+                "kid",
+                "must be 1 to 128 visible ASCII characters",
+            ));
+        }
+    }
     match key.algorithm {
         SigningAlgorithm::HS256 => {
             let secret = key
@@ -169,7 +179,25 @@ pub(super) fn tenant(name: &str, object: &Value) -> Result<Tenant, KickstartErro
         }
     }
     sms_guard(name, &tenant.sms_guard_configuration)?;
+    grace_period(name, &tenant.jwt_configuration)?;
     Ok(tenant)
+}
+
+/// FusionAuth's bound on a `OneTimeUse` grace period: at most a day.
+const MAX_GRACE_PERIOD_SECONDS: u32 = 86_400;
+
+fn grace_period(name: &str, jwt: &JwtConfiguration) -> Result<(), KickstartError> {
+    let grace = jwt
+        .refresh_token_one_time_use_configuration
+        .and_then(|c| c.grace_period_in_seconds);
+    match grace {
+        Some(seconds) if seconds > MAX_GRACE_PERIOD_SECONDS => Err(KickstartError::new(
+            name,
+            "jwtConfiguration.refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds",
+            format!("must be at most {MAX_GRACE_PERIOD_SECONDS}, not {seconds}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// An application; its OAuth `clientSecret` becomes `clientSecretHash` (SHA-256), and a stored
@@ -179,6 +207,7 @@ pub(super) fn application(name: &str, object: &Value) -> Result<Application, Kic
     require_uuid(name, object, "id")?;
     require_uuid(name, object, "tenantId")?;
     let mut application: Application = typed(name, object)?;
+    grace_period(name, &application.jwt_configuration)?;
     let oauth = object.get("oauthConfiguration");
     let secret = match oauth.and_then(|o| o.get("clientSecret")) {
         None | Some(Value::Null) => None,

@@ -112,6 +112,29 @@ pub struct JwtConfiguration {
     pub refresh_token_usage_policy: Option<RefreshTokenUsagePolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token_sliding_window_configuration: Option<SlidingWindowConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_revocation_policy: Option<RefreshTokenRevocationPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_one_time_use_configuration: Option<OneTimeUseConfiguration>,
+}
+
+/// When refresh tokens are revoked; of FusionAuth's switches only the one a refresh can trigger.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RefreshTokenRevocationPolicy {
+    /// A `OneTimeUse` token presented again after its grace period revokes its whole family
+    /// (`true`), or is only refused (`false`, FusionAuth's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_one_time_token_reuse: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OneTimeUseConfiguration {
+    /// How long after a rotation the token it replaced still exchanges (for the token it was
+    /// replaced by); 0, FusionAuth's default, for never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grace_period_in_seconds: Option<u32>,
 }
 
 /// How long a refresh token lives: a fixed time from the login, or a window that each use slides
@@ -422,6 +445,27 @@ pub struct SigningKey {
     pub public_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key: Option<String>,
+    /// The key id its JWTs' header and the JWKS carry: FusionAuth's own `kid` for a key migrated
+    /// from it (so the tokens it minted still validate), else the key's `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+}
+
+impl SigningKey {
+    /// The `kid` of this key's JWTs.
+    pub fn kid(&self) -> String {
+        self.kid.clone().unwrap_or_else(|| self.id.to_string())
+    }
+}
+
+/// Where a key with a `kid` of its own is also stored, so that a JWT's `kid` finds it with one
+/// read: a UUID made of the SHA-256 of the `kid`.
+pub fn kid_alias(kid: &str) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("signing key kid\0{kid}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::from_bytes(bytes)
 }
 
 /// Redacts the secret and the private key.
@@ -435,6 +479,7 @@ impl std::fmt::Debug for SigningKey {
             .field("secret", &redacted(&self.secret))
             .field("public_key", &self.public_key)
             .field("private_key", &redacted(&self.private_key))
+            .field("kid", &self.kid)
             .finish()
     }
 }
@@ -483,6 +528,7 @@ mod tests {
             secret: Some("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==".into()),
             public_key: None,
             private_key: Some("-----BEGIN PRIVATE KEY-----MIIE".into()),
+            kid: None,
         };
         let logged = format!("{key:?}");
         assert!(!logged.contains("c2VjcmV0"), "{logged}");

@@ -80,6 +80,14 @@ pub struct StoredRefreshToken {
     /// How many times the family was rotated: where the store puts the next replaced hash.
     #[serde(skip)]
     pub rotations: u64,
+    /// When the family was last rotated: the grace period of the token it replaced runs from it.
+    #[serde(skip)]
+    pub rotated_at_millis: Option<i64>,
+    /// With a grace period: the family's current token, sealed under the token it replaced
+    /// ([`crate::codes::seal`]), so that only whoever holds that token can be handed the current
+    /// one again, and nothing in the table reveals it.
+    #[serde(skip)]
+    pub grace_seal: Option<String>,
 }
 
 /// What anyone may read, written when a kickstart is loaded: the public half of every RS256 and

@@ -33,6 +33,9 @@ pub enum Fault {
     Unreachable,
     /// Nothing ever answers: only the SDK's timeouts end the call.
     Stall,
+    /// The call goes through untouched: lets a test aim a fault at a later call of the same
+    /// operation.
+    Pass,
 }
 
 #[derive(Debug)]
@@ -198,7 +201,7 @@ impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = operation_of(&request);
         match self.faults.take(&operation) {
-            None => self.inner.call(request),
+            None | Some(Fault::Pass) => self.inner.call(request),
             Some(Fault::LoseResponse) => {
                 let applied = self.inner.call(request);
                 HttpConnectorFuture::new(async move {
@@ -219,18 +222,26 @@ impl HttpConnector for FaultyConnector {
     }
 }
 
+/// `sdk` reaching AWS through `faults`.
+pub fn faulty(sdk: &aws_config::SdkConfig, faults: &Faults) -> aws_config::SdkConfig {
+    sdk.to_builder()
+        .http_client(FaultyClient {
+            inner: aws_smithy_http_client::Builder::new().build_http(),
+            faults: faults.clone(),
+        })
+        .build()
+}
+
 /// A [`TestApp`] whose functions reach AWS through [`Faults`], each still with its own role's
 /// credentials; the test's own view of the tables (`app.store`) stays direct.
 pub async fn spawn_with_faults() -> (TestApp, Faults) {
-    let mut app = TestApp::spawn().await;
+    spawn_with_faults_and(crate::helpers::EXAMPLE_KICKSTART).await
+}
+
+/// [`spawn_with_faults`] with `kickstart_json` loaded.
+pub async fn spawn_with_faults_and(kickstart_json: &str) -> (TestApp, Faults) {
+    let mut app = TestApp::spawn_with(kickstart_json).await;
     let faults = Faults::default();
-    app.rewire(|sdk| {
-        sdk.to_builder()
-            .http_client(FaultyClient {
-                inner: aws_smithy_http_client::Builder::new().build_http(),
-                faults: faults.clone(),
-            })
-            .build()
-    });
+    app.rewire(|sdk| faulty(sdk, &faults));
     (app, faults)
 }

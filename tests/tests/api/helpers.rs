@@ -257,6 +257,14 @@ impl TestApp {
         .await
     }
 
+    /// An event through the revoke function's handler.
+    pub async fn revoke_event(&self, event: Value) -> TestResponse {
+        recorded("revoke", |_| {
+            passwordless::http::revoke::handle(&self.revoke_fn.services, request(event))
+        })
+        .await
+    }
+
     /// `DELETE /api/jwt/refresh{path}?{query}` with the API key `api_key`.
     pub async fn revoke(&self, api_key: Option<&str>, path: &str, query: &str) -> TestResponse {
         let mut event = Event::delete(&format!("/api/jwt/refresh{path}")).query(query);

@@ -239,3 +239,77 @@ async fn a_key_replaced_under_its_id_signs_and_verifies_with_its_new_material_in
         "the old secret verifies nothing any more"
     );
 }
+
+/// A key id as FusionAuth generates them: not a UUID, not the key's `id`.
+const FUSIONAUTH_KID: &str = "Gq3_fusionauth-kid.9f2c";
+
+#[tokio::test]
+async fn a_kickstart_keys_own_kid_is_kept_so_tokens_fusionauth_minted_still_validate() {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let mut kickstart = kickstart_with_asymmetric_keys();
+    for key in kickstart["keys"].as_array_mut().unwrap() {
+        if key["id"] == EC_KEY_ID {
+            key["kid"] = json!(FUSIONAUTH_KID);
+        }
+    }
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
+
+    let set = app.jwks().await.json();
+    let kids: Vec<&str> = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(kids.contains(&FUSIONAUTH_KID), "{set}");
+    assert!(
+        !kids.contains(&EC_KEY_ID),
+        "the key's own kid, not its id: {set}"
+    );
+    let by_kid = app.public_key(&format!("kid={FUSIONAUTH_KID}")).await;
+    assert_eq!(by_kid.status, 200, "{}", by_kid.body);
+    assert!(by_kid.json()["publicKey"]
+        .as_str()
+        .unwrap()
+        .contains("BEGIN PUBLIC KEY"));
+    let all = app.public_key("").await.json();
+    assert!(all["publicKeys"][FUSIONAUTH_KID].is_string(), "{all}");
+
+    // Our tokens carry it...
+    let ours = logged_in_token(&app, "jared@piedpiper.com", ADMIN_APP).await;
+    assert_eq!(
+        decode_header(&ours).unwrap().kid.as_deref(),
+        Some(FUSIONAUTH_KID)
+    );
+    assert_eq!(app.validate(&format!("Bearer {ours}")).await.status, 200);
+
+    // ...and a token FusionAuth minted with that key before the migration validates.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(FUSIONAUTH_KID.to_owned());
+    let claims = json!({"sub": "00000000-0000-0001-0000-000000000002", "iss": "piedpiper.com",
+        "aud": ADMIN_APP, "applicationId": ADMIN_APP, "iat": now, "exp": now + 600,
+        "authenticationType": "PASSWORDLESS"});
+    let minted = encode(
+        &header,
+        &claims,
+        &EncodingKey::from_ec_pem(crate::tokens::EC_PRIVATE.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let validated = app.validate(&format!("Bearer {minted}")).await;
+    assert_eq!(validated.status, 200, "{}", validated.body);
+    assert_eq!(validated.json()["jwt"]["aud"], ADMIN_APP);
+    // A kid that names no key stays unknown.
+    let mut stranger = Header::new(Algorithm::ES256);
+    stranger.kid = Some("another-kid".to_owned());
+    let forged = encode(
+        &stranger,
+        &claims,
+        &EncodingKey::from_ec_pem(crate::tokens::EC_PRIVATE.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(app.validate(&format!("Bearer {forged}")).await.status, 401);
+}

@@ -17,6 +17,23 @@ fn one_time_use_kickstart() -> String {
     kickstart.to_string()
 }
 
+/// [`one_time_use_kickstart`] whose tenant revokes the whole family when a used-up token comes
+/// back (`onOneTimeTokenReuse`; FusionAuth's default only refuses it).
+fn reuse_revoking_kickstart() -> String {
+    let mut kickstart: Value = serde_json::from_str(&one_time_use_kickstart()).unwrap();
+    kickstart["tenants"][0]["jwtConfiguration"]["refreshTokenRevocationPolicy"] =
+        json!({"onOneTimeTokenReuse": true});
+    kickstart.to_string()
+}
+
+/// [`one_time_use_kickstart`] whose tenant gives a replaced token `seconds` of grace.
+fn grace_kickstart(seconds: u32) -> String {
+    let mut kickstart: Value = serde_json::from_str(&one_time_use_kickstart()).unwrap();
+    kickstart["tenants"][0]["jwtConfiguration"]["refreshTokenOneTimeUseConfiguration"] =
+        json!({"gracePeriodInSeconds": seconds});
+    kickstart.to_string()
+}
+
 /// Logs `login_id` in to the web application: the login response.
 async fn log_in(app: &TestApp, login_id: &str) -> Value {
     app.log_in(login_id, WEB_APP).await
@@ -122,7 +139,7 @@ async fn one_time_use_rotates_the_token_keeps_its_id_and_refuses_the_old_one() {
 
 #[tokio::test]
 async fn presenting_a_rotated_token_again_revokes_the_whole_family() {
-    let app = TestApp::spawn_with(&one_time_use_kickstart()).await;
+    let app = TestApp::spawn_with(&reuse_revoking_kickstart()).await;
     let login = log_in(&app, "richard@piedpiper.com").await;
     let stolen = login["refreshToken"].as_str().unwrap().to_owned();
     let legitimate = exchange(&app, &stolen).await.json()["refreshToken"]
@@ -145,7 +162,7 @@ async fn presenting_a_rotated_token_again_revokes_the_whole_family() {
 
 #[tokio::test]
 async fn a_long_rotating_session_keeps_a_bounded_history_that_still_catches_recent_reuse() {
-    let app = TestApp::spawn_with(&one_time_use_kickstart()).await;
+    let app = TestApp::spawn_with(&reuse_revoking_kickstart()).await;
     let login = log_in(&app, "richard@piedpiper.com").await;
     let mut tokens = vec![login["refreshToken"].as_str().unwrap().to_owned()];
     for _ in 0..40 {
@@ -177,7 +194,7 @@ async fn a_long_rotating_session_keeps_a_bounded_history_that_still_catches_rece
 
 #[tokio::test]
 async fn thirty_two_concurrent_exchanges_of_one_token_yield_exactly_one_new_token() {
-    let app = std::sync::Arc::new(TestApp::spawn_with(&one_time_use_kickstart()).await);
+    let app = std::sync::Arc::new(TestApp::spawn_with(&reuse_revoking_kickstart()).await);
     for round in 0..3 {
         let login = log_in(&app, "richard@piedpiper.com").await;
         let token = login["refreshToken"].as_str().unwrap().to_owned();
@@ -290,15 +307,16 @@ async fn revoking_by_application_by_token_id_and_by_token_refuses_what_they_name
         &exchange(&app, remaining["refreshToken"].as_str().unwrap()).await
     ));
 
-    // Unknown users and applications are FusionAuth's 400s; nothing named is a 400 too.
-    let unknown = app
-        .revoke(
-            Some(GLOBAL_KEY),
-            "",
-            "userId=00000000-0000-0000-0000-00000000dead",
-        )
-        .await;
-    assert_eq!(unknown.error_codes(), ["[invalid]userId"]);
+    // Unknown users and applications are FusionAuth's 404s with no body; nothing named is a 400.
+    for query in [
+        "userId=00000000-0000-0000-0000-00000000dead",
+        "applicationId=00000000-0000-0000-0000-00000000dead",
+        "userId=00000000-0000-0000-0000-00000000dead&applicationId=10000000-0000-0002-0000-000000000001",
+    ] {
+        let unknown = app.revoke(Some(GLOBAL_KEY), "", query).await;
+        assert_eq!(unknown.status, 404, "{query}: {}", unknown.body);
+        assert_eq!(unknown.body, "", "{query}");
+    }
     let nothing = app.revoke(Some(GLOBAL_KEY), "", "").await;
     assert_eq!(nothing.status, 400);
     assert_eq!(nothing.error_codes(), ["[invalid]"]);
@@ -338,7 +356,7 @@ async fn a_tenant_locked_key_revokes_nothing_of_another_tenant() {
     let by_user = app
         .revoke(Some(OTHER_KEY), "", &format!("userId={RICHARD}"))
         .await;
-    assert_eq!(by_user.error_codes(), ["[invalid]userId"]);
+    assert_eq!(by_user.status, 404, "another tenant's user is unknown here");
     assert_eq!(
         exchange(&app, login["refreshToken"].as_str().unwrap())
             .await
@@ -400,4 +418,146 @@ async fn unknown_malformed_and_missing_refresh_tokens_are_client_errors_with_no_
         200,
         "the real one still works"
     );
+}
+
+#[tokio::test]
+async fn by_default_a_rotated_token_presented_again_is_refused_and_the_session_goes_on() {
+    let app = TestApp::spawn_with(&one_time_use_kickstart()).await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let first = login["refreshToken"].as_str().unwrap().to_owned();
+    let second = exchange(&app, &first).await.json()["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(refused(&exchange(&app, &first).await));
+    let third = exchange(&app, &second).await;
+    assert_eq!(third.status, 200, "the family lives on: {}", third.body);
+    assert_eq!(app.refresh_token_items().await.len(), 1);
+}
+
+#[tokio::test]
+async fn within_the_grace_period_the_replaced_token_gets_the_current_one_again_and_not_after() {
+    let clock = crate::clock::TestClock::now();
+    let app = TestApp::spawn_with_clock_and(&grace_kickstart(30), clock.clone()).await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let first = login["refreshToken"].as_str().unwrap().to_owned();
+    let rotated = exchange(&app, &first).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let second = rotated.json()["refreshToken"].as_str().unwrap().to_owned();
+
+    // A second tab presents the replaced token 10 s later: the same current token, a new JWT.
+    clock.advance(10_000);
+    let again = exchange(&app, &first).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["refreshToken"], second.as_str());
+    assert_eq!(again.json()["refreshTokenId"], login["refreshTokenId"]);
+    assert!(again.json()["token"].is_string());
+    let cookies = again.cookies();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("refresh_token={second};"))),
+        "{cookies:?}"
+    );
+
+    let next = exchange(&app, &second).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    let third = next.json()["refreshToken"].as_str().unwrap().to_owned();
+    // Only the token the latest rotation replaced has grace.
+    assert!(refused(&exchange(&app, &first).await));
+    // 31 s after that rotation the replaced token is plain reuse: refused, the session goes on.
+    clock.advance(31_000);
+    assert!(refused(&exchange(&app, &second).await));
+    let last = exchange(&app, &third).await;
+    assert_eq!(last.status, 200, "{}", last.body);
+}
+
+#[tokio::test]
+async fn two_tabs_refreshing_one_token_at_once_with_a_grace_period_both_keep_the_session() {
+    let app = std::sync::Arc::new(TestApp::spawn_with(&grace_kickstart(30)).await);
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let token = login["refreshToken"].as_str().unwrap().to_owned();
+    let tabs: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, token) = (app.clone(), token.clone());
+            tokio::spawn(async move { exchange(&app, &token).await })
+        })
+        .collect();
+    let mut handed = Vec::new();
+    for tab in tabs {
+        let response = tab.await.unwrap();
+        assert_eq!(response.status, 200, "{}", response.body);
+        handed.push(response.json()["refreshToken"].as_str().unwrap().to_owned());
+    }
+    handed.dedup();
+    assert_eq!(handed.len(), 1, "every tab holds the one current token");
+    assert_ne!(handed[0], token);
+    let next = exchange(&app, &handed[0]).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+}
+
+#[tokio::test]
+async fn a_token_in_a_form_encoded_body_is_revoked() {
+    let app = TestApp::spawn().await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let other = log_in(&app, "richard@piedpiper.com").await;
+    let token = login["refreshToken"].as_str().unwrap();
+    let form = |token: &str| {
+        api_gateway_events::Event::delete("/api/jwt/refresh")
+            .header("authorization", GLOBAL_KEY)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(&format!("token={token}"))
+            .to_json()
+    };
+    let revoked = app.revoke_event(form(token)).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(revoked.body, "");
+    assert!(refused(&exchange(&app, token).await));
+    assert_eq!(
+        exchange(&app, other["refreshToken"].as_str().unwrap())
+            .await
+            .status,
+        200,
+        "only the token named"
+    );
+    let again = app.revoke_event(form(token)).await;
+    assert_eq!(again.status, 404, "{}", again.body);
+}
+
+#[tokio::test]
+async fn time_to_live_in_seconds_asks_for_a_shorter_jwt_never_a_longer_one() {
+    let app = TestApp::spawn().await;
+    let login = log_in(&app, "richard@piedpiper.com").await;
+    let token = login["refreshToken"].as_str().unwrap();
+    let lifetime = |response: &TestResponse| {
+        assert_eq!(response.status, 200, "{}", response.body);
+        let jwt = claims(response.json()["token"].as_str().unwrap());
+        jwt["exp"].as_i64().unwrap() - jwt["iat"].as_i64().unwrap()
+    };
+    let configured = lifetime(&exchange(&app, token).await);
+    assert_eq!(configured, 3600, "the example tenant's timeToLiveInSeconds");
+
+    let short = app
+        .refresh(json!({"refreshToken": token, "timeToLiveInSeconds": 60}))
+        .await;
+    assert_eq!(lifetime(&short), 60);
+    let long = app
+        .refresh(json!({"refreshToken": token, "timeToLiveInSeconds": 86_400}))
+        .await;
+    assert_eq!(
+        lifetime(&long),
+        configured,
+        "capped at the configured lifetime"
+    );
+    for bad in [json!(0), json!(-5), json!("sixty"), json!(1.5)] {
+        let refused = app
+            .refresh(json!({"refreshToken": token, "timeToLiveInSeconds": bad}))
+            .await;
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.body);
+        assert_eq!(
+            refused.error_codes(),
+            ["[invalid]timeToLiveInSeconds"],
+            "{bad}"
+        );
+    }
 }

@@ -12,7 +12,10 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, Transact
 
 use super::item::*;
 use super::keys::*;
-use super::{build_error, cancellation_reasons, condition_failed, sdk_error, DynamoStore};
+use super::{
+    build_error, cancellation_reasons, carries_mark, condition_failed, item_on_failure, sdk_error,
+    write_mark, DynamoStore, NOT_YET_COUNTED, WRITE_MARK,
+};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
 use crate::ports::{
@@ -100,18 +103,24 @@ impl DynamoStore {
         now_millis: i64,
         limits: AttemptLimits,
     ) -> Result<Option<CountedAttempt>, StoreError> {
+        let mark = write_mark();
         let counted = self
             .client
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(code_key(presented.code_hash))))
-            .update_expression("ADD #attempts :one")
+            .update_expression("ADD #attempts :one SET #mark = :mark")
             .condition_expression(format!(
                 "{} AND attribute_not_exists(usedBy) \
-                 AND (attribute_not_exists(#attempts) OR #attempts < :max)",
+                 AND (attribute_not_exists(#attempts) OR #attempts < :max) AND {NOT_YET_COUNTED}",
                 live_code(presented.application_id)
             ))
             .set_expression_attribute_values(with_application(presented.application_id))
+            .expression_attribute_names("#mark", WRITE_MARK)
+            .expression_attribute_values(":mark", mark.clone())
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .expression_attribute_names("#attempts", attempts_attribute(presented))
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
             .expression_attribute_values(":max", AttributeValue::N(limits.per_code.to_string()))
@@ -121,6 +130,10 @@ impl DynamoStore {
             .await;
         let item = match counted {
             Ok(output) => output.attributes.unwrap_or_default(),
+            // The SDK's retry of a count that got through: the item as that count left it.
+            Err(e) if carries_mark(item_on_failure(&e), &mark) => {
+                item_on_failure(&e).cloned().unwrap_or_default()
+            }
             Err(e) if condition_failed(&e) => return Ok(None),
             Err(e) => return Err(sdk_error("count one-time code", e)),
         };
@@ -145,15 +158,19 @@ impl DynamoStore {
         limits: AttemptLimits,
     ) -> Result<UserCount, StoreError> {
         let window = rate_window(now_millis, limits.per_user_window_seconds);
+        let mark = write_mark();
         let counted = self
             .client
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(latest_code_key(user_id))))
-            .update_expression("ADD #count :one REMOVE #before")
-            .condition_expression(
-                "codeHash = :code AND (attribute_not_exists(#count) OR #count < :budget)",
-            )
+            .update_expression("ADD #count :one SET #mark = :mark REMOVE #before")
+            .condition_expression(format!(
+                "codeHash = :code AND (attribute_not_exists(#count) OR #count < :budget) \
+                 AND {NOT_YET_COUNTED}"
+            ))
+            .expression_attribute_names("#mark", WRITE_MARK)
+            .expression_attribute_values(":mark", mark.clone())
             .expression_attribute_names("#count", compared_attribute(window))
             .expression_attribute_names("#before", compared_attribute(window - 1))
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
@@ -168,13 +185,15 @@ impl DynamoStore {
             Ok(_) => return Ok(UserCount::Counted),
             Err(e) => e,
         };
-        let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(check)) =
-            failed.as_service_error()
-        else {
+        if !condition_failed(&failed) {
             return Err(sdk_error("count one-time code for user", failed));
-        };
-        let points_here = check
-            .item()
+        }
+        let found = item_on_failure(&failed);
+        if carries_mark(found, &mark) {
+            // The SDK's retry of a count that got through.
+            return Ok(UserCount::Counted);
+        }
+        let points_here = found
             .and_then(|item| item.get("codeHash"))
             .and_then(|v| v.as_s().ok())
             .is_some_and(|hash| hash == code_hash);

@@ -17,10 +17,10 @@
 //! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
 //! | Directory | `SUPPRESSED#{sha256(address)}`       | `SUPPRESSED` | an address that bounced or complained: `reason`, `at` |
-//! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `ttl` |
+//! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `writeMark` (the last count's own mark), `ttl` |
 //! | Codes     | `RATE#sms-prefix#{tenant}#{+prefix}#{window}`, `RATE#sms-day#{tenant}#{day}` | `RATE` | the SMS guard's counts, `ttl` |
 //! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
-//! | Codes     | `REFRESHTOKEN#{id}`                  | `REFRESHTOKEN` | refresh token family: `tokenHash` (sha256 of the current token), `rotated0`…`rotated31` (a ring of the last hashes it replaced), `rotations`, `expiresAt`, `tenantId`, `ttl` |
+//! | Codes     | `REFRESHTOKEN#{id}`                  | `REFRESHTOKEN` | refresh token family: `tokenHash` (sha256 of the current token), `rotated0`…`rotated31` (a ring of the last hashes it replaced), `rotations`, `lastRotatedAt` and with a grace period `graceSeal` (the current token sealed under the one it replaced), `expiresAt`, `tenantId`, `ttl` |
 //! | Codes     | `REVOKED#USER#{userId}`, `REVOKED#APPLICATION#{id}` | `REVOKED` | `all`, `app{applicationId}`: tokens started at or before are revoked |
 //! | Directory | `PUBLISHED`                          | `PUBLISHED` | public keys and the default tenant (what anyone may read) |
 //! | Codes     | `TWOFACTOR#…`, `CHANGEPASSWORD#…`, `IDENTITYVERIFICATION#…`, `REGISTRATIONVERIFICATION#…`, `TRUST#…` (sha256 of the id) | … | `userId`, `expiresAt`, `ttl` |
@@ -60,6 +60,36 @@ fn condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
     error: &SdkError<E, R>,
 ) -> bool {
     error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// The attribute a counting write leaves its own mark in (a fresh id per call), so that the
+/// SDK's retry of a count that got through finds its mark instead of counting twice.
+const WRITE_MARK: &str = "writeMark";
+
+/// The condition that refuses a counting write already made: `#mark` is [`WRITE_MARK`].
+const NOT_YET_COUNTED: &str = "(attribute_not_exists(#mark) OR #mark <> :mark)";
+
+/// A fresh mark for one counting write; its retries carry the same.
+fn write_mark() -> AttributeValue {
+    AttributeValue::S(uuid::Uuid::new_v4().to_string())
+}
+
+/// The item an `UpdateItem` whose condition failed found (asked for with
+/// `ReturnValuesOnConditionCheckFailure::AllOld`).
+fn item_on_failure<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
+) -> Option<&Item> {
+    match error.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(failed)) => {
+            failed.item.as_ref()
+        }
+        _ => None,
+    }
+}
+
+/// Whether `item` carries `mark`: the write that failed its condition had already got through.
+fn carries_mark(item: Option<&Item>, mark: &AttributeValue) -> bool {
+    item.and_then(|i| i.get(WRITE_MARK)) == Some(mark)
 }
 
 fn sdk_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError

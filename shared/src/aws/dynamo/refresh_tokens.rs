@@ -13,10 +13,11 @@ use uuid::Uuid;
 
 use super::item::*;
 use super::keys::*;
-use super::{build_error, condition_failed, sdk_error, DynamoStore};
+use super::{build_error, condition_failed, item_on_failure, sdk_error, DynamoStore};
 use crate::model::StoredRefreshToken;
 use crate::ports::{
-    RefreshRecords, RefreshTokens, RevocationScope, Rotation, StoreError, ROTATIONS_REMEMBERED,
+    NextToken, RefreshRecords, RefreshTokens, RevocationScope, Rotation, StoreError,
+    ROTATIONS_REMEMBERED,
 };
 use crate::session::RefreshTokenNames;
 
@@ -28,6 +29,10 @@ pub(super) const TOKEN_HASH: &str = "tokenHash";
 const ROTATED: &str = "rotated";
 /// How many rotations the family had: the next slot.
 const ROTATIONS: &str = "rotations";
+/// When the family was last rotated (epoch millis), and with a grace period the current token
+/// sealed under the one that rotation replaced.
+const ROTATED_AT: &str = "lastRotatedAt";
+const GRACE_SEAL: &str = "graceSeal";
 const EXPIRES_AT: &str = "expiresAt";
 const TENANT_ID: &str = "tenantId";
 /// A revocation item's attribute: every token started at or before it is revoked.
@@ -87,6 +92,8 @@ fn read_family(
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
+    token.rotated_at_millis = millis(Some(item), ROTATED_AT);
+    token.grace_seal = item.get(GRACE_SEAL).and_then(|v| v.as_s().ok()).cloned();
     Ok(token)
 }
 
@@ -179,25 +186,44 @@ impl RefreshTokens for DynamoStore {
     }
 
     /// The condition on the current hash also pins the rotation count read with it: each count
-    /// has its own current hash.
+    /// has its own current hash. A failed condition returns the item as it is, so that the
+    /// SDK's retry of a rotation that got through recognises its own next hash.
     async fn rotate(
         &self,
         family: &StoredRefreshToken,
-        next_hash: &str,
-        expires_at_millis: i64,
+        next: &NextToken,
     ) -> Result<Rotation, StoreError> {
         let presented_hash = family.token_hash.as_str();
+        let next_hash = next.hash.as_str();
+        let expires_at_millis = next.expires_at_millis;
         let slot = format!("{ROTATED}{}", family.rotations % ROTATIONS_REMEMBERED);
-        let rotated = self
+        // Without a grace period no seal is kept: an earlier rotation's is removed.
+        let (set_seal, remove_seal) = match next.grace_seal {
+            Some(_) => (", #seal = :seal", ""),
+            None => ("", " REMOVE #seal"),
+        };
+        let update = format!(
+            "SET #hash = :next, #expires = :expires, #ttl = :ttl, #slot = :old, #at = :at\
+             {set_seal} ADD #rotations :one{remove_seal}"
+        );
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(refresh_token_key(family.id))))
             .condition_expression("#hash = :presented")
-            .update_expression(
-                "SET #hash = :next, #expires = :expires, #ttl = :ttl, #slot = :old \
-                 ADD #rotations :one",
-            )
+            .update_expression(update)
+            .expression_attribute_names("#at", ROTATED_AT)
+            .expression_attribute_names("#seal", GRACE_SEAL)
+            .expression_attribute_values(
+                ":at",
+                AttributeValue::N(next.rotated_at_millis.to_string()),
+            );
+        if let Some(sealed) = &next.grace_seal {
+            request =
+                request.expression_attribute_values(":seal", AttributeValue::S(sealed.clone()));
+        }
+        let rotated = request
             .expression_attribute_names("#hash", TOKEN_HASH)
             .expression_attribute_names("#expires", EXPIRES_AT)
             .expression_attribute_names("#ttl", TTL)
@@ -218,15 +244,14 @@ impl RefreshTokens for DynamoStore {
         match rotated {
             Ok(_) => Ok(Rotation::Rotated),
             Err(e) if condition_failed(&e) => {
-                let now = e
-                    .as_service_error()
-                    .and_then(|s| match s {
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item.as_ref(),
-                        _ => None,
-                    })
+                let now = item_on_failure(&e)
                     .map(|item| read_family(item, "rotate refresh token"))
                     .transpose()?;
-                Ok(Rotation::NotCurrent(now))
+                match now {
+                    // Our own write, whose response was lost: the SDK's retry finds it done.
+                    Some(family) if family.token_hash == next_hash => Ok(Rotation::Rotated),
+                    now => Ok(Rotation::NotCurrent(now.map(Box::new))),
+                }
             }
             Err(e) => Err(sdk_error("rotate refresh token", e)),
         }
