@@ -14,7 +14,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::codes;
-use crate::model::{RefreshTokenExpirationPolicy, RefreshTokenUsagePolicy, StoredRefreshToken};
+use crate::model::{
+    Application, RefreshTokenExpirationPolicy, RefreshTokenUsagePolicy, StoredRefreshToken, Tenant,
+    User,
+};
 use crate::ports::{Directory, RefreshTokens, RevocationScope, Rotation, StoreError, Wanted};
 use crate::session::{self, AccessToken, AccessTokenFor, IssuedRefreshToken};
 use crate::system::{Clock, Random};
@@ -36,6 +39,20 @@ pub struct RefreshServices {
 pub struct Exchanged {
     pub access_token: AccessToken,
     pub refresh_token: IssuedRefreshToken,
+    /// What the token was granted for: `/oauth2/token` answers with its scope and, for
+    /// `openid`, an id_token.
+    pub granted: Granted,
+}
+
+/// The user, tenant and application a refresh token was granted to, when the user
+/// authenticated (epoch seconds) and the OAuth scope it was granted with, if any.
+#[derive(Debug)]
+pub struct Granted {
+    pub tenant: Tenant,
+    pub application: Application,
+    pub user: User,
+    pub auth_time: i64,
+    pub scope: Option<String>,
 }
 
 #[derive(Debug)]
@@ -156,6 +173,13 @@ pub async fn exchange(
             token,
             id: family.id,
             lifetime_seconds: (expires - now) / 1000,
+        },
+        granted: Granted {
+            tenant,
+            application,
+            user,
+            auth_time: family.start_instant / 1000,
+            scope: family.scope,
         },
     })))
 }

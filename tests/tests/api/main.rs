@@ -22,5 +22,6 @@ mod refresh_tokens;
 mod retries;
 mod send;
 mod start;
+mod token_endpoint;
 mod tokens;
 mod verification;

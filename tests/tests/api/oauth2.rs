@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
-const REDIRECT: &str = "https://piedpiper.com/oauth/callback";
-const ADMIN_REDIRECT: &str = "https://admin.piedpiper.com/callback?from=email";
-const ADMIN_SECRET: &str = "pied-piper-admin-client-secret-0123456789";
-const VERIFIER: &str = "a-code-verifier-of-at-least-43-characters-0123456789";
+pub(crate) const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
+pub(crate) const REDIRECT: &str = "https://piedpiper.com/oauth/callback";
+pub(crate) const ADMIN_REDIRECT: &str = "https://admin.piedpiper.com/callback?from=email";
+pub(crate) const ADMIN_SECRET: &str = "pied-piper-admin-client-secret-0123456789";
+pub(crate) const VERIFIER: &str = "a-code-verifier-of-at-least-43-characters-0123456789";
 const HS256_SECRET: &str = "c2VjcmV0LWZvci1sb2NhbC1kZXZlbG9wbWVudC1vbmx5LWNoYW5nZS1tZQ==";
 
 fn challenge(verifier: &str) -> String {
@@ -25,12 +25,17 @@ fn challenge(verifier: &str) -> String {
 }
 
 /// The OAuth parameters a web app puts in the start's `state`.
-fn web_state() -> Value {
+pub(crate) fn web_state() -> Value {
     json!({"redirect_uri": REDIRECT, "state": "xyz/ä&1", "scope": "openid offline_access",
         "code_challenge": challenge(VERIFIER), "code_challenge_method": "S256", "nonce": "n-1"})
 }
 
-async fn start(app: &TestApp, application: &str, login_id: &str, state: Value) -> String {
+pub(crate) async fn start(
+    app: &TestApp,
+    application: &str,
+    login_id: &str,
+    state: Value,
+) -> String {
     let started = app
         .start_code(json!({"applicationId": application, "loginId": login_id, "state": state}))
         .await;
@@ -84,7 +89,7 @@ async fn click(app: &TestApp, code: &str, cookie: Option<&str>, form: &str) -> T
 }
 
 /// Opens the page and presses its button.
-async fn open_and_click(app: &TestApp, code: &str) -> TestResponse {
+pub(crate) async fn open_and_click(app: &TestApp, code: &str) -> TestResponse {
     let page = open(app, "GET", code).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let value = csrf(&page);
@@ -92,7 +97,10 @@ async fn open_and_click(app: &TestApp, code: &str) -> TestResponse {
 }
 
 /// The redirect's query parameters.
-fn redirected(response: &TestResponse, to: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn redirected(
+    response: &TestResponse,
+    to: &str,
+) -> std::collections::HashMap<String, String> {
     assert_eq!(response.status, 303, "{}", response.body);
     let location = response.headers["location"].to_str().unwrap();
     let query = location
@@ -142,7 +150,11 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-async fn token(app: &TestApp, pairs: &[(&str, &str)], basic: Option<(&str, &str)>) -> TestResponse {
+pub(crate) async fn token(
+    app: &TestApp,
+    pairs: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> TestResponse {
     let mut event = Event::post("/oauth2/token")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(&form_encode(pairs))
@@ -156,7 +168,12 @@ async fn token(app: &TestApp, pairs: &[(&str, &str)], basic: Option<(&str, &str)
     app.token_event(event.to_json()).await
 }
 
-async fn exchange(app: &TestApp, code: &str, verifier: &str, redirect: &str) -> TestResponse {
+pub(crate) async fn exchange(
+    app: &TestApp,
+    code: &str,
+    verifier: &str,
+    redirect: &str,
+) -> TestResponse {
     token(
         app,
         &[
@@ -171,7 +188,7 @@ async fn exchange(app: &TestApp, code: &str, verifier: &str, redirect: &str) -> 
     .await
 }
 
-fn claims(jwt: &str, audience: &str) -> Value {
+pub(crate) fn claims(jwt: &str, audience: &str) -> Value {
     let key = DecodingKey::from_secret(&STANDARD.decode(HS256_SECRET).unwrap());
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[audience]);
