@@ -6,6 +6,7 @@
 
 use serde_json::{json, Value};
 
+use crate::fault_injection::Fault;
 use crate::helpers::*;
 use crate::oauth2::{
     claims, exchange, open_and_click, redirected, start, token, web_state, ADMIN_APP,
@@ -332,5 +333,29 @@ async fn a_code_presented_twice_is_refused_and_revokes_the_refresh_token_its_exc
             .await
             .status,
         200
+    );
+}
+
+#[tokio::test]
+async fn lost_responses_to_the_codes_redeem_and_record_writes_are_retried_into_one_exchange() {
+    let (app, faults) = crate::fault_injection::spawn_with_faults().await;
+    let code = web_code(&app, "openid offline_access").await;
+    // The exchange's two writes on the code: its use, then the record of the family it issued.
+    faults.next("UpdateItem", Fault::LoseResponse, 2);
+    let first = exchange(&app, &code, VERIFIER, REDIRECT).await;
+    assert_eq!(faults.injected("UpdateItem", Fault::LoseResponse), 2);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let refresh_token = first.json()["refresh_token"].as_str().unwrap().to_owned();
+
+    // The record held: presenting the code again still revokes what it issued.
+    faults.next("UpdateItem", Fault::LoseResponse, 1);
+    let again = exchange(&app, &code, VERIFIER, REDIRECT).await;
+    assert_eq!(
+        refusal(&again),
+        refused(400, "invalid_grant", "auth_code_not_found")
+    );
+    assert_eq!(
+        refusal(&refresh_grant(&app, &refresh_token).await),
+        refused(400, "invalid_grant", "refresh_token_not_found")
     );
 }
