@@ -135,6 +135,8 @@ pub struct LoggedIn {
     /// The start's `state`.
     pub state: Option<Map<String, Value>>,
     pub user: User,
+    /// When the login happened (epoch milliseconds): the tokens' `auth_time`, also an id_token's.
+    pub authenticated_at_millis: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -523,6 +525,7 @@ async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<
         verification,
         state: attempt.pending.state.clone(),
         user,
+        authenticated_at_millis: now,
     }))
 }
 

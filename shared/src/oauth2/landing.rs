@@ -420,7 +420,7 @@ async fn issue(
                     expires_at_millis: access.expires_at_millis,
                     nonce: live.request.nonce.as_deref(),
                     now_millis: now,
-                    auth_time: now / 1000,
+                    auth_time: logged_in.authenticated_at_millis / 1000,
                 },
             )
             .await?,
