@@ -17,8 +17,8 @@ use crate::model::{
 };
 use crate::ports::{
     AttemptLimits, AuthorizationCodes, Challenge, CodeStore, CompletedLogin, Completion, Consumed,
-    Directory, Email, IdentityMatch, Mailer, PendingCodes, Presented, RateLimiter, RefreshRecords,
-    RefreshTokens, RevocationScope, Rotation, Sessions, Sms, SmsSender, StoreError,
+    Directory, Email, IdentityMatch, Mailer, PendingCodes, Presented, RateLimiter, Redemption,
+    RefreshRecords, RefreshTokens, RevocationScope, Rotation, Sessions, Sms, SmsSender, StoreError,
     SuppressionReason, Suppressions,
 };
 use crate::session::RefreshTokenNames;
@@ -132,7 +132,7 @@ pub struct MemoryCodeStore {
     pub challenges: Mutex<HashMap<String, (Uuid, i64)>>,
     pub trusts: Mutex<HashMap<String, (Uuid, i64)>>,
     /// Authorization codes by hash, with the attempt that used each.
-    pub authorization_codes: Mutex<HashMap<String, (StoredAuthorizationCode, Option<String>)>>,
+    pub authorization_codes: Mutex<HashMap<String, MemoryAuthorizationCode>>,
     /// Refresh token families by id, and revocations by scope (at or before the instant).
     pub refresh_tokens: Mutex<HashMap<Uuid, StoredRefreshToken>>,
     pub revocations: Mutex<HashMap<RevocationScope, i64>>,
@@ -394,7 +394,15 @@ impl Sessions for MemoryCodeStore {
 #[async_trait]
 impl AuthorizationCodes for MemoryCodeStore {
     async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError> {
-        lock(&self.authorization_codes).insert(code.code_hash.clone(), (code.clone(), None));
+        lock(&self.authorization_codes).insert(
+            code.code_hash.clone(),
+            MemoryAuthorizationCode {
+                code: code.clone(),
+                used_by: None,
+                issued_refresh_token: None,
+                reused: false,
+            },
+        );
         Ok(())
     }
     async fn redeem(
@@ -402,18 +410,50 @@ impl AuthorizationCodes for MemoryCodeStore {
         code_hash: &str,
         attempt_id: &str,
         now_millis: i64,
-    ) -> Result<Option<StoredAuthorizationCode>, StoreError> {
+    ) -> Result<Redemption, StoreError> {
         let mut codes = lock(&self.authorization_codes);
-        let Some((code, used_by)) = codes.get_mut(code_hash) else {
-            return Ok(None);
+        let Some(entry) = codes.get_mut(code_hash) else {
+            return Ok(Redemption::NotFound);
         };
-        let free = used_by.as_deref().is_none_or(|by| by == attempt_id);
-        if code.expires_at_millis <= now_millis || !free {
-            return Ok(None);
+        match entry.used_by.as_deref() {
+            Some(by) if by != attempt_id => {
+                entry.reused = true;
+                Ok(Redemption::Reused {
+                    issued_refresh_token: entry.issued_refresh_token,
+                })
+            }
+            _ if entry.code.expires_at_millis <= now_millis => Ok(Redemption::NotFound),
+            _ => {
+                entry.used_by = Some(attempt_id.to_owned());
+                Ok(Redemption::Redeemed(entry.code.clone()))
+            }
         }
-        *used_by = Some(attempt_id.to_owned());
-        Ok(Some(code.clone()))
     }
+
+    async fn record_issued(
+        &self,
+        code_hash: &str,
+        attempt_id: &str,
+        refresh_token_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let mut codes = lock(&self.authorization_codes);
+        match codes.get_mut(code_hash) {
+            Some(entry) if entry.used_by.as_deref() == Some(attempt_id) && !entry.reused => {
+                entry.issued_refresh_token = Some(refresh_token_id);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// An authorization code as [`AuthorizationCodes`] keeps it.
+#[derive(Debug)]
+pub struct MemoryAuthorizationCode {
+    pub code: StoredAuthorizationCode,
+    pub used_by: Option<String>,
+    pub issued_refresh_token: Option<Uuid>,
+    pub reused: bool,
 }
 
 /// Refresh tokens in memory: the families and revocations of a [`MemoryCodeStore`], the users of

@@ -277,6 +277,8 @@ pub enum RevocationScope {
 }
 
 /// What [`RefreshTokens::rotate`] did.
+// One short-lived value per refresh: a box would cost an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rotation {
     Rotated,
@@ -338,13 +340,34 @@ pub trait AuthorizationCodes: Send + Sync {
     async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError>;
     /// Uses the code up, once, with one conditional write that also checks expiry: of any number
     /// of concurrent redemptions exactly one gets it. A retried write of the same `attempt_id`
-    /// finds its own mark and gets it again. `None`: unknown, expired or used.
+    /// finds its own mark and gets it again. A code used already is marked as presented again,
+    /// so that an exchange still recording what it issued ([`Self::record_issued`]) fails.
     async fn redeem(
         &self,
         code_hash: &str,
         attempt_id: &str,
         now_millis: i64,
-    ) -> Result<Option<StoredAuthorizationCode>, StoreError>;
+    ) -> Result<Redemption, StoreError>;
+    /// Records on the code the refresh token family the exchange `attempt_id` issued, unless the
+    /// code was presented again since it was redeemed (`false`): RFC 6749 4.1.2's reuse then
+    /// revokes that family. A retried write of the same attempt writes the same again.
+    async fn record_issued(
+        &self,
+        code_hash: &str,
+        attempt_id: &str,
+        refresh_token_id: Uuid,
+    ) -> Result<bool, StoreError>;
+}
+
+/// What presenting an authorization code came to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Redemption {
+    /// Used up now, by this attempt.
+    Redeemed(StoredAuthorizationCode),
+    /// Used before: its exchange issued this refresh token family, if it recorded one.
+    Reused { issued_refresh_token: Option<Uuid> },
+    /// Unknown, or expired unused.
+    NotFound,
 }
 
 /// Counts events per key in fixed windows: the send rate limits.

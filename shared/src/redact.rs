@@ -88,6 +88,22 @@ mod tests {
             verification: verification_ids(),
             state: None,
             user,
+            authenticated_at_millis: 1_700_000_000_000,
+        }
+    }
+
+    fn granted() -> crate::refresh::Granted {
+        let logged_in = logged_in();
+        crate::refresh::Granted {
+            tenant: serde_json::from_value(json!({"id": Uuid::from_u128(3), "name": "Pied Piper"}))
+                .expect("a tenant"),
+            application: serde_json::from_value(
+                json!({"id": Uuid::from_u128(4), "tenantId": Uuid::from_u128(3), "name": "Web"}),
+            )
+            .expect("an application"),
+            user: logged_in.user,
+            auth_time: 1_700_000_000,
+            scope: Some("openid offline_access".to_owned()),
         }
     }
 
@@ -133,6 +149,7 @@ mod tests {
             Exchanged {
                 access_token: access_token(),
                 refresh_token: refresh_token(),
+                granted: granted(),
             }
         ));
         let text = format!("https://piedpiper.com/oauth2/passwordless/{LINK_CODE} {ONE_TIME_CODE}");

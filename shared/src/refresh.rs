@@ -17,7 +17,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::codes;
-use crate::model::{RefreshTokenExpirationPolicy, RefreshTokenUsagePolicy, StoredRefreshToken};
+use crate::model::{
+    Application, RefreshTokenExpirationPolicy, RefreshTokenUsagePolicy, StoredRefreshToken, Tenant,
+    User,
+};
 use crate::ports::{
     Directory, NextToken, RefreshTokens, RevocationScope, Rotation, StoreError, Wanted,
     ROTATIONS_REMEMBERED,
@@ -42,6 +45,32 @@ pub struct RefreshServices {
 pub struct Exchanged {
     pub access_token: AccessToken,
     pub refresh_token: IssuedRefreshToken,
+    /// What the token was granted for: `/oauth2/token` answers with its scope and, for
+    /// `openid`, an id_token.
+    pub granted: Granted,
+}
+
+/// The user, tenant and application a refresh token was granted to, when the user
+/// authenticated (epoch seconds) and the OAuth scope it was granted with, if any.
+pub struct Granted {
+    pub tenant: Tenant,
+    pub application: Application,
+    pub user: User,
+    pub auth_time: i64,
+    pub scope: Option<String>,
+}
+
+/// By id: no address or application secret in a log.
+impl std::fmt::Debug for Granted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Granted")
+            .field("tenant", &self.tenant.id)
+            .field("application", &self.application.id)
+            .field("user", &self.user.id)
+            .field("auth_time", &self.auth_time)
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -211,6 +240,13 @@ pub async fn exchange_lasting(
             token,
             id: family.id,
             lifetime_seconds: (expires - now) / 1000,
+        },
+        granted: Granted {
+            tenant,
+            application,
+            user,
+            auth_time: family.start_instant / 1000,
+            scope: family.scope,
         },
     })))
 }

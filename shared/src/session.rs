@@ -324,6 +324,7 @@ pub fn start_refresh_token(
         expires_at_millis: expires,
         max_expires_at_millis: max,
         meta_data,
+        scope: None,
         rotated: Vec::new(),
         rotations: 0,
         rotated_at_millis: None,

@@ -339,3 +339,18 @@ def test_a_token_from_a_tenant_with_an_es256_key_verifies_with_pyjwt_using_only_
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(f"{header}.{tampered_payload}.{signature}", key=key, algorithms=["ES256"],
                    audience=EUROPE_WEB)
+
+
+def test_the_token_endpoint_answers_fusionauths_error_reason_to_its_client(client, web_app):
+    """`/oauth2/token`'s errors as FusionAuth's client reads them: RFC 6749's `error` with
+    FusionAuth's `error_reason` and an `error_description`."""
+    unknown = client.exchange_o_auth_code_for_access_token_using_pkce(
+        "no-such-code", "https://piedpiper.com/oauth/callback", "v" * 43, web_app)
+    assert unknown.status == 400, unknown.success_response
+    assert unknown.error_response["error"] == "invalid_grant"
+    assert unknown.error_response["error_reason"] == "auth_code_not_found"
+    assert unknown.error_response["error_description"]
+    garbage = client.exchange_refresh_token_for_access_token("not-a-refresh-token", web_app)
+    assert garbage.status == 400, garbage.success_response
+    assert garbage.error_response["error"] == "invalid_grant"
+    assert garbage.error_response["error_reason"] == "refresh_token_not_found"

@@ -222,17 +222,26 @@ def test_a_person_opens_the_link_from_the_outbox_clicks_and_the_app_exchanges_th
     assert identity["nonce"] == "n-0S6" and identity["email"] == "richard@piedpiper.com"
     assert tokens["refresh_token"]
 
-    # The same code again, and the link again: nothing more to get.
-    again = client.exchange_o_auth_code_for_access_token_using_pkce(
-        query["code"], REDIRECT, verifier, WEB_APP)
-    assert again.status == 400 and again.error_response["error"] == "invalid_grant"
-    browser.goto(link)
-    assert browser.evaluate("document.querySelector('h1').textContent") == "This link has expired"
-
-    # The refresh token works at the token endpoint as the client library uses it.
+    # The refresh token works at the token endpoint as the client library uses it; the grant
+    # was for openid, so the refresh answers a new id_token and the scope.
     refreshed = client.exchange_refresh_token_for_access_token(tokens["refresh_token"], WEB_APP)
     assert refreshed.status == 200, refreshed.error_response
     verify_hs256(refreshed.success_response["access_token"], kickstart, WEB_APP)
+    refreshed_identity = verify_hs256(refreshed.success_response["id_token"], kickstart, WEB_APP)
+    assert refreshed_identity["sub"] == tokens["userId"]
+    assert refreshed.success_response["scope"] == tokens["scope"]
+
+    # The same code again, and the link again: nothing more to get, and the refresh token the
+    # code's exchange issued is revoked (RFC 6749 4.1.2).
+    again = client.exchange_o_auth_code_for_access_token_using_pkce(
+        query["code"], REDIRECT, verifier, WEB_APP)
+    assert again.status == 400 and again.error_response["error"] == "invalid_grant"
+    assert again.error_response["error_reason"] == "auth_code_not_found"
+    revoked = client.exchange_refresh_token_for_access_token(tokens["refresh_token"], WEB_APP)
+    assert revoked.status == 400, revoked.success_response
+    assert revoked.error_response["error_reason"] == "refresh_token_not_found"
+    browser.goto(link)
+    assert browser.evaluate("document.querySelector('h1').textContent") == "This link has expired"
 
     # The operator's view: the pre-fetches are counted apart from the person's open.
     log = open(os.environ["FUNCTIONS_LOG"], encoding="utf-8", errors="replace").read()

@@ -203,6 +203,7 @@ pub fn parse(body: &Map<String, Value>) -> Result<LoginCommand, Errors> {
             meta_data,
             no_jwt,
             trust_id,
+            refresh_token: Default::default(),
         }),
         _ => Err(errors),
     }

@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod keys;
 pub mod landing;
 pub mod login;
+pub mod oauth_error;
 pub mod pages;
 pub mod refresh;
 pub mod revoke;

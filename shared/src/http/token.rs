@@ -1,79 +1,86 @@
 //! `POST /oauth2/token` (RFC 6749 3.2, 4.1.3, 5; RFC 7636 4.5): a form-encoded body, the client
 //! by HTTP Basic (RFC 6749 2.3.1) or in the body; the answer FusionAuth's token response, or RFC
-//! 6749's error body. Nothing here is cached (`Cache-Control: no-store`, `Pragma: no-cache`).
+//! 6749's error body with FusionAuth's `error_reason` ([`super::oauth_error`]). Nothing here is
+//! cached (`Cache-Control: no-store`, `Pragma: no-cache`).
+
+use std::collections::HashMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Map, Value};
+use uuid::Uuid;
 
+use super::oauth_error::{self, ErrorCode};
 use super::{header_str, MAX_BODY_BYTES};
 use crate::oauth2::token::TokenServices;
 use crate::oauth2::token::{
-    self, AuthorizationCodeGrant, ClientCredentials, RefreshTokenGrant, TokenError, Tokens,
+    self, form_decode, AuthorizationCodeGrant, ClientCredentials, ClientSecret, RefreshTokenGrant,
+    TokenError, Tokens,
 };
 
+/// What `Authorization` said: nothing, Basic credentials, or something unreadable.
+type BasicHeader = Option<Option<(String, Option<ClientSecret>)>>;
+
 pub async fn handle(services: &TokenServices, request: Request) -> Response<Body> {
-    let form = match parse(&request) {
-        Ok(form) => form,
-        Err(response) => return response,
+    let used_basic = request.headers().contains_key(header::AUTHORIZATION);
+    let result = match parse(&request) {
+        Ok(form) => {
+            let result = grant(services, &request, &form).await;
+            let code_grant = form
+                .get("grant_type")
+                .is_some_and(|g| g == "authorization_code");
+            if let Err(error) = &result {
+                if code_grant && oauth_error::wire(error).1.error == ErrorCode::InvalidGrant {
+                    crate::metrics::refused_code();
+                }
+            }
+            result
+        }
+        Err(error) => Err(error),
     };
-    let basic = request
+    if let Err(TokenError::Dependency(e)) = &result {
+        crate::metrics::dependency_failure(e.operation);
+    }
+    respond(result, used_basic)
+}
+
+async fn grant(
+    services: &TokenServices,
+    request: &Request,
+    form: &HashMap<String, String>,
+) -> Result<Tokens, TokenError> {
+    let basic: BasicHeader = request
         .headers()
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().ok().and_then(basic_credentials));
-    let client = match client(&form, basic) {
-        Ok(client) => client,
-        Err(response) => return response,
-    };
-    let used_basic = request.headers().contains_key(header::AUTHORIZATION);
     let field = |name: &str| form.get(name).filter(|v| !v.is_empty()).cloned();
-    let result = match form.get("grant_type").map(String::as_str) {
-        None | Some("") => return invalid_request("grant_type is required"),
+    match form.get("grant_type").map(String::as_str) {
+        None | Some("") => Err(TokenError::MissingGrantType),
         Some("authorization_code") => {
-            let (Some(code), Some(redirect_uri)) = (field("code"), field("redirect_uri")) else {
-                return invalid_request("code and redirect_uri are required");
+            let client = client(form, basic)?;
+            let code = field("code").ok_or(TokenError::MissingCode)?;
+            let redirect_uri = field("redirect_uri").ok_or(TokenError::MissingRedirectUri)?;
+            let grant = AuthorizationCodeGrant {
+                client,
+                code,
+                redirect_uri,
+                code_verifier: field("code_verifier"),
             };
-            token::exchange_code(
-                services,
-                AuthorizationCodeGrant {
-                    client,
-                    code,
-                    redirect_uri,
-                    code_verifier: field("code_verifier"),
-                },
-            )
-            .await
+            token::exchange_code(services, grant).await
         }
         Some("refresh_token") => {
-            let Some(refresh_token) = field("refresh_token") else {
-                return invalid_request("refresh_token is required");
+            let refresh_token = field("refresh_token").ok_or(TokenError::MissingRefreshToken)?;
+            let client = client(form, basic)?;
+            let grant = RefreshTokenGrant {
+                client,
+                refresh_token,
             };
-            token::exchange_refresh_token(
-                services,
-                RefreshTokenGrant {
-                    client,
-                    refresh_token,
-                },
-            )
-            .await
+            token::exchange_refresh_token(services, grant).await
         }
-        Some(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                "grant_type must be authorization_code or refresh_token",
-            )
-        }
-    };
-    let code_grant = form
-        .get("grant_type")
-        .is_some_and(|g| g == "authorization_code");
-    if code_grant && matches!(result, Err(TokenError::InvalidGrant)) {
-        crate::metrics::refused_code();
+        Some(_) => Err(TokenError::UnsupportedGrantType),
     }
-    respond(result, used_basic)
 }
 
 /// The one place a token result becomes a response.
@@ -99,14 +106,13 @@ fn respond(result: Result<Tokens, TokenError>, used_basic: bool) -> Response<Bod
             body.insert("userId".into(), json!(tokens.user_id));
             json_response(StatusCode::OK, &Value::Object(body))
         }
-        Err(TokenError::InvalidRequest(why)) => invalid_request(why),
-        Err(TokenError::InvalidClient) => {
-            let mut response = error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "client authentication failed",
-            );
-            if used_basic {
+        Err(error) => {
+            if let TokenError::Dependency(e) = &error {
+                tracing::error!(error = %e, "a dependency failed");
+            }
+            let (status, body) = oauth_error::wire(&error);
+            let mut response = json_response(status, &body);
+            if status == StatusCode::UNAUTHORIZED && used_basic {
                 response.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Basic realm=\"oauth2\""),
@@ -114,35 +120,18 @@ fn respond(result: Result<Tokens, TokenError>, used_basic: bool) -> Response<Bod
             }
             response
         }
-        Err(TokenError::InvalidGrant) => error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "the code is invalid, expired or used, or does not match the request",
-        ),
-        Err(TokenError::Dependency(e)) => {
-            tracing::error!(error = %e, "a dependency failed");
-            crate::metrics::dependency_failure(e.operation);
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the request could not be completed; try again later",
-            )
-        }
     }
 }
 
 /// The form body, each parameter at most once (RFC 6749 3.2).
-#[allow(clippy::result_large_err)]
-fn parse(request: &Request) -> Result<std::collections::HashMap<String, String>, Response<Body>> {
+fn parse(request: &Request) -> Result<HashMap<String, String>, TokenError> {
     let content_type = header_str(request, "content-type").unwrap_or_default();
     if !content_type
         .trim()
         .to_ascii_lowercase()
         .starts_with("application/x-www-form-urlencoded")
     {
-        return Err(invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        ));
+        return Err(TokenError::NotAForm);
     }
     let bytes: &[u8] = match request.body() {
         Body::Text(text) => text.as_bytes(),
@@ -150,13 +139,9 @@ fn parse(request: &Request) -> Result<std::collections::HashMap<String, String>,
         _ => &[],
     };
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request",
-            "the body is too large",
-        ));
+        return Err(TokenError::BodyTooLarge);
     }
-    let mut form = std::collections::HashMap::new();
+    let mut form = HashMap::new();
     for (name, value) in form_urlencoded::parse(bytes).into_owned() {
         if crate::limits::form_field_over(
             [(name.as_str(), value.as_str())],
@@ -164,76 +149,68 @@ fn parse(request: &Request) -> Result<std::collections::HashMap<String, String>,
         )
         .is_some()
         {
-            return Err(invalid_request(&format!("{name} is too long")));
+            return Err(TokenError::ParameterTooLong);
         }
         if form.insert(name, value).is_some() {
-            return Err(invalid_request("a parameter is repeated"));
+            return Err(TokenError::RepeatedParameter);
         }
     }
     Ok(form)
 }
 
-/// `Basic base64(urlencode(id):urlencode(secret))`.
-fn basic_credentials(header: &str) -> Option<(String, String)> {
+/// `Basic base64(id:secret)`: RFC 6749 2.3.1 form-encodes both before the base64, many clients
+/// do not, so both readings are taken (the id is a UUID either way; the secret keeps both).
+fn basic_credentials(header: &str) -> Option<(String, Option<ClientSecret>)> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| -> String {
-        form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
+    let id = match Uuid::parse_str(id) {
+        Ok(_) => id.to_owned(),
+        Err(_) => form_decode(id),
     };
-    Some((unescape(id), unescape(secret)))
+    // `id:` is a public client naming itself.
+    Some((
+        id,
+        (!secret.is_empty()).then(|| ClientSecret::from_basic(secret)),
+    ))
 }
 
 /// The client from Basic and the body; both may name it, but not differently, and the secret in
 /// one place only. An unreadable `Authorization` header is a failed authentication.
-#[allow(clippy::result_large_err)]
 fn client(
-    form: &std::collections::HashMap<String, String>,
-    basic: Option<Option<(String, String)>>,
-) -> Result<ClientCredentials, Response<Body>> {
+    form: &HashMap<String, String>,
+    basic: BasicHeader,
+) -> Result<ClientCredentials, TokenError> {
     let body_id = form.get("client_id").filter(|v| !v.is_empty());
     let body_secret = form.get("client_secret").filter(|v| !v.is_empty());
     match basic {
-        Some(None) => Err(respond(Err(TokenError::InvalidClient), true)),
+        Some(None) => Err(TokenError::InvalidClientAuthenticationScheme),
         Some(Some((id, secret))) => {
-            if body_id.is_some_and(|b| *b != id) || body_secret.is_some() {
-                return Err(invalid_request(
-                    "the client is named both in Authorization and in the body",
-                ));
+            if body_id.is_some_and(|b| *b != id) {
+                return Err(TokenError::ClientIdMismatch);
+            }
+            if body_secret.is_some() {
+                return Err(TokenError::InvalidClientAuthenticationScheme);
             }
             Ok(ClientCredentials {
                 client_id: id,
-                client_secret: Some(secret).filter(|s| !s.is_empty()),
+                client_secret: secret,
             })
         }
         None => match body_id {
             Some(id) => Ok(ClientCredentials {
                 client_id: id.clone(),
-                client_secret: body_secret.cloned(),
+                client_secret: body_secret.map(|s| ClientSecret::from_body(s)),
             }),
-            None => Err(invalid_request("client_id is required")),
+            None => Err(TokenError::MissingClientId),
         },
     }
 }
 
-fn invalid_request(description: &str) -> Response<Body> {
-    error(StatusCode::BAD_REQUEST, "invalid_request", description)
-}
-
-fn error(status: StatusCode, code: &str, description: &str) -> Response<Body> {
-    json_response(
-        status,
-        &json!({"error": code, "error_description": description}),
-    )
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
+fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response<Body> {
     let mut response = super::json(status, body);
     response
         .headers_mut()

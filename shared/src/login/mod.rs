@@ -18,6 +18,7 @@ use crate::errors::{Errors, FieldProblem};
 use crate::model::{
     Application, LoginRecord, PendingCode, StoredRefreshToken, Tenant, User, UserAction,
 };
+use crate::oauth2::Scope;
 use std::sync::Arc;
 
 use crate::ports::{
@@ -64,6 +65,21 @@ pub struct LoginCommand {
     pub no_jwt: bool,
     /// The `fusionauth.trust` cookie, else the body's `twoFactorTrustId`.
     pub trust_id: Option<String>,
+    /// Which switch decides on a refresh token.
+    pub refresh_token: RefreshTokenRule,
+}
+
+/// Whether a login issues a refresh token (to a user registered to the application, unless
+/// `noJWT`) is up to the application's settings for the way the user logs in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum RefreshTokenRule {
+    /// The login API: `loginConfiguration.generateRefreshTokens`.
+    #[default]
+    LoginApi,
+    /// The authorization code grant with this scope: `offline_access` and
+    /// `oauthConfiguration.generateRefreshTokens`, as FusionAuth's token endpoint. The family
+    /// keeps the scope for the refresh token grant.
+    OAuth(Scope),
 }
 
 /// Redacts the code, the one-time code and the trust id: a logged command logs nobody in.
@@ -78,6 +94,7 @@ impl std::fmt::Debug for LoginCommand {
             .field("meta_data", &self.meta_data)
             .field("no_jwt", &self.no_jwt)
             .field("trust_id", &redacted(&self.trust_id))
+            .field("refresh_token", &self.refresh_token)
             .finish()
     }
 }
@@ -144,6 +161,8 @@ pub struct LoggedIn {
     /// The start's `state`.
     pub state: Option<Map<String, Value>>,
     pub user: User,
+    /// When the login happened (epoch milliseconds): the tokens' `auth_time`, also an id_token's.
+    pub authenticated_at_millis: i64,
 }
 
 /// The tokens and ids redacted (by their own `Debug`), the user by id: no address in a log.
@@ -524,10 +543,13 @@ async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<
     // them, unless `noJWT`.
     let (refresh_token, stored) = registered
         .map(|(app, _)| app)
-        .filter(|app| app.login_configuration.generate_refresh_tokens)
+        .filter(|app| match &attempt.command.refresh_token {
+            RefreshTokenRule::LoginApi => app.login_configuration.generate_refresh_tokens,
+            RefreshTokenRule::OAuth(scope) => crate::oauth2::issues_refresh_token(app, scope),
+        })
         .filter(|_| !attempt.command.no_jwt)
         .map(|app| {
-            session::start_refresh_token(
+            let (issued, mut stored) = session::start_refresh_token(
                 services.random.as_ref(),
                 &rules,
                 tenant.id,
@@ -535,7 +557,11 @@ async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<
                 app.id,
                 now,
                 attempt.command.meta_data.clone(),
-            )
+            );
+            if let RefreshTokenRule::OAuth(scope) = &attempt.command.refresh_token {
+                stored.scope = Some(scope.text.clone());
+            }
+            (issued, stored)
         })
         .unzip();
     let session_id = refresh_token
@@ -573,6 +599,7 @@ async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<
         verification,
         state: attempt.pending.state.clone(),
         user,
+        authenticated_at_millis: now,
     }))
 }
 

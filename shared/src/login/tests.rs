@@ -225,6 +225,7 @@ fn a_logged_login_command_shows_no_code_one_time_code_or_trust_id() {
         application_id: None,
         ip_address: Some("203.0.113.7".into()),
         meta_data: None,
+        refresh_token: Default::default(),
         no_jwt: false,
     };
     let logged = format!("{command:?}");

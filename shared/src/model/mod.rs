@@ -329,7 +329,7 @@ pub struct Application {
 /// FusionAuth's `oauthConfiguration`, as far as the authorization code grant reads it. The
 /// kickstart's `clientSecret` is never kept: only its SHA-256 (`clientSecretHash`), as for API
 /// keys.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OAuthConfiguration {
     /// FusionAuth's client id is the application's id; a different value here is refused on load.
@@ -344,6 +344,24 @@ pub struct OAuthConfiguration {
     pub proof_key_for_code_exchange_policy: PkcePolicy,
     /// The user must be registered to the application to get an authorization code.
     pub require_registration: bool,
+    /// Whether `/oauth2/token` hands out a refresh token for a grant whose scope has
+    /// `offline_access` (FusionAuth's default: yes). `loginConfiguration.generateRefreshTokens`
+    /// is the login API's switch, not this one's.
+    pub generate_refresh_tokens: bool,
+}
+
+impl Default for OAuthConfiguration {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret_hash: None,
+            authorized_redirect_urls: Vec::new(),
+            client_authentication_policy: ClientAuthenticationPolicy::default(),
+            proof_key_for_code_exchange_policy: PkcePolicy::default(),
+            require_registration: false,
+            generate_refresh_tokens: true,
+        }
+    }
 }
 
 /// When `/oauth2/token` needs the client secret (FusionAuth's default: always).

@@ -72,6 +72,11 @@ pub struct StoredRefreshToken {
     pub max_expires_at_millis: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta_data: Option<Value>,
+    /// The OAuth scope the family was granted with (the authorization code grant's); `None` for
+    /// a family from the login API. The refresh token grant echoes it, and gives an id_token for
+    /// `openid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     /// Hashes of the most recent tokens of this family that were exchanged for a newer one
     /// (`OneTimeUse`; at most [`crate::ports::ROTATIONS_REMEMBERED`]). The store keeps them beside
     /// the document.

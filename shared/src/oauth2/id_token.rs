@@ -1,5 +1,6 @@
-//! The OpenID Connect id_token a click issues for `scope=openid`: signed at click time with the
-//! key that signs the application's access tokens, so `/oauth2/token` needs no signing key.
+//! The OpenID Connect id_token for `scope=openid`: signed with the key that signs the
+//! application's access tokens, at click time for the code grant (sealed in the code) and by
+//! `/oauth2/token` for the refresh token grant.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -7,10 +8,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::login::LoginServices;
 use crate::model::{Application, Tenant, User};
-use crate::ports::StoreError;
+use crate::ports::{Directory, StoreError};
 use crate::session::UserClaims;
+use crate::tokens::Signer;
 
 #[derive(Serialize)]
 struct Claims<'a> {
@@ -34,10 +35,13 @@ pub(super) struct IdTokenFor<'a> {
     pub expires_at_millis: i64,
     pub nonce: Option<&'a str>,
     pub now_millis: i64,
+    /// When the user authenticated (epoch seconds): the login, also for a refreshed id_token.
+    pub auth_time: i64,
 }
 
 pub(super) async fn sign(
-    services: &LoginServices,
+    directory: &dyn Directory,
+    signer: &Signer,
     what: &IdTokenFor<'_>,
 ) -> Result<String, StoreError> {
     let key_id = what
@@ -46,8 +50,7 @@ pub(super) async fn sign(
         .access_token_key_id
         .or(what.tenant.jwt_configuration.access_token_key_id)
         .ok_or_else(|| StoreError::new("sign id_token", "the tenant names no accessTokenKeyId"))?;
-    let key = services
-        .directory
+    let key = directory
         .signing_key(key_id)
         .await?
         .ok_or_else(|| StoreError::new("sign id_token", format!("no signing key {key_id}")))?;
@@ -60,14 +63,13 @@ pub(super) async fn sign(
             what.user,
             "PASSWORDLESS",
             (iat, what.expires_at_millis / 1000),
-            iat,
+            what.auth_time,
         ),
         nonce: what.nonce,
         at_hash: URL_SAFE_NO_PAD.encode(&digest[..16]),
         application_id: what.application.id,
     };
-    services
-        .signer
+    signer
         .sign(&key, &claims)
         .map_err(|e| StoreError::new("sign id_token", e))
 }

@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 use crate::codes;
 use crate::login::LoginServices;
-use crate::login::{self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome};
+use crate::login::{
+    self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome, RefreshTokenRule,
+};
 use crate::login_id::{canonical_text, IdentityKey, IdentityType};
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant};
 use crate::ports::{AuthorizationCodes, RateLimiter, StoreError};
@@ -259,6 +261,7 @@ pub async fn click(
         meta_data: None,
         no_jwt: false,
         trust_id: command.trust_id,
+        refresh_token: RefreshTokenRule::OAuth(live.request.scope.clone()),
     };
     let outcome = match login::login_for_authorization_code(&services.login, login_command).await {
         Ok(outcome) => outcome,
@@ -446,6 +449,7 @@ async fn check_fallback(
         application_id: Some(application.id),
         ip_address: command.ip_address,
         trust_id: command.trust_id,
+        refresh_token: RefreshTokenRule::OAuth(live.request.scope.clone()),
         ..LoginCommand::default()
     };
     let address_hash = crate::suppression::address_hash(&address);
@@ -513,7 +517,8 @@ async fn issue(
     let id_token = match scope.has("openid") {
         true => Some(
             id_token::sign(
-                login,
+                login.directory.as_ref(),
+                &login.signer,
                 &IdTokenFor {
                     tenant: &live.tenant,
                     application: &live.application,
@@ -522,16 +527,16 @@ async fn issue(
                     expires_at_millis: access.expires_at_millis,
                     nonce: live.request.nonce.as_deref(),
                     now_millis: now,
+                    auth_time: logged_in.authenticated_at_millis / 1000,
                 },
             )
             .await?,
         ),
         false => None,
     };
-    // A refresh token only for `offline_access`, as FusionAuth's token endpoint.
-    let refresh = logged_in
-        .refresh_token
-        .filter(|_| scope.has("offline_access"));
+    // The login issued one only where the scope and the application allow it
+    // ([`RefreshTokenRule::OAuth`]).
+    let refresh = logged_in.refresh_token;
     let tokens = SealedTokens {
         access_token: access.token,
         access_token_expires_at_millis: access.expires_at_millis,

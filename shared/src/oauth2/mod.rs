@@ -11,6 +11,7 @@
 mod id_token;
 pub mod landing;
 pub mod token;
+mod token_error;
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -80,6 +81,12 @@ impl Scope {
     pub fn has(&self, scope: &str) -> bool {
         self.text.split(' ').any(|s| s == scope)
     }
+}
+
+/// FusionAuth's rule for a refresh token from the authorization code grant: the scope asks for
+/// `offline_access` and the application's `oauthConfiguration.generateRefreshTokens` is on.
+pub fn issues_refresh_token(application: &Application, scope: &Scope) -> bool {
+    scope.has("offline_access") && application.oauth_configuration.generate_refresh_tokens
 }
 
 /// The OAuth request a passwordless start carries in its `state` (RFC 6749 4.1.1 and RFC 7636

@@ -7,16 +7,20 @@
 //! application.
 //!
 //! Every check after the code is used up refuses with `invalid_grant` and leaves the code used:
-//! whoever holds a stolen code without its verifier burns it for nobody.
+//! whoever holds a stolen code without its verifier burns it for nobody. A code presented after
+//! its exchange revokes the refresh token that exchange issued (RFC 6749 4.1.2).
 
 use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{SealedTokens, SEAL_PURPOSE};
+pub use super::token_error::TokenError;
+
+use super::id_token::{self, IdTokenFor};
+use super::{Scope, SealedTokens, SEAL_PURPOSE};
 use crate::codes;
 use crate::model::{Application, ClientAuthenticationPolicy, PkcePolicy};
-use crate::ports::{AuthorizationCodes, Directory, StoreError};
+use crate::ports::{AuthorizationCodes, Directory, Redemption, StoreError};
 use crate::refresh::{self, ExchangeOutcome, RefreshServices};
 use crate::system::{Clock, Random};
 
@@ -35,7 +39,7 @@ pub struct TokenServices {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ClientCredentials {
     pub client_id: String,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<ClientSecret>,
 }
 
 impl std::fmt::Debug for ClientCredentials {
@@ -48,6 +52,54 @@ impl std::fmt::Debug for ClientCredentials {
             )
             .finish()
     }
+}
+
+/// A client secret as presented. RFC 6749 2.3.1 form-encodes the secret before Basic's base64;
+/// many clients send it raw. From Basic, both readings are kept and either may match; from the
+/// body (decoded once already by the form), only the one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret {
+    as_sent: String,
+    form_decoded: Option<String>,
+}
+
+impl ClientSecret {
+    /// `client_secret` of the body.
+    pub fn from_body(secret: &str) -> Self {
+        Self {
+            as_sent: secret.to_owned(),
+            form_decoded: None,
+        }
+    }
+
+    /// The secret half of Basic's credentials, as it came out of the base64.
+    pub fn from_basic(secret: &str) -> Self {
+        let decoded = form_decode(secret);
+        Self {
+            form_decoded: (decoded != secret).then_some(decoded),
+            as_sent: secret.to_owned(),
+        }
+    }
+
+    /// Whether either reading hashes to `hash`: both are hashed and compared in constant time,
+    /// as API keys are looked up by theirs, so the time tells nothing of which one matched.
+    fn matches(&self, hash: &str) -> bool {
+        let as_sent = codes::same_secret(&codes::hash_secret(&self.as_sent), hash);
+        let decoded = self
+            .form_decoded
+            .as_ref()
+            .is_some_and(|decoded| codes::same_secret(&codes::hash_secret(decoded), hash));
+        as_sent | decoded
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding of one value (`+` is a space, `%XX` a byte;
+/// anything else as it is).
+pub fn form_decode(value: &str) -> String {
+    form_urlencoded::parse(format!("x={value}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// `grant_type=authorization_code`.
@@ -95,46 +147,24 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
-/// RFC 6749 5.2's errors, as far as this grant gives them.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    #[error("invalid_request: {0}")]
-    InvalidRequest(&'static str),
-    /// Unknown client, wrong secret, or no secret where the policy requires one.
-    #[error("invalid_client")]
-    InvalidClient,
-    /// Unknown, expired or used code; another client's; another redirect URI; a wrong or
-    /// missing verifier.
-    #[error("invalid_grant")]
-    InvalidGrant,
-    #[error(transparent)]
-    Dependency(#[from] StoreError),
-}
-
 /// The application a client id names, if its secret is right (or not needed).
 pub async fn authenticate(
     services: &TokenServices,
     client: &ClientCredentials,
     pkce_presented: bool,
 ) -> Result<(Application, bool), TokenError> {
-    let id = Uuid::parse_str(client.client_id.trim()).map_err(|_| TokenError::InvalidClient)?;
+    let id = Uuid::parse_str(client.client_id.trim()).map_err(|_| TokenError::UnknownClient)?;
     let application = services
         .directory
         .application(id)
         .await?
-        .ok_or(TokenError::InvalidClient)?;
+        .ok_or(TokenError::UnknownClient)?;
     crate::metrics::set_tenant(application.tenant_id);
     let config = &application.oauth_configuration;
     let authenticated = match (&client.client_secret, &config.client_secret_hash) {
-        (Some(secret), Some(hash)) => {
-            // Hashes compared in constant time, as API keys are looked up by theirs.
-            if !codes::same_secret(&codes::hash_secret(secret), hash) {
-                return Err(TokenError::InvalidClient);
-            }
-            true
-        }
-        // A secret for a client that has none is wrong.
-        (Some(_), None) => return Err(TokenError::InvalidClient),
+        (Some(secret), Some(hash)) if secret.matches(hash) => true,
+        // A wrong secret, or a secret for a client that has none.
+        (Some(_), _) => return Err(TokenError::InvalidClientAuthentication),
         (None, _) => false,
     };
     let needed = match config.client_authentication_policy {
@@ -143,12 +173,13 @@ pub async fn authenticate(
         ClientAuthenticationPolicy::NotRequiredWhenUsingPKCE => !pkce_presented,
     };
     if needed && !authenticated {
-        return Err(TokenError::InvalidClient);
+        return Err(TokenError::ClientAuthenticationMissing);
     }
     Ok((application, authenticated))
 }
 
-/// Exchanges an authorization code for the tokens its click issued.
+/// Exchanges an authorization code for the tokens its click issued. A code presented again
+/// revokes the refresh token family its exchange issued (RFC 6749 4.1.2).
 pub async fn exchange_code(
     services: &TokenServices,
     grant: AuthorizationCodeGrant,
@@ -157,13 +188,28 @@ pub async fn exchange_code(
         authenticate(services, &grant.client, grant.code_verifier.is_some()).await?;
     let now = services.clock.now_millis();
     let attempt = codes::generate_id(services.random.as_ref());
-    let stored = services
+    let code_hash = codes::hash_secret(&grant.code);
+    let stored = match services
         .authorization_codes
-        .redeem(&codes::hash_secret(&grant.code), &attempt, now)
+        .redeem(&code_hash, &attempt, now)
         .await?
-        .ok_or(TokenError::InvalidGrant)?;
-    if stored.application_id != application.id || stored.redirect_uri != grant.redirect_uri {
-        return Err(TokenError::InvalidGrant);
+    {
+        Redemption::Redeemed(stored) => stored,
+        Redemption::NotFound => return Err(TokenError::AuthCodeNotFound),
+        Redemption::Reused {
+            issued_refresh_token,
+        } => {
+            if let Some(family) = issued_refresh_token {
+                revoke_reused_code_family(services, family).await?;
+            }
+            return Err(TokenError::AuthCodeNotFound);
+        }
+    };
+    if stored.application_id != application.id {
+        return Err(TokenError::AuthCodeNotFound);
+    }
+    if stored.redirect_uri != grant.redirect_uri {
+        return Err(TokenError::RedirectUriMismatch);
     }
     let pkce_needed = match application
         .oauth_configuration
@@ -176,12 +222,14 @@ pub async fn exchange_code(
     match (&stored.code_challenge, &grant.code_verifier) {
         (Some(challenge), Some(verifier)) if valid_verifier(verifier) => {
             if !codes::same_secret(&codes::s256_challenge(verifier), challenge) {
-                return Err(TokenError::InvalidGrant);
+                return Err(TokenError::InvalidCodeVerifier);
             }
         }
         (None, None) if !pkce_needed => {}
-        // A verifier without a challenge, or a challenge without a verifier.
-        _ => return Err(TokenError::InvalidGrant),
+        // A challenge without a verifier, or PKCE required and none at all.
+        (_, None) => return Err(TokenError::MissingCodeVerifier),
+        // A malformed verifier, or a verifier without a challenge.
+        _ => return Err(TokenError::InvalidCodeVerifier),
     }
     let plain =
         codes::unseal(&grant.code, SEAL_PURPOSE, &stored.sealed_tokens).ok_or_else(|| {
@@ -189,6 +237,17 @@ pub async fn exchange_code(
         })?;
     let tokens: SealedTokens = serde_json::from_slice(&plain)
         .map_err(|e| StoreError::new("open authorization code", e))?;
+    if let Some(family) = tokens.refresh_token_id {
+        let recorded = services
+            .authorization_codes
+            .record_issued(&code_hash, &attempt, family)
+            .await?;
+        if !recorded {
+            // Presented again while this exchange ran: this exchange is the reuse's victim too.
+            revoke_reused_code_family(services, family).await?;
+            return Err(TokenError::AuthCodeNotFound);
+        }
+    }
     tracing::info!(user_id = %stored.user_id, application_id = %application.id,
         "authorization code exchanged");
     Ok(Tokens {
@@ -200,6 +259,15 @@ pub async fn exchange_code(
         scope: stored.scope,
         user_id: stored.user_id,
     })
+}
+
+async fn revoke_reused_code_family(
+    services: &TokenServices,
+    family: Uuid,
+) -> Result<(), StoreError> {
+    tracing::warn!(refresh_token_id = %family,
+        "an authorization code was presented again: the refresh token it issued is revoked");
+    services.refresh.tokens.delete(family).await
 }
 
 /// `grant_type=refresh_token`.
@@ -220,6 +288,9 @@ impl std::fmt::Debug for RefreshTokenGrant {
 
 /// Exchanges a refresh token of the client's application by issue 15's rules. A public client
 /// (`NotRequiredWhenUsingPKCE`) needs no secret here: its refresh token came from a PKCE grant.
+/// The answer echoes the scope the token was granted with, and carries a new id_token when that
+/// scope had `openid` (FusionAuth; OIDC Core 12.2: the same `sub`, `aud`, and the original
+/// `auth_time`).
 pub async fn exchange_refresh_token(
     services: &TokenServices,
     grant: RefreshTokenGrant,
@@ -227,22 +298,51 @@ pub async fn exchange_refresh_token(
     let (application, _) = authenticate(services, &grant.client, true).await?;
     let names = crate::session::parse_refresh_token(grant.refresh_token.trim())
         .filter(|names| names.application_id == application.id)
-        .ok_or(TokenError::InvalidGrant)?;
-    match refresh::exchange(&services.refresh, None, grant.refresh_token.trim()).await? {
-        ExchangeOutcome::Exchanged(exchanged) => {
-            let now = services.clock.now_millis();
-            Ok(Tokens {
-                expires_in: ((exchanged.access_token.expires_at_millis - now) / 1000).max(0),
-                access_token: exchanged.access_token.token,
-                id_token: None,
-                refresh_token: Some(exchanged.refresh_token.token),
-                refresh_token_id: Some(exchanged.refresh_token.id),
-                scope: "offline_access".to_owned(),
-                user_id: names.user_id,
-            })
-        }
-        ExchangeOutcome::Refused => Err(TokenError::InvalidGrant),
-    }
+        .ok_or(TokenError::RefreshTokenNotFound)?;
+    let exchanged =
+        match refresh::exchange(&services.refresh, None, grant.refresh_token.trim()).await? {
+            ExchangeOutcome::Exchanged(exchanged) => exchanged,
+            ExchangeOutcome::Refused => return Err(TokenError::RefreshTokenNotFound),
+        };
+    let now = services.clock.now_millis();
+    // A family from the login API, or from before scopes were kept, was handed out only for
+    // `offline_access`.
+    let scope = Scope {
+        text: exchanged
+            .granted
+            .scope
+            .clone()
+            .unwrap_or_else(|| "offline_access".to_owned()),
+    };
+    let id_token = match scope.has("openid") {
+        true => Some(
+            id_token::sign(
+                services.refresh.directory.as_ref(),
+                &services.refresh.signer,
+                &IdTokenFor {
+                    tenant: &exchanged.granted.tenant,
+                    application: &exchanged.granted.application,
+                    user: &exchanged.granted.user,
+                    access_token: &exchanged.access_token.token,
+                    expires_at_millis: exchanged.access_token.expires_at_millis,
+                    nonce: None,
+                    now_millis: now,
+                    auth_time: exchanged.granted.auth_time,
+                },
+            )
+            .await?,
+        ),
+        false => None,
+    };
+    Ok(Tokens {
+        expires_in: ((exchanged.access_token.expires_at_millis - now) / 1000).max(0),
+        access_token: exchanged.access_token.token,
+        id_token,
+        refresh_token: Some(exchanged.refresh_token.token),
+        refresh_token_id: Some(exchanged.refresh_token.id),
+        scope: scope.text,
+        user_id: names.user_id,
+    })
 }
 
 /// RFC 7636 4.1: 43 to 128 unreserved characters.
@@ -251,4 +351,20 @@ fn valid_verifier(verifier: &str) -> bool {
         && verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_basic_secret_matches_raw_or_form_decoded_and_a_body_secret_only_as_it_is() {
+        let hash = codes::hash_secret("a+b c%zz");
+        assert!(ClientSecret::from_basic("a+b c%zz").matches(&hash));
+        assert!(ClientSecret::from_basic("a%2Bb+c%25zz").matches(&hash));
+        assert!(!ClientSecret::from_basic("a b c%zz").matches(&hash));
+        assert!(!ClientSecret::from_basic("a+b c%zz ").matches(&hash));
+        assert!(ClientSecret::from_body("a+b c%zz").matches(&hash));
+        assert!(!ClientSecret::from_body("a%2Bb+c%25zz").matches(&hash));
+    }
 }

@@ -26,5 +26,6 @@ mod send;
 mod senders;
 mod sms_guard;
 mod start;
+mod token_endpoint;
 mod tokens;
 mod verification;

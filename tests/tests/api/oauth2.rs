@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
+pub(crate) const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
 pub(crate) const REDIRECT: &str = "https://piedpiper.com/oauth/callback";
-const ADMIN_REDIRECT: &str = "https://admin.piedpiper.com/callback?from=email";
-const ADMIN_SECRET: &str = "pied-piper-admin-client-secret-0123456789";
+pub(crate) const ADMIN_REDIRECT: &str = "https://admin.piedpiper.com/callback?from=email";
+pub(crate) const ADMIN_SECRET: &str = "pied-piper-admin-client-secret-0123456789";
 pub(crate) const VERIFIER: &str = "a-code-verifier-of-at-least-43-characters-0123456789";
 const HS256_SECRET: &str = "c2VjcmV0LWZvci1sb2NhbC1kZXZlbG9wbWVudC1vbmx5LWNoYW5nZS1tZQ==";
 
@@ -150,7 +150,11 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-async fn token(app: &TestApp, pairs: &[(&str, &str)], basic: Option<(&str, &str)>) -> TestResponse {
+pub(crate) async fn token(
+    app: &TestApp,
+    pairs: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> TestResponse {
     let mut event = Event::post("/oauth2/token")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(&form_encode(pairs))
@@ -184,7 +188,7 @@ pub(crate) async fn exchange(
     .await
 }
 
-fn claims(jwt: &str, audience: &str) -> Value {
+pub(crate) fn claims(jwt: &str, audience: &str) -> Value {
     let key = DecodingKey::from_secret(&STANDARD.decode(HS256_SECRET).unwrap());
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[audience]);

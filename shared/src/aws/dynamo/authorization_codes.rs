@@ -1,18 +1,26 @@
 //! Authorization codes: `AUTHCODE#{sha256(code)}` items in the Codes table, written by the landing
-//! page's click and used up by `/oauth2/token` with one conditional write.
+//! page's click and used up by `/oauth2/token` with one conditional write. The exchange records
+//! the refresh token family it issued on the item; presenting the code again marks it, so that
+//! family is revoked whichever of the two writes comes first (RFC 6749 4.1.2).
 
 use async_trait::async_trait;
 use std::collections::HashMap;
+use uuid::Uuid;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::item::*;
 use super::keys::authorization_code_key;
 use super::{condition_failed, sdk_error, DynamoStore};
 use crate::model::StoredAuthorizationCode;
-use crate::ports::{AuthorizationCodes, StoreError};
+use crate::ports::{AuthorizationCodes, Redemption, StoreError};
+
+/// The refresh token family the code's exchange issued (RFC 6749 4.1.2: revoked on reuse).
+const ISSUED_REFRESH_TOKEN: &str = "issuedRefreshToken";
+/// When the code was last presented after it was used.
+const REUSED_AT: &str = "reusedAt";
 
 #[async_trait]
 impl AuthorizationCodes for DynamoStore {
@@ -44,24 +52,79 @@ impl AuthorizationCodes for DynamoStore {
         }
     }
 
-    /// Uses the code up, once ([`DynamoStore::use_once`]).
+    /// Uses the code up, once ([`DynamoStore::use_once`]); a code used already is marked as
+    /// presented again (`reusedAt`) and tells which refresh token family its exchange recorded.
     async fn redeem(
         &self,
         code_hash: &str,
         attempt_id: &str,
         now_millis: i64,
-    ) -> Result<Option<StoredAuthorizationCode>, StoreError> {
-        self.use_once(
-            authorization_code_key(code_hash),
-            None,
-            Default::default(),
-            attempt_id,
-            now_millis,
-            "redeem authorization code",
-        )
-        .await?
-        .map(|item| read_doc(&item, "redeem authorization code"))
-        .transpose()
+    ) -> Result<Redemption, StoreError> {
+        let used = self
+            .use_once(
+                authorization_code_key(code_hash),
+                None,
+                Default::default(),
+                attempt_id,
+                now_millis,
+                "redeem authorization code",
+            )
+            .await?;
+        if let Some(item) = used {
+            return read_doc(&item, "redeem authorization code").map(Redemption::Redeemed);
+        }
+        let reused = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(authorization_code_key(code_hash))))
+            .update_expression("SET #reused = :now")
+            .condition_expression("attribute_exists(usedBy) AND usedBy <> :attempt")
+            .expression_attribute_names("#reused", REUSED_AT)
+            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
+            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match reused {
+            Ok(output) => Ok(Redemption::Reused {
+                issued_refresh_token: output
+                    .attributes
+                    .as_ref()
+                    .and_then(|item| item.get(ISSUED_REFRESH_TOKEN))
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|id| Uuid::parse_str(id).ok()),
+            }),
+            Err(e) if condition_failed(&e) => Ok(Redemption::NotFound),
+            Err(e) => Err(sdk_error("mark authorization code reused", e)),
+        }
+    }
+
+    /// Conditional on this attempt's use and on no presentation since.
+    async fn record_issued(
+        &self,
+        code_hash: &str,
+        attempt_id: &str,
+        refresh_token_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let recorded = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(authorization_code_key(code_hash))))
+            .update_expression("SET #issued = :family")
+            .condition_expression("usedBy = :attempt AND attribute_not_exists(#reused)")
+            .expression_attribute_names("#issued", ISSUED_REFRESH_TOKEN)
+            .expression_attribute_names("#reused", REUSED_AT)
+            .expression_attribute_values(":family", AttributeValue::S(refresh_token_id.to_string()))
+            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
+            .send()
+            .await;
+        match recorded {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("record authorization code's refresh token", e)),
+        }
     }
 }
 
