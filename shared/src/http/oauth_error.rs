@@ -2,6 +2,8 @@
 //! apart from the logic that refuses: [`wire`] is the one place a [`TokenError`] becomes a status,
 //! an `error`, an `error_reason` and an `error_description`.
 
+use std::borrow::Cow;
+
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
@@ -48,7 +50,7 @@ pub enum ErrorReason {
 pub struct OAuthErrorBody {
     pub error: ErrorCode,
     pub error_reason: ErrorReason,
-    pub error_description: &'static str,
+    pub error_description: Cow<'static, str>,
 }
 
 /// The status and body for `error`.
@@ -64,11 +66,7 @@ pub fn wire(error: &TokenError) -> (StatusCode, OAuthErrorBody) {
         ),
         E::BodyTooLarge => (C::InvalidRequest, R::Unknown, "the body is too large"),
         E::RepeatedParameter => (C::InvalidRequest, R::Unknown, "a parameter is repeated"),
-        E::ParameterTooLong => (
-            C::InvalidRequest,
-            R::Unknown,
-            "a parameter is longer than its limit",
-        ),
+        E::ParameterTooLong(_) => (C::InvalidRequest, R::Unknown, ""),
         E::MissingGrantType => (
             C::InvalidRequest,
             R::MissingGrantType,
@@ -164,7 +162,10 @@ pub fn wire(error: &TokenError) -> (StatusCode, OAuthErrorBody) {
     let body = OAuthErrorBody {
         error: code,
         error_reason: reason,
-        error_description: description,
+        error_description: match error {
+            E::ParameterTooLong(name) => Cow::Owned(format!("{name} is too long")),
+            _ => Cow::Borrowed(description),
+        },
     };
     (status, body)
 }

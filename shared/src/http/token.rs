@@ -143,13 +143,14 @@ fn parse(request: &Request) -> Result<HashMap<String, String>, TokenError> {
     }
     let mut form = HashMap::new();
     for (name, value) in form_urlencoded::parse(bytes).into_owned() {
-        if crate::limits::form_field_over(
+        if let Some(name) = crate::limits::form_field_over(
             [(name.as_str(), value.as_str())],
             crate::limits::TOKEN_FORM,
-        )
-        .is_some()
-        {
-            return Err(TokenError::ParameterTooLong);
+        ) {
+            // Named when it is one this endpoint reads: a client's own names are not echoed.
+            let named = crate::limits::of(crate::limits::TOKEN_FORM, name).is_some();
+            let name = if named { name } else { "a parameter" };
+            return Err(TokenError::ParameterTooLong(name.to_owned()));
         }
         if form.insert(name, value).is_some() {
             return Err(TokenError::RepeatedParameter);

@@ -14,8 +14,8 @@ pub enum TokenError {
     #[error("a parameter is repeated")]
     RepeatedParameter,
     /// Longer than its cap in [`crate::limits::TOKEN_FORM`].
-    #[error("a parameter is too long")]
-    ParameterTooLong,
+    #[error("{0} is too long")]
+    ParameterTooLong(String),
     #[error("grant_type is missing")]
     MissingGrantType,
     #[error("grant_type is neither authorization_code nor refresh_token")]
