@@ -5,9 +5,8 @@
 //! redirects (303) with an authorization code. Every answer is an HTML page; none carries a token.
 //!
 //! `GET` and `POST /oauth2/passwordless?client_id=…` is the fallback for a link that got mangled:
-//! a form for the email address and the one-time code the email carries beside the link
-//! ([`crate::oauth2::landing::enter_code`]), with its own CSRF cookie, and the same answers; every
-//! refusal of it (a spent budget included) is the same form with the same problem.
+//! a form for the email address and the one-time code the email carries beside the link, with its
+//! own CSRF cookie, and the same answers ([`super::fallback`], routed from [`handle`]).
 //!
 //! Opens that look like pre-fetches (HEAD, a known link scanner's user agent) are logged as such
 //! (`prefetch_suspected`), so an operator can count them against the clicks.
@@ -15,25 +14,20 @@
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
-use uuid::Uuid;
-
+use super::header_str;
 use super::login::{client_ip, TRUST_COOKIE};
 use super::pages::{accept_language, language, Form, Page, PageKind, Pages, Text};
 use super::MAX_BODY_BYTES;
 use super::{cookie, served_over_plain_loopback};
-use super::{header_str, query_param, query_params};
 use crate::codes;
 use crate::oauth2::landing::{
-    self, ClickCommand, ClickError, Clicked, CodeEntry, EnterCodeCommand, Landing, LandingServices,
-    LinkCode, Opened, Refusal,
+    self, ClickCommand, ClickError, Clicked, Landing, LandingServices, LinkCode, Opened, Refusal,
 };
 
+pub use super::fallback::{CODE_ENTRY_CSRF_COOKIE, CODE_ENTRY_PATH};
+
 pub const PATH_PREFIX: &str = "/oauth2/passwordless/";
-/// The fallback page's path: the prefix without its slash.
-pub const CODE_ENTRY_PATH: &str = "/oauth2/passwordless";
 pub const CSRF_COOKIE: &str = "passwordless_csrf";
-/// The fallback page's cookie: its path is a prefix of every link's, so it has its own name.
-pub const CODE_ENTRY_CSRF_COOKIE: &str = "passwordless_entry_csrf";
 const CSRF_FIELD: &str = "csrf";
 /// How long the page's CSRF cookie lives: longer than any code.
 const CSRF_SECONDS: u32 = 900;
@@ -59,7 +53,7 @@ const SCANNER_AGENTS: &[&str] = &[
 
 pub async fn handle(services: &LandingServices, pages: &Pages, request: Request) -> Response<Body> {
     if request.uri().path() == CODE_ENTRY_PATH {
-        return code_entry(services, pages, request).await;
+        return super::fallback::handle(services, pages, request).await;
     }
     let code = request
         .uri()
@@ -125,104 +119,7 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
     }
 }
 
-/// The fallback page (`GET`, `HEAD`) and its post.
-async fn code_entry(services: &LandingServices, pages: &Pages, request: Request) -> Response<Body> {
-    let browser_languages = accept_language(header_str(&request, "accept-language"));
-    let method = request.method().clone();
-    if method == Method::GET || method == Method::HEAD {
-        let query = query_params(&request);
-        let client_id = query_param(&query, "client_id").and_then(|id| Uuid::parse_str(id).ok());
-        let head = method == Method::HEAD;
-        return match landing::code_entry(services, client_id).await {
-            Ok(Some(entry)) => code_entry_page(pages, &request, &entry, None, head),
-            Ok(None) => unusable(pages, &browser_languages, head),
-            Err(error) => failed(pages, &browser_languages, &error, head),
-        };
-    }
-    if method != Method::POST {
-        return method_not_allowed(pages, &browser_languages);
-    }
-    let form = match checked_form(pages, &request, &browser_languages, CODE_ENTRY_CSRF_COOKIE) {
-        Ok(form) => form,
-        Err(refused) => return *refused,
-    };
-    let client_id = field(&form, "client_id").and_then(|id| Uuid::parse_str(id.trim()).ok());
-    let command = EnterCodeCommand {
-        client_id,
-        login_id: field(&form, "loginId").unwrap_or_default().to_owned(),
-        one_time_code: field(&form, "oneTimeCode").unwrap_or_default().to_owned(),
-        ip_address: client_ip(&request),
-        trust_id: cookie(&request, TRUST_COOKIE),
-    };
-    tracing::info!("a link's fallback code entered");
-    match landing::enter_code(services, command).await {
-        Ok(Clicked::Redirect(url)) => redirect(&url),
-        Ok(Clicked::Unusable(_)) => unusable(pages, &browser_languages, false),
-        Ok(Clicked::Refused(refusal)) => refused(pages, &browser_languages, refusal),
-        Ok(Clicked::WrongFallback | Clicked::Expired | Clicked::WrongOneTimeCode(_)) => {
-            // The page again, with the problem: the names were read for the first page.
-            match landing::code_entry(services, client_id).await {
-                Ok(Some(entry)) => {
-                    let text = language(browser_languages.iter().copied());
-                    let problem = Some(text.wrong_fallback);
-                    code_entry_page(pages, &request, &entry, problem, false)
-                }
-                Ok(None) => unusable(pages, &browser_languages, false),
-                Err(error) => failed(pages, &browser_languages, &error, false),
-            }
-        }
-        Err(ClickError::Dependency(error)) => failed(pages, &browser_languages, &error, false),
-    }
-}
-
-/// The fallback page's form, in the browser's language (the user is not known yet).
-fn code_entry_page(
-    pages: &Pages,
-    request: &Request,
-    entry: &CodeEntry,
-    problem: Option<&'static str>,
-    head: bool,
-) -> Response<Body> {
-    let text = language(accept_language(header_str(request, "accept-language")));
-    let app = |s: &str| s.replace("{app}", &entry.application_name);
-    let csrf = codes::generate_id(&crate::system::OsRandom);
-    let page = Page {
-        kind: PageKind::EnterCode,
-        status: match problem {
-            Some(_) => StatusCode::BAD_REQUEST,
-            None => StatusCode::OK,
-        },
-        text,
-        heading: app(text.enter_code_heading),
-        message: text.enter_code_message.to_owned(),
-        problem,
-        form: Some(Form {
-            action: CODE_ENTRY_PATH,
-            csrf: &csrf,
-            button: text.enter_code_button.to_owned(),
-            one_time_code: Some(text.one_time_code_label),
-            login_id: Some(text.login_id_label),
-            client_id: Some(entry.client_id.to_string()),
-        }),
-        footer: (!entry.tenant_name.is_empty()).then(|| entry.tenant_name.clone()),
-        // The code, and with it the redirect URI, is found only once the form is in: any of
-        // the application's.
-        redirect_origin: Some(&entry.redirect_origins),
-    };
-    let mut response = pages.render(&page, head);
-    if !head {
-        set_csrf_cookie(
-            &mut response,
-            request,
-            CODE_ENTRY_CSRF_COOKIE,
-            CODE_ENTRY_PATH,
-            &csrf,
-        );
-    }
-    response
-}
-
-fn method_not_allowed(pages: &Pages, browser: &[&str]) -> Response<Body> {
+pub(super) fn method_not_allowed(pages: &Pages, browser: &[&str]) -> Response<Body> {
     let mut response = simple(
         pages,
         browser,
@@ -239,7 +136,7 @@ fn method_not_allowed(pages: &Pages, browser: &[&str]) -> Response<Body> {
 
 /// The post's form fields, once its CSRF value matches the page's cookie; else the page that
 /// says why (413, 415, 403).
-fn checked_form(
+pub(super) fn checked_form(
     pages: &Pages,
     request: &Request,
     browser: &[&str],
@@ -269,7 +166,7 @@ fn checked_form(
     Ok(form)
 }
 
-fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
+pub(super) fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
@@ -348,7 +245,7 @@ fn continue_page(
 }
 
 /// The page's CSRF value as a cookie sent back only to `path`, only from this site.
-fn set_csrf_cookie(
+pub(super) fn set_csrf_cookie(
     response: &mut Response<Body>,
     request: &Request,
     name: &str,
@@ -412,7 +309,7 @@ fn form(request: &Request) -> Result<Vec<(String, String)>, StatusCode> {
     Ok(form)
 }
 
-fn redirect(url: &str) -> Response<Body> {
+pub(super) fn redirect(url: &str) -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::SEE_OTHER;
     let headers = response.headers_mut();
@@ -464,7 +361,7 @@ fn expired(pages: &Pages, browser: &[&str], head: bool) -> Response<Body> {
     )
 }
 
-fn unusable(pages: &Pages, browser: &[&str], head: bool) -> Response<Body> {
+pub(super) fn unusable(pages: &Pages, browser: &[&str], head: bool) -> Response<Body> {
     simple(
         pages,
         browser,
@@ -476,7 +373,7 @@ fn unusable(pages: &Pages, browser: &[&str], head: bool) -> Response<Body> {
 }
 
 /// The login API's refusals (203, 242, 409, 410, 423, 429, 212/213, 202), each a page.
-fn refused(pages: &Pages, browser: &[&str], refusal: Refusal) -> Response<Body> {
+pub(super) fn refused(pages: &Pages, browser: &[&str], refusal: Refusal) -> Response<Body> {
     if refusal == Refusal::TooManyAttempts {
         crate::metrics::rate_limited("one-time-codes");
     }
@@ -509,9 +406,8 @@ fn refused(pages: &Pages, browser: &[&str], refusal: Refusal) -> Response<Body> 
     )
 }
 
-/// 500 as a page; the cause goes to the log.
 /// 500, as [`super::dependency_failed`] answers the APIs: the cause logged and counted, a page.
-fn failed(
+pub(super) fn failed(
     pages: &Pages,
     browser: &[&str],
     error: &crate::ports::StoreError,

@@ -3,6 +3,7 @@
 //! into an opaque 502.
 
 pub mod discovery;
+pub mod fallback;
 pub mod keys;
 pub mod landing;
 pub mod login;

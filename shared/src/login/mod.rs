@@ -1,35 +1,37 @@
 //! Complete Passwordless Login, in steps: use the code up once (`use_code`), check the user
-//! (`check_user`), challenge (`challenge`: 203, 242), then log in (`log_in`): verify the
-//! identity the code was delivered to and choose the kind of login (`verification`), issue the
-//! JWT and a refresh token ([`crate::session`]), record the login.
+//! (`check_user`), challenge (`challenge`: 203, 242), then log in (`log_in`, in `issue`): verify
+//! the identity the code was delivered to and choose the kind of login (`verification`), issue
+//! the JWT and a refresh token ([`crate::session`]), record the login. What a caller asks is in
+//! `command` ([`LoginCommand`]), what it gets back in `outcome` ([`LoginOutcome`]).
 //!
 //! The outcomes, in FusionAuth's order: not found (the code, or the user gone or inactive),
 //! expired, locked, prevented by an action, password change required, two-factor required, then
 //! logged in: identity unverified / not registered / registration unverified / complete. The HTTP
 //! edge ([`crate::http::login`]) turns each into FusionAuth's status, body and cookies.
 
+mod command;
+mod issue;
+mod outcome;
 mod verification;
 
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::codes;
 use crate::errors::{Errors, FieldProblem};
-use crate::model::{
-    Application, LoginRecord, PendingCode, StoredRefreshToken, Tenant, User, UserAction,
-};
-use crate::oauth2::Scope;
+use crate::model::{Application, PendingCode, Tenant, User, UserAction};
 use std::sync::Arc;
 
 use crate::ports::{
-    AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, Directory,
-    Presented, Sessions, StoreError, Wanted,
+    AttemptLimits, Challenge, CodeStore, Consumed, Directory, Presented, Sessions, StoreError,
+    Wanted,
 };
-use crate::session::{self, AccessTokenFor};
 use crate::system::{Clock, Random};
 use crate::tokens;
+use issue::log_in;
 
 pub use crate::session::{AccessToken, IssuedRefreshToken};
+pub use command::{LoginCommand, RefreshTokenRule};
+pub use outcome::{LoggedIn, LoginError, LoginOutcome};
 pub use verification::{LoggedInKind, VerificationIds};
 
 /// What completing a login runs on, built once per container.
@@ -54,137 +56,6 @@ pub const ATTEMPT_LIMITS: AttemptLimits = AttemptLimits {
 const CHANGE_PASSWORD_ID_SECONDS: i64 = 600;
 /// How often a login looks at a user that changed under it before it gives up (500).
 const USER_READS: usize = 3;
-
-#[derive(Clone, Default, PartialEq)]
-pub struct LoginCommand {
-    pub code: String,
-    pub one_time_code: Option<String>,
-    pub application_id: Option<Uuid>,
-    pub ip_address: Option<String>,
-    pub meta_data: Option<Value>,
-    pub no_jwt: bool,
-    /// The `fusionauth.trust` cookie, else the body's `twoFactorTrustId`.
-    pub trust_id: Option<String>,
-    /// Which switch decides on a refresh token.
-    pub refresh_token: RefreshTokenRule,
-}
-
-/// Whether a login issues a refresh token (to a user registered to the application, unless
-/// `noJWT`) is up to the application's settings for the way the user logs in.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum RefreshTokenRule {
-    /// The login API: `loginConfiguration.generateRefreshTokens`.
-    #[default]
-    LoginApi,
-    /// The authorization code grant with this scope: `offline_access` and
-    /// `oauthConfiguration.generateRefreshTokens`, as FusionAuth's token endpoint. The family
-    /// keeps the scope for the refresh token grant.
-    OAuth(Scope),
-}
-
-/// Redacts the code, the one-time code and the trust id: a logged command logs nobody in.
-impl std::fmt::Debug for LoginCommand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
-        f.debug_struct("LoginCommand")
-            .field("code", &"<redacted>")
-            .field("one_time_code", &redacted(&self.one_time_code))
-            .field("application_id", &self.application_id)
-            .field("ip_address", &self.ip_address)
-            .field("meta_data", &self.meta_data)
-            .field("no_jwt", &self.no_jwt)
-            .field("trust_id", &redacted(&self.trust_id))
-            .field("refresh_token", &self.refresh_token)
-            .finish()
-    }
-}
-
-/// What a login attempt came to.
-pub enum LoginOutcome {
-    LoggedIn(Box<LoggedIn>),
-    /// The user must change their password first: an id for that, no login.
-    PasswordChangeRequired {
-        change_password_id: String,
-        reason: String,
-    },
-    /// Two-factor authentication is required: an id to complete it with, and the methods.
-    TwoFactorRequired {
-        two_factor_id: String,
-        methods: Vec<Value>,
-    },
-    /// Actions that prevent login, as the user has them.
-    Prevented(Vec<UserAction>),
-    Locked,
-    Expired,
-    /// An unknown, expired, used or superseded code, a code of another application, a wrong
-    /// one-time code, or a user gone or inactive: alike.
-    NotFound,
-    /// The user's budget of one-time codes compared is spent for this window.
-    TooManyAttempts,
-}
-
-/// Redacts the change-password and two-factor ids (each completes a login) and, through
-/// [`LoggedIn`], the tokens; the two-factor methods (addresses, numbers) show as a count.
-impl std::fmt::Debug for LoginOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::redact::REDACTED;
-        match self {
-            LoginOutcome::LoggedIn(logged_in) => {
-                f.debug_tuple("LoggedIn").field(logged_in).finish()
-            }
-            LoginOutcome::PasswordChangeRequired { reason, .. } => f
-                .debug_struct("PasswordChangeRequired")
-                .field("change_password_id", &REDACTED)
-                .field("reason", reason)
-                .finish(),
-            LoginOutcome::TwoFactorRequired { methods, .. } => f
-                .debug_struct("TwoFactorRequired")
-                .field("two_factor_id", &REDACTED)
-                .field("methods", &methods.len())
-                .finish(),
-            LoginOutcome::Prevented(actions) => f.debug_tuple("Prevented").field(actions).finish(),
-            LoginOutcome::Locked => f.write_str("Locked"),
-            LoginOutcome::Expired => f.write_str("Expired"),
-            LoginOutcome::NotFound => f.write_str("NotFound"),
-            LoginOutcome::TooManyAttempts => f.write_str("TooManyAttempts"),
-        }
-    }
-}
-
-/// A completed login.
-pub struct LoggedIn {
-    pub kind: LoggedInKind,
-    /// None with `noJWT`.
-    pub access_token: Option<AccessToken>,
-    pub refresh_token: Option<IssuedRefreshToken>,
-    pub verification: VerificationIds,
-    /// The start's `state`.
-    pub state: Option<Map<String, Value>>,
-    pub user: User,
-    /// When the login happened (epoch milliseconds): the tokens' `auth_time`, also an id_token's.
-    pub authenticated_at_millis: i64,
-}
-
-/// The tokens and ids redacted (by their own `Debug`), the user by id: no address in a log.
-impl std::fmt::Debug for LoggedIn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoggedIn")
-            .field("kind", &self.kind)
-            .field("access_token", &self.access_token)
-            .field("refresh_token", &self.refresh_token)
-            .field("verification", &self.verification)
-            .field("user_id", &self.user.id)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    #[error("the request is invalid")]
-    Invalid(Errors),
-    #[error(transparent)]
-    Dependency(#[from] StoreError),
-}
 
 /// Why a step stops the login: an outcome to answer with, or an error.
 enum Stop {
@@ -507,126 +378,6 @@ async fn issue_id(
         )
         .await?;
     Ok(id)
-}
-
-/// Logs the user in: verifies, issues, records. `None` when the user changed since it was read,
-/// and nothing was written.
-async fn log_in(attempt: &Attempt<'_>, tenant: &Tenant, mut user: User) -> Step<Option<LoggedIn>> {
-    let now = attempt.now;
-    verification::record_login_on_user(
-        &mut user,
-        tenant,
-        attempt.pending,
-        attempt.application,
-        now,
-    );
-    let registration = attempt.application.and_then(|app| {
-        user.registrations
-            .iter()
-            .find(|r| r.application_id == app.id)
-            .cloned()
-    });
-    let kind = verification::kind_of_login(
-        tenant,
-        &user,
-        attempt.pending,
-        attempt.application,
-        registration.as_ref(),
-    );
-    let registered = attempt
-        .application
-        .zip(registration.as_ref())
-        .map(|(app, r)| (app, r.roles.as_slice()));
-    let services = attempt.services;
-    let rules = session::rules(tenant, registered.map(|(app, _)| app));
-    // A refresh token for a login to an application the user is registered to that generates
-    // them, unless `noJWT`.
-    let (refresh_token, stored) = registered
-        .map(|(app, _)| app)
-        .filter(|app| match &attempt.command.refresh_token {
-            RefreshTokenRule::LoginApi => app.login_configuration.generate_refresh_tokens,
-            RefreshTokenRule::OAuth(scope) => crate::oauth2::issues_refresh_token(app, scope),
-        })
-        .filter(|_| !attempt.command.no_jwt)
-        .map(|app| {
-            let (issued, mut stored) = session::start_refresh_token(
-                services.random.as_ref(),
-                &rules,
-                tenant.id,
-                user.id,
-                app.id,
-                now,
-                attempt.command.meta_data.clone(),
-            );
-            if let RefreshTokenRule::OAuth(scope) = &attempt.command.refresh_token {
-                stored.scope = Some(scope.text.clone());
-            }
-            (issued, stored)
-        })
-        .unzip();
-    let session_id = refresh_token
-        .as_ref()
-        .map(|t: &IssuedRefreshToken| t.id)
-        .unwrap_or_else(Uuid::new_v4);
-    let access_token = match attempt.command.no_jwt {
-        true => None,
-        false => Some(
-            session::access_token(
-                services.directory.as_ref(),
-                &services.signer,
-                AccessTokenFor {
-                    tenant,
-                    registered,
-                    user: &user,
-                    session_id,
-                    now_millis: now,
-                    auth_time: now / 1000,
-                    authentication_type: "PASSWORDLESS",
-                },
-            )
-            .await?,
-        ),
-    };
-    if record(attempt, &user, stored, session_id).await? == Completion::UserChanged {
-        return Ok(None);
-    }
-    let verification = verification::verification_ids(attempt, tenant, user.id, kind).await?;
-    tracing::info!(user_id = %user.id, kind = ?kind, "passwordless login completed");
-    Ok(Some(LoggedIn {
-        kind,
-        access_token,
-        refresh_token,
-        verification,
-        state: attempt.pending.state.clone(),
-        user,
-        authenticated_at_millis: now,
-    }))
-}
-
-/// Writes the login at once: the user, its login record, the refresh token.
-async fn record(
-    attempt: &Attempt<'_>,
-    user: &User,
-    refresh_token: Option<StoredRefreshToken>,
-    session_id: Uuid,
-) -> Result<Completion, StoreError> {
-    attempt
-        .services
-        .sessions
-        .complete_login(&CompletedLogin {
-            attempt_id: attempt.attempt_id.to_owned(),
-            new_revision: attempt_id(attempt.services),
-            user: user.clone(),
-            refresh_token,
-            record: LoginRecord {
-                user_id: user.id,
-                application_id: attempt.application.map(|a| a.id),
-                instant: attempt.now,
-                ip_address: attempt.command.ip_address.clone(),
-                session_id,
-            },
-        })
-        .await
 }
 
 /// Names one login attempt (and a user revision): a write the SDK retries carries the same id,

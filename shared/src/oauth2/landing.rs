@@ -4,25 +4,28 @@
 //! refresh token and login record) and turns a completed login into an authorization code.
 //! [`enter_code`] is the same click for a link that got mangled: the email address and the
 //! one-time code the email carries beside the link stand for the link's code, within a budget
-//! of their own.
+//! of their own; it lives in [`super::fallback`] and is re-exported here.
 
 use std::sync::Arc;
 
 use super::id_token::{self, IdTokenFor};
 use super::{
-    AuthorizationRequest, RedirectUri, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS,
-    SEAL_PURPOSE,
+    AuthorizationRequest, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS, SEAL_PURPOSE,
 };
-use uuid::Uuid;
 
 use crate::codes;
 use crate::login::LoginServices;
 use crate::login::{
-    self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome, RefreshTokenRule,
+    self, AccessToken, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome,
+    RefreshTokenRule,
 };
-use crate::login_id::{canonical_text, IdentityKey, IdentityType};
-use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant};
+use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant, User};
 use crate::ports::{AuthorizationCodes, RateLimiter, StoreError};
+
+pub use super::fallback::{
+    code_entry, enter_code, CodeEntry, EnterCodeCommand, FALLBACK_MIN_DURATION,
+    FALLBACK_TRIES_PER_USER_PER_DAY,
+};
 
 /// What the landing page runs on, built once per container: the login's services, the
 /// authorization codes, and the counters of the fallback page's budget.
@@ -82,22 +85,25 @@ pub enum Opened {
 }
 
 /// A live code with what it was started for.
-struct Live {
-    pending: PendingCode,
-    tenant: Tenant,
-    application: Application,
-    request: AuthorizationRequest,
-    landing: Landing,
+pub(super) struct Live {
+    pub(super) pending: PendingCode,
+    pub(super) tenant: Tenant,
+    pub(super) application: Application,
+    pub(super) request: AuthorizationRequest,
+    pub(super) landing: Landing,
 }
 
-enum Looked {
+pub(super) enum Looked {
     Live(Box<Live>),
     Expired,
     Unusable(RequestProblem),
 }
 
 /// Reads the code with this hash and what it was started for; writes nothing.
-async fn look(services: &LandingServices, code_hash: &str) -> Result<Looked, StoreError> {
+pub(super) async fn look(
+    services: &LandingServices,
+    code_hash: &str,
+) -> Result<Looked, StoreError> {
     let login = &services.login;
     let now = login.clock.now_millis();
     let Some(pending) = login.codes.pending(code_hash).await? else {
@@ -278,203 +284,8 @@ pub async fn click(
     conclude(services, &live, outcome).await
 }
 
-/// The fallback page's post: who the user is, and the one-time code their message carried.
-#[derive(Clone, Default)]
-pub struct EnterCodeCommand {
-    /// The application the page was opened for (the `client_id` of the message's address).
-    pub client_id: Option<Uuid>,
-    pub login_id: String,
-    pub one_time_code: String,
-    pub ip_address: Option<String>,
-    pub trust_id: Option<String>,
-}
-
-/// Redacts the one-time code and the trust id.
-impl std::fmt::Debug for EnterCodeCommand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnterCodeCommand")
-            .field("client_id", &self.client_id)
-            .field("one_time_code", &"<redacted>")
-            .finish_non_exhaustive()
-    }
-}
-
-/// What the fallback page shows before anything is entered, for a known application.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CodeEntry {
-    /// The application, posted back with the form as `client_id`.
-    pub client_id: Uuid,
-    /// For the page's heading and footer.
-    pub application_name: String,
-    pub tenant_name: String,
-    /// The origins of the application's authorized redirect URLs, space-separated: where the
-    /// form's post may redirect (the page's CSP `form-action`).
-    pub redirect_origins: String,
-}
-
-/// The application the fallback page is for (`None`: no such application, nothing to sign in
-/// to); reads nothing else.
-pub async fn code_entry(
-    services: &LandingServices,
-    client_id: Option<Uuid>,
-) -> Result<Option<CodeEntry>, StoreError> {
-    let directory = &services.login.directory;
-    let Some(application) = (match client_id {
-        Some(id) => directory.application(id).await?,
-        None => None,
-    }) else {
-        return Ok(None);
-    };
-    let tenant = directory.tenant(application.tenant_id).await?;
-    let mut origins: Vec<String> = application
-        .oauth_configuration
-        .authorized_redirect_urls
-        .iter()
-        .filter_map(|url| RedirectUri::parse(url))
-        .map(|uri| uri.origin().to_owned())
-        .collect();
-    origins.sort();
-    origins.dedup();
-    Ok(Some(CodeEntry {
-        client_id: application.id,
-        application_name: application.name,
-        tenant_name: tenant.map(|t| t.name).unwrap_or_default(),
-        redirect_origins: origins.join(" "),
-    }))
-}
-
-/// Fallbacks one user may enter in a day (a UTC day), right or wrong, each counted before it is
-/// compared: with five per code, what bounds the guesses at codes an anonymous caller has anyone
-/// mailed (the legacy send starts one for any login id).
-pub const FALLBACK_TRIES_PER_USER_PER_DAY: u32 = 10;
-const DAY_SECONDS: u32 = 86_400;
-
-/// The fallback page's post answers no sooner than this after it began, whatever it came to: an
-/// unknown address costs two reads, a known one a count, a code read and a conditional write, a
-/// right one a whole login. Set above the usual time of a login (DynamoDB in one region), so
-/// that every outcome takes the floor and the time tells no one who has an account.
-pub const FALLBACK_MIN_DURATION: std::time::Duration = std::time::Duration::from_millis(400);
-
-/// Why a fallback was refused, for the `FallbackRefused` metric only: the page is the same.
-#[derive(Clone, Copy)]
-enum FallbackRefusal {
-    /// No live code of the application emailed to that address with that one-time code.
-    Wrong,
-    /// The user's fallbacks for the day, or one-time codes for the hour, are spent.
-    Budget,
-}
-
-fn refused_fallback(reason: FallbackRefusal) -> Result<Clicked, ClickError> {
-    crate::metrics::fallback_refused(match reason {
-        FallbackRefusal::Wrong => "wrong",
-        FallbackRefusal::Budget => "budget",
-    });
-    Ok(Clicked::WrongFallback)
-}
-
-/// The click of a link that got mangled: the email address finds the user, whose newest code
-/// must be a link's code for this application that was emailed to that very address, with the
-/// one-time code that email carried ([`crate::codes::hash_fallback_code`]); then the same login
-/// and authorization code as [`click`]. A FormField code, a code never sent or sent by SMS, an
-/// unknown address, a wrong one-time code, an expired, used or superseded code and a spent budget
-/// are alike ([`Clicked::WrongFallback`]), and every answer waits out [`FALLBACK_MIN_DURATION`],
-/// so the page tells no one whether an address has an account.
-pub async fn enter_code(
-    services: &LandingServices,
-    command: EnterCodeCommand,
-) -> Result<Clicked, ClickError> {
-    let answer_at = tokio::time::Instant::now() + FALLBACK_MIN_DURATION;
-    let entered = check_fallback(services, command).await;
-    tokio::time::sleep_until(answer_at).await;
-    entered
-}
-
-async fn check_fallback(
-    services: &LandingServices,
-    command: EnterCodeCommand,
-) -> Result<Clicked, ClickError> {
-    let login = &services.login;
-    let one_time_code = command.one_time_code.trim();
-    let Some(application) = (match command.client_id {
-        Some(id) => login.directory.application(id).await?,
-        None => None,
-    }) else {
-        return Ok(Clicked::Unusable(RequestProblem::UnknownClient));
-    };
-    crate::metrics::set_tenant(application.tenant_id);
-    if one_time_code.is_empty() || one_time_code.len() > 64 {
-        return refused_fallback(FallbackRefusal::Wrong);
-    }
-    // The email address the message went to: the fallback is only ever emailed.
-    let address = canonical_text(command.login_id.trim());
-    let candidates = [IdentityKey {
-        kind: IdentityType::Email,
-        value: address.clone(),
-    }];
-    let Some(found) = login
-        .directory
-        .find_identity(application.tenant_id, &candidates)
-        .await?
-    else {
-        return refused_fallback(FallbackRefusal::Wrong);
-    };
-    // Counted before anything is compared, with one conditional write.
-    let within_budget = services
-        .rate_limiter
-        .try_acquire(
-            &format!("fallback#{}", found.user_id),
-            FALLBACK_TRIES_PER_USER_PER_DAY,
-            DAY_SECONDS,
-            login.clock.now_millis(),
-        )
-        .await?;
-    if !within_budget {
-        tracing::warn!(user_id = %found.user_id, "the user's fallbacks for the day are spent");
-        return refused_fallback(FallbackRefusal::Budget);
-    }
-    let Some(code_hash) = login.codes.newest(found.user_id).await? else {
-        return refused_fallback(FallbackRefusal::Wrong);
-    };
-    let live = match look(services, &code_hash).await? {
-        // A FormField code's one-time code is never a fallback: it may have come by SMS.
-        Looked::Live(live)
-            if live.application.id == application.id && !live.landing.needs_one_time_code =>
-        {
-            live
-        }
-        // Even a code whose request cannot redirect: the page tells nothing about the user.
-        _ => return refused_fallback(FallbackRefusal::Wrong),
-    };
-    let login_command = LoginCommand {
-        application_id: Some(application.id),
-        ip_address: command.ip_address,
-        trust_id: command.trust_id,
-        refresh_token: RefreshTokenRule::OAuth(live.request.scope.clone()),
-        ..LoginCommand::default()
-    };
-    let address_hash = crate::suppression::address_hash(&address);
-    let outcome = match login::login_with_fallback(
-        login,
-        &code_hash,
-        &address_hash,
-        one_time_code,
-        login_command,
-    )
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(LoginError::Invalid(_)) => return refused_fallback(FallbackRefusal::Wrong),
-        Err(LoginError::Dependency(error)) => return Err(error.into()),
-    };
-    match outcome {
-        LoginOutcome::NotFound => refused_fallback(FallbackRefusal::Wrong),
-        LoginOutcome::TooManyAttempts => refused_fallback(FallbackRefusal::Budget),
-        outcome => conclude(services, &live, outcome).await,
-    }
-}
-
 /// A login's outcome as the landing page answers it: an authorization code, or why not.
-async fn conclude(
+pub(super) async fn conclude(
     services: &LandingServices,
     live: &Live,
     outcome: LoginOutcome,
@@ -514,26 +325,16 @@ async fn issue(
         .ok_or_else(|| StoreError::new("issue authorization code", "the login issued no JWT"))?;
     let now = login.clock.now_millis();
     let scope = &live.request.scope;
-    let id_token = match scope.has("openid") {
-        true => Some(
-            id_token::sign(
-                login.directory.as_ref(),
-                &login.signer,
-                &IdTokenFor {
-                    tenant: &live.tenant,
-                    application: &live.application,
-                    user: &logged_in.user,
-                    access_token: &access.token,
-                    expires_at_millis: access.expires_at_millis,
-                    nonce: live.request.nonce.as_deref(),
-                    now_millis: now,
-                    auth_time: logged_in.authenticated_at_millis / 1000,
-                },
-            )
-            .await?,
-        ),
-        false => None,
-    };
+    let authenticated_at_millis = logged_in.authenticated_at_millis;
+    let id_token = id_token_for(
+        services,
+        live,
+        &logged_in.user,
+        &access,
+        now,
+        authenticated_at_millis,
+    )
+    .await?;
     // The login issued one only where the scope and the application allow it
     // ([`RefreshTokenRule::OAuth`]).
     let refresh = logged_in.refresh_token;
@@ -562,16 +363,54 @@ async fn issue(
     services.authorization_codes.save(&stored).await?;
     tracing::info!(user_id = %logged_in.user.id, application_id = %live.application.id,
         "authorization code issued");
-    let mut params = vec![("code", code.as_str())];
+    Ok(Clicked::Redirect(redirect_with_code(
+        live,
+        &code,
+        &logged_in.kind,
+    )))
+}
+
+/// An id_token for a scope with `openid`, for the login's JWT; its `auth_time` is the login's.
+async fn id_token_for(
+    services: &LandingServices,
+    live: &Live,
+    user: &User,
+    access: &AccessToken,
+    now: i64,
+    authenticated_at_millis: i64,
+) -> Result<Option<String>, StoreError> {
+    if !live.request.scope.has("openid") {
+        return Ok(None);
+    }
+    let login = &services.login;
+    let token = id_token::sign(
+        login.directory.as_ref(),
+        &login.signer,
+        &IdTokenFor {
+            tenant: &live.tenant,
+            application: &live.application,
+            user,
+            access_token: &access.token,
+            expires_at_millis: access.expires_at_millis,
+            nonce: live.request.nonce.as_deref(),
+            now_millis: now,
+            auth_time: authenticated_at_millis / 1000,
+        },
+    )
+    .await?;
+    Ok(Some(token))
+}
+
+/// The redirect URI with the authorization code, the start's `state`, and FusionAuth's
+/// `userState`, which says whether the user is registered to the application.
+fn redirect_with_code(live: &Live, code: &str, kind: &LoggedInKind) -> CodeRedirect {
+    let mut params = vec![("code", code)];
     if let Some(state) = live.request.state.as_deref() {
         params.push(("state", state));
     }
-    // FusionAuth's redirect says whether the user is registered to the application.
-    params.push(match logged_in.kind {
+    params.push(match kind {
         LoggedInKind::NotRegistered => ("userState", "AuthenticatedNotRegistered"),
         _ => ("userState", "Authenticated"),
     });
-    Ok(Clicked::Redirect(CodeRedirect::new(
-        live.request.redirect_uri.with_query(&params),
-    )))
+    CodeRedirect::new(live.request.redirect_uri.with_query(&params))
 }

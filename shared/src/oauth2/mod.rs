@@ -8,6 +8,7 @@
 //! `oauthConfiguration` before the code is touched, so a link that could not redirect anywhere
 //! allowed never uses a code up, and never redirects.
 
+pub mod fallback;
 mod id_token;
 pub mod landing;
 pub mod token;

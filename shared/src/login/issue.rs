@@ -1,0 +1,158 @@
+//! The last step of a login, once the code is used up and every check passed: [`log_in`]
+//! verifies the identity the code went to ([`super::verification`]), issues the JWT and, where
+//! the application's settings say so, a refresh token ([`crate::session`]), and records the
+//! login in one write. Here is where a newcomer finds which login gets which token.
+
+use uuid::Uuid;
+
+use super::{
+    attempt_id, verification, AccessToken, Attempt, IssuedRefreshToken, LoggedIn, RefreshTokenRule,
+    Step,
+};
+use crate::model::{Application, LoginRecord, StoredRefreshToken, Tenant, User};
+use crate::ports::{CompletedLogin, Completion, StoreError};
+use crate::session::{self, AccessTokenFor};
+
+/// Logs the user in: verifies, issues, records. `None` when the user changed since it was read,
+/// and nothing was written.
+pub(super) async fn log_in(
+    attempt: &Attempt<'_>,
+    tenant: &Tenant,
+    mut user: User,
+) -> Step<Option<LoggedIn>> {
+    let now = attempt.now;
+    verification::record_login_on_user(
+        &mut user,
+        tenant,
+        attempt.pending,
+        attempt.application,
+        now,
+    );
+    let registration = attempt.application.and_then(|app| {
+        user.registrations
+            .iter()
+            .find(|r| r.application_id == app.id)
+            .cloned()
+    });
+    let kind = verification::kind_of_login(
+        tenant,
+        &user,
+        attempt.pending,
+        attempt.application,
+        registration.as_ref(),
+    );
+    let registered = attempt
+        .application
+        .zip(registration.as_ref())
+        .map(|(app, r)| (app, r.roles.as_slice()));
+    let (refresh_token, stored) =
+        start_refresh_token(attempt, tenant, &user, registered.map(|(app, _)| app));
+    let session_id = refresh_token
+        .as_ref()
+        .map(|t: &IssuedRefreshToken| t.id)
+        .unwrap_or_else(Uuid::new_v4);
+    let access_token = access_token(attempt, tenant, registered, &user, session_id).await?;
+    if record(attempt, &user, stored, session_id).await? == Completion::UserChanged {
+        return Ok(None);
+    }
+    let verification = verification::verification_ids(attempt, tenant, user.id, kind).await?;
+    tracing::info!(user_id = %user.id, kind = ?kind, "passwordless login completed");
+    Ok(Some(LoggedIn {
+        kind,
+        access_token,
+        refresh_token,
+        verification,
+        state: attempt.pending.state.clone(),
+        user,
+        authenticated_at_millis: now,
+    }))
+}
+
+/// A refresh token for a login to an application the user is registered to that generates
+/// them, unless `noJWT`; an OAuth login's family keeps its scope for the refresh token grant.
+fn start_refresh_token(
+    attempt: &Attempt<'_>,
+    tenant: &Tenant,
+    user: &User,
+    registered_to: Option<&Application>,
+) -> (Option<IssuedRefreshToken>, Option<StoredRefreshToken>) {
+    let command = attempt.command;
+    let rules = session::rules(tenant, registered_to);
+    registered_to
+        .filter(|app| match &command.refresh_token {
+            RefreshTokenRule::LoginApi => app.login_configuration.generate_refresh_tokens,
+            RefreshTokenRule::OAuth(scope) => crate::oauth2::issues_refresh_token(app, scope),
+        })
+        .filter(|_| !command.no_jwt)
+        .map(|app| {
+            let (issued, mut stored) = session::start_refresh_token(
+                attempt.services.random.as_ref(),
+                &rules,
+                tenant.id,
+                user.id,
+                app.id,
+                attempt.now,
+                command.meta_data.clone(),
+            );
+            if let RefreshTokenRule::OAuth(scope) = &command.refresh_token {
+                stored.scope = Some(scope.text.clone());
+            }
+            (issued, stored)
+        })
+        .unzip()
+}
+
+/// The login's JWT, none with `noJWT`.
+async fn access_token(
+    attempt: &Attempt<'_>,
+    tenant: &Tenant,
+    registered: Option<(&Application, &[String])>,
+    user: &User,
+    session_id: Uuid,
+) -> Result<Option<AccessToken>, StoreError> {
+    if attempt.command.no_jwt {
+        return Ok(None);
+    }
+    let services = attempt.services;
+    let token = session::access_token(
+        services.directory.as_ref(),
+        &services.signer,
+        AccessTokenFor {
+            tenant,
+            registered,
+            user,
+            session_id,
+            now_millis: attempt.now,
+            auth_time: attempt.now / 1000,
+            authentication_type: "PASSWORDLESS",
+        },
+    )
+    .await?;
+    Ok(Some(token))
+}
+
+/// Writes the login at once: the user, its login record, the refresh token.
+async fn record(
+    attempt: &Attempt<'_>,
+    user: &User,
+    refresh_token: Option<StoredRefreshToken>,
+    session_id: Uuid,
+) -> Result<Completion, StoreError> {
+    attempt
+        .services
+        .sessions
+        .complete_login(&CompletedLogin {
+            attempt_id: attempt.attempt_id.to_owned(),
+            new_revision: attempt_id(attempt.services),
+            user: user.clone(),
+            refresh_token,
+            record: LoginRecord {
+                user_id: user.id,
+                application_id: attempt.application.map(|a| a.id),
+                instant: attempt.now,
+                ip_address: attempt.command.ip_address.clone(),
+                session_id,
+            },
+        })
+        .await
+}
