@@ -1,13 +1,19 @@
 //! The stored model, in FusionAuth's JSON shapes (camelCase, unknown fields ignored) so that a
 //! kickstart file, a stored item and an API response read alike.
 //!
-//! Tenants, applications and keys here; `user` the user with its identities, registrations and
-//! two-factor methods; `stored` what a login leaves behind (pending codes, refresh tokens, login
-//! records); `templates` the email and SMS templates.
+//! Tenants and applications here; `keys` the API keys and signing keys; `oauth` an application's
+//! OAuth client; `user` the user with its identities, registrations and two-factor methods;
+//! `stored` what a login leaves behind (pending codes, refresh tokens, login records);
+//! `templates` the email and SMS templates.
 
+mod keys;
+mod oauth;
 mod stored;
 mod templates;
 mod user;
+
+pub use keys::{kid_alias, ApiKey, ApiKeyPermissions, SigningAlgorithm, SigningKey};
+pub use oauth::{ClientAuthenticationPolicy, OAuthConfiguration, PkcePolicy};
 
 pub use stored::{
     LoginRecord, PendingCode, PublicKey, Published, StoredAuthorizationCode, StoredRefreshToken,
@@ -326,63 +332,6 @@ pub struct Application {
     pub oauth_configuration: OAuthConfiguration,
 }
 
-/// FusionAuth's `oauthConfiguration`, as far as the authorization code grant reads it. The
-/// kickstart's `clientSecret` is never kept: only its SHA-256 (`clientSecretHash`), as for API
-/// keys.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct OAuthConfiguration {
-    /// FusionAuth's client id is the application's id; a different value here is refused on load.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret_hash: Option<String>,
-    /// Exact matches only: no wildcards, no prefixes.
-    #[serde(rename = "authorizedRedirectURLs")]
-    pub authorized_redirect_urls: Vec<String>,
-    pub client_authentication_policy: ClientAuthenticationPolicy,
-    pub proof_key_for_code_exchange_policy: PkcePolicy,
-    /// The user must be registered to the application to get an authorization code.
-    pub require_registration: bool,
-    /// Whether `/oauth2/token` hands out a refresh token for a grant whose scope has
-    /// `offline_access` (FusionAuth's default: yes). `loginConfiguration.generateRefreshTokens`
-    /// is the login API's switch, not this one's.
-    pub generate_refresh_tokens: bool,
-}
-
-impl Default for OAuthConfiguration {
-    fn default() -> Self {
-        Self {
-            client_id: None,
-            client_secret_hash: None,
-            authorized_redirect_urls: Vec::new(),
-            client_authentication_policy: ClientAuthenticationPolicy::default(),
-            proof_key_for_code_exchange_policy: PkcePolicy::default(),
-            require_registration: false,
-            generate_refresh_tokens: true,
-        }
-    }
-}
-
-/// When `/oauth2/token` needs the client secret (FusionAuth's default: always).
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub enum ClientAuthenticationPolicy {
-    #[default]
-    Required,
-    NotRequired,
-    NotRequiredWhenUsingPKCE,
-}
-
-/// When an authorization code needs PKCE (FusionAuth's default: never, but checked when a
-/// challenge was given).
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub enum PkcePolicy {
-    Required,
-    #[default]
-    NotRequired,
-    NotRequiredWhenUsingClientAuthentication,
-}
-
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ApplicationTemplates {
@@ -418,97 +367,6 @@ pub struct ApplicationRole {
     pub name: String,
 }
 
-/// An API key as stored: the key itself is never kept, only its SHA-256.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKey {
-    pub id: Uuid,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<ApiKeyPermissions>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ApiKeyPermissions {
-    pub endpoints: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-impl ApiKey {
-    /// A key without endpoint permissions may call everything; one with them, only what they list.
-    pub fn may_call(&self, method: &str, path: &str) -> bool {
-        match &self.permissions {
-            Some(p) if !p.endpoints.is_empty() => p
-                .endpoints
-                .get(path)
-                .is_some_and(|methods| methods.iter().any(|m| m.eq_ignore_ascii_case(method))),
-            _ => true,
-        }
-    }
-}
-
-#[derive(Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct SigningKey {
-    pub id: Uuid,
-    pub algorithm: SigningAlgorithm,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_key: Option<String>,
-    /// The key id its JWTs' header and the JWKS carry: FusionAuth's own `kid` for a key migrated
-    /// from it (so the tokens it minted still validate), else the key's `id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
-}
-
-impl SigningKey {
-    /// The `kid` of this key's JWTs.
-    pub fn kid(&self) -> String {
-        self.kid.clone().unwrap_or_else(|| self.id.to_string())
-    }
-}
-
-/// Where a key with a `kid` of its own is also stored, so that a JWT's `kid` finds it with one
-/// read: a UUID made of the SHA-256 of the `kid`.
-pub fn kid_alias(kid: &str) -> Uuid {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("signing key kid\0{kid}").as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    Uuid::from_bytes(bytes)
-}
-
-/// Redacts the secret and the private key.
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
-        f.debug_struct("SigningKey")
-            .field("id", &self.id)
-            .field("algorithm", &self.algorithm)
-            .field("name", &self.name)
-            .field("secret", &redacted(&self.secret))
-            .field("public_key", &self.public_key)
-            .field("private_key", &redacted(&self.private_key))
-            .field("kid", &self.kid)
-            .finish()
-    }
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub enum SigningAlgorithm {
-    HS256,
-    RS256,
-    ES256,
-}
-
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum LoginStrategy {
     ClickableLink,
@@ -530,26 +388,5 @@ impl LoginStrategy {
             IdentityType::PhoneNumber => Self::FormField,
             IdentityType::Email | IdentityType::Username => Self::ClickableLink,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_logged_signing_key_shows_neither_its_secret_nor_its_private_key() {
-        let key = SigningKey {
-            id: Uuid::nil(),
-            algorithm: SigningAlgorithm::HS256,
-            name: "k".into(),
-            secret: Some("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==".into()),
-            public_key: None,
-            private_key: Some("-----BEGIN PRIVATE KEY-----MIIE".into()),
-            kid: None,
-        };
-        let logged = format!("{key:?}");
-        assert!(!logged.contains("c2VjcmV0"), "{logged}");
-        assert!(!logged.contains("MIIE"), "{logged}");
     }
 }

@@ -1,5 +1,8 @@
 //! Codes: the pending code items, the user's pointer to the newest one, and the one-time codes
-//! compared against each, counted before they are compared.
+//! compared against each, counted before they are compared (the counting is in the `attempts`
+//! module).
+
+mod attempts;
 
 use std::collections::HashMap;
 
@@ -12,15 +15,11 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, Transact
 
 use super::item::*;
 use super::keys::*;
-use super::{
-    build_error, cancellation_reasons, carries_mark, condition_failed, item_on_failure, sdk_error,
-    write_mark, DynamoStore, NOT_YET_COUNTED, WRITE_MARK,
-};
+use super::{build_error, cancellation_reasons, condition_failed, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
-use crate::ports::{
-    rate_window, AttemptLimits, CodeStore, Consumed, PendingCodes, Presented, StoreError,
-};
+use crate::ports::{AttemptLimits, CodeStore, Consumed, PendingCodes, Presented, StoreError};
+use attempts::UserCount;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 /// Whether a transaction was cancelled because its pointer check failed (a concurrent start moved
@@ -31,21 +30,6 @@ fn pointer_moved<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
             .iter()
             .any(|reason| reason.code() == Some("ConditionalCheckFailed"))
     })
-}
-
-/// A code's one-time-code comparison, counted: what the code item said once counted.
-struct CountedAttempt {
-    user_id: Uuid,
-    one_time_code_hash: Option<String>,
-    /// Comparisons counted against this code, this one included.
-    attempts: u32,
-}
-
-enum UserCount {
-    Counted,
-    BudgetSpent,
-    /// The user's pointer names a newer code: this one is superseded.
-    Superseded,
 }
 
 /// The condition every use of a code shares: it exists, has not expired and, when the login
@@ -94,132 +78,6 @@ impl DynamoStore {
             Some(item) => read_pending(&item, "consume code").map(|c| Consumed::Code(Box::new(c))),
             None => Ok(Consumed::NotFound),
         }
-    }
-
-    /// Counts one comparison against the code, if it is live and has comparisons left.
-    async fn count_attempt_on_code(
-        &self,
-        presented: &Presented<'_>,
-        now_millis: i64,
-        limits: AttemptLimits,
-    ) -> Result<Option<CountedAttempt>, StoreError> {
-        let mark = write_mark();
-        let counted = self
-            .client
-            .update_item()
-            .table_name(&self.tables.codes)
-            .set_key(Some(key_map(code_key(presented.code_hash))))
-            .update_expression("ADD #attempts :one SET #mark = :mark")
-            .condition_expression(format!(
-                "{} AND attribute_not_exists(usedBy) \
-                 AND (attribute_not_exists(#attempts) OR #attempts < :max) AND {NOT_YET_COUNTED}",
-                live_code(presented.application_id)
-            ))
-            .set_expression_attribute_values(with_application(presented.application_id))
-            .expression_attribute_names("#mark", WRITE_MARK)
-            .expression_attribute_values(":mark", mark.clone())
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            )
-            .expression_attribute_names("#attempts", attempts_attribute(presented))
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(":max", AttributeValue::N(limits.per_code.to_string()))
-            .expression_attribute_values(":now", AttributeValue::N(now_millis.to_string()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        let item = match counted {
-            Ok(output) => output.attributes.unwrap_or_default(),
-            // The SDK's retry of a count that got through: the item as that count left it.
-            Err(e) if carries_mark(item_on_failure(&e), &mark) => {
-                item_on_failure(&e).cloned().unwrap_or_default()
-            }
-            Err(e) if condition_failed(&e) => return Ok(None),
-            Err(e) => return Err(sdk_error("count one-time code", e)),
-        };
-        let pending: PendingCode = read_doc(&item, "count one-time code")?;
-        Ok(Some(CountedAttempt {
-            user_id: pending.user_id,
-            one_time_code_hash: item
-                .get(compared_hash(presented))
-                .and_then(|v| v.as_s().ok())
-                .cloned(),
-            attempts: number(&item, attempts_attribute(presented)).unwrap_or(u32::MAX),
-        }))
-    }
-
-    /// Counts one comparison against the user's budget for the window, on the pointer that names
-    /// the user's newest code (which must still be this one).
-    async fn count_attempt_on_user(
-        &self,
-        user_id: Uuid,
-        code_hash: &str,
-        now_millis: i64,
-        limits: AttemptLimits,
-    ) -> Result<UserCount, StoreError> {
-        let window = rate_window(now_millis, limits.per_user_window_seconds);
-        let mark = write_mark();
-        let counted = self
-            .client
-            .update_item()
-            .table_name(&self.tables.codes)
-            .set_key(Some(key_map(latest_code_key(user_id))))
-            .update_expression("ADD #count :one SET #mark = :mark REMOVE #before")
-            .condition_expression(format!(
-                "codeHash = :code AND (attribute_not_exists(#count) OR #count < :budget) \
-                 AND {NOT_YET_COUNTED}"
-            ))
-            .expression_attribute_names("#mark", WRITE_MARK)
-            .expression_attribute_values(":mark", mark.clone())
-            .expression_attribute_names("#count", compared_attribute(window))
-            .expression_attribute_names("#before", compared_attribute(window - 1))
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(":code", AttributeValue::S(code_hash.to_owned()))
-            .expression_attribute_values(":budget", AttributeValue::N(limits.per_user.to_string()))
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            )
-            .send()
-            .await;
-        let failed = match counted {
-            Ok(_) => return Ok(UserCount::Counted),
-            Err(e) => e,
-        };
-        if !condition_failed(&failed) {
-            return Err(sdk_error("count one-time code for user", failed));
-        }
-        let found = item_on_failure(&failed);
-        if carries_mark(found, &mark) {
-            // The SDK's retry of a count that got through.
-            return Ok(UserCount::Counted);
-        }
-        let points_here = found
-            .and_then(|item| item.get("codeHash"))
-            .and_then(|v| v.as_s().ok())
-            .is_some_and(|hash| hash == code_hash);
-        Ok(if points_here {
-            UserCount::BudgetSpent
-        } else {
-            UserCount::Superseded
-        })
-    }
-}
-
-/// The attribute a presented one-time code is compared with: the FormField code's, or the
-/// fallback send recorded when it emailed a link's code.
-fn compared_hash(presented: &Presented<'_>) -> &'static str {
-    match presented.fallback {
-        true => FALLBACK_HASH,
-        false => ONE_TIME_CODE_HASH,
-    }
-}
-
-/// Where the comparisons are counted. Fallbacks count apart, and running out of them only ends
-/// the fallback: whoever knows a user's login id could otherwise void the link in their mail.
-fn attempts_attribute(presented: &Presented<'_>) -> &'static str {
-    match presented.fallback {
-        true => "fbAttempts",
-        false => "attempts",
     }
 }
 

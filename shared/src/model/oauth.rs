@@ -1,0 +1,61 @@
+//! An application's OAuth client (`oauthConfiguration`): its secret's hash, redirect URLs, and
+//! when `/oauth2/token` asks for the secret or for PKCE.
+
+use serde::{Deserialize, Serialize};
+
+/// FusionAuth's `oauthConfiguration`, as far as the authorization code grant reads it. The
+/// kickstart's `clientSecret` is never kept: only its SHA-256 (`clientSecretHash`), as for API
+/// keys.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OAuthConfiguration {
+    /// FusionAuth's client id is the application's id; a different value here is refused on load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_hash: Option<String>,
+    /// Exact matches only: no wildcards, no prefixes.
+    #[serde(rename = "authorizedRedirectURLs")]
+    pub authorized_redirect_urls: Vec<String>,
+    pub client_authentication_policy: ClientAuthenticationPolicy,
+    pub proof_key_for_code_exchange_policy: PkcePolicy,
+    /// The user must be registered to the application to get an authorization code.
+    pub require_registration: bool,
+    /// Whether `/oauth2/token` hands out a refresh token for a grant whose scope has
+    /// `offline_access` (FusionAuth's default: yes). `loginConfiguration.generateRefreshTokens`
+    /// is the login API's switch, not this one's.
+    pub generate_refresh_tokens: bool,
+}
+
+impl Default for OAuthConfiguration {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret_hash: None,
+            authorized_redirect_urls: Vec::new(),
+            client_authentication_policy: ClientAuthenticationPolicy::default(),
+            proof_key_for_code_exchange_policy: PkcePolicy::default(),
+            require_registration: false,
+            generate_refresh_tokens: true,
+        }
+    }
+}
+
+/// When `/oauth2/token` needs the client secret (FusionAuth's default: always).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ClientAuthenticationPolicy {
+    #[default]
+    Required,
+    NotRequired,
+    NotRequiredWhenUsingPKCE,
+}
+
+/// When an authorization code needs PKCE (FusionAuth's default: never, but checked when a
+/// challenge was given).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum PkcePolicy {
+    Required,
+    #[default]
+    NotRequired,
+    NotRequiredWhenUsingClientAuthentication,
+}
