@@ -22,12 +22,7 @@ REL="$TARGET_DIR/release"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/functions.log
 
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop_all EXIT
+stop_on_exit
 
 ensure_venv
 

@@ -10,21 +10,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
 
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop_all EXIT
+stop_on_exit
 
 ensure_venv
-MOTO_PORT=$(free_port)
-setsid "$VENV/bin/python" scripts/moto_server.py "$MOTO_PORT" >/dev/null 2>&1 &
-pids+=($!)
-wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
-use_local_aws "http://127.0.0.1:$MOTO_PORT"
-enforce_local_iam
-export LOCAL_IAM_PYTHON="$VENV/bin/python"
+start_enforced_moto
 
 if [ $# -eq 0 ]; then set -- --workspace; fi
 # Arguments after `--` go to the test binaries; four threads keep the single-threaded moto responsive.

@@ -78,3 +78,24 @@ ensure_sam_venv() {
   export SAM_CLI_TELEMETRY=0
   export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}"
 }
+
+# The background process groups a script starts (`pids+=(...)`), ended when it exits: call
+# `stop_on_exit` once, before starting any.
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+stop_on_exit() { trap stop_all EXIT; }
+
+# moto on a free port (MOTO_PORT), single-threaded (scripts/moto_server.py), with IAM enforced
+# and the environment pointed at it: what the tests and the local service run against.
+start_enforced_moto() {
+  MOTO_PORT=$(free_port)
+  setsid "$VENV/bin/python" "$ROOT/scripts/moto_server.py" "$MOTO_PORT" >/dev/null 2>&1 &
+  pids+=($!)
+  wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
+  use_local_aws "http://127.0.0.1:$MOTO_PORT"
+  enforce_local_iam
+  export LOCAL_IAM_PYTHON="$VENV/bin/python" # the integration tests make their roles with it
+}

@@ -11,20 +11,10 @@ cd "$ROOT"
 source scripts/lib.sh
 source scripts/serve.sh
 
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop_all EXIT
+stop_on_exit
 
 ensure_venv
-MOTO_PORT=$(free_port)
-setsid "$VENV/bin/python" scripts/moto_server.py "$MOTO_PORT" >/dev/null 2>&1 &
-pids+=($!)
-wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
-use_local_aws "http://127.0.0.1:$MOTO_PORT"
-enforce_local_iam
+start_enforced_moto
 
 export DIRECTORY_TABLE="soak-directory" CODES_TABLE="soak-codes" DIRECTORY_CACHE_SECONDS=5
 export RUST_LOG=warn TTL=${TTL:-20}

@@ -9,12 +9,7 @@ source scripts/lib.sh
 source scripts/serve.sh
 source scripts/template_checks.sh
 
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop_all EXIT
+stop_on_exit
 
 ensure_venv
 
@@ -24,15 +19,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 check_template
 
-MOTO_PORT=$(free_port)
-echo "== moto on 127.0.0.1:$MOTO_PORT"
-setsid "$VENV/bin/python" scripts/moto_server.py "$MOTO_PORT" >/dev/null 2>&1 &
-pids+=($!)
-wait_for_port "$MOTO_PORT" moto "${pids[-1]}"
-use_local_aws "http://127.0.0.1:$MOTO_PORT"
-echo "== IAM enforced on moto: the admin user for the harness, one role per function (template.yaml)"
-enforce_local_iam
-export LOCAL_IAM_PYTHON="$VENV/bin/python" # the integration tests make their roles with it
+echo "== moto, IAM enforced: the admin user for the harness, one role per function (template.yaml)"
+start_enforced_moto
 
 echo "== unit and integration tests"
 # moto is served single-threaded (see scripts/moto_server.py): four test threads keep it responsive.
