@@ -75,7 +75,8 @@ app = next((a["id"] for a in k.get("applications", [])
 user = next((u.get("email") or u.get("username") for u in k.get("users", [])
              if u.get("email") or u.get("username")), None)
 print(f"""
-Passwordless is serving http://127.0.0.1:{port}/api/passwordless/{{start,send,login}}
+Passwordless is serving every route of template.yaml on http://127.0.0.1:{port}
+  (/api/passwordless/{{start,send,login}}, /api/jwt/..., /.well-known/..., /oauth2/...)
 API key:        {key}
 Application id: {app}
 Outbox:         http://127.0.0.1:{outbox_port}/  (every email and SMS sent, newest first; live metrics)

@@ -2,7 +2,7 @@
 Python client — a magic link by email, a one-time code by email, a one-time code by SMS, each sent
 and logged in with — neither moto table holds a code, a one-time code (nor the fallback code a
 link's email carries), a refresh token, an access
-token or the API key in plain text, and the three functions' logs (FUNCTIONS_LOG, what
+token or the API key in plain text, and the functions' logs (FUNCTIONS_LOG, what
 `cargo lambda watch` captured) hold none of them, nor a full email address or phone number of the
 users."""
 
