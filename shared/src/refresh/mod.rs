@@ -1,0 +1,382 @@
+//! Exchange a refresh token for a new JWT (`POST /api/jwt/refresh`) and revoke refresh tokens
+//! (`DELETE /api/jwt/refresh`).
+//!
+//! An exchange needs the token to be its family's current one, unexpired and not revoked, and its
+//! user still able to log in to the application (active, not expired, not locked, no action
+//! preventing login, still registered). With `OneTimeUse` it hands out a new token of the same
+//! family (same `refreshTokenId`) and the presented one is used up. Within the tenant's
+//! `gracePeriodInSeconds` after a rotation, the token it replaced exchanges again and is handed
+//! the family's current token (two tabs refreshing at once both keep the session); after it,
+//! presenting a used-up token is reuse, as the OAuth 2.0 Security BCP describes a stolen token:
+//! refused, and with `onOneTimeTokenReuse` the whole family is deleted, so that neither the thief
+//! nor the victim holds a working token any longer. Every refusal is the same, whatever its
+//! reason.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::codes;
+use crate::model::{Application, StoredRefreshToken, Tenant, User};
+use crate::ports::{Directory, RefreshTokens, StoreError, Wanted};
+use crate::session::{self, AccessToken, AccessTokenFor, IssuedRefreshToken};
+use crate::system::{Clock, Random};
+use crate::tokens::Signer;
+
+mod revoke;
+mod rotation;
+
+pub use revoke::{revoke, Revocation, RevokeOutcome};
+use rotation::next_token;
+
+/// What exchanging and revoking run on, built once per container.
+#[derive(Clone)]
+pub struct RefreshServices {
+    pub directory: Arc<dyn Directory>,
+    pub tokens: Arc<dyn RefreshTokens>,
+    pub signer: Arc<Signer>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+}
+
+/// A refresh token exchanged: the new JWT and the refresh token to use next (the presented one
+/// with `Reusable`, a new one of the same family with `OneTimeUse`).
+#[derive(Debug)]
+pub struct Exchanged {
+    pub access_token: AccessToken,
+    pub refresh_token: IssuedRefreshToken,
+    /// What the token was granted for: `/oauth2/token` answers with its scope and, for
+    /// `openid`, an id_token.
+    pub granted: Granted,
+}
+
+/// The user, tenant and application a refresh token was granted to, when the user
+/// authenticated (epoch seconds) and the OAuth scope it was granted with, if any.
+pub struct Granted {
+    pub tenant: Tenant,
+    pub application: Application,
+    pub user: User,
+    pub auth_time: i64,
+    pub scope: Option<String>,
+}
+
+/// By id: no address or application secret in a log.
+impl std::fmt::Debug for Granted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Granted")
+            .field("tenant", &self.tenant.id)
+            .field("application", &self.application.id)
+            .field("user", &self.user.id)
+            .field("auth_time", &self.auth_time)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+pub enum ExchangeOutcome {
+    Exchanged(Box<Exchanged>),
+    /// Unknown, malformed, expired, revoked, reused, of another tenant, or its user may no
+    /// longer log in: alike.
+    Refused,
+}
+
+/// Exchanges `refresh_token` for a JWT, in the tenant `tenant_scope` names if any.
+pub async fn exchange(
+    services: &RefreshServices,
+    tenant_scope: Option<Uuid>,
+    refresh_token: &str,
+) -> Result<ExchangeOutcome, StoreError> {
+    exchange_lasting(services, tenant_scope, refresh_token, None).await
+}
+
+/// [`exchange`] for a JWT of at most `jwt_seconds` (`timeToLiveInSeconds`), never longer than
+/// the application's JWT lifetime.
+pub async fn exchange_lasting(
+    services: &RefreshServices,
+    tenant_scope: Option<Uuid>,
+    refresh_token: &str,
+    jwt_seconds: Option<u32>,
+) -> Result<ExchangeOutcome, StoreError> {
+    let refused = Ok(ExchangeOutcome::Refused);
+    let Some(Presented {
+        names,
+        presented,
+        family,
+        user,
+        revoked_before,
+        tenant,
+        application,
+    }) = presented(services, refresh_token).await?
+    else {
+        return refused;
+    };
+    let now = services.clock.now_millis();
+    let rules = session::rules(&tenant, Some(&application));
+    let still_valid = FamilyCheck {
+        family: &family,
+        user: &user,
+        names,
+        revoked_before,
+        tenant_scope,
+        now,
+    };
+    let Some(roles) = still_valid.roles() else {
+        return refused;
+    };
+    let Some((token, expires)) = next_token(
+        services,
+        &rules,
+        &family,
+        names,
+        refresh_token,
+        &presented,
+        now,
+    )
+    .await?
+    else {
+        return refused;
+    };
+    let access_token = session::access_token_lasting(
+        services.directory.as_ref(),
+        &services.signer,
+        AccessTokenFor {
+            tenant: &tenant,
+            registered: Some((&application, &roles)),
+            user: &user,
+            session_id: family.id,
+            now_millis: now,
+            auth_time: family.start_instant / 1000,
+            authentication_type: "REFRESH_TOKEN",
+        },
+        jwt_seconds,
+    )
+    .await?;
+    tracing::info!(user_id = %user.id, refresh_token_id = %family.id, "refresh token exchanged");
+    Ok(ExchangeOutcome::Exchanged(Box::new(Exchanged {
+        access_token,
+        refresh_token: IssuedRefreshToken {
+            token,
+            id: family.id,
+            lifetime_seconds: (expires - now) / 1000,
+        },
+        granted: Granted {
+            tenant,
+            application,
+            user,
+            auth_time: family.start_instant / 1000,
+            scope: family.scope,
+        },
+    })))
+}
+
+/// A presented token's family as stored, with its user, the revocations that may cover it, and
+/// its tenant and application: read only when the token names a family whose current or a
+/// recently replaced token it is.
+struct Presented {
+    names: session::RefreshTokenNames,
+    /// The presented token's hash.
+    presented: String,
+    family: StoredRefreshToken,
+    user: User,
+    revoked_before: Option<i64>,
+    tenant: Tenant,
+    application: Application,
+}
+
+async fn presented(
+    services: &RefreshServices,
+    refresh_token: &str,
+) -> Result<Option<Presented>, StoreError> {
+    let Some(names) = session::parse_refresh_token(refresh_token) else {
+        return Ok(None);
+    };
+    let presented = codes::hash_secret(refresh_token);
+    let found = services.tokens.find(&names).await?;
+    let (Some(family), Some(user)) = (found.token, found.user) else {
+        return Ok(None);
+    };
+    if family.token_hash != presented && !family.rotated.contains(&presented) {
+        return Ok(None);
+    }
+    let records = services
+        .directory
+        .records(&Wanted {
+            tenant: Some(family.tenant_id),
+            application: Some(family.application_id),
+            ..Wanted::default()
+        })
+        .await?;
+    let (Some(tenant), Some(application)) = (records.tenant, records.application) else {
+        return Ok(None);
+    };
+    Ok(Some(Presented {
+        names,
+        presented,
+        family,
+        user,
+        revoked_before: found.revoked_before,
+        tenant,
+        application,
+    }))
+}
+
+/// Whether a family found for a presented token may still be exchanged, and the roles its JWT
+/// carries: not revoked or expired, the token's names its own, in the tenant asked for, its
+/// user still able to log in and registered.
+struct FamilyCheck<'a> {
+    family: &'a StoredRefreshToken,
+    user: &'a User,
+    names: session::RefreshTokenNames,
+    revoked_before: Option<i64>,
+    tenant_scope: Option<Uuid>,
+    now: i64,
+}
+
+impl FamilyCheck<'_> {
+    fn roles(&self) -> Option<Vec<String>> {
+        let (family, user) = (self.family, self.user);
+        let revoked = self
+            .revoked_before
+            .is_some_and(|before| family.start_instant <= before);
+        if revoked
+            || family.expires_at_millis <= self.now
+            || family.user_id != self.names.user_id
+            || family.application_id != self.names.application_id
+            || user.id != family.user_id
+            || self.tenant_scope.is_some_and(|t| t != family.tenant_id)
+            || !crate::login::may_log_in(user, self.now)
+        {
+            return None;
+        }
+        user.registrations
+            .iter()
+            .find(|r| r.application_id == family.application_id)
+            .map(|r| r.roles.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{json, Value};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::memory::{self, FixedClock, MemoryCodeStore};
+
+    const KICKSTART: &str = include_str!("../../../tests/fixtures/kickstart.example.json");
+    const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
+    const RICHARD: &str = "00000000-0000-0001-0000-000000000001";
+    const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
+    const NOW: i64 = 1_795_870_800_000;
+    const MINUTE: i64 = 60_000;
+
+    /// The example kickstart in memory with the web application's `jwtConfiguration`, at NOW.
+    fn services(
+        jwt_configuration: Value,
+    ) -> (RefreshServices, Arc<MemoryCodeStore>, Arc<FixedClock>) {
+        let mut kickstart: Value = serde_json::from_str(KICKSTART).unwrap();
+        kickstart["applications"][0]["jwtConfiguration"] = jwt_configuration;
+        let world = memory::services(crate::kickstart::parse(&kickstart.to_string()).unwrap());
+        let clock = Arc::new(FixedClock::at(NOW));
+        let mut services = world.refresh;
+        services.clock = clock.clone();
+        (services, world.codes, clock)
+    }
+
+    /// A refresh token of Richard's for the web application, as a login at `at` leaves it.
+    fn logged_in(services: &RefreshServices, codes: &MemoryCodeStore, at: i64) -> String {
+        let tenant: crate::model::Tenant =
+            serde_json::from_value(json!({"id": TENANT, "jwtConfiguration": {}})).unwrap();
+        let application: crate::model::Application = serde_json::from_value(json!({
+            "id": WEB_APP, "tenantId": TENANT,
+            "jwtConfiguration": {"refreshTokenTimeToLiveInMinutes": 10,
+                "refreshTokenExpirationPolicy": "SlidingWindow"}
+        }))
+        .unwrap();
+        let rules = session::rules(&tenant, Some(&application));
+        let (issued, stored) = session::start_refresh_token(
+            services.random.as_ref(),
+            &rules,
+            TENANT.parse().unwrap(),
+            RICHARD.parse().unwrap(),
+            WEB_APP.parse().unwrap(),
+            at,
+            None,
+        );
+        codes
+            .refresh_tokens
+            .lock()
+            .unwrap()
+            .insert(stored.id, stored);
+        issued.token
+    }
+
+    async fn works(services: &RefreshServices, token: &str) -> bool {
+        matches!(
+            exchange(services, None, token).await.unwrap(),
+            ExchangeOutcome::Exchanged(_)
+        )
+    }
+
+    #[tokio::test]
+    async fn a_sliding_window_slides_with_each_use_up_to_its_maximum_lifetime() {
+        let (services, codes, clock) = services(json!({
+            "refreshTokenTimeToLiveInMinutes": 10,
+            "refreshTokenExpirationPolicy": "SlidingWindowWithMaximumLifetime",
+            "refreshTokenSlidingWindowConfiguration": {"maximumTimeToLiveInMinutes": 25}
+        }));
+        let token = logged_in(&services, &codes, NOW);
+        for _ in 0..2 {
+            clock.advance_millis(8 * MINUTE);
+            assert!(
+                works(&services, &token).await,
+                "8 minutes after the last use"
+            );
+        }
+        // 24 minutes after the login: the window would reach 34, the maximum stops it at 25.
+        clock.advance_millis(8 * MINUTE);
+        assert!(works(&services, &token).await);
+        clock.advance_millis(2 * MINUTE);
+        assert!(!works(&services, &token).await, "past the maximum lifetime");
+    }
+
+    #[tokio::test]
+    async fn a_fixed_lifetime_ends_however_often_the_token_is_used() {
+        let (services, codes, clock) = services(json!({"refreshTokenTimeToLiveInMinutes": 10}));
+        // The family was stored with a sliding expiry; the application's rule now is Fixed.
+        let token = logged_in(&services, &codes, NOW);
+        clock.advance_millis(8 * MINUTE);
+        assert!(works(&services, &token).await);
+        clock.advance_millis(3 * MINUTE);
+        assert!(
+            !works(&services, &token).await,
+            "11 minutes after the login"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_revocation_covers_the_tokens_started_before_it_and_none_after() {
+        let (services, codes, clock) = services(json!({}));
+        let before = logged_in(&services, &codes, NOW);
+        clock.advance_millis(MINUTE);
+        let user = Uuid::parse_str(RICHARD).unwrap();
+        let revoked = revoke(&services, None, Revocation::User(user))
+            .await
+            .unwrap();
+        assert_eq!(revoked, RevokeOutcome::Revoked);
+        clock.advance_millis(MINUTE);
+        let after = logged_in(&services, &codes, NOW + 2 * MINUTE);
+        assert!(!works(&services, &before).await);
+        assert!(works(&services, &after).await);
+        let other_tenant = Uuid::new_v4();
+        assert_eq!(
+            revoke(&services, Some(other_tenant), Revocation::User(user))
+                .await
+                .unwrap(),
+            RevokeOutcome::UnknownUser
+        );
+    }
+}
