@@ -15,10 +15,10 @@ use crate::helpers::*;
 
 const HOUR_MILLIS: i64 = 3_600_000;
 
-const PHONE: &str = "720-555-0147";
+pub(crate) const PHONE: &str = "720-555-0147";
 
 /// A FormField code for Dinesh's phone: the code, its one-time code, and a wrong one.
-async fn phone_code(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn phone_code(app: &TestApp) -> (String, String, String) {
     let started = app
         .start_code(json!({"applicationId": WEB_APP, "loginId": PHONE,
                            "loginIdTypes": ["phoneNumber"]}))
@@ -28,7 +28,7 @@ async fn phone_code(app: &TestApp) -> (String, String, String) {
     (started["code"].as_str().unwrap().to_owned(), otc, wrong)
 }
 
-fn attempt(code: &str, one_time_code: &str) -> Value {
+pub(crate) fn attempt(code: &str, one_time_code: &str) -> Value {
     json!({"code": code, "oneTimeCode": one_time_code, "applicationId": WEB_APP})
 }
 

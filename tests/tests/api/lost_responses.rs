@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::brute_force::{attempt, phone_code};
 use crate::fault_injection::{spawn_with_faults, spawn_with_faults_and, Fault};
 use crate::helpers::*;
 
@@ -266,23 +267,6 @@ async fn a_lost_response_to_writing_a_new_code_still_starts_a_code_that_logs_in(
         .login(json!({"code": earlier["code"], "applicationId": WEB_APP}))
         .await;
     assert_eq!(superseded.status, 404, "a new start still supersedes");
-}
-
-const PHONE: &str = "720-555-0147";
-
-/// A FormField code for Dinesh's phone, its one-time code and a wrong one.
-async fn phone_code(app: &TestApp) -> (String, String, String) {
-    let started = app
-        .start_code(json!({"applicationId": WEB_APP, "loginId": PHONE,
-                           "loginIdTypes": ["phoneNumber"]}))
-        .await;
-    let otc = started["oneTimeCode"].as_str().unwrap().to_owned();
-    let wrong = if otc == "000000" { "111111" } else { "000000" }.to_owned();
-    (started["code"].as_str().unwrap().to_owned(), otc, wrong)
-}
-
-fn attempt(code: &str, one_time_code: &str) -> Value {
-    json!({"code": code, "oneTimeCode": one_time_code, "applicationId": WEB_APP})
 }
 
 #[tokio::test]
