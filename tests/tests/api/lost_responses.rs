@@ -343,3 +343,31 @@ async fn a_lost_response_to_loading_a_user_is_retried_into_the_same_user() {
     let login = app.log_in("richard@piedpiper.com", WEB_APP).await;
     assert!(login["token"].is_string());
 }
+
+#[tokio::test]
+async fn a_lost_response_to_spending_a_code_on_its_last_wrong_one_time_code_still_spends_it() {
+    let (app, faults) = spawn_with_faults().await;
+    let (code, otc, wrong) = phone_code(&app).await;
+    for _ in 0..4 {
+        assert_eq!(app.login(attempt(&code, &wrong)).await.status, 404);
+    }
+
+    // The fifth wrong one counts against the code and the user, then marks the code spent.
+    faults.next("UpdateItem", Fault::Pass, 2);
+    faults.next("UpdateItem", Fault::LoseResponse, 1);
+    let last = app.login(attempt(&code, &wrong)).await;
+    assert_eq!((last.status, last.body.as_str()), (404, ""));
+    assert_eq!(faults.injected("UpdateItem", Fault::LoseResponse), 1);
+    let items = app.code_items().await;
+    let stored = item_with_pk(&items, &format!("CODE#{}", hash_secret(&code)));
+    assert_eq!(
+        stored
+            .get("usedBy")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str),
+        Some("attempts"),
+        "{stored:?}"
+    );
+    let right = app.login(attempt(&code, &otc)).await;
+    assert_eq!(right.status, 404, "the spent code logs nobody in");
+}
