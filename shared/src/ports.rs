@@ -384,6 +384,9 @@ pub trait RateLimiter: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// A UTC day, the window of the daily counts (the SMS guard's, the fallback page's).
+pub const DAY_SECONDS: u32 = 86_400;
+
 /// The fixed window of `period_seconds` that holds `now_millis`, numbered from the epoch: the send
 /// rate limits and the budget of wrong one-time codes count in these.
 pub fn rate_window(now_millis: i64, period_seconds: u32) -> i64 {

@@ -248,7 +248,7 @@ pub struct IssuedRefreshToken {
 impl std::fmt::Debug for IssuedRefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IssuedRefreshToken")
-            .field("token", &"<redacted>")
+            .field("token", &crate::redact::REDACTED)
             .field("id", &self.id)
             .field("lifetime_seconds", &self.lifetime_seconds)
             .finish()

@@ -27,10 +27,7 @@ use uuid::Uuid;
 
 use crate::login_id::SmsDestination;
 use crate::model::{Tenant, User};
-use crate::ports::{RateLimiter, StoreError};
-
-/// Seconds in the window of the daily cap: UTC days, counted from the epoch.
-const DAY_SECONDS: u32 = 86_400;
+use crate::ports::{RateLimiter, StoreError, DAY_SECONDS};
 
 /// One SMS the guard is asked to admit: where it goes and whose it is.
 #[derive(Clone, Debug)]

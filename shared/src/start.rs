@@ -54,10 +54,10 @@ pub struct Started {
 impl std::fmt::Debug for Started {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Started")
-            .field("code", &"<redacted>")
+            .field("code", &crate::redact::REDACTED)
             .field(
                 "one_time_code",
-                &self.one_time_code.as_ref().map(|_| "<redacted>"),
+                &crate::redact::redacted(&self.one_time_code),
             )
             .field("pending", &self.pending)
             .field("tenant", &self.tenant.id)

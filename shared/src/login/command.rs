@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::oauth2::Scope;
+use crate::redact::redacted;
 
 #[derive(Clone, Default, PartialEq)]
 pub struct LoginCommand {
@@ -38,9 +39,8 @@ pub enum RefreshTokenRule {
 /// Redacts the code, the one-time code and the trust id: a logged command logs nobody in.
 impl std::fmt::Debug for LoginCommand {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
         f.debug_struct("LoginCommand")
-            .field("code", &"<redacted>")
+            .field("code", &crate::redact::REDACTED)
             .field("one_time_code", &redacted(&self.one_time_code))
             .field("application_id", &self.application_id)
             .field("ip_address", &self.ip_address)

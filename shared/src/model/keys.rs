@@ -1,6 +1,7 @@
 //! Keys: API keys (stored only as their SHA-256, with their endpoint permissions) and the
 //! signing keys JWTs are signed with (their `kid`, its alias, and a `Debug` that redacts secrets).
 
+use crate::redact::redacted;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -75,7 +76,6 @@ pub fn kid_alias(kid: &str) -> Uuid {
 /// Redacts the secret and the private key.
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
         f.debug_struct("SigningKey")
             .field("id", &self.id)
             .field("algorithm", &self.algorithm)

@@ -13,7 +13,7 @@ use super::{RedirectUri, RequestProblem};
 use crate::login::{self, LoginCommand, LoginError, LoginOutcome, RefreshTokenRule};
 use crate::login_id::{canonical_text, IdentityKey, IdentityType};
 use crate::model::Application;
-use crate::ports::StoreError;
+use crate::ports::{StoreError, DAY_SECONDS};
 
 /// The fallback page's post: who the user is, and the one-time code their message carried.
 #[derive(Clone, Default)]
@@ -31,7 +31,7 @@ impl std::fmt::Debug for EnterCodeCommand {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnterCodeCommand")
             .field("client_id", &self.client_id)
-            .field("one_time_code", &"<redacted>")
+            .field("one_time_code", &crate::redact::REDACTED)
             .finish_non_exhaustive()
     }
 }
@@ -84,7 +84,6 @@ pub async fn code_entry(
 /// compared: with five per code, what bounds the guesses at codes an anonymous caller has anyone
 /// mailed (the legacy send starts one for any login id).
 pub const FALLBACK_TRIES_PER_USER_PER_DAY: u32 = 10;
-const DAY_SECONDS: u32 = 86_400;
 
 /// The fallback page's post answers no sooner than this after it began, whatever it came to: an
 /// unknown address costs two reads, a known one a count, a code read and a conditional write, a
@@ -140,7 +139,9 @@ async fn check_fallback(
         return Ok(Clicked::Unusable(RequestProblem::UnknownClient));
     };
     crate::metrics::set_tenant(application.tenant_id);
-    if one_time_code.is_empty() || one_time_code.len() > 64 {
+    if one_time_code.is_empty()
+        || !crate::limits::within(one_time_code, crate::limits::ONE_TIME_CODE)
+    {
         return refused_fallback(FallbackRefusal::Wrong);
     }
     // The email address the message went to: the fallback is only ever emailed.

@@ -48,7 +48,7 @@ impl std::fmt::Debug for ClientCredentials {
             .field("client_id", &self.client_id)
             .field(
                 "client_secret",
-                &self.client_secret.as_ref().map(|_| "<redacted>"),
+                &crate::redact::redacted(&self.client_secret),
             )
             .finish()
     }
@@ -115,11 +115,11 @@ impl std::fmt::Debug for AuthorizationCodeGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthorizationCodeGrant")
             .field("client", &self.client)
-            .field("code", &"<redacted>")
+            .field("code", &crate::redact::REDACTED)
             .field("redirect_uri", &self.redirect_uri)
             .field(
                 "code_verifier",
-                &self.code_verifier.as_ref().map(|_| "<redacted>"),
+                &crate::redact::redacted(&self.code_verifier),
             )
             .finish()
     }
@@ -281,7 +281,7 @@ impl std::fmt::Debug for RefreshTokenGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RefreshTokenGrant")
             .field("client", &self.client)
-            .field("refresh_token", &"<redacted>")
+            .field("refresh_token", &crate::redact::REDACTED)
             .finish()
     }
 }
