@@ -1,7 +1,7 @@
 //! JWTs: signed with the tenant's or application's key, verified with the key their `kid` names
 //! (and only with that key's algorithm), and the public half of each key as a JWK and a PEM.
 //!
-//! HS256 keys use the kickstart `secret` base64-decoded; RS256 and ES256 keys their PEM private
+//! HMAC keys (HS256, HS384, HS512) use the kickstart `secret` base64-decoded; RS256 and ES256 keys their PEM private
 //! key. Parsed keys are kept for the life of the container (parsing an RSA key per request would
 //! cost more than signing), each with the fingerprint of the material it was parsed from: a key
 //! replaced under the same id (an operator reloading a kickstart) is parsed again at once.
@@ -133,12 +133,17 @@ impl PreparedKey {
     fn parse(key: &SigningKey) -> Result<Self, String> {
         let private_key = || pem_der(key.private_key.as_deref().unwrap_or_default());
         Ok(match key.algorithm {
-            SigningAlgorithm::HS256 => {
+            SigningAlgorithm::HS256 | SigningAlgorithm::HS384 | SigningAlgorithm::HS512 => {
                 let secret = key.secret.as_deref().unwrap_or_default();
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(secret)
                     .map_err(|e| e.to_string())?;
-                PreparedKey::Hmac(hmac::Key::new(hmac::HMAC_SHA256, &bytes))
+                let algorithm = match key.algorithm {
+                    SigningAlgorithm::HS384 => hmac::HMAC_SHA384,
+                    SigningAlgorithm::HS512 => hmac::HMAC_SHA512,
+                    _ => hmac::HMAC_SHA256,
+                };
+                PreparedKey::Hmac(hmac::Key::new(algorithm, &bytes))
             }
             SigningAlgorithm::RS256 => {
                 let der = private_key()?;
@@ -332,6 +337,8 @@ impl Signer {
         };
         let algorithm = match key.algorithm {
             SigningAlgorithm::HS256 => Algorithm::HS256,
+            SigningAlgorithm::HS384 => Algorithm::HS384,
+            SigningAlgorithm::HS512 => Algorithm::HS512,
             SigningAlgorithm::RS256 => Algorithm::RS256,
             SigningAlgorithm::ES256 => Algorithm::ES256,
         };

@@ -14,6 +14,8 @@ pub mod landing;
 pub mod token;
 mod token_error;
 
+pub use id_token::id_token_key_id;
+
 use serde_json::{Map, Value};
 use uuid::Uuid;
 

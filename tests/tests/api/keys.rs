@@ -124,10 +124,11 @@ async fn discovery_describes_the_named_or_default_tenant_with_endpoints_that_exi
             document["jwks_uri"],
             "https://abc123.execute-api.us-east-1.amazonaws.com/.well-known/jwks.json"
         );
-        assert!(document["id_token_signing_alg_values_supported"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("ES256")));
+        assert_eq!(
+            document["id_token_signing_alg_values_supported"],
+            json!(["HS256", "RS256"]),
+            "the example's HS256 id tokens, and RS256 as OpenID Connect Discovery requires"
+        );
     }
     let unknown = app
         .discovery(
