@@ -13,6 +13,7 @@ mod id_token;
 pub mod landing;
 pub mod token;
 mod token_error;
+pub mod userinfo;
 
 pub use id_token::id_token_key_id;
 

@@ -77,6 +77,7 @@ pub struct TestApp {
     pub validate_fn: Function<KeyServices>,
     pub landing_fn: Function<LandingServices>,
     pub token_fn: Function<TokenServices>,
+    pub userinfo_fn: Function<KeyServices>,
     /// The landing page's template, built once as its `main` builds it.
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
@@ -183,6 +184,7 @@ impl TestApp {
             validate_fn: Function::new(role("validate"), &wiring),
             landing_fn: Function::new(role("landing"), &wiring),
             token_fn: Function::new(role("token"), &wiring),
+            userinfo_fn: Function::new(role("userinfo"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
             wiring,
@@ -198,6 +200,7 @@ impl TestApp {
         self.refresh_fn.services.clock = clock.clone();
         self.revoke_fn.services.clock = clock.clone();
         self.validate_fn.services.clock = clock.clone();
+        self.userinfo_fn.services.clock = clock.clone();
         self.landing_fn.services.login.clock = clock.clone();
         self.token_fn.services.clock = clock.clone();
         self.token_fn.services.refresh.clock = clock;
@@ -240,6 +243,14 @@ impl TestApp {
     pub async fn token_event(&self, event: Value) -> TestResponse {
         recorded("token", |_| {
             passwordless::http::token::handle(&self.token_fn.services, request(event))
+        })
+        .await
+    }
+
+    /// An event through the userinfo function's handler.
+    pub async fn userinfo_event(&self, event: Value) -> TestResponse {
+        recorded("userinfo", |_| {
+            passwordless::http::userinfo::handle(&self.userinfo_fn.services, request(event))
         })
         .await
     }
@@ -327,7 +338,6 @@ impl TestApp {
     }
 
     /// Loads another kickstart into this app's tables.
-    #[allow(dead_code)] // no test needs it today; kept for those that load more data
     pub async fn reload(&mut self, kickstart_json: &str) {
         let parsed = kickstart::parse(kickstart_json).expect("the kickstart is valid");
         provision::load(&self.store, &parsed)

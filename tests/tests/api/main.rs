@@ -29,4 +29,5 @@ mod sms_guard;
 mod start;
 mod token_endpoint;
 mod tokens;
+mod userinfo;
 mod verification;
