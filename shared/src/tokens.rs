@@ -518,6 +518,38 @@ Vmns2QwsQu6rFMUWyl05RSUVpEMXCgA=
     }
 
     #[test]
+    fn hs384_and_hs512_keys_sign_with_their_own_hash_and_verify_only_with_their_algorithm() {
+        for (algorithm, ring_algorithm, alg) in [
+            (SigningAlgorithm::HS384, hmac::HMAC_SHA384, "HS384"),
+            (SigningAlgorithm::HS512, hmac::HMAC_SHA512, "HS512"),
+        ] {
+            let secret = [9u8; 64];
+            let key = SigningKey {
+                algorithm,
+                secret: Some(base64::engine::general_purpose::STANDARD.encode(secret)),
+                private_key: None,
+                ..es256("")
+            };
+            let signer = Signer::default();
+            let claims = serde_json::json!({"sub": "someone", "exp": 4_000_000_000i64});
+            let token = signer.sign(&key, &claims).expect("signed");
+            let (input, signature) = token.rsplit_once('.').expect("a JWS");
+            let expected = hmac::sign(&hmac::Key::new(ring_algorithm, &secret), input.as_bytes());
+            assert_eq!(signature, b64url(expected.as_ref()), "{alg}");
+            assert!(signer.verify(&key, &token, 0).is_ok(), "{alg}");
+            let as_hs256 = SigningKey {
+                algorithm: SigningAlgorithm::HS256,
+                ..key.clone()
+            };
+            assert_eq!(
+                signer.verify(&as_hs256, &token, 0),
+                Err(InvalidJwt::WrongAlgorithm),
+                "{alg}"
+            );
+        }
+    }
+
+    #[test]
     fn an_hs256_token_is_the_hmac_of_its_signing_input() {
         let secret = b"a secret of thirty-two bytes....";
         let key = SigningKey {
