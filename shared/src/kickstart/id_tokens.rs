@@ -59,8 +59,8 @@ pub(super) fn settle_secrets(kickstart: &mut Kickstart) -> Result<(), KickstartE
     Ok(())
 }
 
-/// The id token algorithm of each tenant and application of the file whose key is in it: what
-/// discovery lists.
+/// The id token algorithm of each tenant and OAuth application (one with redirect URLs: no
+/// other gets id tokens) of the file whose key is in it: what discovery lists.
 pub(super) fn signers(kickstart: &Kickstart) -> Vec<IdTokenSigner> {
     let algorithms = algorithms(kickstart);
     let tenants: HashMap<Uuid, &Tenant> = kickstart.tenants.iter().map(|t| (t.id, t)).collect();
@@ -72,7 +72,11 @@ pub(super) fn signers(kickstart: &Kickstart) -> Vec<IdTokenSigner> {
             algorithm: *algorithms.get(&key)?,
         })
     });
-    let of_applications = kickstart.applications.iter().filter_map(|application| {
+    let oauth = kickstart
+        .applications
+        .iter()
+        .filter(|a| !a.oauth_configuration.authorized_redirect_urls.is_empty());
+    let of_applications = oauth.filter_map(|application| {
         let key = key_of(tenants.get(&application.tenant_id).copied(), application)?;
         Some(IdTokenSigner {
             tenant_id: application.tenant_id,
