@@ -8,6 +8,7 @@ mod directory;
 mod outbox;
 mod rate_limiter;
 mod refresh_tokens;
+mod sso_sessions;
 mod suppressions;
 mod system;
 
@@ -22,6 +23,7 @@ pub use directory::MemoryDirectory;
 pub use outbox::Outbox;
 pub use rate_limiter::MemoryRateLimiter;
 pub use refresh_tokens::MemoryRefreshTokens;
+pub use sso_sessions::MemorySsoSessions;
 pub use suppressions::MemorySuppressions;
 pub use system::{FixedClock, SameByteRandom};
 

@@ -11,6 +11,7 @@
 pub mod fallback;
 mod id_token;
 pub mod landing;
+pub mod sso;
 pub mod token;
 mod token_error;
 

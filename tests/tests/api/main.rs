@@ -25,6 +25,7 @@ mod retries;
 mod send;
 mod senders;
 mod sms_guard;
+mod sso;
 mod start;
 mod token_endpoint;
 mod tokens;
