@@ -267,7 +267,7 @@ pub(super) fn set_csrf_cookie(
 
 /// The CSRF value of the form equals the page's cookie (sent only to this link's path, only from
 /// this site), compared in constant time.
-fn csrf_holds(request: &Request, csrf_cookie: &str, field: Option<&str>) -> bool {
+pub(super) fn csrf_holds(request: &Request, csrf_cookie: &str, field: Option<&str>) -> bool {
     // Where the browser says the post came from another site, no value makes it ours.
     if header_str(request, "sec-fetch-site").is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) {
         return false;
@@ -282,7 +282,7 @@ fn csrf_holds(request: &Request, csrf_cookie: &str, field: Option<&str>) -> bool
 
 /// The form body's fields; 413 when too large, 415 when not a form, 400 when a field is over its
 /// cap (`limits::LANDING_FORMS`).
-fn form(request: &Request) -> Result<Vec<(String, String)>, StatusCode> {
+pub(super) fn form(request: &Request) -> Result<Vec<(String, String)>, StatusCode> {
     let content_type = header_str(request, "content-type").unwrap_or_default();
     if !content_type
         .trim()

@@ -51,6 +51,9 @@ pub enum PageKind {
     Refused,
     Forbidden,
     Error,
+    /// `/oauth2/logout` without a valid `id_token_hint`: "sign out?".
+    ConfirmLogout,
+    SignedOut,
 }
 
 /// The form of the continue page.

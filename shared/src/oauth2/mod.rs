@@ -8,9 +8,11 @@
 //! `oauthConfiguration` before the code is touched, so a link that could not redirect anywhere
 //! allowed never uses a code up, and never redirects.
 
+pub mod api_logout;
 pub mod fallback;
 mod id_token;
 pub mod landing;
+pub mod logout;
 pub mod sso;
 pub mod token;
 mod token_error;

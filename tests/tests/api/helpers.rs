@@ -16,6 +16,7 @@ use passwordless::kickstart;
 use passwordless::login::LoginServices;
 use passwordless::metrics::{Recorder, Sink};
 use passwordless::oauth2::landing::LandingServices;
+use passwordless::oauth2::logout::LogoutServices;
 use passwordless::oauth2::token::TokenServices;
 use passwordless::refresh::RefreshServices;
 use passwordless::send::{DeliverySettings, SendServices};
@@ -77,6 +78,8 @@ pub struct TestApp {
     pub validate_fn: Function<KeyServices>,
     pub landing_fn: Function<LandingServices>,
     pub token_fn: Function<TokenServices>,
+    pub logout_fn: Function<LogoutServices>,
+    pub api_logout_fn: Function<LogoutServices>,
     /// The landing page's template, built once as its `main` builds it.
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
@@ -183,6 +186,8 @@ impl TestApp {
             validate_fn: Function::new(role("validate"), &wiring),
             landing_fn: Function::new(role("landing"), &wiring),
             token_fn: Function::new(role("token"), &wiring),
+            logout_fn: Function::new(role("logout"), &wiring),
+            api_logout_fn: Function::new(role("api-logout"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
             wiring,
@@ -200,7 +205,9 @@ impl TestApp {
         self.validate_fn.services.clock = clock.clone();
         self.landing_fn.services.login.clock = clock.clone();
         self.token_fn.services.clock = clock.clone();
-        self.token_fn.services.refresh.clock = clock;
+        self.token_fn.services.refresh.clock = clock.clone();
+        self.logout_fn.services.clock = clock.clone();
+        self.api_logout_fn.services.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -222,6 +229,10 @@ impl TestApp {
         self.landing_fn.rewire(landing, &wiring);
         let token = change(&self.token_fn.sdk);
         self.token_fn.rewire(token, &wiring);
+        let logout = change(&self.logout_fn.sdk);
+        self.logout_fn.rewire(logout, &wiring);
+        let api_logout = change(&self.api_logout_fn.sdk);
+        self.api_logout_fn.rewire(api_logout, &wiring);
     }
 
     /// An event through the landing function's handler.
@@ -232,6 +243,26 @@ impl TestApp {
                 &self.pages,
                 request(event),
             )
+        })
+        .await
+    }
+
+    /// An event through the logout function's handler.
+    pub async fn logout_event(&self, event: Value) -> TestResponse {
+        recorded("logout", |_| {
+            passwordless::http::logout::handle(
+                &self.logout_fn.services,
+                &self.pages,
+                request(event),
+            )
+        })
+        .await
+    }
+
+    /// An event through the api-logout function's handler.
+    pub async fn api_logout_event(&self, event: Value) -> TestResponse {
+        recorded("api-logout", |_| {
+            passwordless::http::api_logout::handle(&self.api_logout_fn.services, request(event))
         })
         .await
     }
@@ -672,6 +703,19 @@ impl Wired for TokenServices {
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             refresh: RefreshServices::wired(sdk, wiring),
+        }
+    }
+}
+
+impl Wired for LogoutServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
+        Self {
+            directory: store.clone(),
+            sso_sessions: store.clone(),
+            tokens: store,
+            signer: Arc::new(passwordless::tokens::Signer::default()),
+            clock: Arc::new(SystemClock),
         }
     }
 }

@@ -16,6 +16,7 @@ mod iam;
 mod keys;
 mod kickstart;
 mod login;
+mod logout;
 mod lost_responses;
 mod oauth2;
 mod one_time_use;
