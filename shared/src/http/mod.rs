@@ -2,6 +2,9 @@
 //! how every outcome becomes a response. A handler never returns `Err`: API Gateway would turn it
 //! into an opaque 502.
 
+mod approve;
+pub mod authorize;
+pub mod authorize_wait;
 pub mod discovery;
 pub mod fallback;
 pub mod keys;
@@ -9,6 +12,7 @@ pub mod landing;
 pub mod login;
 pub mod oauth_error;
 pub mod pages;
+pub mod redirect_back;
 pub mod refresh;
 pub mod revoke;
 pub mod send;

@@ -8,12 +8,14 @@
 
 mod keys;
 mod oauth;
+mod pending_login;
 mod stored;
 mod templates;
 mod user;
 
 pub use keys::{kid_alias, ApiKey, ApiKeyPermissions, SigningAlgorithm, SigningKey};
 pub use oauth::{ClientAuthenticationPolicy, OAuthConfiguration, PkcePolicy};
+pub use pending_login::{PendingLogin, PendingLoginStatus};
 
 pub use stored::{
     LoginRecord, PendingCode, PublicKey, Published, StoredAuthorizationCode, StoredRefreshToken,
