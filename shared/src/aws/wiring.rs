@@ -128,7 +128,23 @@ pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSe
             random,
         },
         authorization_codes: store.clone(),
-        rate_limiter: store,
+        rate_limiter: store.clone(),
+        pending_logins: store,
+    })
+}
+
+/// `/oauth2/authorize`: the legacy send's services (start and send a code) and the pending
+/// logins.
+pub fn authorize_services(
+    config: &Config,
+) -> Result<crate::oauth2::hosted::HostedServices, MissingAwsSetting> {
+    let store = Arc::new(dynamo::DynamoStore::new(
+        super::timing::dynamodb_client(&lambda_sdk_config()?),
+        config.tables.clone(),
+    ));
+    Ok(crate::oauth2::hosted::HostedServices {
+        send: send_services(config)?,
+        pending_logins: store,
     })
 }
 

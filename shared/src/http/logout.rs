@@ -214,12 +214,12 @@ fn confirm_page(
                 action: &action,
                 csrf: &csrf,
                 button: words.confirm_button.to_owned(),
-                one_time_code: None,
-                login_id: None,
-                client_id: None,
+                ..Form::default()
             }),
             footer: confirmation.tenant_name.clone(),
             redirect_origin: confirmation.redirect_origin.as_deref(),
+            refresh: None,
+            match_code: None,
         },
         false,
     );
@@ -246,6 +246,8 @@ fn page(
             form: None,
             footer: None,
             redirect_origin: None,
+            refresh: None,
+            match_code: None,
         },
         false,
     )

@@ -3,6 +3,9 @@
 //! into an opaque 502.
 
 pub mod api_logout;
+mod approve;
+pub mod authorize;
+pub mod authorize_wait;
 pub mod discovery;
 pub mod fallback;
 pub mod keys;
@@ -11,6 +14,7 @@ pub mod login;
 pub mod logout;
 pub mod oauth_error;
 pub mod pages;
+pub mod redirect_back;
 pub mod refresh;
 pub mod revoke;
 pub mod send;

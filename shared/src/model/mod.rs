@@ -8,6 +8,7 @@
 
 mod keys;
 mod oauth;
+mod pending_login;
 mod sso;
 mod stored;
 mod templates;
@@ -15,6 +16,7 @@ mod user;
 
 pub use keys::{kid_alias, ApiKey, ApiKeyPermissions, SigningAlgorithm, SigningKey};
 pub use oauth::{ClientAuthenticationPolicy, OAuthConfiguration, PkcePolicy};
+pub use pending_login::{PendingLogin, PendingLoginStatus};
 pub use sso::{SsoConfiguration, SsoSession, DEFAULT_SSO_SESSION_SECONDS};
 
 pub use stored::{

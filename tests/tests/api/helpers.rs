@@ -15,6 +15,7 @@ use passwordless::keys::KeyServices;
 use passwordless::kickstart;
 use passwordless::login::LoginServices;
 use passwordless::metrics::{Recorder, Sink};
+use passwordless::oauth2::hosted::HostedServices;
 use passwordless::oauth2::landing::LandingServices;
 use passwordless::oauth2::logout::LogoutServices;
 use passwordless::oauth2::token::TokenServices;
@@ -80,6 +81,10 @@ pub struct TestApp {
     pub token_fn: Function<TokenServices>,
     pub logout_fn: Function<LogoutServices>,
     pub api_logout_fn: Function<LogoutServices>,
+    /// `/oauth2/authorize` and its waiting page (the waiting page runs on the landing page's
+    /// services, with its own role).
+    pub authorize_fn: Function<HostedServices>,
+    pub authorize_wait_fn: Function<LandingServices>,
     /// The landing page's template, built once as its `main` builds it.
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
@@ -188,6 +193,8 @@ impl TestApp {
             token_fn: Function::new(role("token"), &wiring),
             logout_fn: Function::new(role("logout"), &wiring),
             api_logout_fn: Function::new(role("api-logout"), &wiring),
+            authorize_fn: Function::new(role("authorize"), &wiring),
+            authorize_wait_fn: Function::new(role("authorize-wait"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
             wiring,
@@ -207,7 +214,9 @@ impl TestApp {
         self.token_fn.services.clock = clock.clone();
         self.token_fn.services.refresh.clock = clock.clone();
         self.logout_fn.services.clock = clock.clone();
-        self.api_logout_fn.services.clock = clock;
+        self.api_logout_fn.services.clock = clock.clone();
+        self.authorize_fn.services.send.clock = clock.clone();
+        self.authorize_wait_fn.services.login.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -233,6 +242,34 @@ impl TestApp {
         self.logout_fn.rewire(logout, &wiring);
         let api_logout = change(&self.api_logout_fn.sdk);
         self.api_logout_fn.rewire(api_logout, &wiring);
+        let authorize = change(&self.authorize_fn.sdk);
+        self.authorize_fn.rewire(authorize, &wiring);
+        let wait = change(&self.authorize_wait_fn.sdk);
+        self.authorize_wait_fn.rewire(wait, &wiring);
+    }
+
+    /// An event through the authorize function's handler.
+    pub async fn authorize_event(&self, event: Value) -> TestResponse {
+        recorded("authorize", |_| {
+            passwordless::http::authorize::handle(
+                &self.authorize_fn.services,
+                &self.pages,
+                request(event),
+            )
+        })
+        .await
+    }
+
+    /// An event through the authorize-wait function's handler.
+    pub async fn authorize_wait_event(&self, event: Value) -> TestResponse {
+        recorded("authorize-wait", |_| {
+            passwordless::http::authorize_wait::handle(
+                &self.authorize_wait_fn.services,
+                &self.pages,
+                request(event),
+            )
+        })
+        .await
     }
 
     /// An event through the landing function's handler.
@@ -689,7 +726,17 @@ impl Wired for LandingServices {
         Self {
             login: LoginServices::wired(sdk, wiring),
             authorization_codes: store.clone(),
-            rate_limiter: store,
+            rate_limiter: store.clone(),
+            pending_logins: store,
+        }
+    }
+}
+
+impl Wired for HostedServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        Self {
+            send: SendServices::wired(sdk, wiring),
+            pending_logins: store(sdk, wiring),
         }
     }
 }

@@ -12,6 +12,7 @@ mod fallback;
 mod fault_injection;
 mod hardening;
 mod helpers;
+mod hosted;
 mod iam;
 mod keys;
 mod kickstart;

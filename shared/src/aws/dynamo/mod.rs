@@ -40,6 +40,7 @@ pub mod codes;
 pub mod directory;
 pub mod item;
 pub mod keys;
+pub mod pending_logins;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod sessions;
