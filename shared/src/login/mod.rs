@@ -96,6 +96,8 @@ enum Proof<'a> {
     /// The command's code, on the landing page: the authorization code it leads to is exchanged
     /// only with the PKCE verifier ([`crate::oauth2::token`]).
     LinkClick,
+    /// A hosted pending login approved with the match code: the code by its hash.
+    Approved { code_hash: &'a str },
     /// A link's fallback: the user's newest code by its hash, the hash of the address typed and
     /// the one-time code its email carried; the command's code is not used.
     Fallback {
@@ -140,6 +142,17 @@ pub async fn login_with_fallback(
         one_time_code,
     };
     finish(attempt_login(services, None, &command, proof).await)
+}
+
+/// The same login for a hosted pending login that the match code approved from another
+/// device: the code by its hash (the waiting browser never saw the link); the pending login's
+/// approval is the proof ([`crate::oauth2::hosted`]).
+pub async fn login_approved(
+    services: &LoginServices,
+    code_hash: &str,
+    command: LoginCommand,
+) -> Result<LoginOutcome, LoginError> {
+    finish(attempt_login(services, None, &command, Proof::Approved { code_hash }).await)
 }
 
 /// Whether the code's start carried a PKCE `code_challenge` (well formed or not): then only the
@@ -229,6 +242,7 @@ async fn use_code(
                 .as_deref()
                 .map(|otc| codes::hash_one_time_code(&command.code, otc)),
         ),
+        Proof::Approved { code_hash } => (code_hash.to_owned(), None),
         Proof::Fallback {
             code_hash,
             address_hash,

@@ -20,7 +20,7 @@ use crate::login::{
     RefreshTokenRule,
 };
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant, User};
-use crate::ports::{AuthorizationCodes, RateLimiter, StoreError};
+use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, StoreError};
 
 pub use super::fallback::{
     code_entry, enter_code, CodeEntry, EnterCodeCommand, FALLBACK_MIN_DURATION,
@@ -34,6 +34,8 @@ pub struct LandingServices {
     pub login: LoginServices,
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
     pub rate_limiter: Arc<dyn RateLimiter>,
+    /// The hosted login's pending browser logins, which a hosted link completes or approves.
+    pub pending_logins: Arc<dyn PendingLogins>,
 }
 
 /// A code as the link's path carries it: 1 to 128 letters, digits, `-` or `_` (every code
@@ -73,11 +75,16 @@ pub struct Landing {
     pub needs_one_time_code: bool,
     /// Where the button's form post may redirect (the page's CSP `form-action`).
     pub redirect_origin: String,
+    /// A hosted login's link: the pending login it belongs to (the hash of the cookie of the
+    /// browser that started it, [`super::hosted::PENDING_LOGIN_KEY`]).
+    pub pending_login: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Opened {
     Live(Box<Landing>),
+    /// A hosted login's link in another browser than the one that started it: the approval page.
+    OtherBrowser(Box<Landing>),
     /// Unknown, used, superseded or expired: alike.
     Expired,
     /// The start's `state` cannot lead to an allowed redirect.
@@ -133,6 +140,12 @@ pub(super) async fn look(
             .unwrap_or_default(),
         needs_one_time_code: pending.one_time_code_hash.is_some(),
         redirect_origin: request.redirect_uri.origin().to_owned(),
+        pending_login: pending
+            .state
+            .as_ref()
+            .and_then(|s| s.get(super::hosted::PENDING_LOGIN_KEY))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
     };
     Ok(Looked::Live(Box::new(Live {
         pending,
@@ -147,17 +160,31 @@ pub(super) async fn look(
 pub async fn open(
     services: &LandingServices,
     code: Option<&LinkCode>,
+    pending_cookie: Option<&str>,
 ) -> Result<Opened, StoreError> {
     let Some(code) = code else {
         return Ok(Opened::Expired);
     };
     Ok(
         match look(services, &codes::hash_secret(code.as_str())).await? {
+            Looked::Live(live) if !same_browser(&live.landing, pending_cookie) => {
+                Opened::OtherBrowser(Box::new(live.landing))
+            }
             Looked::Live(live) => Opened::Live(Box::new(live.landing)),
             Looked::Expired => Opened::Expired,
             Looked::Unusable(problem) => Opened::Unusable(problem),
         },
     )
+}
+
+/// Whether this browser may complete the link: any browser for a link the login API started;
+/// for a hosted login's, only the browser with the pending login's cookie.
+fn same_browser(landing: &Landing, pending_cookie: Option<&str>) -> bool {
+    match &landing.pending_login {
+        None => true,
+        Some(pending_login) => pending_cookie
+            .is_some_and(|cookie| codes::same_secret(&codes::hash_secret(cookie), pending_login)),
+    }
 }
 
 /// The button's post.
@@ -167,6 +194,9 @@ pub struct ClickCommand {
     pub ip_address: Option<String>,
     /// The `fusionauth.trust` cookie, as the login API reads it.
     pub trust_id: Option<String>,
+    /// The `fusionauth.pending` cookie: a hosted login's link completes only in the browser
+    /// that started it.
+    pub pending_cookie: Option<String>,
 }
 
 /// Redacts the one-time code and the trust id, as [`LoginCommand`]'s `Debug` does.
@@ -177,6 +207,7 @@ impl std::fmt::Debug for ClickCommand {
             .field("one_time_code", &redacted(&self.one_time_code))
             .field("ip_address", &self.ip_address)
             .field("trust_id", &redacted(&self.trust_id))
+            .field("pending_cookie", &redacted(&self.pending_cookie))
             .finish()
     }
 }
@@ -203,34 +234,18 @@ pub enum Refusal {
     NotRegistered,
 }
 
-/// The URL a completed click redirects to: the redirect URI with the authorization code in its
-/// query, so its `Debug` is redacted. It reads as the `&str` it is.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CodeRedirect(String);
-
-impl CodeRedirect {
-    pub fn new(url: String) -> Self {
-        Self(url)
-    }
-}
-
-impl std::ops::Deref for CodeRedirect {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for CodeRedirect {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CodeRedirect({})", crate::redact::REDACTED)
-    }
-}
+/// What a completed click answers: the redirect URI with the authorization code (its `Debug`
+/// is redacted).
+pub type CodeRedirect = super::AuthorizationResponse;
 
 #[derive(Debug)]
 pub enum Clicked {
-    /// 303 to this URL: the redirect URI with `code` and the start's `state`.
-    Redirect(CodeRedirect),
+    /// Back to the redirect URI with `code`, the start's `state` and `iss` (303, or a form post);
+    /// who signed in.
+    Redirect(CodeRedirect, super::hosted::SignedIn),
+    /// A hosted login's link in a browser other than the one that started it: it may only
+    /// approve, with the match code ([`super::hosted::approve`]).
+    OtherBrowser(Box<Landing>),
     Expired,
     Unusable(RequestProblem),
     /// A FormField code stays valid after a wrong one-time code (until its attempts run out).
@@ -259,6 +274,20 @@ pub async fn click(
         Looked::Expired => return Ok(Clicked::Expired),
         Looked::Unusable(problem) => return Ok(Clicked::Unusable(problem)),
     };
+    if !same_browser(&live.landing, command.pending_cookie.as_deref()) {
+        return Ok(Clicked::OtherBrowser(Box::new(live.landing)));
+    }
+    if let Some(pending_login) = &live.landing.pending_login {
+        let now = services.login.clock.now_millis();
+        let waiting = services
+            .pending_logins
+            .find(pending_login, now)
+            .await?
+            .is_some_and(|p| p.status == crate::model::PendingLoginStatus::Waiting);
+        if !waiting {
+            return Ok(Clicked::Expired);
+        }
+    }
     let login_command = LoginCommand {
         code: code.as_str().to_owned(),
         one_time_code: command.one_time_code.filter(|c| !c.trim().is_empty()),
@@ -281,7 +310,11 @@ pub async fn click(
             _ => Clicked::Expired,
         });
     }
-    conclude(services, &live, outcome).await
+    let clicked = conclude(services, &live, outcome).await?;
+    if let (Clicked::Redirect(..), Some(pending_login)) = (&clicked, &live.landing.pending_login) {
+        super::hosted::mark_completed(services, pending_login).await?;
+    }
+    Ok(clicked)
 }
 
 /// A login's outcome as the landing page answers it: an authorization code, or why not.
@@ -363,11 +396,16 @@ async fn issue(
     services.authorization_codes.save(&stored).await?;
     tracing::info!(user_id = %logged_in.user.id, application_id = %live.application.id,
         "authorization code issued");
-    Ok(Clicked::Redirect(redirect_with_code(
-        live,
-        &code,
-        &logged_in.kind,
-    )))
+    let signed_in = super::hosted::SignedIn {
+        tenant_id: live.pending.tenant_id,
+        user_id: logged_in.user.id,
+        authenticated_at_millis,
+        refresh_token_id: refresh.as_ref().map(|r| r.id),
+    };
+    Ok(Clicked::Redirect(
+        redirect_with_code(live, &code, &logged_in.kind),
+        signed_in,
+    ))
 }
 
 /// An id_token for a scope with `openid`, for the login's JWT; its `auth_time` is the login's.
@@ -401,16 +439,15 @@ async fn id_token_for(
     Ok(Some(token))
 }
 
-/// The redirect URI with the authorization code, the start's `state`, and FusionAuth's
-/// `userState`, which says whether the user is registered to the application.
+/// The redirect URI with the authorization code, the start's `state`, the tenant's issuer
+/// (RFC 9207) and FusionAuth's `userState`, which says whether the user is registered to the
+/// application.
 fn redirect_with_code(live: &Live, code: &str, kind: &LoggedInKind) -> CodeRedirect {
-    let mut params = vec![("code", code)];
-    if let Some(state) = live.request.state.as_deref() {
-        params.push(("state", state));
-    }
-    params.push(match kind {
-        LoggedInKind::NotRegistered => ("userState", "AuthenticatedNotRegistered"),
-        _ => ("userState", "Authenticated"),
-    });
-    CodeRedirect::new(live.request.redirect_uri.with_query(&params))
+    let user_state = match kind {
+        LoggedInKind::NotRegistered => "AuthenticatedNotRegistered",
+        _ => "Authenticated",
+    };
+    live.request
+        .back(&live.tenant.issuer)
+        .with(&[("code", code), ("userState", user_state)])
 }

@@ -156,6 +156,9 @@ pub async fn handle_form(
                 login: services.login.clone(),
                 authorization_codes: services.codes.clone(),
                 rate_limiter: services.send.rate_limiter.clone(),
+                pending_logins: std::sync::Arc::new(
+                    passwordless::memory::MemoryPendingLogins::default(),
+                ),
             };
             let pages = passwordless::http::pages::Pages::new();
             passwordless::http::landing::handle(&landing, &pages, request).await
