@@ -509,3 +509,24 @@ pub trait PendingLogins: Send + Sync {
         now_millis: i64,
     ) -> Result<Option<u32>, StoreError>;
 }
+
+pub use crate::model::SsoSession;
+
+/// SSO sessions, by the SHA-256 of their cookie's value ([`crate::oauth2::sso`]). Expiry is the
+/// caller's to check ([`SsoSession::is_live`]): stores may keep expired items for days.
+#[async_trait]
+pub trait SsoSessions: Send + Sync {
+    /// Stores a new session. Never overwrites another (a retried write of this very session
+    /// succeeds again).
+    async fn create(&self, session: &SsoSession) -> Result<(), StoreError>;
+    async fn find(&self, id_hash: &str) -> Result<Option<SsoSession>, StoreError>;
+    /// A refresh token issued within the session, so that logout revokes it. Idempotent; an
+    /// error if the session no longer exists (it ended: the caller must not hand the token out).
+    async fn add_refresh_token(
+        &self,
+        id_hash: &str,
+        refresh_token_id: Uuid,
+    ) -> Result<(), StoreError>;
+    /// Deletes it; what it held, or None if it was already gone.
+    async fn end(&self, id_hash: &str) -> Result<Option<SsoSession>, StoreError>;
+}

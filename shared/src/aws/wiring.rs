@@ -178,3 +178,21 @@ pub fn suppression_services(config: &Config) -> Result<SuppressionServices, Miss
         clock: Arc::new(SystemClock),
     })
 }
+
+/// `/oauth2/logout` and `POST /api/logout`: the cached directory (clients, tenants, the keys that
+/// verify an `id_token_hint`), SSO sessions and refresh tokens on one store, the signer (to
+/// verify), the clock.
+pub fn logout_services(
+    config: &Config,
+) -> Result<crate::oauth2::logout::LogoutServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, _) = clock_and_random();
+    Ok(crate::oauth2::logout::LogoutServices {
+        directory,
+        sso_sessions: store.clone(),
+        tokens: store,
+        signer: Arc::new(crate::tokens::Signer::default()),
+        clock,
+    })
+}

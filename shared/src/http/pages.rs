@@ -77,6 +77,9 @@ pub enum PageKind {
     Refused,
     Forbidden,
     Error,
+    /// `/oauth2/logout` without a valid `id_token_hint`: "sign out?".
+    ConfirmLogout,
+    SignedOut,
 }
 
 /// The form of a page.

@@ -9,6 +9,7 @@ mod outbox;
 mod pending_logins;
 mod rate_limiter;
 mod refresh_tokens;
+mod sso_sessions;
 mod suppressions;
 mod system;
 
@@ -24,6 +25,7 @@ pub use outbox::Outbox;
 pub use pending_logins::MemoryPendingLogins;
 pub use rate_limiter::MemoryRateLimiter;
 pub use refresh_tokens::MemoryRefreshTokens;
+pub use sso_sessions::MemorySsoSessions;
 pub use suppressions::MemorySuppressions;
 pub use system::{FixedClock, SameByteRandom};
 

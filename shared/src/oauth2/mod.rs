@@ -8,12 +8,15 @@
 //! `oauthConfiguration` before the code is touched, so a link that could not redirect anywhere
 //! allowed never uses a code up, and never redirects.
 
+pub mod api_logout;
 pub mod authorize;
 pub mod fallback;
 pub mod hosted;
 mod id_token;
 pub mod landing;
+pub mod logout;
 mod response;
+pub mod sso;
 pub mod token;
 mod token_error;
 

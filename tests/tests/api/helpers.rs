@@ -17,6 +17,7 @@ use passwordless::login::LoginServices;
 use passwordless::metrics::{Recorder, Sink};
 use passwordless::oauth2::hosted::HostedServices;
 use passwordless::oauth2::landing::LandingServices;
+use passwordless::oauth2::logout::LogoutServices;
 use passwordless::oauth2::token::TokenServices;
 use passwordless::refresh::RefreshServices;
 use passwordless::send::{DeliverySettings, SendServices};
@@ -82,6 +83,8 @@ pub struct TestApp {
     /// services, with its own role).
     pub authorize_fn: Function<HostedServices>,
     pub authorize_wait_fn: Function<LandingServices>,
+    pub logout_fn: Function<LogoutServices>,
+    pub api_logout_fn: Function<LogoutServices>,
     /// The landing page's template, built once as its `main` builds it.
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
@@ -190,6 +193,8 @@ impl TestApp {
             token_fn: Function::new(role("token"), &wiring),
             authorize_fn: Function::new(role("authorize"), &wiring),
             authorize_wait_fn: Function::new(role("authorize-wait"), &wiring),
+            logout_fn: Function::new(role("logout"), &wiring),
+            api_logout_fn: Function::new(role("api-logout"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
             wiring,
@@ -209,7 +214,9 @@ impl TestApp {
         self.token_fn.services.clock = clock.clone();
         self.token_fn.services.refresh.clock = clock.clone();
         self.authorize_fn.services.send.clock = clock.clone();
-        self.authorize_wait_fn.services.login.clock = clock;
+        self.authorize_wait_fn.services.login.clock = clock.clone();
+        self.logout_fn.services.clock = clock.clone();
+        self.api_logout_fn.services.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -231,6 +238,10 @@ impl TestApp {
         self.landing_fn.rewire(landing, &wiring);
         let token = change(&self.token_fn.sdk);
         self.token_fn.rewire(token, &wiring);
+        let logout = change(&self.logout_fn.sdk);
+        self.logout_fn.rewire(logout, &wiring);
+        let api_logout = change(&self.api_logout_fn.sdk);
+        self.api_logout_fn.rewire(api_logout, &wiring);
         let authorize = change(&self.authorize_fn.sdk);
         self.authorize_fn.rewire(authorize, &wiring);
         let wait = change(&self.authorize_wait_fn.sdk);
@@ -269,6 +280,26 @@ impl TestApp {
                 &self.pages,
                 request(event),
             )
+        })
+        .await
+    }
+
+    /// An event through the logout function's handler.
+    pub async fn logout_event(&self, event: Value) -> TestResponse {
+        recorded("logout", |_| {
+            passwordless::http::logout::handle(
+                &self.logout_fn.services,
+                &self.pages,
+                request(event),
+            )
+        })
+        .await
+    }
+
+    /// An event through the api-logout function's handler.
+    pub async fn api_logout_event(&self, event: Value) -> TestResponse {
+        recorded("api-logout", |_| {
+            passwordless::http::api_logout::handle(&self.api_logout_fn.services, request(event))
         })
         .await
     }
@@ -719,6 +750,19 @@ impl Wired for TokenServices {
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             refresh: RefreshServices::wired(sdk, wiring),
+        }
+    }
+}
+
+impl Wired for LogoutServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
+        Self {
+            directory: store.clone(),
+            sso_sessions: store.clone(),
+            tokens: store,
+            signer: Arc::new(passwordless::tokens::Signer::default()),
+            clock: Arc::new(SystemClock),
         }
     }
 }

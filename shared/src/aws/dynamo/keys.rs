@@ -99,3 +99,6 @@ pub fn latest_code_key(user_id: Uuid) -> (String, &'static str) {
 pub(super) fn compared_attribute(window: i64) -> String {
     format!("compared{window}")
 }
+pub fn sso_session_key(id_hash: &str) -> (String, &'static str) {
+    (format!("SSO#{id_hash}"), "SSO")
+}
