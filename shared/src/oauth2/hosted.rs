@@ -142,6 +142,38 @@ pub struct SignedIn {
     pub user_id: Uuid,
     pub authenticated_at_millis: i64,
     pub refresh_token_id: Option<Uuid>,
+    /// A hosted login's (its browser gets an SSO session); not a link the login API started.
+    pub hosted: bool,
+}
+
+/// Starts the SSO session of a completed hosted login ([`super::sso::start_session`]) with the
+/// login's refresh token in it (logout revokes it): the session cookie's `Set-Cookie`.
+pub async fn start_sso_session(
+    services: &LandingServices,
+    signed_in: &SignedIn,
+) -> Result<String, StoreError> {
+    let login = &services.login;
+    let tenant = login
+        .directory
+        .tenant(signed_in.tenant_id)
+        .await?
+        .ok_or_else(|| StoreError::new("start SSO session", "the tenant is gone"))?;
+    let (cookie, session) = super::sso::start_session(
+        services.sso_sessions.as_ref(),
+        login.random.as_ref(),
+        &tenant,
+        signed_in.user_id,
+        signed_in.authenticated_at_millis,
+        login.clock.now_millis(),
+    )
+    .await?;
+    if let Some(refresh_token_id) = signed_in.refresh_token_id {
+        services
+            .sso_sessions
+            .add_refresh_token(&session.id_hash, refresh_token_id)
+            .await?;
+    }
+    Ok(cookie)
 }
 
 /// What the waiting page shows.

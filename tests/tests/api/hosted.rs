@@ -539,6 +539,17 @@ async fn the_emailed_one_time_code_typed_on_the_waiting_page_completes_the_login
     assert_eq!(query["iss"], "piedpiper.com");
     let cleared = set_cookie(&done, "fusionauth.pending").unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    // The browser that completed it gets the SSO session, holding the login's refresh token.
+    let sso = cookie_value(set_cookie(&done, "fusionauth.sso").expect("an SSO session cookie"));
+    let session = app
+        .code_items()
+        .await
+        .into_iter()
+        .find(|i| {
+            i["pk"].as_s().unwrap() == &format!("SSO#{}", passwordless::codes::hash_secret(&sso))
+        })
+        .expect("the session is stored by its hash");
+    assert!(!format!("{session:?}").contains(&sso));
     let tokens = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     let id_token = tokens.json()["id_token"].as_str().unwrap().to_owned();
@@ -592,6 +603,7 @@ async fn the_link_opened_in_the_same_browser_completes_there_with_its_button() {
     assert_eq!(query["iss"], "piedpiper.com");
     let tokens = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert!(set_cookie(&clicked, "fusionauth.sso").is_some());
     // The waiting tab then finds it finished, with no second code.
     let after = waiting_page(&app, Some(&began.pending)).await;
     assert_eq!(after.status, 200);
@@ -635,6 +647,7 @@ async fn the_link_on_another_device_approves_with_the_match_code_and_the_waiting
     assert!(set_cookie(&approved, "access_token").is_none());
 
     let done = waiting_page(&app, Some(&began.pending)).await;
+    assert!(set_cookie(&done, "fusionauth.sso").is_some());
     let query = redirected(&done, REDIRECT);
     assert_eq!(query["state"], "other");
     assert_eq!(query["iss"], "piedpiper.com");
