@@ -129,7 +129,8 @@ pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSe
         },
         authorization_codes: store.clone(),
         rate_limiter: store.clone(),
-        pending_logins: store,
+        pending_logins: store.clone(),
+        sso_sessions: store,
     })
 }
 

@@ -20,7 +20,7 @@ use crate::login::{
     RefreshTokenRule,
 };
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant, User};
-use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, StoreError};
+use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, SsoSessions, StoreError};
 
 pub use super::fallback::{
     code_entry, enter_code, CodeEntry, EnterCodeCommand, FALLBACK_MIN_DURATION,
@@ -36,6 +36,8 @@ pub struct LandingServices {
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// The hosted login's pending browser logins, which a hosted link completes or approves.
     pub pending_logins: Arc<dyn PendingLogins>,
+    /// The SSO sessions a completed hosted login starts.
+    pub sso_sessions: Arc<dyn SsoSessions>,
 }
 
 /// A code as the link's path carries it: 1 to 128 letters, digits, `-` or `_` (every code
@@ -401,6 +403,7 @@ async fn issue(
         user_id: logged_in.user.id,
         authenticated_at_millis,
         refresh_token_id: refresh.as_ref().map(|r| r.id),
+        hosted: live.landing.pending_login.is_some(),
     };
     Ok(Clicked::Redirect(
         redirect_with_code(live, &code, &logged_in.kind),

@@ -737,7 +737,8 @@ impl Wired for LandingServices {
             login: LoginServices::wired(sdk, wiring),
             authorization_codes: store.clone(),
             rate_limiter: store.clone(),
-            pending_logins: store,
+            pending_logins: store.clone(),
+            sso_sessions: store,
         }
     }
 }
