@@ -9,12 +9,13 @@
 //! choice, not the secret).
 
 use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::model::{Application, SigningKey, Tenant, User};
 use crate::ports::{Directory, StoreError};
 use crate::session::UserClaims;
-use crate::tokens::Signer;
+use crate::tokens::{InvalidJwt, Signer};
 
 #[derive(Serialize)]
 struct Claims<'a> {
@@ -83,6 +84,38 @@ pub(super) async fn sign(
     signer
         .sign(&key, &claims)
         .map_err(|e| StoreError::new("sign id_token", e))
+}
+
+/// The key an id token of ours verifies with (lifetime aside): the key its `kid` names, or for
+/// an HMAC key the client secret of the application its `aud` names, as [`sign`] signed it. For a
+/// logout's `id_token_hint`.
+pub async fn verification_key(
+    directory: &dyn Directory,
+    token: &str,
+) -> Result<Result<SigningKey, InvalidJwt>, StoreError> {
+    let named = match crate::keys::signing_key_of(directory, token).await? {
+        Ok(key) => key,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    if !named.algorithm.is_hmac() {
+        return Ok(Ok(named));
+    }
+    let audience = crate::tokens::unverified_claims(token)
+        .ok()
+        .and_then(|claims| {
+            let aud = match claims.get("aud")? {
+                Value::Array(values) if values.len() == 1 => values[0].clone(),
+                value => value.clone(),
+            };
+            Uuid::parse_str(aud.as_str()?).ok()
+        });
+    let Some(audience) = audience else {
+        return Ok(Err(InvalidJwt::UnknownKey));
+    };
+    let Some(application) = directory.application(audience).await? else {
+        return Ok(Err(InvalidJwt::UnknownKey));
+    };
+    Ok(client_secret_key(&named, &application).map_err(|_| InvalidJwt::UnknownKey))
 }
 
 /// The HMAC key OIDC Core 10.1 means: the client secret's UTF-8 bytes, with the algorithm and

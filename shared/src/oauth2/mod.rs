@@ -21,7 +21,7 @@ pub mod token;
 mod token_error;
 pub mod userinfo;
 
-pub use id_token::id_token_key_id;
+pub use id_token::{id_token_key_id, verification_key};
 
 pub use response::{AuthorizationResponse, RedirectBack, ResponseMode};
 

@@ -22,6 +22,7 @@ mod login;
 mod logout;
 mod lost_responses;
 mod oauth2;
+mod oidc_chain;
 mod one_time_use;
 mod operations;
 mod refresh_tokens;
