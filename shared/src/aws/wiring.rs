@@ -144,7 +144,11 @@ pub fn authorize_services(
     ));
     Ok(crate::oauth2::hosted::HostedServices {
         send: send_services(config)?,
-        pending_logins: store,
+        pending_logins: store.clone(),
+        sso: crate::oauth2::sso_authorize::SsoServices {
+            landing: landing_services(config)?,
+            sessions: store,
+        },
     })
 }
 

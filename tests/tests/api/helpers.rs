@@ -216,6 +216,7 @@ impl TestApp {
         self.logout_fn.services.clock = clock.clone();
         self.api_logout_fn.services.clock = clock.clone();
         self.authorize_fn.services.send.clock = clock.clone();
+        self.authorize_fn.services.sso.landing.login.clock = clock.clone();
         self.authorize_wait_fn.services.login.clock = clock;
     }
 
@@ -737,6 +738,10 @@ impl Wired for HostedServices {
         Self {
             send: SendServices::wired(sdk, wiring),
             pending_logins: store(sdk, wiring),
+            sso: passwordless::oauth2::sso_authorize::SsoServices {
+                landing: LandingServices::wired(sdk, wiring),
+                sessions: store(sdk, wiring),
+            },
         }
     }
 }
