@@ -160,6 +160,7 @@ mod tests {
                     user_id: uuid::Uuid::nil(),
                     authenticated_at_millis: 0,
                     refresh_token_id: None,
+                    hosted: true,
                 }
             )
         ));

@@ -129,7 +129,8 @@ pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSe
         },
         authorization_codes: store.clone(),
         rate_limiter: store.clone(),
-        pending_logins: store,
+        pending_logins: store.clone(),
+        sso_sessions: store,
     })
 }
 
@@ -144,11 +145,8 @@ pub fn authorize_services(
     ));
     Ok(crate::oauth2::hosted::HostedServices {
         send: send_services(config)?,
-        pending_logins: store.clone(),
-        sso: crate::oauth2::sso_authorize::SsoServices {
-            landing: landing_services(config)?,
-            sessions: store,
-        },
+        pending_logins: store,
+        landing: landing_services(config)?,
     })
 }
 

@@ -100,7 +100,8 @@ async fn authorization_page(
     };
     // A HEAD gets the page's headers: it never issues anything.
     let session_cookie = super::cookie(request, crate::oauth2::sso::SSO_COOKIE).filter(|_| !head);
-    match sso_authorize::answer(&services.sso, &authorization, session_cookie.as_deref()).await {
+    match sso_authorize::answer(&services.landing, &authorization, session_cookie.as_deref()).await
+    {
         Ok(FromSession::Answered(response)) => {
             return super::redirect_back::respond(pages, &response)
         }

@@ -50,9 +50,11 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
         Ok(Waited::Waiting { page, wrong }) => {
             waiting_page(pages, &request, &page, wrong, method == "HEAD")
         }
-        Ok(Waited::Completed(response, _signed_in)) => {
+        Ok(Waited::Completed(response, signed_in)) => {
             tracing::info!("a hosted login completed on its waiting page");
-            cleared(&request, super::redirect_back::respond(pages, &response))
+            let answer = super::redirect_back::respond(pages, &response);
+            let answer = with_sso_session(services, &signed_in, answer).await;
+            cleared(&request, answer)
         }
         Ok(Waited::Refused(back, error)) => cleared(&request, error_back(pages, &back, &error)),
         Ok(Waited::Finished) => simple(
@@ -67,8 +69,30 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
     }
 }
 
+/// The answer with the SSO session's cookie, for a completed hosted login. A session that
+/// cannot be stored is logged and left out: the authorization code is out already, and the
+/// browser only misses the shortcut of its next authorization.
+pub(super) async fn with_sso_session(
+    services: &LandingServices,
+    signed_in: &hosted::SignedIn,
+    mut response: Response<Body>,
+) -> Response<Body> {
+    match hosted::start_sso_session(services, signed_in).await {
+        Ok(cookie) => {
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "the SSO session could not start");
+            crate::metrics::dependency_failure(error.operation);
+        }
+    }
+    response
+}
+
 /// The answer with the pending login's cookie removed.
-fn cleared(request: &Request, mut response: Response<Body>) -> Response<Body> {
+pub(super) fn cleared(request: &Request, mut response: Response<Body>) -> Response<Body> {
     if let Ok(value) = HeaderValue::from_str(&pending_cookie(request, "", 0)) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

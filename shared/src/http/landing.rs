@@ -105,9 +105,13 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
         pending_cookie: cookie(&request, super::authorize::PENDING_COOKIE),
     };
     match landing::click(services, &code, command).await {
-        Ok(Clicked::Redirect(response, _signed_in)) => {
-            super::redirect_back::respond(pages, &response)
+        Ok(Clicked::Redirect(response, signed_in)) if signed_in.hosted => {
+            let answer = super::redirect_back::respond(pages, &response);
+            let answer =
+                super::authorize_wait::with_sso_session(services, &signed_in, answer).await;
+            super::authorize_wait::cleared(&request, answer)
         }
+        Ok(Clicked::Redirect(response, _)) => super::redirect_back::respond(pages, &response),
         Ok(Clicked::OtherBrowser(live)) => {
             approval_page(pages, &request, &code, &live, false, false)
         }

@@ -22,7 +22,7 @@ use crate::login::{
     LoginOutcome, RefreshTokenRule,
 };
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant, User};
-use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, StoreError};
+use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, SsoSessions, StoreError};
 
 pub use super::fallback::{
     code_entry, enter_code, CodeEntry, EnterCodeCommand, FALLBACK_MIN_DURATION,
@@ -38,6 +38,8 @@ pub struct LandingServices {
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// The hosted login's pending browser logins, which a hosted link completes or approves.
     pub pending_logins: Arc<dyn PendingLogins>,
+    /// The SSO sessions a completed hosted login starts.
+    pub sso_sessions: Arc<dyn SsoSessions>,
 }
 
 /// A code as the link's path carries it: 1 to 128 letters, digits, `-` or `_` (every code
@@ -382,6 +384,7 @@ async fn issue(
         user_id: logged_in.user.id,
         authenticated_at_millis,
         refresh_token_id,
+        hosted: live.landing.pending_login.is_some(),
     };
     Ok(Clicked::Redirect(response, signed_in))
 }

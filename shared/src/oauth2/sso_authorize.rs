@@ -6,15 +6,13 @@
 //! longer log in (deactivated, expired, locked, an action preventing login, not registered where
 //! the application requires it) or may not use this application: such a session answers nothing.
 
-use std::sync::Arc;
-
 use super::authorize::Authorization;
 use super::landing::{issue_code, CodeFor, CodeRedirect, LandingServices};
 use super::sso;
 use crate::codes;
 use crate::login;
 use crate::model::{LoginRecord, SsoSession, StoredRefreshToken, User};
-use crate::ports::{CompletedLogin, Completion, SsoSessions, StoreError};
+use crate::ports::{CompletedLogin, Completion, StoreError};
 use crate::session::{self, AccessTokenFor, IssuedRefreshToken};
 
 /// The refresh token families one session records at most: past them, a fresh login (and
@@ -22,14 +20,6 @@ use crate::session::{self, AccessTokenFor, IssuedRefreshToken};
 pub const MAX_SESSION_REFRESH_TOKENS: usize = 1000;
 /// How often the answer looks at a user that changed under it before it gives up (500).
 const USER_READS: usize = 3;
-
-/// What answering from a session runs on: the landing page's issuing (authorization codes, the
-/// login's writes) and the sessions.
-#[derive(Clone)]
-pub struct SsoServices {
-    pub landing: LandingServices,
-    pub sessions: Arc<dyn SsoSessions>,
-}
 
 #[derive(Debug)]
 pub enum FromSession {
@@ -43,18 +33,18 @@ pub enum FromSession {
 /// The authorization code the browser's session (the `fusionauth.sso` cookie's value) gives
 /// this request, if it gives one.
 pub async fn answer(
-    services: &SsoServices,
+    services: &LandingServices,
     authorization: &Authorization,
     cookie: Option<&str>,
 ) -> Result<FromSession, StoreError> {
     if authorization.prompt.login || authorization.max_age_seconds == Some(0) {
         return Ok(FromSession::LoginRequired);
     }
-    let login = &services.landing.login;
+    let login = &services.login;
     let now = login.clock.now_millis();
     let tenant = &authorization.tenant;
     let Some(session) =
-        sso::current_session(services.sessions.as_ref(), cookie, tenant.id, now).await?
+        sso::current_session(services.sso_sessions.as_ref(), cookie, tenant.id, now).await?
     else {
         return Ok(FromSession::LoginRequired);
     };
@@ -110,13 +100,13 @@ enum Issued {
 /// login (the user's last login, a login record, the refresh token) and seals the tokens in an
 /// authorization code.
 async fn issue(
-    services: &SsoServices,
+    services: &LandingServices,
     authorization: &Authorization,
     session: &SsoSession,
     mut user: User,
     now: i64,
 ) -> Result<Issued, StoreError> {
-    let login = &services.landing.login;
+    let login = &services.login;
     let (tenant, application) = (&authorization.tenant, &authorization.application);
     let scope = &authorization.request.scope;
     let registration = user
@@ -144,11 +134,11 @@ async fn issue(
         };
     if let Some(refresh) = &refresh {
         if let Err(error) = services
-            .sessions
+            .sso_sessions
             .add_refresh_token(&session.id_hash, refresh.id)
             .await
         {
-            return match services.sessions.find(&session.id_hash).await? {
+            return match services.sso_sessions.find(&session.id_hash).await? {
                 None => Ok(Issued::SessionEnded),
                 Some(_) => Err(error),
             };
@@ -198,7 +188,7 @@ async fn issue(
         return Ok(Issued::UserChanged);
     }
     let response = issue_code(
-        &services.landing,
+        services,
         CodeFor {
             tenant,
             application,

@@ -159,6 +159,9 @@ pub async fn handle_form(
                 pending_logins: std::sync::Arc::new(
                     passwordless::memory::MemoryPendingLogins::default(),
                 ),
+                sso_sessions: std::sync::Arc::new(
+                    passwordless::memory::MemorySsoSessions::default(),
+                ),
             };
             let pages = passwordless::http::pages::Pages::new();
             passwordless::http::landing::handle(&landing, &pages, request).await

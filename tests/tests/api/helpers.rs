@@ -79,12 +79,12 @@ pub struct TestApp {
     pub validate_fn: Function<KeyServices>,
     pub landing_fn: Function<LandingServices>,
     pub token_fn: Function<TokenServices>,
-    pub logout_fn: Function<LogoutServices>,
-    pub api_logout_fn: Function<LogoutServices>,
     /// `/oauth2/authorize` and its waiting page (the waiting page runs on the landing page's
     /// services, with its own role).
     pub authorize_fn: Function<HostedServices>,
     pub authorize_wait_fn: Function<LandingServices>,
+    pub logout_fn: Function<LogoutServices>,
+    pub api_logout_fn: Function<LogoutServices>,
     /// The landing page's template, built once as its `main` builds it.
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
@@ -191,10 +191,10 @@ impl TestApp {
             validate_fn: Function::new(role("validate"), &wiring),
             landing_fn: Function::new(role("landing"), &wiring),
             token_fn: Function::new(role("token"), &wiring),
-            logout_fn: Function::new(role("logout"), &wiring),
-            api_logout_fn: Function::new(role("api-logout"), &wiring),
             authorize_fn: Function::new(role("authorize"), &wiring),
             authorize_wait_fn: Function::new(role("authorize-wait"), &wiring),
+            logout_fn: Function::new(role("logout"), &wiring),
+            api_logout_fn: Function::new(role("api-logout"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
             wiring,
@@ -213,11 +213,11 @@ impl TestApp {
         self.landing_fn.services.login.clock = clock.clone();
         self.token_fn.services.clock = clock.clone();
         self.token_fn.services.refresh.clock = clock.clone();
-        self.logout_fn.services.clock = clock.clone();
-        self.api_logout_fn.services.clock = clock.clone();
         self.authorize_fn.services.send.clock = clock.clone();
-        self.authorize_fn.services.sso.landing.login.clock = clock.clone();
-        self.authorize_wait_fn.services.login.clock = clock;
+        self.authorize_fn.services.landing.login.clock = clock.clone();
+        self.authorize_wait_fn.services.login.clock = clock.clone();
+        self.logout_fn.services.clock = clock.clone();
+        self.api_logout_fn.services.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -728,7 +728,8 @@ impl Wired for LandingServices {
             login: LoginServices::wired(sdk, wiring),
             authorization_codes: store.clone(),
             rate_limiter: store.clone(),
-            pending_logins: store,
+            pending_logins: store.clone(),
+            sso_sessions: store,
         }
     }
 }
@@ -738,10 +739,7 @@ impl Wired for HostedServices {
         Self {
             send: SendServices::wired(sdk, wiring),
             pending_logins: store(sdk, wiring),
-            sso: passwordless::oauth2::sso_authorize::SsoServices {
-                landing: LandingServices::wired(sdk, wiring),
-                sessions: store(sdk, wiring),
-            },
+            landing: LandingServices::wired(sdk, wiring),
         }
     }
 }

@@ -13,6 +13,7 @@ mod fault_injection;
 mod hardening;
 mod helpers;
 mod hosted;
+mod hosted_flow;
 mod iam;
 mod keys;
 mod kickstart;

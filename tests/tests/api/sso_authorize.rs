@@ -259,3 +259,60 @@ async fn a_user_who_may_no_longer_log_in_gets_no_code_from_a_session() {
     let refused = authorize_with(&app, &none, &cookie).await;
     assert_eq!(redirected(&refused, REDIRECT)["error"], "login_required");
 }
+
+#[tokio::test]
+async fn a_hosted_login_signs_the_browser_in_for_every_application_of_the_tenant_until_logout() {
+    use crate::hosted::{begin, cookie_value, email_of, set_cookie, type_code};
+    use crate::oauth2::{ADMIN_APP, ADMIN_REDIRECT};
+    let app = TestApp::spawn().await;
+    let began = begin(&app, &request_query(&[]), "jared@piedpiper.com").await;
+    let (_, one_time_code) = email_of(&began.pending).await;
+    let done = type_code(&app, &began.pending, &one_time_code).await;
+    assert!(redirected(&done, REDIRECT).contains_key("code"));
+    let cookie = cookie_value(set_cookie(&done, "fusionauth.sso").expect("an SSO cookie"));
+
+    // The admin console, another application of the tenant: a code at once, no page, no email.
+    let admin = format!(
+        "client_id={ADMIN_APP}&redirect_uri={}&response_type=code&scope=openid&prompt=none&state=a",
+        ADMIN_REDIRECT
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+            .replace('?', "%3F")
+            .replace('=', "%3D")
+    );
+    let answered = authorize_with(&app, &admin, &cookie).await;
+    let params = redirected(&answered, ADMIN_REDIRECT);
+    assert!(params.contains_key("code"), "{params:?}");
+    assert_eq!(params["state"], "a");
+
+    // Signed out (confirmed without a hint): the next silent request needs a login.
+    let page = app
+        .logout_event(
+            browser_event("GET", "/oauth2/logout")
+                .cookie(&format!("fusionauth.sso={cookie}"))
+                .to_json(),
+        )
+        .await;
+    let csrf = crate::oauth2::csrf_of(&page, "passwordless_logout_csrf");
+    let confirmed = app
+        .logout_event(
+            browser_event("POST", "/oauth2/logout")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .cookie(&format!(
+                    "fusionauth.sso={cookie}; passwordless_logout_csrf={csrf}"
+                ))
+                .body(&format!("csrf={csrf}"))
+                .to_json(),
+        )
+        .await;
+    assert_eq!(
+        confirmed.status, 200,
+        "the signed-out page: {}",
+        confirmed.body
+    );
+    let after = authorize_with(&app, &admin, &cookie).await;
+    assert_eq!(
+        redirected(&after, ADMIN_REDIRECT)["error"],
+        "login_required"
+    );
+}
