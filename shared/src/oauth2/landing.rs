@@ -364,6 +364,10 @@ async fn issue(
     // ([`RefreshTokenRule::OAuth`]).
     let refresh = logged_in.refresh_token;
     let refresh_token_id = refresh.as_ref().map(|r| r.id);
+    let hosted = live.landing.pending_login.is_some();
+    // A hosted login starts an SSO session (at the edge, once the code is issued): its id
+    // tokens already name it.
+    let sso_session_id = Uuid::new_v4();
     let response = issue_code(
         services,
         CodeFor {
@@ -374,7 +378,7 @@ async fn issue(
             access,
             refresh,
             authenticated_at_millis,
-            sso_session_id: None,
+            sso_session_id: hosted.then_some(sso_session_id),
             user_state: user_state(&logged_in.kind),
         },
     )
@@ -384,7 +388,8 @@ async fn issue(
         user_id: logged_in.user.id,
         authenticated_at_millis,
         refresh_token_id,
-        hosted: live.landing.pending_login.is_some(),
+        hosted,
+        sso_session_id,
     };
     Ok(Clicked::Redirect(response, signed_in))
 }
