@@ -308,3 +308,21 @@ async fn the_fallback_page_does_not_take_a_hosted_logins_code_which_only_its_wai
     let done = type_code(&app, &began.pending, &one_time_code).await;
     assert!(redirected(&done, REDIRECT).contains_key("code"));
 }
+
+#[tokio::test]
+async fn a_hosted_logins_link_code_is_not_a_login_at_the_login_api() {
+    let app = TestApp::spawn().await;
+    // The admin console requires no PKCE: only the hosted login binds its code.
+    let query = format!(
+        "client_id={}&redirect_uri={}&response_type=code",
+        crate::oauth2::ADMIN_APP,
+        "https%3A%2F%2Fadmin.piedpiper.com%2Fcallback%3Ffrom%3Demail"
+    );
+    let began = begin(&app, &query, "jared@piedpiper.com").await;
+    let (code, _) = email_of(&began.pending).await;
+    let login = app
+        .login(serde_json::json!({"code": code, "applicationId": crate::oauth2::ADMIN_APP}))
+        .await;
+    assert_eq!(login.status, 404, "{}", login.body);
+    assert!(login.body.is_empty());
+}
