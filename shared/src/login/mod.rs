@@ -183,8 +183,8 @@ async fn attempt_login(
     let attempt_id = attempt_id(services);
     let pending = use_code(services, command, proof, &attempt_id, now).await?;
     // A code of another tenant, or a PKCE-bound or hosted login's code at the login API, is used
-    // up all the same:
-    // whoever holds it sent it to the wrong place, and it must not stay usable elsewhere.
+    // up all the same: whoever holds it sent it to the wrong place, and it must not stay usable
+    // elsewhere.
     if tenant_scope.is_some_and(|t| t != pending.tenant_id) {
         return Ok(LoginOutcome::NotFound);
     }
