@@ -214,6 +214,7 @@ impl TestApp {
         self.token_fn.services.clock = clock.clone();
         self.token_fn.services.refresh.clock = clock.clone();
         self.authorize_fn.services.send.clock = clock.clone();
+        self.authorize_fn.services.landing.login.clock = clock.clone();
         self.authorize_wait_fn.services.login.clock = clock.clone();
         self.logout_fn.services.clock = clock.clone();
         self.api_logout_fn.services.clock = clock;
@@ -738,6 +739,7 @@ impl Wired for HostedServices {
         Self {
             send: SendServices::wired(sdk, wiring),
             pending_logins: store(sdk, wiring),
+            landing: LandingServices::wired(sdk, wiring),
         }
     }
 }

@@ -30,6 +30,7 @@ mod send;
 mod senders;
 mod sms_guard;
 mod sso;
+mod sso_authorize;
 mod start;
 mod token_endpoint;
 mod tokens;

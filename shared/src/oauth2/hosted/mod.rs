@@ -46,6 +46,9 @@ pub const ENTER_CODE_MIN_DURATION: std::time::Duration = super::fallback::FALLBA
 pub struct HostedServices {
     pub send: SendServices,
     pub pending_logins: Arc<dyn PendingLogins>,
+    /// What the landing page issues with: through it the browser's SSO session answers a
+    /// request at once ([`super::sso_authorize`]).
+    pub landing: super::landing::LandingServices,
 }
 
 /// A pending login begun: the cookie that names it (256 random bits; only its hash is stored),
