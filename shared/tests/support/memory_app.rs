@@ -217,6 +217,7 @@ impl HostedStores {
         passwordless::oauth2::hosted::HostedServices {
             send: services.send.clone(),
             pending_logins: self.pending_logins.clone(),
+            landing: self.landing(services),
         }
     }
 }
