@@ -146,6 +146,7 @@ pub fn authorize_services(
     Ok(crate::oauth2::hosted::HostedServices {
         send: send_services(config)?,
         pending_logins: store,
+        landing: landing_services(config)?,
     })
 }
 

@@ -79,6 +79,7 @@ fn parse(request: &Request) -> Result<ApiLogoutCommand, Box<Response<Body>>> {
         global,
         refresh_token,
         session_cookie: cookie(request, SSO_COOKIE),
+        access_token: cookie(request, "access_token").filter(|t| limits::within(t, limits::JWT)),
         tenant_scope: tenant_scope(request),
     })
 }

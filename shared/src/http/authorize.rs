@@ -19,6 +19,7 @@ use super::{header_str, query_params, served_over_plain_loopback};
 use crate::codes;
 use crate::oauth2::authorize::{self, Authorization, AuthorizeError, AuthorizeParams, Rejected};
 use crate::oauth2::hosted::{self, HostedServices};
+use crate::oauth2::sso_authorize::{self, FromSession};
 use crate::oauth2::RedirectBack;
 
 pub const PATH: &str = "/oauth2/authorize";
@@ -97,8 +98,17 @@ async fn authorization_page(
         Ok(authorization) => authorization,
         Err(response) => return *response,
     };
-    // The SSO session's shortcut answers before this point; without a session, `prompt=none`
-    // cannot be answered without the user.
+    // A HEAD gets the page's headers: it never issues anything.
+    let session_cookie = super::cookie(request, crate::oauth2::sso::SSO_COOKIE).filter(|_| !head);
+    match sso_authorize::answer(&services.landing, &authorization, session_cookie.as_deref()).await
+    {
+        Ok(FromSession::Answered(response)) => {
+            return super::redirect_back::respond(pages, &response)
+        }
+        Ok(FromSession::LoginRequired) => {}
+        Err(error) => return failed(pages, &browser, &error, head),
+    }
+    // Without a session that may answer, `prompt=none` cannot be answered without the user.
     if authorization.prompt.none {
         return error_back(pages, &authorization.back(), &AuthorizeError::LoginRequired);
     }

@@ -214,9 +214,6 @@ fn confirm_page(
                 action: &action,
                 csrf: &csrf,
                 button: words.confirm_button.to_owned(),
-                one_time_code: None,
-                login_id: None,
-                client_id: None,
                 ..Form::default()
             }),
             footer: confirmation.tenant_name.clone(),

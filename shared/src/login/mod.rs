@@ -155,13 +155,14 @@ pub async fn login_approved(
     finish(attempt_login(services, None, &command, Proof::Approved { code_hash }).await)
 }
 
-/// Whether the code's start carried a PKCE `code_challenge` (well formed or not): then only the
-/// landing page's authorization code, exchanged with the verifier, may complete it.
-fn bound_to_verifier(pending: &PendingCode) -> bool {
-    pending
-        .state
-        .as_ref()
-        .is_some_and(|state| state.contains_key("code_challenge"))
+/// Whether only an authorization code may come of the code: its start carried a PKCE
+/// `code_challenge` (well formed or not: the landing page's code is exchanged with the verifier),
+/// or it is a hosted login's (it completes in the browser that began it, or by the match code).
+fn bound_to_authorization(pending: &PendingCode) -> bool {
+    pending.state.as_ref().is_some_and(|state| {
+        state.contains_key("code_challenge")
+            || state.contains_key(crate::oauth2::hosted::PENDING_LOGIN_KEY)
+    })
 }
 
 fn finish(step: Step<LoginOutcome>) -> Result<LoginOutcome, LoginError> {
@@ -181,12 +182,13 @@ async fn attempt_login(
     let now = services.clock.now_millis();
     let attempt_id = attempt_id(services);
     let pending = use_code(services, command, proof, &attempt_id, now).await?;
-    // A code of another tenant, or a PKCE-bound code at the login API, is used up all the same:
-    // whoever holds it sent it to the wrong place, and it must not stay usable elsewhere.
+    // A code of another tenant, or a PKCE-bound or hosted login's code at the login API, is used
+    // up all the same: whoever holds it sent it to the wrong place, and it must not stay usable
+    // elsewhere.
     if tenant_scope.is_some_and(|t| t != pending.tenant_id) {
         return Ok(LoginOutcome::NotFound);
     }
-    if matches!(proof, Proof::Code) && bound_to_verifier(&pending) {
+    if matches!(proof, Proof::Code) && bound_to_authorization(&pending) {
         return Ok(LoginOutcome::NotFound);
     }
     let attempt = Attempt {

@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use super::id_token::{self, IdTokenFor};
 use super::{
     AuthorizationRequest, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS, SEAL_PURPOSE,
@@ -16,8 +18,8 @@ use super::{
 use crate::codes;
 use crate::login::LoginServices;
 use crate::login::{
-    self, AccessToken, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome,
-    RefreshTokenRule,
+    self, AccessToken, IssuedRefreshToken, LoggedIn, LoggedInKind, LoginCommand, LoginError,
+    LoginOutcome, RefreshTokenRule,
 };
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant, User};
 use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, SsoSessions, StoreError};
@@ -354,31 +356,77 @@ async fn issue(
             return Ok(Clicked::Refused(Refusal::VerificationRequired))
         }
     }
-    let login = &services.login;
     let access = logged_in
         .access_token
         .ok_or_else(|| StoreError::new("issue authorization code", "the login issued no JWT"))?;
-    let now = login.clock.now_millis();
-    let scope = &live.request.scope;
     let authenticated_at_millis = logged_in.authenticated_at_millis;
-    let id_token = id_token_for(
-        services,
-        live,
-        &logged_in.user,
-        &access,
-        now,
-        authenticated_at_millis,
-    )
-    .await?;
-    // The login issued one only where the scope and the application allow it
+    // The login issued a refresh token only where the scope and the application allow it
     // ([`RefreshTokenRule::OAuth`]).
     let refresh = logged_in.refresh_token;
+    let refresh_token_id = refresh.as_ref().map(|r| r.id);
+    let hosted = live.landing.pending_login.is_some();
+    // A hosted login starts an SSO session (at the edge, once the code is issued): its id
+    // tokens already name it.
+    let sso_session_id = Uuid::new_v4();
+    let response = issue_code(
+        services,
+        CodeFor {
+            tenant: &live.tenant,
+            application: &live.application,
+            request: &live.request,
+            user: &logged_in.user,
+            access,
+            refresh,
+            authenticated_at_millis,
+            sso_session_id: hosted.then_some(sso_session_id),
+            user_state: user_state(&logged_in.kind),
+        },
+    )
+    .await?;
+    let signed_in = super::hosted::SignedIn {
+        tenant_id: live.pending.tenant_id,
+        user_id: logged_in.user.id,
+        authenticated_at_millis,
+        refresh_token_id,
+        hosted,
+        sso_session_id,
+    };
+    Ok(Clicked::Redirect(response, signed_in))
+}
+
+/// What an authorization code is issued for: the request it answers, and the tokens a login
+/// (the link's, or the SSO session's) issued to the user.
+pub(super) struct CodeFor<'a> {
+    pub tenant: &'a Tenant,
+    pub application: &'a Application,
+    pub request: &'a AuthorizationRequest,
+    pub user: &'a User,
+    pub access: AccessToken,
+    pub refresh: Option<IssuedRefreshToken>,
+    /// When the person proved who they are: the id token's `auth_time`.
+    pub authenticated_at_millis: i64,
+    /// The SSO session the code is issued within: the id token's `sid`.
+    pub sso_session_id: Option<Uuid>,
+    /// FusionAuth's `userState` on the redirect.
+    pub user_state: &'static str,
+}
+
+/// The authorization code for tokens issued to a user: random (256 bits), stored by its hash for
+/// at most [`AUTHORIZATION_CODE_SECONDS`], the tokens (and, for `openid`, an id token) sealed
+/// under it; and the response that carries it back to the client.
+pub(super) async fn issue_code(
+    services: &LandingServices,
+    what: CodeFor<'_>,
+) -> Result<CodeRedirect, StoreError> {
+    let login = &services.login;
+    let now = login.clock.now_millis();
+    let id_token = id_token_for(services, &what, now).await?;
     let tokens = SealedTokens {
-        access_token: access.token,
-        access_token_expires_at_millis: access.expires_at_millis,
+        access_token: what.access.token,
+        access_token_expires_at_millis: what.access.expires_at_millis,
         id_token,
-        refresh_token: refresh.as_ref().map(|r| r.token.clone()),
-        refresh_token_id: refresh.as_ref().map(|r| r.id),
+        refresh_token: what.refresh.as_ref().map(|r| r.token.clone()),
+        refresh_token_id: what.refresh.as_ref().map(|r| r.id),
     };
     let code = codes::generate_id(login.random.as_ref());
     let plain = serde_json::to_vec(&tokens).map_err(|e| StoreError::new("seal tokens", e))?;
@@ -386,41 +434,32 @@ async fn issue(
         .ok_or_else(|| StoreError::new("seal tokens", "the cipher refused"))?;
     let stored = StoredAuthorizationCode {
         code_hash: codes::hash_secret(&code),
-        application_id: live.application.id,
-        tenant_id: live.pending.tenant_id,
-        user_id: logged_in.user.id,
-        redirect_uri: live.request.redirect_uri.as_str().to_owned(),
-        code_challenge: live.request.code_challenge.clone(),
-        scope: scope.text.clone(),
+        application_id: what.application.id,
+        tenant_id: what.tenant.id,
+        user_id: what.user.id,
+        redirect_uri: what.request.redirect_uri.as_str().to_owned(),
+        code_challenge: what.request.code_challenge.clone(),
+        scope: what.request.scope.text.clone(),
         sealed_tokens: sealed,
         expires_at_millis: now + AUTHORIZATION_CODE_SECONDS * 1000,
     };
     services.authorization_codes.save(&stored).await?;
-    tracing::info!(user_id = %logged_in.user.id, application_id = %live.application.id,
+    tracing::info!(user_id = %what.user.id, application_id = %what.application.id,
         "authorization code issued");
-    let signed_in = super::hosted::SignedIn {
-        tenant_id: live.pending.tenant_id,
-        user_id: logged_in.user.id,
-        authenticated_at_millis,
-        refresh_token_id: refresh.as_ref().map(|r| r.id),
-        hosted: live.landing.pending_login.is_some(),
-    };
-    Ok(Clicked::Redirect(
-        redirect_with_code(live, &code, &logged_in.kind),
-        signed_in,
-    ))
+    Ok(what
+        .request
+        .back(&what.tenant.issuer)
+        .with(&[("code", &code), ("userState", what.user_state)]))
 }
 
-/// An id_token for a scope with `openid`, for the login's JWT; its `auth_time` is the login's.
+/// An id_token for a scope with `openid`, for the issued JWT; its `auth_time` is when the person
+/// authenticated, its `sid` the SSO session's.
 async fn id_token_for(
     services: &LandingServices,
-    live: &Live,
-    user: &User,
-    access: &AccessToken,
+    what: &CodeFor<'_>,
     now: i64,
-    authenticated_at_millis: i64,
 ) -> Result<Option<String>, StoreError> {
-    if !live.request.scope.has("openid") {
+    if !what.request.scope.has("openid") {
         return Ok(None);
     }
     let login = &services.login;
@@ -428,29 +467,25 @@ async fn id_token_for(
         login.directory.as_ref(),
         &login.signer,
         &IdTokenFor {
-            tenant: &live.tenant,
-            application: &live.application,
-            user,
-            access_token: &access.token,
-            expires_at_millis: access.expires_at_millis,
-            nonce: live.request.nonce.as_deref(),
+            tenant: what.tenant,
+            application: what.application,
+            user: what.user,
+            access_token: &what.access.token,
+            expires_at_millis: what.access.expires_at_millis,
+            nonce: what.request.nonce.as_deref(),
             now_millis: now,
-            auth_time: authenticated_at_millis / 1000,
+            auth_time: what.authenticated_at_millis / 1000,
+            sid: what.sso_session_id,
         },
     )
     .await?;
     Ok(Some(token))
 }
 
-/// The redirect URI with the authorization code, the start's `state`, the tenant's issuer
-/// (RFC 9207) and FusionAuth's `userState`, which says whether the user is registered to the
-/// application.
-fn redirect_with_code(live: &Live, code: &str, kind: &LoggedInKind) -> CodeRedirect {
-    let user_state = match kind {
+/// FusionAuth's `userState`: whether the user is registered to the application.
+pub(super) fn user_state(kind: &LoggedInKind) -> &'static str {
+    match kind {
         LoggedInKind::NotRegistered => "AuthenticatedNotRegistered",
         _ => "Authenticated",
-    };
-    live.request
-        .back(&live.tenant.issuer)
-        .with(&[("code", code), ("userState", user_state)])
+    }
 }

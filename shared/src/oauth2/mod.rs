@@ -17,6 +17,7 @@ pub mod landing;
 pub mod logout;
 mod response;
 pub mod sso;
+pub mod sso_authorize;
 pub mod token;
 mod token_error;
 pub mod userinfo;

@@ -37,16 +37,24 @@ pub enum Endpoint {
     Start,
     Send,
     Login,
+    /// FusionAuth's `POST /api/logout` (a JSON body, or none).
+    ApiLogout,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 3] = [Endpoint::Start, Endpoint::Send, Endpoint::Login];
+    pub const ALL: [Endpoint; 4] = [
+        Endpoint::Start,
+        Endpoint::Send,
+        Endpoint::Login,
+        Endpoint::ApiLogout,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::Start => "/api/passwordless/start",
             Endpoint::Send => "/api/passwordless/send",
             Endpoint::Login => "/api/passwordless/login",
+            Endpoint::ApiLogout => "/api/logout",
         }
     }
 }
@@ -92,23 +100,34 @@ pub async fn handle(
         Endpoint::Start => passwordless::http::start::handle(&services.start, request).await,
         Endpoint::Send => passwordless::http::send::handle(&services.send, request).await,
         Endpoint::Login => passwordless::http::login::handle(&services.login, request).await,
+        Endpoint::ApiLogout => {
+            let logout = HostedStores::default().logout(services);
+            passwordless::http::api_logout::handle(&logout, request).await
+        }
     }
 }
 
-/// The functions that read a form: the magic link's page and the fallback page (HTML forms) and
-/// `/oauth2/token`.
+/// The functions that read a form: the magic link's page and the fallback page (HTML forms),
+/// `/oauth2/token`, and the hosted login's login id page and waiting page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FormEndpoint {
     MagicLink,
     Fallback,
     Token,
+    Authorize,
+    AuthorizeWait,
+    /// `/oauth2/logout` (a confirmation's post, or an RP's).
+    Logout,
 }
 
 impl FormEndpoint {
-    pub const ALL: [FormEndpoint; 3] = [
+    pub const ALL: [FormEndpoint; 6] = [
         FormEndpoint::MagicLink,
         FormEndpoint::Fallback,
         FormEndpoint::Token,
+        FormEndpoint::Authorize,
+        FormEndpoint::AuthorizeWait,
+        FormEndpoint::Logout,
     ];
 
     /// The path a post goes to: a magic link's is a well-formed code no one started.
@@ -119,14 +138,21 @@ impl FormEndpoint {
             }
             FormEndpoint::Fallback => "/oauth2/passwordless",
             FormEndpoint::Token => "/oauth2/token",
+            FormEndpoint::Authorize => "/oauth2/authorize",
+            FormEndpoint::AuthorizeWait => "/oauth2/authorize/wait",
+            FormEndpoint::Logout => "/oauth2/logout",
         }
     }
 
     /// The fields the function reads, with their caps.
     pub fn caps(self) -> &'static [passwordless::limits::Cap] {
         match self {
-            FormEndpoint::MagicLink | FormEndpoint::Fallback => passwordless::limits::LANDING_FORMS,
+            FormEndpoint::MagicLink
+            | FormEndpoint::Fallback
+            | FormEndpoint::Authorize
+            | FormEndpoint::AuthorizeWait => passwordless::limits::LANDING_FORMS,
             FormEndpoint::Token => passwordless::limits::TOKEN_FORM,
+            FormEndpoint::Logout => passwordless::limits::LOGOUT_FORM,
         }
     }
 }
@@ -150,21 +176,22 @@ pub async fn handle_form(
     endpoint: FormEndpoint,
     request: Request,
 ) -> Response<Body> {
+    let hosted = HostedStores::default();
+    let pages = passwordless::http::pages::Pages::new();
     match endpoint {
         FormEndpoint::MagicLink | FormEndpoint::Fallback => {
-            let landing = passwordless::oauth2::landing::LandingServices {
-                login: services.login.clone(),
-                authorization_codes: services.codes.clone(),
-                rate_limiter: services.send.rate_limiter.clone(),
-                pending_logins: std::sync::Arc::new(
-                    passwordless::memory::MemoryPendingLogins::default(),
-                ),
-                sso_sessions: std::sync::Arc::new(
-                    passwordless::memory::MemorySsoSessions::default(),
-                ),
-            };
-            let pages = passwordless::http::pages::Pages::new();
-            passwordless::http::landing::handle(&landing, &pages, request).await
+            passwordless::http::landing::handle(&hosted.landing(services), &pages, request).await
+        }
+        FormEndpoint::Authorize => {
+            passwordless::http::authorize::handle(&hosted.authorize(services), &pages, request)
+                .await
+        }
+        FormEndpoint::AuthorizeWait => {
+            passwordless::http::authorize_wait::handle(&hosted.landing(services), &pages, request)
+                .await
+        }
+        FormEndpoint::Logout => {
+            passwordless::http::logout::handle(&hosted.logout(services), &pages, request).await
         }
         FormEndpoint::Token => {
             let token = passwordless::oauth2::token::TokenServices {
@@ -175,6 +202,56 @@ pub async fn handle_form(
                 refresh: services.refresh.clone(),
             };
             passwordless::http::token::handle(&token, request).await
+        }
+    }
+}
+
+/// The hosted login's stores in memory (pending logins, SSO sessions), shared by the authorize,
+/// authorize-wait and landing functions' services built from them, as the Codes table is.
+#[derive(Clone, Default)]
+pub struct HostedStores {
+    pub pending_logins: Arc<passwordless::memory::MemoryPendingLogins>,
+    pub sso_sessions: Arc<passwordless::memory::MemorySsoSessions>,
+}
+
+impl HostedStores {
+    /// The landing and authorize-wait functions' services.
+    pub fn landing(
+        &self,
+        services: &MemoryServices,
+    ) -> passwordless::oauth2::landing::LandingServices {
+        passwordless::oauth2::landing::LandingServices {
+            login: services.login.clone(),
+            authorization_codes: services.codes.clone(),
+            rate_limiter: services.send.rate_limiter.clone(),
+            pending_logins: self.pending_logins.clone(),
+            sso_sessions: self.sso_sessions.clone(),
+        }
+    }
+
+    /// The logout and api-logout functions' services.
+    pub fn logout(
+        &self,
+        services: &MemoryServices,
+    ) -> passwordless::oauth2::logout::LogoutServices {
+        passwordless::oauth2::logout::LogoutServices {
+            directory: services.refresh.directory.clone(),
+            sso_sessions: self.sso_sessions.clone(),
+            tokens: services.refresh.tokens.clone(),
+            signer: services.refresh.signer.clone(),
+            clock: services.refresh.clock.clone(),
+        }
+    }
+
+    /// The authorize function's services.
+    pub fn authorize(
+        &self,
+        services: &MemoryServices,
+    ) -> passwordless::oauth2::hosted::HostedServices {
+        passwordless::oauth2::hosted::HostedServices {
+            send: services.send.clone(),
+            pending_logins: self.pending_logins.clone(),
+            landing: self.landing(services),
         }
     }
 }

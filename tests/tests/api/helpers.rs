@@ -80,12 +80,12 @@ pub struct TestApp {
     pub landing_fn: Function<LandingServices>,
     pub token_fn: Function<TokenServices>,
     pub userinfo_fn: Function<KeyServices>,
-    pub logout_fn: Function<LogoutServices>,
-    pub api_logout_fn: Function<LogoutServices>,
     /// `/oauth2/authorize` and its waiting page (the waiting page runs on the landing page's
     /// services, with its own role).
     pub authorize_fn: Function<HostedServices>,
     pub authorize_wait_fn: Function<LandingServices>,
+    pub logout_fn: Function<LogoutServices>,
+    pub api_logout_fn: Function<LogoutServices>,
     /// The landing page's template, built once as its `main` builds it.
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
@@ -193,10 +193,10 @@ impl TestApp {
             landing_fn: Function::new(role("landing"), &wiring),
             token_fn: Function::new(role("token"), &wiring),
             userinfo_fn: Function::new(role("userinfo"), &wiring),
-            logout_fn: Function::new(role("logout"), &wiring),
-            api_logout_fn: Function::new(role("api-logout"), &wiring),
             authorize_fn: Function::new(role("authorize"), &wiring),
             authorize_wait_fn: Function::new(role("authorize-wait"), &wiring),
+            logout_fn: Function::new(role("logout"), &wiring),
+            api_logout_fn: Function::new(role("api-logout"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
             wiring,
@@ -216,10 +216,11 @@ impl TestApp {
         self.landing_fn.services.login.clock = clock.clone();
         self.token_fn.services.clock = clock.clone();
         self.token_fn.services.refresh.clock = clock.clone();
-        self.logout_fn.services.clock = clock.clone();
-        self.api_logout_fn.services.clock = clock.clone();
         self.authorize_fn.services.send.clock = clock.clone();
-        self.authorize_wait_fn.services.login.clock = clock;
+        self.authorize_fn.services.landing.login.clock = clock.clone();
+        self.authorize_wait_fn.services.login.clock = clock.clone();
+        self.logout_fn.services.clock = clock.clone();
+        self.api_logout_fn.services.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -748,6 +749,7 @@ impl Wired for HostedServices {
         Self {
             send: SendServices::wired(sdk, wiring),
             pending_logins: store(sdk, wiring),
+            landing: LandingServices::wired(sdk, wiring),
         }
     }
 }

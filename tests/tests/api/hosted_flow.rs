@@ -282,3 +282,50 @@ async fn the_authorization_response_in_form_post_mode_is_posted_to_the_client() 
     let tokens = exchange(&app, &code, VERIFIER, REDIRECT).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
 }
+
+#[tokio::test]
+async fn the_fallback_page_does_not_take_a_hosted_logins_code_which_only_its_waiting_page_takes() {
+    let app = TestApp::spawn().await;
+    let began = begin(&app, &request_query(&[]), RICHARD).await;
+    let (_, one_time_code) = email_of(&began.pending).await;
+    let page = app
+        .landing_event(
+            crate::oauth2::code_entry_event("GET", &format!("client_id={WEB_APP}")).to_json(),
+        )
+        .await;
+    let csrf = crate::oauth2::entry_csrf(&page);
+    let entered = crate::oauth2::enter_code(
+        &app,
+        Some(&csrf),
+        &[
+            ("csrf", &csrf),
+            ("client_id", WEB_APP),
+            ("loginId", RICHARD),
+            ("oneTimeCode", &one_time_code),
+        ],
+    )
+    .await;
+    assert_eq!(entered.status, 400, "{}", entered.body);
+    assert!(entered.header("location").is_none());
+    // The waiting page still takes it.
+    let done = type_code(&app, &began.pending, &one_time_code).await;
+    assert!(redirected(&done, REDIRECT).contains_key("code"));
+}
+
+#[tokio::test]
+async fn a_hosted_logins_link_code_is_not_a_login_at_the_login_api() {
+    let app = TestApp::spawn().await;
+    // The admin console requires no PKCE: only the hosted login binds its code.
+    let query = format!(
+        "client_id={}&redirect_uri={}&response_type=code",
+        crate::oauth2::ADMIN_APP,
+        "https%3A%2F%2Fadmin.piedpiper.com%2Fcallback%3Ffrom%3Demail"
+    );
+    let began = begin(&app, &query, "jared@piedpiper.com").await;
+    let (code, _) = email_of(&began.pending).await;
+    let login = app
+        .login(serde_json::json!({"code": code, "applicationId": crate::oauth2::ADMIN_APP}))
+        .await;
+    assert_eq!(login.status, 404, "{}", login.body);
+    assert!(login.body.is_empty());
+}

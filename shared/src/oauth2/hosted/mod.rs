@@ -46,6 +46,9 @@ pub const ENTER_CODE_MIN_DURATION: std::time::Duration = super::fallback::FALLBA
 pub struct HostedServices {
     pub send: SendServices,
     pub pending_logins: Arc<dyn PendingLogins>,
+    /// What the landing page issues with: through it the browser's SSO session answers a
+    /// request at once ([`super::sso_authorize`]).
+    pub landing: super::landing::LandingServices,
 }
 
 /// A pending login begun: the cookie that names it (256 random bits; only its hash is stored),
@@ -144,6 +147,8 @@ pub struct SignedIn {
     pub refresh_token_id: Option<Uuid>,
     /// A hosted login's (its browser gets an SSO session); not a link the login API started.
     pub hosted: bool,
+    /// The id of the SSO session the browser gets: the login's id tokens carry it as `sid`.
+    pub sso_session_id: Uuid,
 }
 
 /// Starts the SSO session of a completed hosted login ([`super::sso::start_session`]) with the
@@ -158,10 +163,11 @@ pub async fn start_sso_session(
         .tenant(signed_in.tenant_id)
         .await?
         .ok_or_else(|| StoreError::new("start SSO session", "the tenant is gone"))?;
-    let (cookie, session) = super::sso::start_session(
+    let (cookie, session) = super::sso::start_session_with_id(
         services.sso_sessions.as_ref(),
         login.random.as_ref(),
         &tenant,
+        signed_in.sso_session_id,
         signed_in.user_id,
         signed_in.authenticated_at_millis,
         login.clock.now_millis(),
