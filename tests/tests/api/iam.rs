@@ -301,7 +301,8 @@ async fn functions_may_not_write_the_prefixes_they_only_read() {
 }
 
 /// The hosted login's functions write only what they must: authorize stores pending logins
-/// (PutItem) and never changes or deletes one, nor touches SSO sessions or authorization codes;
+/// (PutItem) and never changes or deletes one, nor creates or deletes SSO sessions (answering
+/// from one, it records a refresh token in it and issues an authorization code);
 /// the waiting page moves pending logins and uses codes up, but never stores or deletes a
 /// pending login or a code, nor writes trust ids.
 #[tokio::test]
@@ -325,13 +326,27 @@ async fn the_hosted_login_functions_may_write_only_what_they_write() {
             "authorize {write:?} PENDINGLOGIN#"
         );
     }
-    for pk in [&sso, &authorization_code, &trust] {
+    for pk in [&sso, &trust] {
         assert_eq!(
             codes_write_error(&app, authorize, Write::Put, pk).await,
             denied,
             "authorize Put {pk}"
         );
     }
+    // Answering from an SSO session, authorize issues an authorization code and records the
+    // refresh token in the session, which it never creates or deletes.
+    assert_eq!(
+        codes_write_error(&app, authorize, Write::Put, &authorization_code).await,
+        None
+    );
+    assert_eq!(
+        codes_write_error(&app, authorize, Write::Update, &sso).await,
+        None
+    );
+    assert_eq!(
+        codes_write_error(&app, authorize, Write::Delete, &sso).await,
+        denied
+    );
     let wait = &app.authorize_wait_fn.sdk;
     assert_eq!(
         codes_write_error(&app, wait, Write::Update, &pending).await,
