@@ -30,7 +30,7 @@ class Page(HTMLParser):
         self.scripts = 0
         self.h1 = ""
         self.alerts = ""
-        self._in: list[str] = []
+        self._in: list[tuple[str, str]] = []
         self.feed(text)
         self.text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text)))
 
@@ -50,18 +50,19 @@ class Page(HTMLParser):
         elif tag == "script":
             self.scripts += 1
         if tag == "h1":
-            self._in.append("h1")
+            self._in.append(("h1", tag))
         elif attrs.get("role") == "alert":
-            self._in.append("alert")
+            self._in.append(("alert", tag))
 
     def handle_endtag(self, tag):
-        if tag == "h1" and "h1" in self._in:
-            self._in.remove("h1")
+        if self._in and self._in[-1][1] == tag:
+            self._in.pop()
 
     def handle_data(self, data):
-        if "h1" in self._in:
+        kinds = {kind for kind, _ in self._in}
+        if "h1" in kinds:
             self.h1 += data
-        if "alert" in self._in:
+        if "alert" in kinds:
             self.alerts += data
 
     def form(self, action: str) -> dict:
