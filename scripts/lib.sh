@@ -19,8 +19,8 @@ ensure_venv() {
 # tests/blackbox/rp/package-lock.json and installed with `npm ci` into its git-ignored node_modules.
 RP_DIR="$ROOT/tests/blackbox/rp"
 ensure_node_modules() {
-  if ! command -v npm >/dev/null; then
-    echo "npm is missing: the openid-client tests need Node.js 20+ and npm (apt-get install nodejs npm)" >&2
+  if ! command -v npm >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+    echo "the openid-client tests need Node.js 20 or later with npm; found: $(node --version 2>&1 || true)" >&2
     return 1
   fi
   if ! cmp -s "$RP_DIR/package-lock.json" "$RP_DIR/node_modules/.installed" 2>/dev/null; then
