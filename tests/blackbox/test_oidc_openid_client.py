@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from hosted_flow import Hosted, location, query_of, without_query
+from hosted_flow import Hosted, Page, hidden_fields, one_time_code, location, query_of, without_query
 
 RP_DIR = pathlib.Path(__file__).resolve().parent / "rp"
 REDIRECT = "https://openid-client.rp.test/callback"
@@ -132,3 +132,29 @@ def test_openid_client_refuses_a_redirect_back_that_another_request_started(node
     node_rp.ok("authorize", redirectUri=REDIRECT, scope=SCOPE)  # the driver now expects another state
     refused = node_rp.step("callback", url=callback)
     assert "state" in json.dumps(refused.get("error", {})).lower(), refused
+
+
+def test_openid_client_signs_in_with_the_form_post_response_mode(node_rp, oidc):
+    """response_mode=form_post: the redirect back is a page whose one nonce'd script posts the
+    code, state and iss to the client (CSP: that script only, form-action to the client)."""
+    login_id = "denpok@hooli.xyz"
+    node_rp.ok("discover", issuer=oidc["issuer"], clientId=oidc["client_id"],
+               clientSecret=oidc["client_secret"])
+    request = node_rp.ok("authorize", redirectUri=REDIRECT, scope=SCOPE, responseMode="form_post")
+    person = Hosted(login_id)
+    person.submit_login_id(request["url"])
+    answer = person.type_code(one_time_code(person.email))
+    assert answer.status_code == 200, (answer.status_code, answer.headers.get("Location"))
+    csp = answer.headers["Content-Security-Policy"]
+    assert "'nonce-" in csp and "form-action https://openid-client.rp.test" in csp, csp
+    assert "no-store" in answer.headers["Cache-Control"]
+    page = Page(answer.text)
+    assert page.scripts == 1, "one script: the nonce'd auto-submit"
+    (form,) = [f for f in page.forms if f["action"] == REDIRECT]
+    assert form["method"] == "post"
+    fields = hidden_fields(form)
+    assert fields["state"] == request["state"] and fields["iss"] == oidc["issuer"] and fields["code"]
+
+    signed_in = node_rp.ok("callback", url=REDIRECT, form=fields)
+    assert signed_in["claims"]["email"] == login_id
+    assert signed_in["claims"]["nonce"] == request["nonce"]

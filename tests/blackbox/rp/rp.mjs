@@ -4,8 +4,10 @@
 // the test's; everything an application does with the library happens here.
 //
 //   {"op": "discover", "issuer": ..., "clientId": ..., "clientSecret": ...} -> {"metadata"}
-//   {"op": "authorize", "redirectUri": ..., "scope": ..., "prompt"?: ...}  -> {"url", "state", "nonce"}
-//   {"op": "callback", "url": <the redirect back, as the browser got it>}   -> {"tokens", "claims"}
+//   {"op": "authorize", "redirectUri": ..., "scope": ..., "prompt"?: ..., "responseMode"?: ...}
+//                                                                          -> {"url", "state", "nonce"}
+//   {"op": "callback", "url": <the redirect back, as the browser got it>,
+//    "form"?: <the fields a response_mode=form_post page posted to it>}    -> {"tokens", "claims"}
 //   {"op": "userinfo"}                                                      -> {"userinfo"}
 //   {"op": "refresh"}                                                       -> {"tokens", "claims"}
 //   {"op": "logout", "postLogoutRedirectUri": ...}                          -> {"url", "state"}
@@ -29,7 +31,7 @@ const steps = {
     return { metadata: config.serverMetadata() }
   },
 
-  async authorize({ redirectUri, scope, prompt }) {
+  async authorize({ redirectUri, scope, prompt, responseMode }) {
     const codeVerifier = client.randomPKCECodeVerifier()
     const parameters = {
       redirect_uri: redirectUri,
@@ -40,13 +42,19 @@ const steps = {
       state: client.randomState(),
     }
     if (prompt) parameters.prompt = prompt
+    if (responseMode) parameters.response_mode = responseMode
     pending = { codeVerifier, nonce: parameters.nonce, state: parameters.state }
     const url = client.buildAuthorizationUrl(config, parameters)
     return { url: url.href, state: parameters.state, nonce: parameters.nonce }
   },
 
-  async callback({ url }) {
-    tokens = await client.authorizationCodeGrant(config, new URL(url), {
+  async callback({ url, form }) {
+    // A form_post redirect back arrives as the POST request the page made; openid-client reads
+    // its body as documented.
+    const current = form
+      ? new Request(url, { method: 'POST', body: new URLSearchParams(form) })
+      : new URL(url)
+    tokens = await client.authorizationCodeGrant(config, current, {
       pkceCodeVerifier: pending.codeVerifier,
       expectedNonce: pending.nonce,
       expectedState: pending.state,
