@@ -10,7 +10,6 @@ import os
 import re
 import time
 import urllib.parse
-from http.cookiejar import DefaultCookiePolicy
 from html.parser import HTMLParser
 
 import requests
@@ -106,22 +105,27 @@ def assert_hosted_page(response: requests.Response) -> Page:
 
 class Browser(requests.Session):
     """A browser's cookie rules on loopback: like Chromium, it treats http://127.0.0.1 as a secure
-    context, so the service's `Secure` cookies come back to it (Python's default policy would
-    keep them for https only). Redirects are followed by hand, to see each one."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cookies.set_policy(DefaultCookiePolicy(secure_protocols=("https", "wss", "http")))
+    context, so the service's `Secure` cookies come back to it over plain HTTP (Python's cookie
+    jar keeps them for https only, and requests merges a session's cookies into a jar of its own
+    policy per request: the flag is dropped on the loopback host's cookies as they arrive).
+    Redirects are followed by hand, to see each one."""
 
     def get(self, url, **kwargs):
         kwargs.setdefault("allow_redirects", False)
-        kwargs.setdefault("timeout", TIMEOUT)
         return super().get(url, **kwargs)
 
     def post(self, url, data=None, **kwargs):
         kwargs.setdefault("allow_redirects", False)
-        kwargs.setdefault("timeout", TIMEOUT)
         return super().post(url, data=data, **kwargs)
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("allow_redirects", False)
+        kwargs.setdefault("timeout", TIMEOUT)
+        response = super().request(method, url, **kwargs)
+        for cookie in self.cookies:
+            if cookie.domain in ("127.0.0.1", "localhost"):
+                cookie.secure = False
+        return response
 
 
 def location(response: requests.Response) -> str:

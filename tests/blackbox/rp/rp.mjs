@@ -93,6 +93,9 @@ function described(err) {
     error: err?.error ?? err?.cause?.error,
     error_description: err?.error_description ?? err?.cause?.error_description,
     message: String(err?.message ?? err),
+    cause: err?.cause instanceof Error
+      ? `${err.cause.name} ${err.cause.code ?? ''}: ${err.cause.message}`
+      : err?.cause?.attribute ?? err?.cause?.parameter ?? undefined,
   }
 }
 
