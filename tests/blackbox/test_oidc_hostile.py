@@ -88,7 +88,9 @@ def test_a_bad_client_or_redirect_uri_gets_an_error_page_and_never_a_redirect(oi
         answer = Browser().get(authorize_url(oidc, **params))
     else:
         answer = Browser().post(authorize_url(oidc), data=params)
-    assert answer.status_code == 400, (answer.status_code, answer.text[:300])
+    # A post with no form at all may be refused for its missing media type (415).
+    expected = (400, 415) if method == "POST" and not params else (400,)
+    assert answer.status_code in expected, (answer.status_code, answer.text[:300])
     assert "Location" not in answer.headers
     assert answer.headers.get("Content-Type", "").startswith("text/html")
     assert "<script" not in answer.text and "evil.example" not in answer.text
@@ -126,7 +128,7 @@ HOSTILE_VALUES = [
     "A" * 9000,
     "\x00\x01\x7f",
     "%ff%fe%00",
-    "\ud83d\ude00 \u202e \ufeff",
+    "\U0001F600 \u202e \ufeff",
     "' OR 1=1 --",
     "<script>alert(1)</script>",
     "\r\nSet-Cookie: evil=1",
@@ -182,35 +184,47 @@ def test_guessing_the_one_time_code_is_refused_after_a_few_tries_even_with_the_r
     person = Hosted("patrice@hooli.xyz")
     person.submit_login_id(authorize_url(oidc, **valid(oidc)))
     right = one_time_code(person.email)
-    refused_as_wrong = 0
+
+    def code_form(response):
+        forms = [f for f in Page(response.text).forms if f["method"] == "post"
+                 and urllib.parse.urlsplit(f["action"] or "").path == "/oauth2/authorize/wait"]
+        return forms[0] if response.status_code == 200 and forms else None
+
+    def refused_back(response) -> bool:
+        if response.status_code not in (302, 303):
+            return False
+        back = query_of(location(response))
+        assert "code" not in back, f"signed in: {back}"
+        return back.get("error") == "access_denied"
+
+    considered, refused = 0, False
     for guess in range(1, 6):
         page = person.refresh_waiting_page()
         check(page, oidc["redirect_uris"])
-        if page.status_code != 200:  # the pending login was refused: it redirects back
+        refused |= refused_back(page)
+        form = code_form(page)
+        if form is None:  # refused, and the pending login gone from this browser
             break
-        fields = hidden_fields(Page(page.text).form("/oauth2/authorize/wait"))
+        fields = hidden_fields(form)
         fields["oneTimeCode"] = f"{(int(right) + guess) % 1000000:06d}"
         answer = person.browser.post(person.waiting_url, data=fields)
         check(answer, oidc["redirect_uris"])
-        assert answer.status_code != 303 or "code" not in query_of(location(answer)), \
-            "a wrong code signed in"
-        refused_as_wrong += answer.status_code in (200, 303)
-    assert refused_as_wrong >= 1, "no wrong code was even considered (refused as a forgery?)"
+        refused |= refused_back(answer)
+        considered += answer.status_code in (200, 303)
+    assert considered >= 1, "no wrong code was even considered (refused as a forgery?)"
 
-    # The tries are used up: the right code no longer signs in, the pending login is refused.
+    # The tries are used up: the right code no longer signs in.
     page = person.refresh_waiting_page()
     check(page, oidc["redirect_uris"])
-    if page.status_code == 200:
-        fields = hidden_fields(Page(page.text).form("/oauth2/authorize/wait"))
+    refused |= refused_back(page)
+    form = code_form(page)
+    if form is not None:
+        fields = hidden_fields(form)
         fields["oneTimeCode"] = right
         last = person.browser.post(person.waiting_url, data=fields)
         check(last, oidc["redirect_uris"])
-        assert last.status_code not in (302, 303) or "code" not in query_of(location(last)), \
-            "the right code after the tries signed in"
-        page = person.refresh_waiting_page()
-    if page.status_code in (302, 303):
-        back = query_of(location(page))
-        assert "code" not in back and back.get("error") == "access_denied", back
+        refused |= refused_back(last)
+    assert refused, "after five wrong codes the pending login was never refused (access_denied)"
 
 
 @pytest.mark.parametrize("body", [b"", b"matchCode=00", b"matchCode=" + b"9" * 5000, JUNK * 50,
