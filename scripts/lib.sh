@@ -9,9 +9,24 @@ ensure_venv() {
     python3 -m venv "$VENV"
   fi
   if ! cmp -s "$ROOT/requirements-dev.txt" "$VENV/.installed" 2>/dev/null; then
-    echo "installing tools into .venv (moto, cargo-lambda, fusionauth-client, pytest)..."
+    echo "installing tools into .venv (moto, cargo-lambda, fusionauth-client, authlib, pytest)..."
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
     cp "$ROOT/requirements-dev.txt" "$VENV/.installed"
+  fi
+}
+
+# The Node relying party of the black-box tests (openid-client), pinned by
+# tests/blackbox/rp/package-lock.json and installed with `npm ci` into its git-ignored node_modules.
+RP_DIR="$ROOT/tests/blackbox/rp"
+ensure_node_modules() {
+  if ! command -v npm >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+    echo "the openid-client tests need Node.js 20 or later with npm; found: $(node --version 2>&1 || true)" >&2
+    return 1
+  fi
+  if ! cmp -s "$RP_DIR/package-lock.json" "$RP_DIR/node_modules/.installed" 2>/dev/null; then
+    echo "installing the Node relying party into tests/blackbox/rp/node_modules (openid-client)..."
+    (cd "$RP_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$RP_DIR/package-lock.json" "$RP_DIR/node_modules/.installed"
   fi
 }
 

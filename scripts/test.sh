@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every check. Formatting, lints, unit and integration tests against a moto started
 # here on a free port, then the black-box tests with FusionAuth's Python client against the
-# functions served by `cargo lambda watch`.
+# functions served by `cargo lambda watch`, and the relying-party tests (authlib, openid-client,
+# Chromium, the example app) against the same service.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -12,6 +13,7 @@ source scripts/template_checks.sh
 stop_on_exit
 
 ensure_venv
+ensure_node_modules
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -29,9 +31,9 @@ cargo test --workspace -- --test-threads 4
 echo "== black-box tests: FusionAuth's Python client against cargo lambda watch"
 export DIRECTORY_TABLE="blackbox-directory" CODES_TABLE="blackbox-codes" DIRECTORY_CACHE_SECONDS=0 RUST_LOG=info
 # The stack sends as every sender domain of the files it serves (template.yaml's SenderIdentities):
-# the example's, the ES256 tenant's and the three tenants of three domains.
+# the example's, the ES256 tenant's, the three tenants of three domains and the OpenID Connect one.
 KICKSTARTS=(tests/fixtures/kickstart.example.json tests/fixtures/kickstart.es256.json
-  tests/fixtures/kickstart.three-senders.json)
+  tests/fixtures/kickstart.three-senders.json tests/fixtures/kickstart.oidc.json)
 export SENDER_IDENTITIES=$("$VENV/bin/python" scripts/local_iam.py sender-identities "${KICKSTARTS[@]}")
 cargo build --quiet --bin passwordless-admin
 "$TARGET_DIR/debug/passwordless-admin" create-tables
@@ -49,18 +51,27 @@ for tenant in kickstart["tenants"]:
 json.dump(kickstart, open(sys.argv[2], "w"))
 PY
 "$TARGET_DIR/debug/passwordless-admin" load "$BLACKBOX_KICKSTART"
-for kickstart in "${KICKSTARTS[@]:1}"; do
+for kickstart in "${KICKSTARTS[@]:1:2}"; do
   "$TARGET_DIR/debug/passwordless-admin" load "$kickstart"
 done
+# The relying parties' tenant (tests/blackbox/test_oidc_*.py): its issuer and baseURL name the port
+# the functions will be served on, and its redirect URLs the example app's, both chosen now.
+PORT=$(free_port)
+EXAMPLE_PORT=$(free_port)
+while [ "$EXAMPLE_PORT" = "$PORT" ]; do EXAMPLE_PORT=$(free_port); done
+OIDC_KICKSTART="$TARGET_DIR/blackbox-oidc-kickstart.json"
+"$VENV/bin/python" scripts/kickstart_urls.py tests/fixtures/kickstart.oidc.json "$OIDC_KICKSTART" \
+  --service "http://127.0.0.1:$PORT" --example "http://127.0.0.1:$EXAMPLE_PORT"
+"$TARGET_DIR/debug/passwordless-admin" load "$OIDC_KICKSTART"
 for kickstart in "${KICKSTARTS[@]}"; do
   "$TARGET_DIR/debug/passwordless-admin" register-senders "$kickstart"
 done
 # The SES configuration set send mails with, as template.yaml's SesConfigurationSet.
 export SES_CONFIGURATION_SET=$("$VENV/bin/python" scripts/local_iam.py configuration-set)
-PORT=$(free_port)
 WATCH_LOG=$TARGET_DIR/blackbox-functions.log
 serve_functions "$PORT" 4
 pids+=("$WATCH_PID")
 BASE_URL="http://127.0.0.1:$PORT" FUNCTIONS_LOG="$WATCH_LOG" MOTO_URL="$AWS_ENDPOINT_URL" \
+  OIDC_KICKSTART="$OIDC_KICKSTART" EXAMPLE_PORT="$EXAMPLE_PORT" \
   "$VENV/bin/python" -m pytest -q -rs tests/blackbox
 scripts/schemathesis.sh "http://127.0.0.1:$PORT" # openapi.yaml against the same service (README, OpenAPI)

@@ -34,3 +34,22 @@ def client(base_url, kickstart) -> FusionAuthClient:
 @pytest.fixture()
 def web_app(kickstart) -> str:
     return kickstart["applications"][0]["id"]
+
+
+@pytest.fixture(scope="session")
+def oidc() -> dict:
+    """The relying parties' tenant and client (tests/fixtures/kickstart.oidc.json as `make test`
+    loaded it, its URLs pointed at the ports served: scripts/kickstart_urls.py)."""
+    path = os.environ.get("OIDC_KICKSTART")
+    if not path:
+        pytest.fail("OIDC_KICKSTART is not set: run the black-box tests with `make test`")
+    loaded = json.loads(pathlib.Path(path).read_text())
+    tenant, application = loaded["tenants"][0], loaded["applications"][0]
+    return {
+        "issuer": tenant["issuer"],
+        "client_id": application["id"],
+        "client_secret": application["oauthConfiguration"]["clientSecret"],
+        "redirect_uris": application["oauthConfiguration"]["authorizedRedirectURLs"],
+        "users": {u["email"]: u for u in loaded["users"]},
+        "example_port": int(os.environ["EXAMPLE_PORT"]),
+    }
