@@ -39,7 +39,9 @@ cold = load("cold.json")
 warm = load("warm.json")
 trips = load("trips.json")
 functions = ("start", "send", "login", "refresh", "revoke", "jwks", "public-key",
-             "openid-configuration", "validate", "landing", "token")
+             "openid-configuration", "validate", "landing", "token",
+             # The OpenID Connect provider (issue 24).
+             "authorize", "authorize-wait", "userinfo", "logout", "api-logout")
 # The warm loop runs the login journey: start, send, login, refresh, and a JWKS fetch.
 warm_functions = ("start", "send", "login", "refresh", "jwks")
 
@@ -154,6 +156,14 @@ if trips:
         ok = dynamo(calls) <= dyn and delivery(calls) == deliveries and "dynamodb:Scan" not in calls
         target = f"{label}: ≤ {dyn} DynamoDB" + (f" + {deliveries} SES/SNS" if deliveries else "") + ", no Scan"
         row("5 round trips", target, summary(calls), ok)
+    # The hosted pages (issue 24), warm, one person's journey: reference counts, no target yet.
+    for label in ("authorize (login id page)", "authorize (login id posted: start and send)",
+                  "authorize-wait (waiting)", "landing (hosted link, same browser)",
+                  "landing (hosted link pressed: login, code, SSO session)",
+                  "authorize (from the SSO session)", "userinfo", "logout (confirmation page)",
+                  "api-logout"):
+        calls = trips[label]["calls"]
+        row("5 round trips", f"{label} (reference)", summary(calls), None)
     for label in ("start (invalid body)", "send (invalid body)", "login (invalid body)"):
         calls = trips[label]["calls"]
         row("5 round trips", f"{label} (400): no AWS call", summary(calls), not calls)

@@ -182,3 +182,149 @@ pub fn cpu_ms(pid: u32) -> Option<f64> {
     }
     Some(nanos as f64 / 1e6)
 }
+
+/// The hosted login's pages (issue 24), as a browser asks for them: the benchmark application's
+/// authorization request (PKCE, `openid offline_access`).
+pub fn authorize_query() -> String {
+    format!(
+        "client_id={APPLICATION}&redirect_uri=https%3A%2F%2Fbench.example.com%2Fcallback\
+         &response_type=code&scope=openid%20offline_access&state=bench\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256"
+    )
+}
+
+/// A browser's request to `path` with `cookies`, as API Gateway sends it.
+fn browser(method: &str, path: &str, cookies: &[String]) -> Event {
+    let mut event = Event::new(method, path)
+        .without_header("content-type")
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 bench")
+        .request_id("bench-request");
+    for cookie in cookies {
+        event = event.cookie(cookie);
+    }
+    event
+}
+
+/// `GET /oauth2/authorize`: the login id page, or (with an SSO cookie) the redirect back.
+pub fn authorize_event(sso: Option<&str>) -> Value {
+    let cookies: Vec<String> = sso
+        .map(|s| format!("fusionauth.sso={s}"))
+        .into_iter()
+        .collect();
+    browser("GET", "/oauth2/authorize", &cookies)
+        .query(&authorize_query())
+        .to_json()
+}
+
+/// The login id page's form posted with the benchmark user's address: every hidden field of
+/// `page` (its HTML) and its CSRF value in the cookie.
+pub fn authorize_post_event(page: &str, csrf: &str) -> Value {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in hidden_fields(page) {
+        form.append_pair(&name, &value);
+    }
+    form.append_pair("loginId", EMAIL);
+    browser(
+        "POST",
+        "/oauth2/authorize",
+        &[format!("authorize_csrf={csrf}")],
+    )
+    .header("content-type", "application/x-www-form-urlencoded")
+    .body(&form.finish())
+    .to_json()
+}
+
+/// `GET /oauth2/authorize/wait`: the waiting page, polled by the browser that began the login.
+pub fn wait_event(pending: Option<&str>) -> Value {
+    let cookies: Vec<String> = pending
+        .map(|p| format!("fusionauth.pending={p}"))
+        .into_iter()
+        .collect();
+    browser("GET", "/oauth2/authorize/wait", &cookies).to_json()
+}
+
+/// The emailed link opened in the browser that began the login (its pending cookie).
+pub fn hosted_landing_event(code: &str, pending: &str) -> Value {
+    browser(
+        "GET",
+        &format!("/oauth2/passwordless/{code}"),
+        &[format!("fusionauth.pending={pending}")],
+    )
+    .to_json()
+}
+
+/// That page's button, in that browser.
+pub fn hosted_click_event(code: &str, csrf: &str, pending: &str) -> Value {
+    browser(
+        "POST",
+        &format!("/oauth2/passwordless/{code}"),
+        &[
+            format!("passwordless_csrf={csrf}"),
+            format!("fusionauth.pending={pending}"),
+        ],
+    )
+    .header("content-type", "application/x-www-form-urlencoded")
+    .body(&format!("csrf={csrf}"))
+    .to_json()
+}
+
+/// `GET /oauth2/userinfo` with `access_token`.
+pub fn userinfo_event(access_token: &str) -> Value {
+    get_event(
+        "/oauth2/userinfo",
+        "",
+        &[("authorization", &format!("Bearer {access_token}"))],
+    )
+}
+
+/// `GET /oauth2/logout` of the benchmark application without an `id_token_hint`: the
+/// confirmation page.
+pub fn logout_event() -> Value {
+    browser("GET", "/oauth2/logout", &[])
+        .query(&format!("client_id={APPLICATION}"))
+        .to_json()
+}
+
+/// FusionAuth's `POST /api/logout` with `refresh_token`.
+pub fn api_logout_event(refresh_token: &str) -> Value {
+    event(
+        "/api/logout",
+        &[],
+        &json!({"refreshToken": refresh_token, "global": false}),
+    )
+}
+
+/// The value of the cookie `name` a function's API Gateway response sets.
+pub fn set_cookie(response: &Value, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    response["cookies"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find_map(|c| c.strip_prefix(&prefix))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+/// Every hidden field of a page's form, decoded from its HTML.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((unescape(name), unescape(value)))
+        })
+        .collect()
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&#x2F;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

@@ -12,6 +12,8 @@
 //! The environment (AWS endpoint, credentials, region, table names) is passed on to the
 //! functions together with the variables Lambda sets; nothing else is.
 
+mod hosted;
+
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -275,9 +277,18 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
     let landing_minter =
         Function::spawn(&paths.binary("landing"), "landing-minter", None, &paths.log)?;
     landing_minter.ready()?;
+    let token_minter = Function::spawn(&paths.binary("token"), "token-minter", None, &paths.log)?;
+    token_minter.ready()?;
+    let minters = hosted::Minters {
+        start: &minter,
+        login: &login_minter,
+        landing: &landing_minter,
+        token: &token_minter,
+    };
     let mut names = vec!["hello", "start", "send", "login"];
     names.extend(TOKEN_FUNCTIONS);
     names.extend(OAUTH_FUNCTIONS);
+    names.extend(hosted::HOSTED_FUNCTIONS);
     let mut totals: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut inits: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut invokes: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
@@ -306,6 +317,10 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
                     bench::token_event(&mint_authorization_code(&minter, &landing_minter)?),
                     200,
                 ),
+                provider if hosted::HOSTED_FUNCTIONS.contains(&provider) => {
+                    let (event, want) = hosted::cold_event(provider, &minters)?;
+                    (paths.binary(provider), event, want)
+                }
                 token => (
                     paths.binary(token),
                     token_event(token, &minter, &login_minter)?,
@@ -453,12 +468,28 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         .collect::<Result<_>>()?;
     let landing = Function::spawn(&paths.binary("landing"), "landing", Some(proxy), &paths.log)?;
     let token = Function::spawn(&paths.binary("token"), "token", Some(proxy), &paths.log)?;
+    let provider: Vec<Function> = hosted::HOSTED_FUNCTIONS
+        .iter()
+        .map(|name| Function::spawn(&paths.binary(name), name, Some(proxy), &paths.log))
+        .collect::<Result<_>>()?;
     for f in [&start, &send, &login, &landing, &token]
         .into_iter()
         .chain(&tokens)
+        .chain(&provider)
     {
         f.ready()?;
     }
+    let journey = hosted::Hosted {
+        authorize: &provider[0],
+        wait: &provider[1],
+        userinfo: &provider[2],
+        logout: &provider[3],
+        api_logout: &provider[4],
+        landing: &landing,
+        token: &token,
+    };
+    // The hosted pages warm: one whole journey, uncounted.
+    hosted::journey(&journey, proxy)?;
     // The landing page and the token endpoint warm: two whole journeys.
     for _ in 0..2 {
         let code = mint_authorization_code(&start, &landing)?;
@@ -586,6 +617,7 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         400,
     )?;
     out.extend(oauth_rows);
+    out.extend(hosted::journey(&journey, proxy)?);
     Ok(Value::Object(out))
 }
 
