@@ -613,6 +613,17 @@ async fn the_logout_api_leaves_another_tenants_token_and_refuses_a_global_that_i
         "another tenant's token is left alone"
     );
 
+    let bad_tenant = app
+        .api_logout_event(api_logout(
+            &query(&[("refreshToken", &token)]),
+            &[],
+            &[("x-fusionauth-tenantid", "not-a-tenant")],
+            None,
+        ))
+        .await;
+    assert_eq!(bad_tenant.status, 400, "{}", bad_tenant.body);
+    assert_eq!(bad_tenant.error_codes(), vec!["[invalid]tenantId"]);
+    assert!(refreshes(&app, &token).await);
     for (query_string, body) in [
         ("global=maybe", None),
         ("", Some("{\"global\": 1}")),
