@@ -364,6 +364,20 @@ async fn issue(
     // ([`RefreshTokenRule::OAuth`]).
     let refresh = logged_in.refresh_token;
     let refresh_token_id = refresh.as_ref().map(|r| r.id);
+    let hosted = live.landing.pending_login.is_some();
+    let session = match hosted {
+        true => {
+            super::hosted::start_sso_session(
+                services,
+                &live.tenant,
+                logged_in.user.id,
+                authenticated_at_millis,
+                refresh_token_id,
+            )
+            .await
+        }
+        false => None,
+    };
     let response = issue_code(
         services,
         CodeFor {
@@ -374,7 +388,7 @@ async fn issue(
             access,
             refresh,
             authenticated_at_millis,
-            sso_session_id: None,
+            sso_session_id: session.as_ref().map(|(_, id)| *id),
             user_state: user_state(&logged_in.kind),
         },
     )
@@ -384,7 +398,8 @@ async fn issue(
         user_id: logged_in.user.id,
         authenticated_at_millis,
         refresh_token_id,
-        hosted: live.landing.pending_login.is_some(),
+        hosted,
+        sso_cookie: session.map(|(cookie, _)| cookie),
     };
     Ok(Clicked::Redirect(response, signed_in))
 }
