@@ -11,7 +11,7 @@ use crate::oauth2::{challenge, csrf_of, redirected, REDIRECT, VERIFIER};
 
 pub(crate) const RICHARD: &str = "richard@piedpiper.com";
 const AUTHORIZE: &str = "/oauth2/authorize";
-const WAIT: &str = "/oauth2/authorize/wait";
+pub(crate) const WAIT: &str = "/oauth2/authorize/wait";
 
 /// The web app's authorization request (PKCE, as its policy requires), with `extra` added or,
 /// for an empty value, removed.
