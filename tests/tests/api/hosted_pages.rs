@@ -2,6 +2,7 @@
 //! reload itself (a reload throws away a half-typed code), and the approval page on another
 //! device saying which browser and OS started the login, and when.
 
+use crate::clock::TestClock;
 use crate::helpers::*;
 use crate::hosted::*;
 use crate::oauth2::{csrf_of, exchange, problem_of, redirected, REDIRECT, VERIFIER};
@@ -175,4 +176,67 @@ async fn wrong_codes_on_the_code_entry_page_count_against_the_same_budget() {
         .await;
     assert!(forged.header("location").is_none(), "{}", forged.body);
     assert_eq!(forged.status, 403, "{}", forged.body);
+}
+
+const CHROME_ON_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.126 Safari/537.36";
+const SAFARI_ON_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+#[tokio::test]
+async fn the_approval_page_says_which_browser_and_os_started_the_login_and_when() {
+    let clock = TestClock::now();
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    let began = begin_in(&app, &request_query(&[]), RICHARD, CHROME_ON_LINUX).await;
+    let (code, _) = email_of(&began.pending).await;
+    let match_code = match_code_of(&waiting_page(&app, Some(&began.pending)).await);
+
+    let page = open_link(&app, &code, None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("data-page=\"approve\""), "{}", page.body);
+    assert!(page.body.contains("Chrome on Linux"), "{}", page.body);
+    assert!(page.body.contains("just now"), "{}", page.body);
+    assert!(page.body.contains("Is this you?"), "{}", page.body);
+    assert!(!page.body.contains("126.0") && !page.body.contains("X11"));
+
+    clock.advance(2 * 60_000 + 5_000);
+    let later = open_link(&app, &code, None).await;
+    assert!(later.body.contains("2 minutes ago"), "{}", later.body);
+    // A wrong match code shows it again.
+    let wrong = format!("{:02}", (match_code.parse::<u32>().unwrap() + 1) % 100);
+    let again = post_link(&app, &code, &later, None, &[("matchCode", &wrong)]).await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(again.body.contains("Chrome on Linux"), "{}", again.body);
+    assert!(again.body.contains("2 minutes ago"), "{}", again.body);
+    // The browser that opened it with the pending cookie just continues.
+    let same = open_link(&app, &code, Some(&began.pending)).await;
+    assert!(
+        same.body.contains("data-page=\"continue\""),
+        "{}",
+        same.body
+    );
+    // The pending login keeps the family, never the User-Agent itself.
+    let items = format!("{:?}", app.code_items().await);
+    assert!(
+        !items.contains("126.0.6478") && !items.contains("X11"),
+        "{items}"
+    );
+}
+
+#[tokio::test]
+async fn the_approval_page_names_safari_on_iphone_and_never_echoes_an_unknown_agent() {
+    let app = TestApp::spawn().await;
+    let began = begin_in(&app, &request_query(&[]), RICHARD, SAFARI_ON_IPHONE).await;
+    let (code, _) = email_of(&began.pending).await;
+    let page = open_link(&app, &code, None).await;
+    assert!(page.body.contains("Safari on iPhone"), "{}", page.body);
+
+    let hostile = format!("<script>alert(1)</script>{}", "A".repeat(5000));
+    let began = begin_in(&app, &request_query(&[]), RICHARD, &hostile).await;
+    let (code, _) = email_of(&began.pending).await;
+    let page = open_link(&app, &code, None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("an unknown browser"), "{}", page.body);
+    assert!(!page.body.contains("alert(1)"), "{}", page.body);
+    assert!(!page.body.contains("AAAA"));
+    let items = format!("{:?}", app.code_items().await);
+    assert!(!items.contains("alert(1)"), "{items}");
 }

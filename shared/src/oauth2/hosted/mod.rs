@@ -11,7 +11,7 @@
 mod approve;
 mod wait;
 
-pub use approve::{approve, Approval};
+pub use approve::{approve, requester, Approval, Requester};
 pub use wait::{enter_code, wait, Waited, WaitingPage};
 
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use super::authorize::Authorization;
 use super::landing::LandingServices;
 use crate::codes;
 use crate::login_id::LoginIdTypes;
-use crate::model::{LoginStrategy, PendingLogin, PendingLoginStatus, MAX_CODE_TTL_SECONDS};
+use crate::model::{Device, LoginStrategy, PendingLogin, PendingLoginStatus, MAX_CODE_TTL_SECONDS};
 use crate::ports::{PendingLogins, StoreError};
 use crate::send::{self, SendError, SendServices};
 use crate::start::StartCommand;
@@ -68,14 +68,16 @@ impl std::fmt::Debug for Begun {
 }
 
 /// Starts and sends a code for `login_id` (an email address, a username or a phone number) with
-/// the authorization request, and stores the pending login the waiting page shows.
+/// the authorization request, and stores the pending login the waiting page shows (with the
+/// `device` that posted it, which the approval page on another device names).
 pub async fn begin(
     services: &HostedServices,
     authorization: &Authorization,
     login_id: &str,
+    device: Device,
 ) -> Result<Begun, StoreError> {
     let answer_at = tokio::time::Instant::now() + BEGIN_MIN_DURATION;
-    let begun = begin_now(services, authorization, login_id).await;
+    let begun = begin_now(services, authorization, login_id, device).await;
     tokio::time::sleep_until(answer_at).await;
     begun
 }
@@ -84,6 +86,7 @@ async fn begin_now(
     services: &HostedServices,
     authorization: &Authorization,
     login_id: &str,
+    device: Device,
 ) -> Result<Begun, StoreError> {
     let send = &services.send;
     let cookie = codes::generate_id(send.random.as_ref());
@@ -111,6 +114,7 @@ async fn begin_now(
         .external_identifier_configuration
         .passwordless_login_time_to_live_in_seconds
         .clamp(1, MAX_CODE_TTL_SECONDS);
+    let now = send.clock.now_millis();
     let login = PendingLogin {
         id_hash,
         tenant_id: tenant.id,
@@ -122,7 +126,9 @@ async fn begin_now(
         languages: authorization.languages.clone(),
         status: PendingLoginStatus::Waiting,
         wrong_tries: 0,
-        expires_at_millis: send.clock.now_millis() + i64::from(ttl_seconds) * 1000,
+        expires_at_millis: now + i64::from(ttl_seconds) * 1000,
+        started_at_millis: now,
+        device,
     };
     services.pending_logins.create(&login).await?;
     Ok(Begun {
