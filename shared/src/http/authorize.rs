@@ -17,6 +17,7 @@ use super::oauth_error::authorize_wire;
 use super::pages::{accept_language, language, Form, Page, PageKind, Pages, Text};
 use super::{header_str, query_params, served_over_plain_loopback};
 use crate::codes;
+use crate::model::Device;
 use crate::oauth2::authorize::{self, Authorization, AuthorizeError, AuthorizeParams, Rejected};
 use crate::oauth2::hosted::{self, HostedServices};
 use crate::oauth2::sso_authorize::{self, FromSession};
@@ -58,7 +59,8 @@ pub async fn handle(services: &HostedServices, pages: &Pages, request: Request) 
                 return login_id_page(pages, &request, &authorization, &params, false);
             }
             tracing::info!(application_id = %authorization.application.id, "hosted login begun");
-            match hosted::begin(services, &authorization, login_id).await {
+            let device = Device::from_user_agent(header_str(&request, "user-agent"));
+            match hosted::begin(services, &authorization, login_id, device).await {
                 Ok(begun) => to_waiting_page(&request, &begun),
                 Err(error) => failed(pages, &browser, &error, false),
             }

@@ -5,6 +5,10 @@
 //! completes here (the code typed, or another device approved it) it goes back to the client
 //! with the authorization code; a refused one goes back with `access_denied`. Either way the
 //! pending login's cookie is cleared.
+//!
+//! A reload throws away a code half typed into the page's field, so the page links to its
+//! variant without the reload ([`ENTRY_PATH`], [`Entry::Code`]): the same form, and a plain link
+//! back. A code posted from it is answered in it.
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -12,8 +16,8 @@ use lambda_http::{Body, Request, Response};
 use super::authorize::{error_back, pending_cookie, words, PENDING_COOKIE};
 use super::landing::{checked_form, failed, field, method_not_allowed, set_csrf_cookie, simple};
 use super::login::client_ip;
-use super::pages::{accept_language, Form, Page, PageKind, Pages};
-use super::{cookie, header_str};
+use super::pages::{accept_language, Form, Link, Page, PageKind, Pages};
+use super::{cookie, header_str, query_param, query_params};
 use crate::codes;
 use crate::oauth2::hosted::{self, Waited, WaitingPage};
 use crate::oauth2::landing::{ClickError, LandingServices};
@@ -23,37 +27,60 @@ pub const PATH: &str = "/oauth2/authorize/wait";
 pub const CSRF_COOKIE: &str = "authorize_wait_csrf";
 /// How often the waiting page looks again (the issue: at most 3 s).
 pub const REFRESH_SECONDS: u32 = 3;
+/// The waiting page's variant that does not reload itself.
+pub const ENTRY_PATH: &str = "/oauth2/authorize/wait?entry=code";
+
+/// Which waiting page: the one that reloads itself, or its variant for typing the code
+/// (`entry=code` in the query, or in the variant's form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Refreshing,
+    Code,
+}
+
+impl Entry {
+    fn parse(value: Option<&str>) -> Self {
+        match value {
+            Some("code") => Self::Code,
+            _ => Self::Refreshing,
+        }
+    }
+}
 
 pub async fn handle(services: &LandingServices, pages: &Pages, request: Request) -> Response<Body> {
     let browser = accept_language(header_str(&request, "accept-language"));
     let pending = cookie(&request, PENDING_COOKIE);
     let method = request.method().as_str().to_owned();
-    let waited = match method.as_str() {
-        "GET" | "HEAD" => hosted::wait(services, pending.as_deref()).await,
+    let (entry, waited) = match method.as_str() {
+        "GET" | "HEAD" => (
+            Entry::parse(query_param(&query_params(&request), "entry")),
+            hosted::wait(services, pending.as_deref()).await,
+        ),
         "POST" => {
             let form = match checked_form(pages, &request, &browser, CSRF_COOKIE) {
                 Ok(form) => form,
                 Err(refused) => return *refused,
             };
             let one_time_code = field(&form, "oneTimeCode").unwrap_or_default();
-            hosted::enter_code(
+            let entered = hosted::enter_code(
                 services,
                 pending.as_deref(),
                 one_time_code,
                 client_ip(&request),
             )
-            .await
+            .await;
+            (Entry::parse(field(&form, "entry")), entered)
         }
         _ => return method_not_allowed(pages, &browser),
     };
     match waited {
         Ok(Waited::Waiting { page, wrong }) => {
-            waiting_page(pages, &request, &page, wrong, method == "HEAD")
+            waiting_page(pages, &request, &page, wrong, entry, method == "HEAD")
         }
         Ok(Waited::Completed(response, signed_in)) => {
             tracing::info!("a hosted login completed on its waiting page");
             let answer = super::redirect_back::respond(pages, &response);
-            let answer = with_sso_session(services, &signed_in, answer).await;
+            let answer = with_sso_session(&signed_in, answer);
             cleared(&request, answer)
         }
         Ok(Waited::Refused(back, error)) => cleared(&request, error_back(pages, &back, &error)),
@@ -69,24 +96,17 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
     }
 }
 
-/// The answer with the SSO session's cookie, for a completed hosted login. A session that
-/// cannot be stored is logged and left out: the authorization code is out already, and the
-/// browser only misses the shortcut of its next authorization.
-pub(super) async fn with_sso_session(
-    services: &LandingServices,
+/// The answer with the SSO session's cookie a completed hosted login started, if it did.
+pub(super) fn with_sso_session(
     signed_in: &hosted::SignedIn,
     mut response: Response<Body>,
 ) -> Response<Body> {
-    match hosted::start_sso_session(services, signed_in).await {
-        Ok(cookie) => {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "the SSO session could not start");
-            crate::metrics::dependency_failure(error.operation);
-        }
+    if let Some(value) = signed_in
+        .sso_cookie
+        .as_deref()
+        .and_then(|cookie| HeaderValue::from_str(cookie).ok())
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }
@@ -104,6 +124,7 @@ fn waiting_page(
     request: &Request,
     waiting: &WaitingPage,
     wrong: bool,
+    entry: Entry,
     head: bool,
 ) -> Response<Body> {
     let browser = accept_language(header_str(request, "accept-language"));
@@ -117,6 +138,24 @@ fn waiting_page(
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .unwrap_or_else(|| codes::generate_id(&crate::system::OsRandom));
+    let (refresh, hidden, link) = match entry {
+        Entry::Refreshing => (
+            Some(REFRESH_SECONDS),
+            Vec::new(),
+            Link {
+                href: ENTRY_PATH,
+                text: text.enter_code_link,
+            },
+        ),
+        Entry::Code => (
+            None,
+            vec![("entry".to_owned(), "code".to_owned())],
+            Link {
+                href: PATH,
+                text: text.check_again_link,
+            },
+        ),
+    };
     let page = Page {
         kind: PageKind::Waiting,
         status: if wrong {
@@ -134,11 +173,13 @@ fn waiting_page(
             button: text.waiting_button.to_owned(),
             one_time_code: Some(text.one_time_code_label),
             alphanumeric_code: waiting.alphanumeric_code,
+            hidden,
+            link: Some(link),
             ..Form::default()
         }),
         footer: (!waiting.tenant_name.is_empty()).then(|| waiting.tenant_name.clone()),
         redirect_origin: Some(&waiting.redirect_origin),
-        refresh: Some(REFRESH_SECONDS),
+        refresh,
         match_code: Some(&waiting.match_code),
     };
     let mut response = pages.render(&page, head);

@@ -43,7 +43,8 @@ const PAGE: &str = r#"<!DOCTYPE html>
 {% endif %}{% if form.match_code %}<label for="matchCode">{{ form.match_code }}</label>
 <input id="matchCode" name="matchCode" inputmode="numeric" autocomplete="off" maxlength="2" required>
 {% endif %}<button type="submit">{{ form.button }}</button>
-</form>{% endif %}
+</form>{% if form.link %}
+<p><a href="{{ form.link.href|attr }}">{{ form.link.text }}</a></p>{% endif %}{% endif %}
 {% if footer %}<footer>{{ footer }}</footer>{% endif %}
 </main></body></html>
 "#;
@@ -108,6 +109,15 @@ pub struct Form<'a> {
     pub alphanumeric_code: bool,
     /// The label of the match code field, on the approval page.
     pub match_code: Option<&'static str>,
+    /// A link below the form, to another page of this site.
+    pub link: Option<Link<'a>>,
+}
+
+/// A plain link (no script): its target on this site and its words.
+#[derive(Serialize)]
+pub struct Link<'a> {
+    pub href: &'a str,
+    pub text: &'static str,
 }
 
 /// A page to render, in one language.

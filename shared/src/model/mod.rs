@@ -6,6 +6,7 @@
 //! `stored` what a login leaves behind (pending codes, refresh tokens, login records);
 //! `templates` the email and SMS templates.
 
+mod device;
 mod keys;
 mod oauth;
 mod pending_login;
@@ -14,6 +15,7 @@ mod stored;
 mod templates;
 mod user;
 
+pub use device::{Browser, Device, Os};
 pub use keys::{kid_alias, ApiKey, ApiKeyPermissions, SigningAlgorithm, SigningKey};
 pub use oauth::{ClientAuthenticationPolicy, OAuthConfiguration, PkcePolicy};
 pub use pending_login::{PendingLogin, PendingLoginStatus};

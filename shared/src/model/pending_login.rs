@@ -72,6 +72,12 @@ pub struct PendingLogin {
     #[serde(default)]
     pub wrong_tries: u32,
     pub expires_at_millis: i64,
+    /// When the login id was posted (the approval page says how long ago); 0 when unknown.
+    #[serde(default)]
+    pub started_at_millis: i64,
+    /// The browser and OS families of the login id post (never its `User-Agent`).
+    #[serde(default)]
+    pub device: super::Device,
 }
 
 /// By its hash and status only: it holds the match code and the request's `state` and `nonce`.

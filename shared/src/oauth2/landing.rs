@@ -82,6 +82,8 @@ pub struct Landing {
     /// A hosted login's link: the pending login it belongs to (the hash of the cookie of the
     /// browser that started it, [`super::hosted::PENDING_LOGIN_KEY`]).
     pub pending_login: Option<String>,
+    /// On the approval page (another browser): who began the pending login, and when.
+    pub requester: Option<super::hosted::Requester>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,6 +152,7 @@ pub(super) async fn look(
             .and_then(|s| s.get(super::hosted::PENDING_LOGIN_KEY))
             .and_then(|v| v.as_str())
             .map(str::to_owned),
+        requester: None,
     };
     Ok(Looked::Live(Box::new(Live {
         pending,
@@ -172,7 +175,9 @@ pub async fn open(
     Ok(
         match look(services, &codes::hash_secret(code.as_str())).await? {
             Looked::Live(live) if !same_browser(&live.landing, pending_cookie) => {
-                Opened::OtherBrowser(Box::new(live.landing))
+                Opened::OtherBrowser(Box::new(
+                    super::hosted::requester(services, live.landing).await?,
+                ))
             }
             Looked::Live(live) => Opened::Live(Box::new(live.landing)),
             Looked::Expired => Opened::Expired,
@@ -279,7 +284,8 @@ pub async fn click(
         Looked::Unusable(problem) => return Ok(Clicked::Unusable(problem)),
     };
     if !same_browser(&live.landing, command.pending_cookie.as_deref()) {
-        return Ok(Clicked::OtherBrowser(Box::new(live.landing)));
+        let landing = super::hosted::requester(services, live.landing).await?;
+        return Ok(Clicked::OtherBrowser(Box::new(landing)));
     }
     if let Some(pending_login) = &live.landing.pending_login {
         let now = services.login.clock.now_millis();
@@ -365,9 +371,19 @@ async fn issue(
     let refresh = logged_in.refresh_token;
     let refresh_token_id = refresh.as_ref().map(|r| r.id);
     let hosted = live.landing.pending_login.is_some();
-    // A hosted login starts an SSO session (at the edge, once the code is issued): its id
-    // tokens already name it.
-    let sso_session_id = Uuid::new_v4();
+    let session = match hosted {
+        true => {
+            super::hosted::start_sso_session(
+                services,
+                &live.tenant,
+                logged_in.user.id,
+                authenticated_at_millis,
+                refresh_token_id,
+            )
+            .await
+        }
+        false => None,
+    };
     let response = issue_code(
         services,
         CodeFor {
@@ -378,7 +394,7 @@ async fn issue(
             access,
             refresh,
             authenticated_at_millis,
-            sso_session_id: hosted.then_some(sso_session_id),
+            sso_session_id: session.as_ref().map(|(_, id)| *id),
             user_state: user_state(&logged_in.kind),
         },
     )
@@ -389,7 +405,7 @@ async fn issue(
         authenticated_at_millis,
         refresh_token_id,
         hosted,
-        sso_session_id,
+        sso_cookie: session.map(|(cookie, _)| cookie),
     };
     Ok(Clicked::Redirect(response, signed_in))
 }

@@ -11,7 +11,7 @@ use crate::oauth2::{challenge, csrf_of, redirected, REDIRECT, VERIFIER};
 
 pub(crate) const RICHARD: &str = "richard@piedpiper.com";
 const AUTHORIZE: &str = "/oauth2/authorize";
-const WAIT: &str = "/oauth2/authorize/wait";
+pub(crate) const WAIT: &str = "/oauth2/authorize/wait";
 
 /// The web app's authorization request (PKCE, as its policy requires), with `extra` added or,
 /// for an empty value, removed.
@@ -123,6 +123,16 @@ pub(crate) struct Began {
 
 /// Opens the login id page of `query` and posts `login_id` with it, as a browser does.
 pub(crate) async fn begin(app: &TestApp, query: &str, login_id: &str) -> Began {
+    begin_in(app, query, login_id, "Mozilla/5.0 integration-tests").await
+}
+
+/// [`begin`] from a browser that sends `user_agent`.
+pub(crate) async fn begin_in(
+    app: &TestApp,
+    query: &str,
+    login_id: &str,
+    user_agent: &str,
+) -> Began {
     let page = authorize_get(app, query).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let csrf = csrf_of(&page, "authorize_csrf");
@@ -136,6 +146,8 @@ pub(crate) async fn begin(app: &TestApp, query: &str, login_id: &str) -> Began {
         .authorize_event(
             browser_event("POST", AUTHORIZE)
                 .header("content-type", "application/x-www-form-urlencoded")
+                .header("user-agent", user_agent)
+                .user_agent(user_agent)
                 .cookie(&format!("authorize_csrf={csrf}"))
                 .body(&form(&pairs))
                 .to_json(),

@@ -14,6 +14,7 @@ mod hardening;
 mod helpers;
 mod hosted;
 mod hosted_flow;
+mod hosted_pages;
 mod hosted_retries;
 mod iam;
 mod keys;

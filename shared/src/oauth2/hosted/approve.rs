@@ -2,9 +2,44 @@
 
 use super::{count_wrong, WRONG_TRIES};
 use crate::codes;
-use crate::model::PendingLoginStatus;
+use crate::model::{Device, PendingLogin, PendingLoginStatus};
 use crate::oauth2::landing::{look, Landing, LandingServices, LinkCode, Looked};
 use crate::ports::StoreError;
+
+/// Who began a pending login, as the approval page names them ("Chrome on Linux, 2 minutes
+/// ago"): the family of the browser that posted the login id, and how long ago.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requester {
+    pub device: Device,
+    /// Whole minutes since the login id post; `None` when not known.
+    pub minutes_ago: Option<i64>,
+}
+
+impl Requester {
+    fn of(pending: &PendingLogin, now_millis: i64) -> Self {
+        Self {
+            device: pending.device,
+            minutes_ago: (pending.started_at_millis > 0)
+                .then(|| (now_millis - pending.started_at_millis).max(0) / 60_000),
+        }
+    }
+}
+
+/// The approval page's `landing` with who began its pending login (none when it is gone).
+pub async fn requester(
+    services: &LandingServices,
+    mut landing: Landing,
+) -> Result<Landing, StoreError> {
+    if let Some(pending_login) = landing.pending_login.as_deref() {
+        let now = services.login.clock.now_millis();
+        landing.requester = services
+            .pending_logins
+            .find(pending_login, now)
+            .await?
+            .map(|pending| Requester::of(&pending, now));
+    }
+    Ok(landing)
+}
 
 /// What approving from another device came to.
 #[derive(Debug, PartialEq, Eq)]
@@ -67,7 +102,11 @@ pub async fn approve(
     }
     tracing::warn!("a wrong match code");
     Ok(match count_wrong(services, &pending).await? {
-        Some(tries) if tries < WRONG_TRIES => Approval::Wrong(Box::new(live.landing)),
+        Some(tries) if tries < WRONG_TRIES => {
+            let mut landing = live.landing;
+            landing.requester = Some(Requester::of(&pending, now));
+            Approval::Wrong(Box::new(landing))
+        }
         Some(_) => Approval::Refused,
         None => Approval::Finished,
     })

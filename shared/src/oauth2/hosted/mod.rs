@@ -11,7 +11,7 @@
 mod approve;
 mod wait;
 
-pub use approve::{approve, Approval};
+pub use approve::{approve, requester, Approval, Requester};
 pub use wait::{enter_code, wait, Waited, WaitingPage};
 
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use super::authorize::Authorization;
 use super::landing::LandingServices;
 use crate::codes;
 use crate::login_id::LoginIdTypes;
-use crate::model::{LoginStrategy, PendingLogin, PendingLoginStatus, MAX_CODE_TTL_SECONDS};
+use crate::model::{Device, LoginStrategy, PendingLogin, PendingLoginStatus, MAX_CODE_TTL_SECONDS};
 use crate::ports::{PendingLogins, StoreError};
 use crate::send::{self, SendError, SendServices};
 use crate::start::StartCommand;
@@ -68,14 +68,16 @@ impl std::fmt::Debug for Begun {
 }
 
 /// Starts and sends a code for `login_id` (an email address, a username or a phone number) with
-/// the authorization request, and stores the pending login the waiting page shows.
+/// the authorization request, and stores the pending login the waiting page shows (with the
+/// `device` that posted it, which the approval page on another device names).
 pub async fn begin(
     services: &HostedServices,
     authorization: &Authorization,
     login_id: &str,
+    device: Device,
 ) -> Result<Begun, StoreError> {
     let answer_at = tokio::time::Instant::now() + BEGIN_MIN_DURATION;
-    let begun = begin_now(services, authorization, login_id).await;
+    let begun = begin_now(services, authorization, login_id, device).await;
     tokio::time::sleep_until(answer_at).await;
     begun
 }
@@ -84,6 +86,7 @@ async fn begin_now(
     services: &HostedServices,
     authorization: &Authorization,
     login_id: &str,
+    device: Device,
 ) -> Result<Begun, StoreError> {
     let send = &services.send;
     let cookie = codes::generate_id(send.random.as_ref());
@@ -111,6 +114,7 @@ async fn begin_now(
         .external_identifier_configuration
         .passwordless_login_time_to_live_in_seconds
         .clamp(1, MAX_CODE_TTL_SECONDS);
+    let now = send.clock.now_millis();
     let login = PendingLogin {
         id_hash,
         tenant_id: tenant.id,
@@ -122,7 +126,9 @@ async fn begin_now(
         languages: authorization.languages.clone(),
         status: PendingLoginStatus::Waiting,
         wrong_tries: 0,
-        expires_at_millis: send.clock.now_millis() + i64::from(ttl_seconds) * 1000,
+        expires_at_millis: now + i64::from(ttl_seconds) * 1000,
+        started_at_millis: now,
+        device,
     };
     services.pending_logins.create(&login).await?;
     Ok(Begun {
@@ -138,48 +144,72 @@ fn match_code(random: &dyn crate::system::Random) -> String {
     format!("{:02}", u16::from_be_bytes(bytes) % 100)
 }
 
-/// The user who completed a hosted login, for the SSO session the browser gets.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Who completed a login on the landing page or the waiting page, and for a hosted login the
+/// SSO session its browser gets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub tenant_id: Uuid,
     pub user_id: Uuid,
     pub authenticated_at_millis: i64,
     pub refresh_token_id: Option<Uuid>,
-    /// A hosted login's (its browser gets an SSO session); not a link the login API started.
+    /// A hosted login's; not a link the login API started.
     pub hosted: bool,
-    /// The id of the SSO session the browser gets: the login's id tokens carry it as `sid`.
-    pub sso_session_id: Uuid,
+    /// The `Set-Cookie` of the SSO session a hosted login started (its id is the id token's
+    /// `sid`); `None` when none started.
+    pub sso_cookie: Option<String>,
 }
 
-/// Starts the SSO session of a completed hosted login ([`super::sso::start_session`]) with the
-/// login's refresh token in it (logout revokes it): the session cookie's `Set-Cookie`.
-pub async fn start_sso_session(
-    services: &LandingServices,
-    signed_in: &SignedIn,
-) -> Result<String, StoreError> {
-    let login = &services.login;
-    let tenant = login
-        .directory
-        .tenant(signed_in.tenant_id)
-        .await?
-        .ok_or_else(|| StoreError::new("start SSO session", "the tenant is gone"))?;
-    let (cookie, session) = super::sso::start_session_with_id(
-        services.sso_sessions.as_ref(),
-        login.random.as_ref(),
-        &tenant,
-        signed_in.sso_session_id,
-        signed_in.user_id,
-        signed_in.authenticated_at_millis,
-        login.clock.now_millis(),
-    )
-    .await?;
-    if let Some(refresh_token_id) = signed_in.refresh_token_id {
-        services
-            .sso_sessions
-            .add_refresh_token(&session.id_hash, refresh_token_id)
-            .await?;
+/// By ids: the session cookie signs the browser in.
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("user_id", &self.user_id)
+            .field("hosted", &self.hosted)
+            .field("sso_cookie", &crate::redact::redacted(&self.sso_cookie))
+            .finish_non_exhaustive()
     }
-    Ok(cookie)
+}
+
+/// Starts the SSO session of a completed hosted login ([`super::sso::start_session`]), with the
+/// login's refresh token in it (logout revokes it), before its authorization code is issued (the
+/// id token's `sid`): the session cookie's `Set-Cookie` and the session's id. A session that
+/// cannot be stored is logged and left out: the login still gets its code, and the browser only
+/// misses the shortcut of its next authorization.
+pub(crate) async fn start_sso_session(
+    services: &LandingServices,
+    tenant: &crate::model::Tenant,
+    user_id: Uuid,
+    authenticated_at_millis: i64,
+    refresh_token_id: Option<Uuid>,
+) -> Option<(String, Uuid)> {
+    let login = &services.login;
+    let started = async {
+        let (cookie, session) = super::sso::start_session(
+            services.sso_sessions.as_ref(),
+            login.random.as_ref(),
+            tenant,
+            user_id,
+            authenticated_at_millis,
+            login.clock.now_millis(),
+        )
+        .await?;
+        if let Some(refresh_token_id) = refresh_token_id {
+            services
+                .sso_sessions
+                .add_refresh_token(&session.id_hash, refresh_token_id)
+                .await?;
+        }
+        Ok::<_, StoreError>((cookie, session.id))
+    }
+    .await;
+    match started {
+        Ok(started) => Some(started),
+        Err(error) => {
+            tracing::error!(error = %error, "the SSO session could not start");
+            crate::metrics::dependency_failure(error.operation);
+            None
+        }
+    }
 }
 
 /// Marks a hosted link's pending login completed by the browser that holds its cookie (the
