@@ -161,7 +161,7 @@ mod tests {
                     authenticated_at_millis: 0,
                     refresh_token_id: None,
                     hosted: true,
-                    sso_session_id: uuid::Uuid::nil(),
+                    sso_cookie: Some(format!("fusionauth.sso={TRUST_ID}")),
                 }
             )
         ));

@@ -82,9 +82,17 @@ fn parse(request: &Request) -> Result<ApiLogoutCommand, Box<Response<Body>>> {
         (None, Some(text)) => boolean(&text).ok_or_else(|| not_boolean(&bad))?,
         (None, None) => false,
     };
-    let refresh_token = body
-        .get("refreshToken")
-        .and_then(Value::as_str)
+    let in_body = match body.get("refreshToken") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(token)) => Some(token.as_str()),
+        Some(_) => {
+            return Err(bad(&Errors::field(
+                "refreshToken",
+                FieldProblem::CouldNotConvert,
+            )))
+        }
+    };
+    let refresh_token = in_body
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)

@@ -80,7 +80,7 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
         Ok(Waited::Completed(response, signed_in)) => {
             tracing::info!("a hosted login completed on its waiting page");
             let answer = super::redirect_back::respond(pages, &response);
-            let answer = with_sso_session(services, &signed_in, answer).await;
+            let answer = with_sso_session(&signed_in, answer);
             cleared(&request, answer)
         }
         Ok(Waited::Refused(back, error)) => cleared(&request, error_back(pages, &back, &error)),
@@ -96,24 +96,17 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
     }
 }
 
-/// The answer with the SSO session's cookie, for a completed hosted login. A session that
-/// cannot be stored is logged and left out: the authorization code is out already, and the
-/// browser only misses the shortcut of its next authorization.
-pub(super) async fn with_sso_session(
-    services: &LandingServices,
+/// The answer with the SSO session's cookie a completed hosted login started, if it did.
+pub(super) fn with_sso_session(
     signed_in: &hosted::SignedIn,
     mut response: Response<Body>,
 ) -> Response<Body> {
-    match hosted::start_sso_session(services, signed_in).await {
-        Ok(cookie) => {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "the SSO session could not start");
-            crate::metrics::dependency_failure(error.operation);
-        }
+    if let Some(value) = signed_in
+        .sso_cookie
+        .as_deref()
+        .and_then(|cookie| HeaderValue::from_str(cookie).ok())
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }

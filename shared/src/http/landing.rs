@@ -107,8 +107,7 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
     match landing::click(services, &code, command).await {
         Ok(Clicked::Redirect(response, signed_in)) if signed_in.hosted => {
             let answer = super::redirect_back::respond(pages, &response);
-            let answer =
-                super::authorize_wait::with_sso_session(services, &signed_in, answer).await;
+            let answer = super::authorize_wait::with_sso_session(&signed_in, answer);
             super::authorize_wait::cleared(&request, answer)
         }
         Ok(Clicked::Redirect(response, _)) => super::redirect_back::respond(pages, &response),

@@ -371,9 +371,19 @@ async fn issue(
     let refresh = logged_in.refresh_token;
     let refresh_token_id = refresh.as_ref().map(|r| r.id);
     let hosted = live.landing.pending_login.is_some();
-    // A hosted login starts an SSO session (at the edge, once the code is issued): its id
-    // tokens already name it.
-    let sso_session_id = Uuid::new_v4();
+    let session = match hosted {
+        true => {
+            super::hosted::start_sso_session(
+                services,
+                &live.tenant,
+                logged_in.user.id,
+                authenticated_at_millis,
+                refresh_token_id,
+            )
+            .await
+        }
+        false => None,
+    };
     let response = issue_code(
         services,
         CodeFor {
@@ -384,7 +394,7 @@ async fn issue(
             access,
             refresh,
             authenticated_at_millis,
-            sso_session_id: hosted.then_some(sso_session_id),
+            sso_session_id: session.as_ref().map(|(_, id)| *id),
             user_state: user_state(&logged_in.kind),
         },
     )
@@ -395,7 +405,7 @@ async fn issue(
         authenticated_at_millis,
         refresh_token_id,
         hosted,
-        sso_session_id,
+        sso_cookie: session.map(|(cookie, _)| cookie),
     };
     Ok(Clicked::Redirect(response, signed_in))
 }

@@ -127,10 +127,11 @@ async fn the_emailed_one_time_code_typed_on_the_waiting_page_completes_the_login
     let tokens = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     let id_token = tokens.json()["id_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        crate::oauth2::id_claims(&id_token, WEB_APP, crate::oauth2::WEB_SECRET)["nonce"],
-        "n-7"
-    );
+    let claims = crate::oauth2::claims(&id_token, WEB_APP);
+    assert_eq!(claims["nonce"], "n-7");
+    // The id token's sid is the session the browser got.
+    let sid = claims["sid"].as_str().expect("a sid").to_owned();
+    assert!(format!("{session:?}").contains(&sid), "{sid} {session:?}");
     // Completed: the waiting page has nothing more to give.
     let after = waiting_page(&app, Some(&began.pending)).await;
     assert!(after.header("location").is_none());

@@ -628,6 +628,7 @@ async fn the_logout_api_leaves_another_tenants_token_and_refuses_a_global_that_i
         ("global=maybe", None),
         ("", Some("{\"global\": 1}")),
         ("", Some("{\"global\": \"yes\"}")),
+        ("", Some("{\"refreshToken\": 42}")),
         ("", Some("not json")),
     ] {
         let response = app

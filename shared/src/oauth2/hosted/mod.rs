@@ -144,48 +144,72 @@ fn match_code(random: &dyn crate::system::Random) -> String {
     format!("{:02}", u16::from_be_bytes(bytes) % 100)
 }
 
-/// The user who completed a hosted login, for the SSO session the browser gets.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Who completed a login on the landing page or the waiting page, and for a hosted login the
+/// SSO session its browser gets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub tenant_id: Uuid,
     pub user_id: Uuid,
     pub authenticated_at_millis: i64,
     pub refresh_token_id: Option<Uuid>,
-    /// A hosted login's (its browser gets an SSO session); not a link the login API started.
+    /// A hosted login's; not a link the login API started.
     pub hosted: bool,
-    /// The id of the SSO session the browser gets: the login's id tokens carry it as `sid`.
-    pub sso_session_id: Uuid,
+    /// The `Set-Cookie` of the SSO session a hosted login started (its id is the id token's
+    /// `sid`); `None` when none started.
+    pub sso_cookie: Option<String>,
 }
 
-/// Starts the SSO session of a completed hosted login ([`super::sso::start_session`]) with the
-/// login's refresh token in it (logout revokes it): the session cookie's `Set-Cookie`.
-pub async fn start_sso_session(
-    services: &LandingServices,
-    signed_in: &SignedIn,
-) -> Result<String, StoreError> {
-    let login = &services.login;
-    let tenant = login
-        .directory
-        .tenant(signed_in.tenant_id)
-        .await?
-        .ok_or_else(|| StoreError::new("start SSO session", "the tenant is gone"))?;
-    let (cookie, session) = super::sso::start_session_with_id(
-        services.sso_sessions.as_ref(),
-        login.random.as_ref(),
-        &tenant,
-        signed_in.sso_session_id,
-        signed_in.user_id,
-        signed_in.authenticated_at_millis,
-        login.clock.now_millis(),
-    )
-    .await?;
-    if let Some(refresh_token_id) = signed_in.refresh_token_id {
-        services
-            .sso_sessions
-            .add_refresh_token(&session.id_hash, refresh_token_id)
-            .await?;
+/// By ids: the session cookie signs the browser in.
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("user_id", &self.user_id)
+            .field("hosted", &self.hosted)
+            .field("sso_cookie", &crate::redact::redacted(&self.sso_cookie))
+            .finish_non_exhaustive()
     }
-    Ok(cookie)
+}
+
+/// Starts the SSO session of a completed hosted login ([`super::sso::start_session`]), with the
+/// login's refresh token in it (logout revokes it), before its authorization code is issued (the
+/// id token's `sid`): the session cookie's `Set-Cookie` and the session's id. A session that
+/// cannot be stored is logged and left out: the login still gets its code, and the browser only
+/// misses the shortcut of its next authorization.
+pub(crate) async fn start_sso_session(
+    services: &LandingServices,
+    tenant: &crate::model::Tenant,
+    user_id: Uuid,
+    authenticated_at_millis: i64,
+    refresh_token_id: Option<Uuid>,
+) -> Option<(String, Uuid)> {
+    let login = &services.login;
+    let started = async {
+        let (cookie, session) = super::sso::start_session(
+            services.sso_sessions.as_ref(),
+            login.random.as_ref(),
+            tenant,
+            user_id,
+            authenticated_at_millis,
+            login.clock.now_millis(),
+        )
+        .await?;
+        if let Some(refresh_token_id) = refresh_token_id {
+            services
+                .sso_sessions
+                .add_refresh_token(&session.id_hash, refresh_token_id)
+                .await?;
+        }
+        Ok::<_, StoreError>((cookie, session.id))
+    }
+    .await;
+    match started {
+        Ok(started) => Some(started),
+        Err(error) => {
+            tracing::error!(error = %error, "the SSO session could not start");
+            crate::metrics::dependency_failure(error.operation);
+            None
+        }
+    }
 }
 
 /// Marks a hosted link's pending login completed by the browser that holds its cookie (the
