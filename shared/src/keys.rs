@@ -134,23 +134,30 @@ pub async fn validate(
     services: &KeyServices,
     token: &str,
 ) -> Result<Result<Map<String, Value>, InvalidJwt>, StoreError> {
+    let key = match signing_key_of(services.directory.as_ref(), token).await? {
+        Ok(key) => key,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let now = services.clock.now_millis() / 1000;
+    Ok(services.signer.verify(&key, token, now))
+}
+
+/// The key of ours that the JWT's `kid` names, found without trusting anything else in it.
+pub async fn signing_key_of(
+    directory: &dyn crate::ports::Directory,
+    token: &str,
+) -> Result<Result<crate::model::SigningKey, InvalidJwt>, StoreError> {
     let kid = match tokens::key_id(token) {
         Ok(kid) => kid,
         Err(invalid) => return Ok(Err(invalid)),
     };
-    let mut found = None;
     for id in tokens::key_lookups(&kid) {
-        if let Some(key) = services.directory.signing_key(id).await? {
+        if let Some(key) = directory.signing_key(id).await? {
             // A key found by its id whose `kid` is another one does not sign with this `kid`.
             if key.kid() == kid {
-                found = Some(key);
-                break;
+                return Ok(Ok(key));
             }
         }
     }
-    let Some(key) = found else {
-        return Ok(Err(InvalidJwt::UnknownKey));
-    };
-    let now = services.clock.now_millis() / 1000;
-    Ok(services.signer.verify(&key, token, now))
+    Ok(Err(InvalidJwt::UnknownKey))
 }

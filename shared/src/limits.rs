@@ -101,6 +101,18 @@ pub const LANDING_FORMS: &[Cap] = &[
     cap("oneTimeCode", ONE_TIME_CODE),
 ];
 
+/// `/oauth2/logout`'s query and form fields.
+pub const LOGOUT_FORM: &[Cap] = &[
+    cap("csrf", OPAQUE_TOKEN),
+    cap("id_token_hint", JWT),
+    cap("client_id", ID),
+    cap("post_logout_redirect_uri", URL),
+    cap("state", URL),
+    cap("tenantId", ID),
+];
+/// `POST /api/logout`'s query and JSON fields.
+pub const API_LOGOUT: &[Cap] = &[cap("refreshToken", OPAQUE_TOKEN), cap("global", KEYWORD)];
+
 /// Whether `value` has at most `max` characters (bytes first: most values are short ASCII).
 pub fn within(value: &str, max: usize) -> bool {
     value.len() <= max || value.chars().count() <= max
@@ -216,6 +228,8 @@ mod tests {
             REVOKE,
             TOKEN_FORM,
             LANDING_FORMS,
+            LOGOUT_FORM,
+            API_LOGOUT,
         ] {
             for (i, cap) in table.iter().enumerate() {
                 assert!(

@@ -33,7 +33,8 @@ mod tests {
     const TWO_FACTOR_ID: &str = "two-factor-id-secret-0123456789";
     const CHANGE_PASSWORD_ID: &str = "change-password-id-secret-0123456789";
     const TRUST_ID: &str = "trust-id-secret-0123456789";
-    const SECRETS: [&str; 9] = [
+    const PENDING_COOKIE: &str = "pending-login-cookie-secret-0123456789";
+    const SECRETS: [&str; 10] = [
         JWT,
         REFRESH_TOKEN,
         LINK_CODE,
@@ -43,6 +44,7 @@ mod tests {
         TWO_FACTOR_ID,
         CHANGE_PASSWORD_ID,
         TRUST_ID,
+        PENDING_COOKIE,
     ];
 
     fn assert_redacted(debug: String) {
@@ -136,13 +138,32 @@ mod tests {
                 one_time_code: Some(ONE_TIME_CODE.to_owned()),
                 ip_address: Some("192.0.2.1".to_owned()),
                 trust_id: Some(TRUST_ID.to_owned()),
+                pending_cookie: Some(PENDING_COOKIE.to_owned()),
             }
         ));
         assert_redacted(format!(
             "{:?}",
-            Clicked::Redirect(CodeRedirect::new(format!(
-                "https://piedpiper.com/callback?code={AUTHORIZATION_CODE}&state=xyz"
-            )))
+            Clicked::Redirect(
+                CodeRedirect {
+                    redirect_uri: crate::oauth2::RedirectUri::parse(
+                        "https://piedpiper.com/callback"
+                    )
+                    .expect("a redirect URI"),
+                    mode: crate::oauth2::ResponseMode::Query,
+                    params: vec![
+                        ("code".to_owned(), AUTHORIZATION_CODE.to_owned()),
+                        ("state".to_owned(), "xyz".to_owned()),
+                    ],
+                },
+                crate::oauth2::hosted::SignedIn {
+                    tenant_id: uuid::Uuid::nil(),
+                    user_id: uuid::Uuid::nil(),
+                    authenticated_at_millis: 0,
+                    refresh_token_id: None,
+                    hosted: true,
+                    sso_cookie: Some(format!("fusionauth.sso={TRUST_ID}")),
+                }
+            )
         ));
         assert_redacted(format!(
             "{:?}",

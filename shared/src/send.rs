@@ -164,7 +164,7 @@ async fn send_legacy(
     // only logged, so that the answer never tells an anonymous caller that the account exists.
     let user_id = started.pending.user_id;
     match send_started(services, &start_services, &started).await {
-        Ok(()) | Err(SendError::RateLimited) | Err(SendError::SmsRefused(_)) => {}
+        Ok(_) | Err(SendError::RateLimited) | Err(SendError::SmsRefused(_)) => {}
         Err(SendError::Invalid(_)) => {
             tracing::warn!(user_id = %user_id, "legacy send: the user has nowhere to send the code")
         }
@@ -175,12 +175,56 @@ async fn send_legacy(
     Ok(())
 }
 
-/// Counts, stores and delivers a code a legacy send started.
+/// What the hosted login page's start sent: the code's hash, and the hash of the address or
+/// number it went to ([`crate::suppression::address_hash`]), which a typed one-time code is
+/// checked with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub code_hash: String,
+    pub address_hash: String,
+}
+
+/// Starts a code for the login id and sends it as the legacy usage does, for the hosted login
+/// page (`command.state` carries the authorization request): what was sent, or `None` when
+/// nothing was, whatever the reason (no such user, a rate limit, nowhere to send it, a failing
+/// dependency: logged only), so that the page tells no one whether the account exists.
+pub async fn start_and_send(
+    services: &SendServices,
+    command: StartCommand,
+) -> Result<Option<Delivery>, SendError> {
+    let start_services = services.as_start();
+    let started = match start::prepare(&start_services, None, command).await {
+        Ok(started) => started,
+        Err(StartError::UserNotFound) => return Ok(None),
+        Err(StartError::Invalid(errors)) => return Err(SendError::Invalid(errors)),
+        Err(StartError::Dependency(error)) => return Err(SendError::Dependency(error)),
+        Err(StartError::Unauthorized) => return Err(invalid_code()),
+    };
+    metrics::set_tenant(started.tenant.id);
+    let user_id = started.pending.user_id;
+    match send_started(services, &start_services, &started).await {
+        Ok(recipient) => Ok(Some(Delivery {
+            code_hash: started.pending.code_hash.clone(),
+            address_hash: crate::suppression::address_hash(&recipient),
+        })),
+        Err(SendError::RateLimited) | Err(SendError::SmsRefused(_)) => Ok(None),
+        Err(SendError::Invalid(_)) => {
+            tracing::warn!(user_id = %user_id, "hosted login: the user has nowhere to send the code");
+            Ok(None)
+        }
+        Err(SendError::Dependency(error)) => {
+            tracing::error!(user_id = %user_id, error = %error, "hosted login: a dependency failed");
+            Ok(None)
+        }
+    }
+}
+
+/// Counts, stores and delivers a code a legacy send started: the address or number it went to.
 async fn send_started(
     services: &SendServices,
     start_services: &StartServices,
     started: &start::Started,
-) -> Result<(), SendError> {
+) -> Result<String, SendError> {
     let user = user_of(services, &started.pending)
         .await?
         .ok_or_else(invalid_code)?;
@@ -188,6 +232,7 @@ async fn send_started(
     // the user's pending code.
     let route = count_send(services, &started.pending, &started.tenant, &user).await?;
     start::save(start_services, started).await?;
+    let recipient = route.recipient.clone();
     render_and_send(
         services,
         &started.code,
@@ -197,7 +242,8 @@ async fn send_started(
         &user,
         route,
     )
-    .await
+    .await?;
+    Ok(recipient)
 }
 
 /// The user a code was started for: the copy start took, else (a code saved without one) the

@@ -369,6 +369,24 @@ impl Signer {
         token: &str,
         now_seconds: i64,
     ) -> Result<Map<String, Value>, InvalidJwt> {
+        let claims = self.verify_signature(key, token)?;
+        let number = |name: &str| claims.get(name).and_then(Value::as_i64);
+        let expired = number("exp").is_none_or(|exp| exp <= now_seconds);
+        let early = number("nbf").is_some_and(|nbf| nbf > now_seconds);
+        if expired || early {
+            return Err(InvalidJwt::OutsideLifetime);
+        }
+        Ok(claims)
+    }
+
+    /// The claims of `token` when `key` signed it with its own algorithm, whatever its lifetime:
+    /// for a logout's `id_token_hint`, which may have expired (FusionAuth accepts those it
+    /// signed).
+    pub fn verify_signature(
+        &self,
+        key: &SigningKey,
+        token: &str,
+    ) -> Result<Map<String, Value>, InvalidJwt> {
         let mut parts = token.split('.');
         let (Some(header_part), Some(claims_part), Some(signature_part), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -388,14 +406,7 @@ impl Signer {
         if !prepared.key.verifies(input, &signature) {
             return Err(InvalidJwt::BadSignature);
         }
-        let claims = decode_json(claims_part)?;
-        let number = |name: &str| claims.get(name).and_then(Value::as_i64);
-        let expired = number("exp").is_none_or(|exp| exp <= now_seconds);
-        let early = number("nbf").is_some_and(|nbf| nbf > now_seconds);
-        if expired || early {
-            return Err(InvalidJwt::OutsideLifetime);
-        }
-        Ok(claims)
+        decode_json(claims_part)
     }
 }
 

@@ -128,7 +128,25 @@ pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSe
             random,
         },
         authorization_codes: store.clone(),
-        rate_limiter: store,
+        rate_limiter: store.clone(),
+        pending_logins: store.clone(),
+        sso_sessions: store,
+    })
+}
+
+/// `/oauth2/authorize`: the legacy send's services (start and send a code) and the pending
+/// logins.
+pub fn authorize_services(
+    config: &Config,
+) -> Result<crate::oauth2::hosted::HostedServices, MissingAwsSetting> {
+    let store = Arc::new(dynamo::DynamoStore::new(
+        super::timing::dynamodb_client(&lambda_sdk_config()?),
+        config.tables.clone(),
+    ));
+    Ok(crate::oauth2::hosted::HostedServices {
+        send: send_services(config)?,
+        pending_logins: store,
+        landing: landing_services(config)?,
     })
 }
 
@@ -160,5 +178,23 @@ pub fn suppression_services(config: &Config) -> Result<SuppressionServices, Miss
     Ok(SuppressionServices {
         suppressions: store,
         clock: Arc::new(SystemClock),
+    })
+}
+
+/// `/oauth2/logout` and `POST /api/logout`: the cached directory (clients, tenants, the keys that
+/// verify an `id_token_hint`), SSO sessions and refresh tokens on one store, the signer (to
+/// verify), the clock.
+pub fn logout_services(
+    config: &Config,
+) -> Result<crate::oauth2::logout::LogoutServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, _) = clock_and_random();
+    Ok(crate::oauth2::logout::LogoutServices {
+        directory,
+        sso_sessions: store.clone(),
+        tokens: store,
+        signer: Arc::new(crate::tokens::Signer::default()),
+        clock,
     })
 }

@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use uuid::Uuid;
 
 use super::landing::{
-    checked_form, failed, field, method_not_allowed, redirect, refused, set_csrf_cookie, unusable,
+    checked_form, failed, field, method_not_allowed, refused, set_csrf_cookie, unusable,
 };
 use super::login::{client_ip, TRUST_COOKIE};
 use super::pages::{accept_language, language, Form, Page, PageKind, Pages};
@@ -60,10 +60,15 @@ pub(super) async fn handle(
     };
     tracing::info!("a link's fallback code entered");
     match landing::enter_code(services, command).await {
-        Ok(Clicked::Redirect(url)) => redirect(&url),
+        Ok(Clicked::Redirect(response, _)) => super::redirect_back::respond(pages, &response),
         Ok(Clicked::Unusable(_)) => unusable(pages, &browser_languages, false),
         Ok(Clicked::Refused(refusal)) => refused(pages, &browser_languages, refusal),
-        Ok(Clicked::WrongFallback | Clicked::Expired | Clicked::WrongOneTimeCode(_)) => {
+        Ok(
+            Clicked::WrongFallback
+            | Clicked::Expired
+            | Clicked::WrongOneTimeCode(_)
+            | Clicked::OtherBrowser(_),
+        ) => {
             // The page again, with the problem: the names were read for the first page.
             match landing::code_entry(services, client_id).await {
                 Ok(Some(entry)) => {
@@ -107,11 +112,14 @@ fn code_entry_page(
             one_time_code: Some(text.one_time_code_label),
             login_id: Some(text.login_id_label),
             client_id: Some(entry.client_id.to_string()),
+            ..Form::default()
         }),
         footer: (!entry.tenant_name.is_empty()).then(|| entry.tenant_name.clone()),
         // The code, and with it the redirect URI, is found only once the form is in: any of
         // the application's.
         redirect_origin: Some(&entry.redirect_origins),
+        refresh: None,
+        match_code: None,
     };
     let mut response = pages.render(&page, head);
     if !head {

@@ -14,6 +14,7 @@
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
+use super::approve::{approval_page, handle_approval};
 use super::header_str;
 use super::login::{client_ip, TRUST_COOKIE};
 use super::pages::{accept_language, language, Form, Page, PageKind, Pages, Text};
@@ -65,10 +66,15 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
     if method == Method::GET || method == Method::HEAD {
         log_open(&request);
         let head = method == Method::HEAD;
-        return match landing::open(services, code.as_ref()).await {
+        let pending = cookie(&request, super::authorize::PENDING_COOKIE);
+        return match landing::open(services, code.as_ref(), pending.as_deref()).await {
             Ok(Opened::Live(live)) => {
                 continue_page(pages, &request, code.as_ref(), &live, None, head)
             }
+            Ok(Opened::OtherBrowser(live)) => match &code {
+                Some(code) => approval_page(pages, &request, code, &live, false, head),
+                None => expired(pages, &browser_languages, head),
+            },
             Ok(Opened::Expired) => expired(pages, &browser_languages, head),
             Ok(Opened::Unusable(problem)) => {
                 tracing::warn!(problem = %problem, "a magic link cannot redirect");
@@ -89,13 +95,25 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
         Err(refused) => return *refused,
     };
     let field = |name: &str| field(&form, name);
+    if let Some(match_code) = field("matchCode") {
+        return handle_approval(services, pages, &request, &code, match_code).await;
+    }
     let command = ClickCommand {
         one_time_code: field("oneTimeCode").map(|c| c.trim().to_owned()),
         ip_address: client_ip(&request),
         trust_id: cookie(&request, TRUST_COOKIE),
+        pending_cookie: cookie(&request, super::authorize::PENDING_COOKIE),
     };
     match landing::click(services, &code, command).await {
-        Ok(Clicked::Redirect(url)) => redirect(&url),
+        Ok(Clicked::Redirect(response, signed_in)) if signed_in.hosted => {
+            let answer = super::redirect_back::respond(pages, &response);
+            let answer = super::authorize_wait::with_sso_session(&signed_in, answer);
+            super::authorize_wait::cleared(&request, answer)
+        }
+        Ok(Clicked::Redirect(response, _)) => super::redirect_back::respond(pages, &response),
+        Ok(Clicked::OtherBrowser(live)) => {
+            approval_page(pages, &request, &code, &live, false, false)
+        }
         Ok(Clicked::Expired) => {
             crate::metrics::refused_code();
             expired(pages, &browser_languages, false)
@@ -193,7 +211,7 @@ fn log_open(request: &Request) {
     );
 }
 
-fn texts(live: &Landing, browser: &[&str]) -> &'static Text {
+pub(super) fn texts(live: &Landing, browser: &[&str]) -> &'static Text {
     language(
         live.languages
             .iter()
@@ -233,9 +251,12 @@ fn continue_page(
             one_time_code: live.needs_one_time_code.then_some(text.one_time_code_label),
             login_id: None,
             client_id: None,
+            ..Form::default()
         }),
         footer: (!live.tenant_name.is_empty()).then(|| live.tenant_name.clone()),
         redirect_origin: Some(&live.redirect_origin),
+        refresh: None,
+        match_code: None,
     };
     let mut response = pages.render(&page, head);
     if !head {
@@ -267,7 +288,7 @@ pub(super) fn set_csrf_cookie(
 
 /// The CSRF value of the form equals the page's cookie (sent only to this link's path, only from
 /// this site), compared in constant time.
-fn csrf_holds(request: &Request, csrf_cookie: &str, field: Option<&str>) -> bool {
+pub(super) fn csrf_holds(request: &Request, csrf_cookie: &str, field: Option<&str>) -> bool {
     // Where the browser says the post came from another site, no value makes it ours.
     if header_str(request, "sec-fetch-site").is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) {
         return false;
@@ -282,7 +303,7 @@ fn csrf_holds(request: &Request, csrf_cookie: &str, field: Option<&str>) -> bool
 
 /// The form body's fields; 413 when too large, 415 when not a form, 400 when a field is over its
 /// cap (`limits::LANDING_FORMS`).
-fn form(request: &Request) -> Result<Vec<(String, String)>, StatusCode> {
+pub(super) fn form(request: &Request) -> Result<Vec<(String, String)>, StatusCode> {
     let content_type = header_str(request, "content-type").unwrap_or_default();
     if !content_type
         .trim()
@@ -322,7 +343,7 @@ pub(super) fn redirect(url: &str) -> Response<Body> {
     response
 }
 
-fn simple(
+pub(super) fn simple(
     pages: &Pages,
     browser: &[&str],
     kind: PageKind,
@@ -343,6 +364,8 @@ fn simple(
             form: None,
             footer: None,
             redirect_origin: None,
+            refresh: None,
+            match_code: None,
         },
         head,
     )
@@ -350,7 +373,7 @@ fn simple(
 
 /// One page for every unknown, used, superseded or expired code, in the browser's language only
 /// (never the user's: it must not tell codes apart).
-fn expired(pages: &Pages, browser: &[&str], head: bool) -> Response<Body> {
+pub(super) fn expired(pages: &Pages, browser: &[&str], head: bool) -> Response<Body> {
     simple(
         pages,
         browser,

@@ -2,13 +2,19 @@
 //! how every outcome becomes a response. A handler never returns `Err`: API Gateway would turn it
 //! into an opaque 502.
 
+pub mod api_logout;
+mod approve;
+pub mod authorize;
+pub mod authorize_wait;
 pub mod discovery;
 pub mod fallback;
 pub mod keys;
 pub mod landing;
 pub mod login;
+pub mod logout;
 pub mod oauth_error;
 pub mod pages;
+pub mod redirect_back;
 pub mod refresh;
 pub mod revoke;
 pub mod send;

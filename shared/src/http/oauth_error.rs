@@ -20,6 +20,73 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    // The authorization endpoint's (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6).
+    UnsupportedResponseType,
+    AccessDenied,
+    LoginRequired,
+}
+
+impl ErrorCode {
+    /// The code as it goes on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+        }
+    }
+}
+
+/// The authorization endpoint's `error` and `error_description` for a refusal that goes back to
+/// the client (RFC 6749 4.1.2.1); `None` for one that is only ever shown as a page.
+pub fn authorize_wire(
+    error: &crate::oauth2::authorize::AuthorizeError,
+) -> Option<(ErrorCode, Cow<'static, str>)> {
+    use crate::oauth2::authorize::AuthorizeError as E;
+    use ErrorCode as C;
+    let (code, description): (ErrorCode, Cow<'static, str>) = match error {
+        E::MissingClientId
+        | E::InvalidClientId
+        | E::MissingRedirectUri
+        | E::InvalidRedirectUri
+        | E::TenantMismatch => return None,
+        E::RepeatedParameter(name) => (C::InvalidRequest, format!("{name} is repeated").into()),
+        E::ParameterTooLong(name) => (C::InvalidRequest, format!("{name} is too long").into()),
+        E::MissingResponseType => (C::InvalidRequest, "response_type is missing".into()),
+        E::UnsupportedResponseType => (
+            C::UnsupportedResponseType,
+            "response_type must be code".into(),
+        ),
+        E::UnsupportedResponseMode => (
+            C::InvalidRequest,
+            "response_mode must be query or form_post".into(),
+        ),
+        E::InvalidCodeChallenge => (
+            C::InvalidRequest,
+            "code_challenge must be S256 with code_challenge_method=S256".into(),
+        ),
+        E::MissingCodeChallenge => (
+            C::InvalidRequest,
+            "the client requires a code_challenge (PKCE)".into(),
+        ),
+        E::InvalidPrompt => (C::InvalidRequest, "prompt is invalid".into()),
+        E::InvalidMaxAge => (C::InvalidRequest, "max_age is invalid".into()),
+        E::PasswordlessDisabled => (
+            C::UnauthorizedClient,
+            "passwordless login is not enabled for this client".into(),
+        ),
+        E::LoginRequired => (C::LoginRequired, "the user is not signed in".into()),
+        E::AccessDenied => (C::AccessDenied, "the sign-in was refused".into()),
+        E::Dependency(_) => (C::ServerError, "the request could not be completed".into()),
+    };
+    Some((code, description))
 }
 
 /// FusionAuth's `OAuthErrorReason` values this endpoint gives.

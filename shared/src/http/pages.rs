@@ -11,32 +11,55 @@ use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+mod words;
+
+pub use words::{accept_language, language, Text, ENGLISH, FRENCH, GERMAN};
+
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1f2328;margin:0}\
 main{max-width:28rem;margin:12vh auto;background:#fff;padding:2rem;border-radius:12px;box-shadow:0 1px 4px #0002}\
 h1{font-size:1.4rem;margin-top:0}button{font-size:1.1rem;padding:.7rem 1.4rem;border:0;border-radius:8px;background:#2563eb;color:#fff;cursor:pointer;width:100%}\
 input{font-size:1.2rem;padding:.5rem;width:100%;box-sizing:border-box;margin:.3rem 0 1rem;letter-spacing:.2rem}\
-.problem{color:#b42318}footer{margin-top:1.5rem;color:#59636e;font-size:.85rem}";
+.problem{color:#b42318}.match{font-size:2.4rem;font-weight:700;text-align:center;letter-spacing:.4rem}footer{margin-top:1.5rem;color:#59636e;font-size:.85rem}";
 
 const PAGE: &str = r#"<!DOCTYPE html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
-<title>{{ heading }}</title><style>{{ style }}</style></head>
+<title>{{ heading }}</title>{% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}<style>{{ style }}</style></head>
 <body><main data-page="{{ page }}">
 <h1>{{ heading }}</h1>
 {% if problem %}<p class="problem" role="alert">{{ problem }}</p>{% endif %}
 <p>{{ message }}</p>
-{% if form %}<form method="post" action="{{ form.action }}">
+{% if match_code %}<p class="match" data-match-code="{{ match_code }}">{{ match_code }}</p>
+{% endif %}{% if form %}<form method="post" action="{{ form.action|attr }}">
 <input type="hidden" name="csrf" value="{{ form.csrf }}">
-{% if form.client_id %}<input type="hidden" name="client_id" value="{{ form.client_id }}">
+{% for field in form.hidden %}<input type="hidden" name="{{ field[0] }}" value="{{ field[1] }}">
+{% endfor %}{% if form.client_id %}<input type="hidden" name="client_id" value="{{ form.client_id }}">
 {% endif %}{% if form.login_id %}<label for="loginId">{{ form.login_id }}</label>
-<input id="loginId" name="loginId" type="email" autocomplete="email" required>
-{% endif %}{% if form.one_time_code %}<label for="oneTimeCode">{{ form.one_time_code }}</label>
-<input id="oneTimeCode" name="oneTimeCode" inputmode="numeric" autocomplete="one-time-code" required>
+{% if form.any_login_id %}<input id="loginId" name="loginId" type="text" autocomplete="username" value="{{ form.login_hint }}" required>
+{% else %}<input id="loginId" name="loginId" type="email" autocomplete="email" required>
+{% endif %}{% endif %}{% if form.one_time_code %}<label for="oneTimeCode">{{ form.one_time_code }}</label>
+<input id="oneTimeCode" name="oneTimeCode"{% if not form.alphanumeric_code %} inputmode="numeric"{% endif %} autocomplete="one-time-code" required>
+{% endif %}{% if form.match_code %}<label for="matchCode">{{ form.match_code }}</label>
+<input id="matchCode" name="matchCode" inputmode="numeric" autocomplete="off" maxlength="2" required>
 {% endif %}<button type="submit">{{ form.button }}</button>
-</form>{% endif %}
+</form>{% if form.link %}
+<p><a href="{{ form.link.href|attr }}">{{ form.link.text }}</a></p>{% endif %}{% endif %}
 {% if footer %}<footer>{{ footer }}</footer>{% endif %}
 </main></body></html>
+"#;
+
+/// `response_mode=form_post`: a form of the response's parameters that the one script (allowed
+/// by its nonce) submits; without script, its button does.
+const FORM_POST: &str = r#"<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="robots" content="noindex, nofollow">
+<title>Continue</title></head>
+<body><form method="post" action="{{ action|attr }}">
+{% for field in params %}<input type="hidden" name="{{ field[0] }}" value="{{ field[1] }}">
+{% endfor %}<noscript><button type="submit">Continue</button></noscript>
+</form>
+<script nonce="{{ nonce }}">document.forms[0].submit()</script>
+</body></html>
 "#;
 
 /// Which page, for the `data-page` attribute tests and operators can read.
@@ -44,6 +67,14 @@ const PAGE: &str = r#"<!DOCTYPE html>
 #[serde(rename_all = "kebab-case")]
 pub enum PageKind {
     Continue,
+    /// `/oauth2/authorize`'s login id page.
+    LoginId,
+    /// The page that waits for the link and takes the one-time code.
+    Waiting,
+    /// A link opened in another browser: the match code approves the pending login.
+    Approve,
+    /// Approved from this device: the other device signs in.
+    Approved,
     /// The fallback page: a login id and the one-time code of a link that got mangled.
     EnterCode,
     Expired,
@@ -51,10 +82,13 @@ pub enum PageKind {
     Refused,
     Forbidden,
     Error,
+    /// `/oauth2/logout` without a valid `id_token_hint`: "sign out?".
+    ConfirmLogout,
+    SignedOut,
 }
 
-/// The form of the continue page.
-#[derive(Serialize)]
+/// The form of a page.
+#[derive(Default, Serialize)]
 pub struct Form<'a> {
     pub action: &'a str,
     pub csrf: &'a str,
@@ -65,6 +99,25 @@ pub struct Form<'a> {
     pub login_id: Option<&'static str>,
     /// The application the fallback page is for, posted back with the form.
     pub client_id: Option<String>,
+    /// Posted back as they are: the authorization request's parameters.
+    pub hidden: Vec<(String, String)>,
+    /// The login id field takes an email address, a username or a phone number
+    /// (`autocomplete="username"`), prefilled with this.
+    pub any_login_id: bool,
+    pub login_hint: String,
+    /// The one-time code is not digits only: no numeric keyboard.
+    pub alphanumeric_code: bool,
+    /// The label of the match code field, on the approval page.
+    pub match_code: Option<&'static str>,
+    /// A link below the form, to another page of this site.
+    pub link: Option<Link<'a>>,
+}
+
+/// A plain link (no script): its target on this site and its words.
+#[derive(Serialize)]
+pub struct Link<'a> {
+    pub href: &'a str,
+    pub text: &'static str,
 }
 
 /// A page to render, in one language.
@@ -79,6 +132,10 @@ pub struct Page<'a> {
     pub footer: Option<String>,
     /// The origin a form post may redirect to, besides this one.
     pub redirect_origin: Option<&'a str>,
+    /// Seconds after which the page reloads itself (meta refresh).
+    pub refresh: Option<u32>,
+    /// The two digits the waiting page shows (`data-match-code`).
+    pub match_code: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +148,8 @@ struct Context<'a> {
     footer: Option<&'a str>,
     style: minijinja::Value,
     page: PageKind,
+    refresh: Option<u32>,
+    match_code: Option<&'a str>,
 }
 
 /// The template and the stylesheet's CSP hash, made once per container.
@@ -109,8 +168,14 @@ impl Pages {
     pub fn new() -> Self {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|_| AutoEscape::Html);
+        // A form's action is a path or a validated redirect URI: escaped as an attribute value,
+        // its slashes left as they are (`action="/oauth2/authorize"`, as pages are matched).
+        env.add_filter("attr", |value: String| {
+            minijinja::Value::from_safe_string(escape_attribute(&value))
+        });
         // A template error here is a bug in the constant above, which every test renders.
         let _ = env.add_template("page.html", PAGE);
+        let _ = env.add_template("form_post.html", FORM_POST);
         Self {
             env,
             style_hash: STANDARD.encode(Sha256::digest(STYLE.as_bytes())),
@@ -132,6 +197,8 @@ impl Pages {
                     footer: page.footer.as_deref(),
                     style: minijinja::Value::from_safe_string(STYLE.to_owned()),
                     page: page.kind,
+                    refresh: page.refresh,
+                    match_code: page.match_code,
                 }))
             })
             .unwrap_or_else(|e| {
@@ -169,169 +236,65 @@ impl Pages {
     }
 }
 
-/// The words of the pages in one language. `{app}` stands for the application's name.
-pub struct Text {
-    pub lang: &'static str,
-    pub continue_heading: &'static str,
-    pub continue_message: &'static str,
-    pub continue_button: &'static str,
-    pub one_time_code_label: &'static str,
-    pub wrong_one_time_code: &'static str,
-    pub enter_code_heading: &'static str,
-    pub enter_code_message: &'static str,
-    pub login_id_label: &'static str,
-    pub enter_code_button: &'static str,
-    pub wrong_fallback: &'static str,
-    pub expired_heading: &'static str,
-    pub expired_message: &'static str,
-    pub unusable_heading: &'static str,
-    pub unusable_message: &'static str,
-    pub forbidden_heading: &'static str,
-    pub forbidden_message: &'static str,
-    pub refused_heading: &'static str,
-    pub password_change: &'static str,
-    pub two_factor: &'static str,
-    pub prevented: &'static str,
-    pub locked: &'static str,
-    pub user_expired: &'static str,
-    pub too_many: &'static str,
-    pub verification: &'static str,
-    pub not_registered: &'static str,
-    pub error_heading: &'static str,
-    pub error_message: &'static str,
-    pub bad_request_message: &'static str,
+impl Pages {
+    /// The authorization response as an auto-submitting form post to the redirect URI: 200,
+    /// `no-store`, a CSP that allows only the one nonce'd script and a `form-action` to the
+    /// redirect URI's origin.
+    pub fn form_post(&self, response: &crate::oauth2::AuthorizationResponse) -> Response<Body> {
+        let nonce = crate::codes::generate_id(&crate::system::OsRandom);
+        let body = self
+            .env
+            .get_template("form_post.html")
+            .and_then(|t| {
+                t.render(minijinja::context! {
+                    action => response.redirect_uri.as_str(),
+                    params => &response.params,
+                    nonce => &nonce,
+                })
+            })
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the form post did not render");
+                "<!DOCTYPE html><title>Error</title><p>Something went wrong.</p>".to_owned()
+            });
+        let csp = format!(
+            "default-src 'none'; script-src 'nonce-{nonce}'; form-action {}; \
+             frame-ancestors 'none'; base-uri 'none'",
+            response.redirect_uri.origin()
+        );
+        let mut page = Response::new(Body::Text(body));
+        let headers = page.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        headers.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        if let Ok(value) = HeaderValue::from_str(&csp) {
+            headers.insert("content-security-policy", value);
+        }
+        page
+    }
 }
 
-pub static ENGLISH: Text = Text {
-    lang: "en",
-    continue_heading: "Sign in to {app}",
-    continue_message: "Press the button to finish signing in. This link works once.",
-    continue_button: "Continue to {app}",
-    one_time_code_label: "The code from your message",
-    wrong_one_time_code: "That code is not right. Check the message and try again.",
-    enter_code_heading: "Sign in to {app} with a code",
-    enter_code_message: "If the link in your message does not work, enter your email address and the code from that message.",
-    login_id_label: "Your email address",
-    enter_code_button: "Sign in",
-    wrong_fallback: "That email address and code do not match a current sign-in. Check the newest message, or ask for a new one.",
-    expired_heading: "This link has expired",
-    expired_message: "Sign-in links work once and only for a few minutes. Go back to the application and ask for a new link.",
-    unusable_heading: "This link cannot be used here",
-    unusable_message: "The application did not set this link up for signing in on this page. Go back to the application and sign in there.",
-    forbidden_heading: "Please open the link again",
-    forbidden_message: "This page could not be confirmed. Open the link from your message again and press the button once.",
-    refused_heading: "You cannot sign in yet",
-    password_change: "You need to change your password first. Go back to the application.",
-    two_factor: "Your account uses two-factor authentication. Go back to the application to finish signing in.",
-    prevented: "Your account has been restricted. Contact the application's support.",
-    locked: "Your account is locked. Contact the application's support.",
-    user_expired: "Your account has expired. Contact the application's support.",
-    too_many: "Too many codes were tried. Wait a while, then ask for a new link.",
-    verification: "Your email address or registration must be verified first. Go back to the application.",
-    not_registered: "You are not registered for this application.",
-    error_heading: "Something went wrong",
-    error_message: "We could not finish signing you in. Please try again in a moment; if the link no longer works, ask for a new one.",
-    bad_request_message: "This request could not be read. Open the link from your message again.",
-};
-
-pub static GERMAN: Text = Text {
-    lang: "de",
-    continue_heading: "Bei {app} anmelden",
-    continue_message: "Drücken Sie die Schaltfläche, um die Anmeldung abzuschließen. Dieser Link funktioniert einmal.",
-    continue_button: "Weiter zu {app}",
-    one_time_code_label: "Der Code aus Ihrer Nachricht",
-    wrong_one_time_code: "Dieser Code ist nicht richtig. Prüfen Sie die Nachricht und versuchen Sie es erneut.",
-    enter_code_heading: "Mit einem Code bei {app} anmelden",
-    enter_code_message: "Wenn der Link in Ihrer Nachricht nicht funktioniert, geben Sie Ihre E-Mail-Adresse und den Code aus dieser Nachricht ein.",
-    login_id_label: "Ihre E-Mail-Adresse",
-    enter_code_button: "Anmelden",
-    wrong_fallback: "E-Mail-Adresse und Code passen zu keiner aktuellen Anmeldung. Prüfen Sie die neueste Nachricht oder fordern Sie eine neue an.",
-    expired_heading: "Dieser Link ist abgelaufen",
-    expired_message: "Anmeldelinks funktionieren einmal und nur wenige Minuten. Fordern Sie in der Anwendung einen neuen Link an.",
-    unusable_heading: "Dieser Link kann hier nicht verwendet werden",
-    unusable_message: "Die Anwendung hat diesen Link nicht für die Anmeldung auf dieser Seite eingerichtet. Melden Sie sich in der Anwendung an.",
-    forbidden_heading: "Bitte öffnen Sie den Link erneut",
-    forbidden_message: "Diese Seite konnte nicht bestätigt werden. Öffnen Sie den Link aus Ihrer Nachricht erneut.",
-    refused_heading: "Sie können sich noch nicht anmelden",
-    password_change: "Sie müssen zuerst Ihr Passwort ändern. Gehen Sie zurück zur Anwendung.",
-    two_factor: "Ihr Konto nutzt Zwei-Faktor-Authentifizierung. Schließen Sie die Anmeldung in der Anwendung ab.",
-    prevented: "Ihr Konto wurde eingeschränkt. Wenden Sie sich an den Support.",
-    locked: "Ihr Konto ist gesperrt. Wenden Sie sich an den Support.",
-    user_expired: "Ihr Konto ist abgelaufen. Wenden Sie sich an den Support.",
-    too_many: "Zu viele Codes wurden versucht. Warten Sie und fordern Sie einen neuen Link an.",
-    verification: "Ihre E-Mail-Adresse oder Registrierung muss zuerst bestätigt werden.",
-    not_registered: "Sie sind für diese Anwendung nicht registriert.",
-    error_heading: "Etwas ist schiefgelaufen",
-    error_message: "Die Anmeldung konnte nicht abgeschlossen werden. Versuchen Sie es gleich noch einmal.",
-    bad_request_message: "Diese Anfrage konnte nicht gelesen werden. Öffnen Sie den Link erneut.",
-};
-
-pub static FRENCH: Text = Text {
-    lang: "fr",
-    continue_heading: "Connexion à {app}",
-    continue_message: "Appuyez sur le bouton pour terminer la connexion. Ce lien ne fonctionne qu'une fois.",
-    continue_button: "Continuer vers {app}",
-    one_time_code_label: "Le code de votre message",
-    wrong_one_time_code: "Ce code n'est pas correct. Vérifiez le message et réessayez.",
-    enter_code_heading: "Connexion à {app} avec un code",
-    enter_code_message: "Si le lien de votre message ne fonctionne pas, saisissez votre adresse e-mail et le code de ce message.",
-    login_id_label: "Votre adresse e-mail",
-    enter_code_button: "Se connecter",
-    wrong_fallback: "Cette adresse e-mail et ce code ne correspondent à aucune connexion en cours. Vérifiez le message le plus récent ou demandez-en un nouveau.",
-    expired_heading: "Ce lien a expiré",
-    expired_message: "Les liens de connexion ne fonctionnent qu'une fois et quelques minutes. Retournez dans l'application pour en demander un nouveau.",
-    unusable_heading: "Ce lien ne peut pas être utilisé ici",
-    unusable_message: "L'application n'a pas prévu ce lien pour une connexion sur cette page. Connectez-vous dans l'application.",
-    forbidden_heading: "Veuillez rouvrir le lien",
-    forbidden_message: "Cette page n'a pas pu être confirmée. Rouvrez le lien de votre message.",
-    refused_heading: "Vous ne pouvez pas encore vous connecter",
-    password_change: "Vous devez d'abord changer votre mot de passe. Retournez dans l'application.",
-    two_factor: "Votre compte utilise l'authentification à deux facteurs. Terminez la connexion dans l'application.",
-    prevented: "Votre compte a été restreint. Contactez le support.",
-    locked: "Votre compte est verrouillé. Contactez le support.",
-    user_expired: "Votre compte a expiré. Contactez le support.",
-    too_many: "Trop de codes ont été essayés. Patientez puis demandez un nouveau lien.",
-    verification: "Votre adresse e-mail ou votre inscription doit d'abord être vérifiée.",
-    not_registered: "Vous n'êtes pas inscrit à cette application.",
-    error_heading: "Une erreur s'est produite",
-    error_message: "La connexion n'a pas pu aboutir. Réessayez dans un instant.",
-    bad_request_message: "Cette requête n'a pas pu être lue. Rouvrez le lien de votre message.",
-};
-
-const LANGUAGES: [&Text; 3] = [&ENGLISH, &GERMAN, &FRENCH];
-
-/// The first of `preferred` (the user's languages, then the browser's `Accept-Language`) that
-/// the pages have, matched on the primary subtag (`de-AT` → `de`); English otherwise.
-pub fn language<'a>(preferred: impl IntoIterator<Item = &'a str>) -> &'static Text {
-    preferred
-        .into_iter()
-        .filter_map(|tag| tag.split(['-', '_']).next())
-        .find_map(|primary| {
-            LANGUAGES
-                .iter()
-                .copied()
-                .find(|t| t.lang.eq_ignore_ascii_case(primary.trim()))
-        })
-        .unwrap_or(&ENGLISH)
-}
-
-/// `Accept-Language`'s tags in order of preference (q-values honoured, `q=0` dropped).
-pub fn accept_language(header: Option<&str>) -> Vec<&str> {
-    let mut tags: Vec<(&str, f32)> = header
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|part| {
-            let mut pieces = part.split(';');
-            let tag = pieces.next()?.trim();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (!tag.is_empty() && q > 0.0).then_some((tag, q))
-        })
-        .collect();
-    tags.sort_by(|a, b| b.1.total_cmp(&a.1));
-    tags.into_iter().map(|(tag, _)| tag).collect()
+/// HTML-escapes an attribute value (double-quoted): `&`, `<`, `>`, `"` and `'`.
+fn escape_attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -367,9 +330,12 @@ mod tests {
                 one_time_code: None,
                 login_id: None,
                 client_id: Some("\"><script>".into()),
+                ..Form::default()
             }),
             footer: None,
             redirect_origin: Some("https://app.example.com"),
+            refresh: None,
+            match_code: None,
         };
         let response = pages.render(&page, false);
         let Body::Text(html) = response.body() else {

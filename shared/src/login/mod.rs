@@ -96,6 +96,8 @@ enum Proof<'a> {
     /// The command's code, on the landing page: the authorization code it leads to is exchanged
     /// only with the PKCE verifier ([`crate::oauth2::token`]).
     LinkClick,
+    /// A hosted pending login approved with the match code: the code by its hash.
+    Approved { code_hash: &'a str },
     /// A link's fallback: the user's newest code by its hash, the hash of the address typed and
     /// the one-time code its email carried; the command's code is not used.
     Fallback {
@@ -142,13 +144,25 @@ pub async fn login_with_fallback(
     finish(attempt_login(services, None, &command, proof).await)
 }
 
-/// Whether the code's start carried a PKCE `code_challenge` (well formed or not): then only the
-/// landing page's authorization code, exchanged with the verifier, may complete it.
-fn bound_to_verifier(pending: &PendingCode) -> bool {
-    pending
-        .state
-        .as_ref()
-        .is_some_and(|state| state.contains_key("code_challenge"))
+/// The same login for a hosted pending login that the match code approved from another
+/// device: the code by its hash (the waiting browser never saw the link); the pending login's
+/// approval is the proof ([`crate::oauth2::hosted`]).
+pub async fn login_approved(
+    services: &LoginServices,
+    code_hash: &str,
+    command: LoginCommand,
+) -> Result<LoginOutcome, LoginError> {
+    finish(attempt_login(services, None, &command, Proof::Approved { code_hash }).await)
+}
+
+/// Whether only an authorization code may come of the code: its start carried a PKCE
+/// `code_challenge` (well formed or not: the landing page's code is exchanged with the verifier),
+/// or it is a hosted login's (it completes in the browser that began it, or by the match code).
+fn bound_to_authorization(pending: &PendingCode) -> bool {
+    pending.state.as_ref().is_some_and(|state| {
+        state.contains_key("code_challenge")
+            || state.contains_key(crate::oauth2::hosted::PENDING_LOGIN_KEY)
+    })
 }
 
 fn finish(step: Step<LoginOutcome>) -> Result<LoginOutcome, LoginError> {
@@ -168,12 +182,13 @@ async fn attempt_login(
     let now = services.clock.now_millis();
     let attempt_id = attempt_id(services);
     let pending = use_code(services, command, proof, &attempt_id, now).await?;
-    // A code of another tenant, or a PKCE-bound code at the login API, is used up all the same:
-    // whoever holds it sent it to the wrong place, and it must not stay usable elsewhere.
+    // A code of another tenant, or a PKCE-bound or hosted login's code at the login API, is used
+    // up all the same: whoever holds it sent it to the wrong place, and it must not stay usable
+    // elsewhere.
     if tenant_scope.is_some_and(|t| t != pending.tenant_id) {
         return Ok(LoginOutcome::NotFound);
     }
-    if matches!(proof, Proof::Code) && bound_to_verifier(&pending) {
+    if matches!(proof, Proof::Code) && bound_to_authorization(&pending) {
         return Ok(LoginOutcome::NotFound);
     }
     let attempt = Attempt {
@@ -229,6 +244,7 @@ async fn use_code(
                 .as_deref()
                 .map(|otc| codes::hash_one_time_code(&command.code, otc)),
         ),
+        Proof::Approved { code_hash } => (code_hash.to_owned(), None),
         Proof::Fallback {
             code_hash,
             address_hash,

@@ -6,8 +6,10 @@ mod authorization_codes;
 mod codes;
 mod directory;
 mod outbox;
+mod pending_logins;
 mod rate_limiter;
 mod refresh_tokens;
+mod sso_sessions;
 mod suppressions;
 mod system;
 
@@ -20,8 +22,10 @@ pub use authorization_codes::MemoryAuthorizationCode;
 pub use codes::{MemoryCodeStore, MemorySessions};
 pub use directory::MemoryDirectory;
 pub use outbox::Outbox;
+pub use pending_logins::MemoryPendingLogins;
 pub use rate_limiter::MemoryRateLimiter;
 pub use refresh_tokens::MemoryRefreshTokens;
+pub use sso_sessions::MemorySsoSessions;
 pub use suppressions::MemorySuppressions;
 pub use system::{FixedClock, SameByteRandom};
 

@@ -6,14 +6,20 @@
 //! `stored` what a login leaves behind (pending codes, refresh tokens, login records);
 //! `templates` the email and SMS templates.
 
+mod device;
 mod keys;
 mod oauth;
+mod pending_login;
+mod sso;
 mod stored;
 mod templates;
 mod user;
 
+pub use device::{Browser, Device, Os};
 pub use keys::{kid_alias, ApiKey, ApiKeyPermissions, SigningAlgorithm, SigningKey};
 pub use oauth::{ClientAuthenticationPolicy, OAuthConfiguration, PkcePolicy};
+pub use pending_login::{PendingLogin, PendingLoginStatus};
+pub use sso::{SsoConfiguration, SsoSession, DEFAULT_SSO_SESSION_SECONDS};
 
 pub use stored::{
     LoginRecord, PendingCode, PublicKey, Published, StoredAuthorizationCode, StoredRefreshToken,
@@ -55,6 +61,13 @@ pub struct Tenant {
     /// Ours, not FusionAuth's: which SMS the tenant sends at all (`crate::sms_guard`).
     #[serde(default)]
     pub sms_guard_configuration: SmsGuardConfiguration,
+    /// How long an SSO session lasts ([`SsoConfiguration::session_seconds`]).
+    #[serde(default)]
+    pub sso_configuration: SsoConfiguration,
+    /// Where `/oauth2/logout` sends a browser when neither the request nor the application
+    /// names a place.
+    #[serde(default, rename = "logoutURL", skip_serializing_if = "Option::is_none")]
+    pub logout_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

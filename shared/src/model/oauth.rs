@@ -25,6 +25,9 @@ pub struct OAuthConfiguration {
     /// `offline_access` (FusionAuth's default: yes). `loginConfiguration.generateRefreshTokens`
     /// is the login API's switch, not this one's.
     pub generate_refresh_tokens: bool,
+    /// Where `/oauth2/logout` sends a browser when the request names no registered place.
+    #[serde(rename = "logoutURL", skip_serializing_if = "Option::is_none")]
+    pub logout_url: Option<String>,
 }
 
 impl Default for OAuthConfiguration {
@@ -37,6 +40,7 @@ impl Default for OAuthConfiguration {
             proof_key_for_code_exchange_policy: PkcePolicy::default(),
             require_registration: false,
             generate_refresh_tokens: true,
+            logout_url: None,
         }
     }
 }

@@ -216,9 +216,13 @@ async fn newest_link(
         return Ok(Err(FallbackRefusal::Wrong));
     };
     Ok(match look(services, &code_hash).await? {
-        // A FormField code's one-time code is never a fallback: it may have come by SMS.
+        // A FormField code's one-time code is never a fallback: it may have come by SMS. A hosted
+        // login's code completes only in the browser that began it (its waiting page takes the
+        // same one-time code).
         Looked::Live(live)
-            if live.application.id == application.id && !live.landing.needs_one_time_code =>
+            if live.application.id == application.id
+                && !live.landing.needs_one_time_code
+                && live.landing.pending_login.is_none() =>
         {
             Ok((code_hash, live))
         }

@@ -25,6 +25,9 @@ struct Claims<'a> {
     at_hash: String,
     #[serde(rename = "applicationId")]
     application_id: Uuid,
+    /// The SSO session the token was issued within (FusionAuth's `sid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<Uuid>,
 }
 
 pub(super) struct IdTokenFor<'a> {
@@ -37,6 +40,8 @@ pub(super) struct IdTokenFor<'a> {
     pub now_millis: i64,
     /// When the user authenticated (epoch seconds): the login, also for a refreshed id_token.
     pub auth_time: i64,
+    /// The SSO session, for an id token issued within one.
+    pub sid: Option<Uuid>,
 }
 
 pub(super) async fn sign(
@@ -68,6 +73,7 @@ pub(super) async fn sign(
         nonce: what.nonce,
         at_hash: URL_SAFE_NO_PAD.encode(&digest[..16]),
         application_id: what.application.id,
+        sid: what.sid,
     };
     signer
         .sign(&key, &claims)

@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use super::id_token::{self, IdTokenFor};
 use super::{
     AuthorizationRequest, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS, SEAL_PURPOSE,
@@ -16,11 +18,11 @@ use super::{
 use crate::codes;
 use crate::login::LoginServices;
 use crate::login::{
-    self, AccessToken, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome,
-    RefreshTokenRule,
+    self, AccessToken, IssuedRefreshToken, LoggedIn, LoggedInKind, LoginCommand, LoginError,
+    LoginOutcome, RefreshTokenRule,
 };
 use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant, User};
-use crate::ports::{AuthorizationCodes, RateLimiter, StoreError};
+use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, SsoSessions, StoreError};
 
 pub use super::fallback::{
     code_entry, enter_code, CodeEntry, EnterCodeCommand, FALLBACK_MIN_DURATION,
@@ -34,6 +36,10 @@ pub struct LandingServices {
     pub login: LoginServices,
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
     pub rate_limiter: Arc<dyn RateLimiter>,
+    /// The hosted login's pending browser logins, which a hosted link completes or approves.
+    pub pending_logins: Arc<dyn PendingLogins>,
+    /// The SSO sessions a completed hosted login starts.
+    pub sso_sessions: Arc<dyn SsoSessions>,
 }
 
 /// A code as the link's path carries it: 1 to 128 letters, digits, `-` or `_` (every code
@@ -73,11 +79,18 @@ pub struct Landing {
     pub needs_one_time_code: bool,
     /// Where the button's form post may redirect (the page's CSP `form-action`).
     pub redirect_origin: String,
+    /// A hosted login's link: the pending login it belongs to (the hash of the cookie of the
+    /// browser that started it, [`super::hosted::PENDING_LOGIN_KEY`]).
+    pub pending_login: Option<String>,
+    /// On the approval page (another browser): who began the pending login, and when.
+    pub requester: Option<super::hosted::Requester>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Opened {
     Live(Box<Landing>),
+    /// A hosted login's link in another browser than the one that started it: the approval page.
+    OtherBrowser(Box<Landing>),
     /// Unknown, used, superseded or expired: alike.
     Expired,
     /// The start's `state` cannot lead to an allowed redirect.
@@ -133,6 +146,13 @@ pub(super) async fn look(
             .unwrap_or_default(),
         needs_one_time_code: pending.one_time_code_hash.is_some(),
         redirect_origin: request.redirect_uri.origin().to_owned(),
+        pending_login: pending
+            .state
+            .as_ref()
+            .and_then(|s| s.get(super::hosted::PENDING_LOGIN_KEY))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        requester: None,
     };
     Ok(Looked::Live(Box::new(Live {
         pending,
@@ -147,17 +167,33 @@ pub(super) async fn look(
 pub async fn open(
     services: &LandingServices,
     code: Option<&LinkCode>,
+    pending_cookie: Option<&str>,
 ) -> Result<Opened, StoreError> {
     let Some(code) = code else {
         return Ok(Opened::Expired);
     };
     Ok(
         match look(services, &codes::hash_secret(code.as_str())).await? {
+            Looked::Live(live) if !same_browser(&live.landing, pending_cookie) => {
+                Opened::OtherBrowser(Box::new(
+                    super::hosted::requester(services, live.landing).await?,
+                ))
+            }
             Looked::Live(live) => Opened::Live(Box::new(live.landing)),
             Looked::Expired => Opened::Expired,
             Looked::Unusable(problem) => Opened::Unusable(problem),
         },
     )
+}
+
+/// Whether this browser may complete the link: any browser for a link the login API started;
+/// for a hosted login's, only the browser with the pending login's cookie.
+fn same_browser(landing: &Landing, pending_cookie: Option<&str>) -> bool {
+    match &landing.pending_login {
+        None => true,
+        Some(pending_login) => pending_cookie
+            .is_some_and(|cookie| codes::same_secret(&codes::hash_secret(cookie), pending_login)),
+    }
 }
 
 /// The button's post.
@@ -167,6 +203,9 @@ pub struct ClickCommand {
     pub ip_address: Option<String>,
     /// The `fusionauth.trust` cookie, as the login API reads it.
     pub trust_id: Option<String>,
+    /// The `fusionauth.pending` cookie: a hosted login's link completes only in the browser
+    /// that started it.
+    pub pending_cookie: Option<String>,
 }
 
 /// Redacts the one-time code and the trust id, as [`LoginCommand`]'s `Debug` does.
@@ -177,6 +216,7 @@ impl std::fmt::Debug for ClickCommand {
             .field("one_time_code", &redacted(&self.one_time_code))
             .field("ip_address", &self.ip_address)
             .field("trust_id", &redacted(&self.trust_id))
+            .field("pending_cookie", &redacted(&self.pending_cookie))
             .finish()
     }
 }
@@ -203,34 +243,18 @@ pub enum Refusal {
     NotRegistered,
 }
 
-/// The URL a completed click redirects to: the redirect URI with the authorization code in its
-/// query, so its `Debug` is redacted. It reads as the `&str` it is.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CodeRedirect(String);
-
-impl CodeRedirect {
-    pub fn new(url: String) -> Self {
-        Self(url)
-    }
-}
-
-impl std::ops::Deref for CodeRedirect {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for CodeRedirect {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CodeRedirect({})", crate::redact::REDACTED)
-    }
-}
+/// What a completed click answers: the redirect URI with the authorization code (its `Debug`
+/// is redacted).
+pub type CodeRedirect = super::AuthorizationResponse;
 
 #[derive(Debug)]
 pub enum Clicked {
-    /// 303 to this URL: the redirect URI with `code` and the start's `state`.
-    Redirect(CodeRedirect),
+    /// Back to the redirect URI with `code`, the start's `state` and `iss` (303, or a form post);
+    /// who signed in.
+    Redirect(CodeRedirect, super::hosted::SignedIn),
+    /// A hosted login's link in a browser other than the one that started it: it may only
+    /// approve, with the match code ([`super::hosted::approve`]).
+    OtherBrowser(Box<Landing>),
     Expired,
     Unusable(RequestProblem),
     /// A FormField code stays valid after a wrong one-time code (until its attempts run out).
@@ -259,6 +283,21 @@ pub async fn click(
         Looked::Expired => return Ok(Clicked::Expired),
         Looked::Unusable(problem) => return Ok(Clicked::Unusable(problem)),
     };
+    if !same_browser(&live.landing, command.pending_cookie.as_deref()) {
+        let landing = super::hosted::requester(services, live.landing).await?;
+        return Ok(Clicked::OtherBrowser(Box::new(landing)));
+    }
+    if let Some(pending_login) = &live.landing.pending_login {
+        let now = services.login.clock.now_millis();
+        let waiting = services
+            .pending_logins
+            .find(pending_login, now)
+            .await?
+            .is_some_and(|p| p.status == crate::model::PendingLoginStatus::Waiting);
+        if !waiting {
+            return Ok(Clicked::Expired);
+        }
+    }
     let login_command = LoginCommand {
         code: code.as_str().to_owned(),
         one_time_code: command.one_time_code.filter(|c| !c.trim().is_empty()),
@@ -281,7 +320,11 @@ pub async fn click(
             _ => Clicked::Expired,
         });
     }
-    conclude(services, &live, outcome).await
+    let clicked = conclude(services, &live, outcome).await?;
+    if let (Clicked::Redirect(..), Some(pending_login)) = (&clicked, &live.landing.pending_login) {
+        super::hosted::mark_completed(services, pending_login).await?;
+    }
+    Ok(clicked)
 }
 
 /// A login's outcome as the landing page answers it: an authorization code, or why not.
@@ -319,31 +362,87 @@ async fn issue(
             return Ok(Clicked::Refused(Refusal::VerificationRequired))
         }
     }
-    let login = &services.login;
     let access = logged_in
         .access_token
         .ok_or_else(|| StoreError::new("issue authorization code", "the login issued no JWT"))?;
-    let now = login.clock.now_millis();
-    let scope = &live.request.scope;
     let authenticated_at_millis = logged_in.authenticated_at_millis;
-    let id_token = id_token_for(
-        services,
-        live,
-        &logged_in.user,
-        &access,
-        now,
-        authenticated_at_millis,
-    )
-    .await?;
-    // The login issued one only where the scope and the application allow it
+    // The login issued a refresh token only where the scope and the application allow it
     // ([`RefreshTokenRule::OAuth`]).
     let refresh = logged_in.refresh_token;
+    let refresh_token_id = refresh.as_ref().map(|r| r.id);
+    let hosted = live.landing.pending_login.is_some();
+    let session = match hosted {
+        true => {
+            super::hosted::start_sso_session(
+                services,
+                &live.tenant,
+                logged_in.user.id,
+                authenticated_at_millis,
+                refresh_token_id,
+            )
+            .await
+        }
+        false => None,
+    };
+    let response = issue_code(
+        services,
+        CodeFor {
+            tenant: &live.tenant,
+            application: &live.application,
+            request: &live.request,
+            user: &logged_in.user,
+            access,
+            refresh,
+            authenticated_at_millis,
+            sso_session_id: session.as_ref().map(|(_, id)| *id),
+            user_state: user_state(&logged_in.kind),
+        },
+    )
+    .await?;
+    let signed_in = super::hosted::SignedIn {
+        tenant_id: live.pending.tenant_id,
+        user_id: logged_in.user.id,
+        authenticated_at_millis,
+        refresh_token_id,
+        hosted,
+        sso_cookie: session.map(|(cookie, _)| cookie),
+    };
+    Ok(Clicked::Redirect(response, signed_in))
+}
+
+/// What an authorization code is issued for: the request it answers, and the tokens a login
+/// (the link's, or the SSO session's) issued to the user.
+pub(super) struct CodeFor<'a> {
+    pub tenant: &'a Tenant,
+    pub application: &'a Application,
+    pub request: &'a AuthorizationRequest,
+    pub user: &'a User,
+    pub access: AccessToken,
+    pub refresh: Option<IssuedRefreshToken>,
+    /// When the person proved who they are: the id token's `auth_time`.
+    pub authenticated_at_millis: i64,
+    /// The SSO session the code is issued within: the id token's `sid`.
+    pub sso_session_id: Option<Uuid>,
+    /// FusionAuth's `userState` on the redirect.
+    pub user_state: &'static str,
+}
+
+/// The authorization code for tokens issued to a user: random (256 bits), stored by its hash for
+/// at most [`AUTHORIZATION_CODE_SECONDS`], the tokens (and, for `openid`, an id token) sealed
+/// under it; and the response that carries it back to the client.
+pub(super) async fn issue_code(
+    services: &LandingServices,
+    what: CodeFor<'_>,
+) -> Result<CodeRedirect, StoreError> {
+    let login = &services.login;
+    let now = login.clock.now_millis();
+    let id_token = id_token_for(services, &what, now).await?;
     let tokens = SealedTokens {
-        access_token: access.token,
-        access_token_expires_at_millis: access.expires_at_millis,
+        access_token: what.access.token,
+        access_token_expires_at_millis: what.access.expires_at_millis,
         id_token,
-        refresh_token: refresh.as_ref().map(|r| r.token.clone()),
-        refresh_token_id: refresh.as_ref().map(|r| r.id),
+        refresh_token: what.refresh.as_ref().map(|r| r.token.clone()),
+        refresh_token_id: what.refresh.as_ref().map(|r| r.id),
     };
     let code = codes::generate_id(login.random.as_ref());
     let plain = serde_json::to_vec(&tokens).map_err(|e| StoreError::new("seal tokens", e))?;
@@ -351,35 +450,32 @@ async fn issue(
         .ok_or_else(|| StoreError::new("seal tokens", "the cipher refused"))?;
     let stored = StoredAuthorizationCode {
         code_hash: codes::hash_secret(&code),
-        application_id: live.application.id,
-        tenant_id: live.pending.tenant_id,
-        user_id: logged_in.user.id,
-        redirect_uri: live.request.redirect_uri.as_str().to_owned(),
-        code_challenge: live.request.code_challenge.clone(),
-        scope: scope.text.clone(),
+        application_id: what.application.id,
+        tenant_id: what.tenant.id,
+        user_id: what.user.id,
+        redirect_uri: what.request.redirect_uri.as_str().to_owned(),
+        code_challenge: what.request.code_challenge.clone(),
+        scope: what.request.scope.text.clone(),
         sealed_tokens: sealed,
         expires_at_millis: now + AUTHORIZATION_CODE_SECONDS * 1000,
     };
     services.authorization_codes.save(&stored).await?;
-    tracing::info!(user_id = %logged_in.user.id, application_id = %live.application.id,
+    tracing::info!(user_id = %what.user.id, application_id = %what.application.id,
         "authorization code issued");
-    Ok(Clicked::Redirect(redirect_with_code(
-        live,
-        &code,
-        &logged_in.kind,
-    )))
+    Ok(what
+        .request
+        .back(&what.tenant.issuer)
+        .with(&[("code", &code), ("userState", what.user_state)]))
 }
 
-/// An id_token for a scope with `openid`, for the login's JWT; its `auth_time` is the login's.
+/// An id_token for a scope with `openid`, for the issued JWT; its `auth_time` is when the person
+/// authenticated, its `sid` the SSO session's.
 async fn id_token_for(
     services: &LandingServices,
-    live: &Live,
-    user: &User,
-    access: &AccessToken,
+    what: &CodeFor<'_>,
     now: i64,
-    authenticated_at_millis: i64,
 ) -> Result<Option<String>, StoreError> {
-    if !live.request.scope.has("openid") {
+    if !what.request.scope.has("openid") {
         return Ok(None);
     }
     let login = &services.login;
@@ -387,30 +483,25 @@ async fn id_token_for(
         login.directory.as_ref(),
         &login.signer,
         &IdTokenFor {
-            tenant: &live.tenant,
-            application: &live.application,
-            user,
-            access_token: &access.token,
-            expires_at_millis: access.expires_at_millis,
-            nonce: live.request.nonce.as_deref(),
+            tenant: what.tenant,
+            application: what.application,
+            user: what.user,
+            access_token: &what.access.token,
+            expires_at_millis: what.access.expires_at_millis,
+            nonce: what.request.nonce.as_deref(),
             now_millis: now,
-            auth_time: authenticated_at_millis / 1000,
+            auth_time: what.authenticated_at_millis / 1000,
+            sid: what.sso_session_id,
         },
     )
     .await?;
     Ok(Some(token))
 }
 
-/// The redirect URI with the authorization code, the start's `state`, and FusionAuth's
-/// `userState`, which says whether the user is registered to the application.
-fn redirect_with_code(live: &Live, code: &str, kind: &LoggedInKind) -> CodeRedirect {
-    let mut params = vec![("code", code)];
-    if let Some(state) = live.request.state.as_deref() {
-        params.push(("state", state));
+/// FusionAuth's `userState`: whether the user is registered to the application.
+pub(super) fn user_state(kind: &LoggedInKind) -> &'static str {
+    match kind {
+        LoggedInKind::NotRegistered => "AuthenticatedNotRegistered",
+        _ => "Authenticated",
     }
-    params.push(match kind {
-        LoggedInKind::NotRegistered => ("userState", "AuthenticatedNotRegistered"),
-        _ => ("userState", "Authenticated"),
-    });
-    CodeRedirect::new(live.request.redirect_uri.with_query(&params))
 }

@@ -8,11 +8,20 @@
 //! `oauthConfiguration` before the code is touched, so a link that could not redirect anywhere
 //! allowed never uses a code up, and never redirects.
 
+pub mod api_logout;
+pub mod authorize;
 pub mod fallback;
+pub mod hosted;
 mod id_token;
 pub mod landing;
+pub mod logout;
+mod response;
+pub mod sso;
+pub mod sso_authorize;
 pub mod token;
 mod token_error;
+
+pub use response::{AuthorizationResponse, RedirectBack, ResponseMode};
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -100,6 +109,8 @@ pub struct AuthorizationRequest {
     pub scope: Scope,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
+    /// How the response goes back (`response_mode`; `query` unless `form_post`).
+    pub response_mode: ResponseMode,
 }
 
 /// Why a start's `state` cannot lead to a redirect: shown as an error page, never redirected.
@@ -157,12 +168,54 @@ impl AuthorizationRequest {
             },
             nonce: text("nonce").map(str::to_owned),
             code_challenge,
+            response_mode: match text("response_mode") {
+                Some("form_post") => ResponseMode::FormPost,
+                _ => ResponseMode::Query,
+            },
         })
+    }
+
+    /// The request as a start's `state` carries it ([`Self::from_state`] reads it back), with
+    /// `client_id`: the authorization request kept with the code.
+    pub fn to_state(&self, client_id: Uuid) -> Map<String, Value> {
+        let mut state = Map::new();
+        let mut put = |name: &str, value: &str| {
+            state.insert(name.to_owned(), Value::String(value.to_owned()));
+        };
+        put("client_id", &client_id.to_string());
+        put("redirect_uri", self.redirect_uri.as_str());
+        if !self.scope.text.is_empty() {
+            put("scope", &self.scope.text);
+        }
+        if let Some(value) = &self.state {
+            put("state", value);
+        }
+        if let Some(nonce) = &self.nonce {
+            put("nonce", nonce);
+        }
+        if let Some(challenge) = &self.code_challenge {
+            put("code_challenge", challenge);
+            put("code_challenge_method", "S256");
+        }
+        if self.response_mode == ResponseMode::FormPost {
+            put("response_mode", "form_post");
+        }
+        state
+    }
+
+    /// Where and how this request's response goes, with the tenant's issuer (RFC 9207).
+    pub fn back(&self, issuer: &str) -> RedirectBack {
+        RedirectBack {
+            redirect_uri: self.redirect_uri.clone(),
+            mode: self.response_mode,
+            state: self.state.clone(),
+            issuer: issuer.to_owned(),
+        }
     }
 }
 
 /// An S256 challenge is base64url of 32 bytes: 43 characters.
-fn is_s256_challenge(challenge: &str) -> bool {
+pub(crate) fn is_s256_challenge(challenge: &str) -> bool {
     challenge.len() == 43
         && challenge
             .bytes()

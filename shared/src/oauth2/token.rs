@@ -328,6 +328,8 @@ pub async fn exchange_refresh_token(
                     nonce: None,
                     now_millis: now,
                     auth_time: exchanged.granted.auth_time,
+                    // The family does not keep the SSO session it was issued within.
+                    sid: None,
                 },
             )
             .await?,

@@ -95,20 +95,24 @@ pub async fn handle(
     }
 }
 
-/// The functions that read a form: the magic link's page and the fallback page (HTML forms) and
-/// `/oauth2/token`.
+/// The functions that read a form: the magic link's page and the fallback page (HTML forms),
+/// `/oauth2/token`, and the hosted login's login id page and waiting page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FormEndpoint {
     MagicLink,
     Fallback,
     Token,
+    Authorize,
+    AuthorizeWait,
 }
 
 impl FormEndpoint {
-    pub const ALL: [FormEndpoint; 3] = [
+    pub const ALL: [FormEndpoint; 5] = [
         FormEndpoint::MagicLink,
         FormEndpoint::Fallback,
         FormEndpoint::Token,
+        FormEndpoint::Authorize,
+        FormEndpoint::AuthorizeWait,
     ];
 
     /// The path a post goes to: a magic link's is a well-formed code no one started.
@@ -119,13 +123,18 @@ impl FormEndpoint {
             }
             FormEndpoint::Fallback => "/oauth2/passwordless",
             FormEndpoint::Token => "/oauth2/token",
+            FormEndpoint::Authorize => "/oauth2/authorize",
+            FormEndpoint::AuthorizeWait => "/oauth2/authorize/wait",
         }
     }
 
     /// The fields the function reads, with their caps.
     pub fn caps(self) -> &'static [passwordless::limits::Cap] {
         match self {
-            FormEndpoint::MagicLink | FormEndpoint::Fallback => passwordless::limits::LANDING_FORMS,
+            FormEndpoint::MagicLink
+            | FormEndpoint::Fallback
+            | FormEndpoint::Authorize
+            | FormEndpoint::AuthorizeWait => passwordless::limits::LANDING_FORMS,
             FormEndpoint::Token => passwordless::limits::TOKEN_FORM,
         }
     }
@@ -150,15 +159,19 @@ pub async fn handle_form(
     endpoint: FormEndpoint,
     request: Request,
 ) -> Response<Body> {
+    let hosted = HostedStores::default();
+    let pages = passwordless::http::pages::Pages::new();
     match endpoint {
         FormEndpoint::MagicLink | FormEndpoint::Fallback => {
-            let landing = passwordless::oauth2::landing::LandingServices {
-                login: services.login.clone(),
-                authorization_codes: services.codes.clone(),
-                rate_limiter: services.send.rate_limiter.clone(),
-            };
-            let pages = passwordless::http::pages::Pages::new();
-            passwordless::http::landing::handle(&landing, &pages, request).await
+            passwordless::http::landing::handle(&hosted.landing(services), &pages, request).await
+        }
+        FormEndpoint::Authorize => {
+            passwordless::http::authorize::handle(&hosted.authorize(services), &pages, request)
+                .await
+        }
+        FormEndpoint::AuthorizeWait => {
+            passwordless::http::authorize_wait::handle(&hosted.landing(services), &pages, request)
+                .await
         }
         FormEndpoint::Token => {
             let token = passwordless::oauth2::token::TokenServices {
@@ -169,6 +182,42 @@ pub async fn handle_form(
                 refresh: services.refresh.clone(),
             };
             passwordless::http::token::handle(&token, request).await
+        }
+    }
+}
+
+/// The hosted login's stores in memory (pending logins, SSO sessions), shared by the authorize,
+/// authorize-wait and landing functions' services built from them, as the Codes table is.
+#[derive(Clone, Default)]
+pub struct HostedStores {
+    pub pending_logins: Arc<passwordless::memory::MemoryPendingLogins>,
+    pub sso_sessions: Arc<passwordless::memory::MemorySsoSessions>,
+}
+
+impl HostedStores {
+    /// The landing and authorize-wait functions' services.
+    pub fn landing(
+        &self,
+        services: &MemoryServices,
+    ) -> passwordless::oauth2::landing::LandingServices {
+        passwordless::oauth2::landing::LandingServices {
+            login: services.login.clone(),
+            authorization_codes: services.codes.clone(),
+            rate_limiter: services.send.rate_limiter.clone(),
+            pending_logins: self.pending_logins.clone(),
+            sso_sessions: self.sso_sessions.clone(),
+        }
+    }
+
+    /// The authorize function's services.
+    pub fn authorize(
+        &self,
+        services: &MemoryServices,
+    ) -> passwordless::oauth2::hosted::HostedServices {
+        passwordless::oauth2::hosted::HostedServices {
+            send: services.send.clone(),
+            pending_logins: self.pending_logins.clone(),
+            landing: self.landing(services),
         }
     }
 }

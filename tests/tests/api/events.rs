@@ -248,6 +248,10 @@ async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
             "login" => app.login_event(event).await,
             "landing" => app.landing_event(event).await,
             "token" => app.token_event(event).await,
+            "logout" => app.logout_event(event).await,
+            "authorize" => app.authorize_event(event).await,
+            "authorize-wait" => app.authorize_wait_event(event).await,
+            "api-logout" => app.api_logout_event(event).await,
             "refresh" => app.refresh_event(event).await,
             "revoke" => TestResponse::from(
                 http::revoke::handle(&app.revoke_fn.services, request(event)).await,

@@ -15,7 +15,9 @@ use passwordless::keys::KeyServices;
 use passwordless::kickstart;
 use passwordless::login::LoginServices;
 use passwordless::metrics::{Recorder, Sink};
+use passwordless::oauth2::hosted::HostedServices;
 use passwordless::oauth2::landing::LandingServices;
+use passwordless::oauth2::logout::LogoutServices;
 use passwordless::oauth2::token::TokenServices;
 use passwordless::refresh::RefreshServices;
 use passwordless::send::{DeliverySettings, SendServices};
@@ -77,6 +79,12 @@ pub struct TestApp {
     pub validate_fn: Function<KeyServices>,
     pub landing_fn: Function<LandingServices>,
     pub token_fn: Function<TokenServices>,
+    /// `/oauth2/authorize` and its waiting page (the waiting page runs on the landing page's
+    /// services, with its own role).
+    pub authorize_fn: Function<HostedServices>,
+    pub authorize_wait_fn: Function<LandingServices>,
+    pub logout_fn: Function<LogoutServices>,
+    pub api_logout_fn: Function<LogoutServices>,
     /// The landing page's template, built once as its `main` builds it.
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
@@ -183,6 +191,10 @@ impl TestApp {
             validate_fn: Function::new(role("validate"), &wiring),
             landing_fn: Function::new(role("landing"), &wiring),
             token_fn: Function::new(role("token"), &wiring),
+            authorize_fn: Function::new(role("authorize"), &wiring),
+            authorize_wait_fn: Function::new(role("authorize-wait"), &wiring),
+            logout_fn: Function::new(role("logout"), &wiring),
+            api_logout_fn: Function::new(role("api-logout"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
             wiring,
@@ -200,7 +212,12 @@ impl TestApp {
         self.validate_fn.services.clock = clock.clone();
         self.landing_fn.services.login.clock = clock.clone();
         self.token_fn.services.clock = clock.clone();
-        self.token_fn.services.refresh.clock = clock;
+        self.token_fn.services.refresh.clock = clock.clone();
+        self.authorize_fn.services.send.clock = clock.clone();
+        self.authorize_fn.services.landing.login.clock = clock.clone();
+        self.authorize_wait_fn.services.login.clock = clock.clone();
+        self.logout_fn.services.clock = clock.clone();
+        self.api_logout_fn.services.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -222,6 +239,38 @@ impl TestApp {
         self.landing_fn.rewire(landing, &wiring);
         let token = change(&self.token_fn.sdk);
         self.token_fn.rewire(token, &wiring);
+        let logout = change(&self.logout_fn.sdk);
+        self.logout_fn.rewire(logout, &wiring);
+        let api_logout = change(&self.api_logout_fn.sdk);
+        self.api_logout_fn.rewire(api_logout, &wiring);
+        let authorize = change(&self.authorize_fn.sdk);
+        self.authorize_fn.rewire(authorize, &wiring);
+        let wait = change(&self.authorize_wait_fn.sdk);
+        self.authorize_wait_fn.rewire(wait, &wiring);
+    }
+
+    /// An event through the authorize function's handler.
+    pub async fn authorize_event(&self, event: Value) -> TestResponse {
+        recorded("authorize", |_| {
+            passwordless::http::authorize::handle(
+                &self.authorize_fn.services,
+                &self.pages,
+                request(event),
+            )
+        })
+        .await
+    }
+
+    /// An event through the authorize-wait function's handler.
+    pub async fn authorize_wait_event(&self, event: Value) -> TestResponse {
+        recorded("authorize-wait", |_| {
+            passwordless::http::authorize_wait::handle(
+                &self.authorize_wait_fn.services,
+                &self.pages,
+                request(event),
+            )
+        })
+        .await
     }
 
     /// An event through the landing function's handler.
@@ -232,6 +281,26 @@ impl TestApp {
                 &self.pages,
                 request(event),
             )
+        })
+        .await
+    }
+
+    /// An event through the logout function's handler.
+    pub async fn logout_event(&self, event: Value) -> TestResponse {
+        recorded("logout", |_| {
+            passwordless::http::logout::handle(
+                &self.logout_fn.services,
+                &self.pages,
+                request(event),
+            )
+        })
+        .await
+    }
+
+    /// An event through the api-logout function's handler.
+    pub async fn api_logout_event(&self, event: Value) -> TestResponse {
+        recorded("api-logout", |_| {
+            passwordless::http::api_logout::handle(&self.api_logout_fn.services, request(event))
         })
         .await
     }
@@ -658,7 +727,19 @@ impl Wired for LandingServices {
         Self {
             login: LoginServices::wired(sdk, wiring),
             authorization_codes: store.clone(),
-            rate_limiter: store,
+            rate_limiter: store.clone(),
+            pending_logins: store.clone(),
+            sso_sessions: store,
+        }
+    }
+}
+
+impl Wired for HostedServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        Self {
+            send: SendServices::wired(sdk, wiring),
+            pending_logins: store(sdk, wiring),
+            landing: LandingServices::wired(sdk, wiring),
         }
     }
 }
@@ -672,6 +753,19 @@ impl Wired for TokenServices {
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             refresh: RefreshServices::wired(sdk, wiring),
+        }
+    }
+}
+
+impl Wired for LogoutServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
+        Self {
+            directory: store.clone(),
+            sso_sessions: store.clone(),
+            tokens: store,
+            signer: Arc::new(passwordless::tokens::Signer::default()),
+            clock: Arc::new(SystemClock),
         }
     }
 }

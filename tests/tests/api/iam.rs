@@ -299,3 +299,69 @@ async fn functions_may_not_write_the_prefixes_they_only_read() {
         denied
     );
 }
+
+/// The hosted login's functions write only what they must: authorize stores pending logins
+/// (PutItem) and never changes or deletes one, nor writes trust ids (its SSO shortcut issues
+/// codes as the landing page does); the waiting page moves pending logins and uses codes up, but
+/// never stores or deletes a pending login or a code, nor writes trust ids.
+#[tokio::test]
+async fn the_hosted_login_functions_may_write_only_what_they_write() {
+    let app = TestApp::spawn().await;
+    let denied = Some("AccessDeniedException".to_owned());
+    let pending = format!("PENDINGLOGIN#{}", "0".repeat(64));
+    let sso = format!("SSO#{}", "0".repeat(64));
+    let authorization_code = format!("AUTHCODE#{}", "0".repeat(64));
+    let trust = format!("TRUST#{}", "0".repeat(64));
+    let code = format!("CODE#{}", "0".repeat(64));
+    let authorize = &app.authorize_fn.sdk;
+    assert_eq!(
+        codes_write_error(&app, authorize, Write::Put, &pending).await,
+        None
+    );
+    for write in [Write::Update, Write::Delete] {
+        assert_eq!(
+            codes_write_error(&app, authorize, write, &pending).await,
+            denied,
+            "authorize {write:?} PENDINGLOGIN#"
+        );
+    }
+    for write in [Write::Put, Write::Update, Write::Delete] {
+        assert_eq!(
+            codes_write_error(&app, authorize, write, &trust).await,
+            denied,
+            "authorize {write:?} TRUST#"
+        );
+    }
+    let wait = &app.authorize_wait_fn.sdk;
+    assert_eq!(
+        codes_write_error(&app, wait, Write::Update, &pending).await,
+        None
+    );
+    for write in [Write::Put, Write::Delete] {
+        for pk in [&pending, &code, &trust] {
+            assert_eq!(
+                codes_write_error(&app, wait, write, pk).await,
+                denied,
+                "authorize-wait {write:?} {pk}"
+            );
+        }
+    }
+    assert_eq!(codes_write_error(&app, wait, Write::Put, &sso).await, None);
+    assert_eq!(
+        codes_write_error(&app, wait, Write::Put, &authorization_code).await,
+        None
+    );
+    // The landing page approves (UpdateItem) but never stores or deletes a pending login.
+    let landing = &app.landing_fn.sdk;
+    assert_eq!(
+        codes_write_error(&app, landing, Write::Update, &pending).await,
+        None
+    );
+    for write in [Write::Put, Write::Delete] {
+        assert_eq!(
+            codes_write_error(&app, landing, write, &pending).await,
+            denied,
+            "landing {write:?} PENDINGLOGIN#"
+        );
+    }
+}

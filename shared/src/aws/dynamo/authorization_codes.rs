@@ -129,7 +129,9 @@ impl AuthorizationCodes for DynamoStore {
 }
 
 /// The item a conditional put found in its way.
-fn existing_item<R>(error: &SdkError<PutItemError, R>) -> Option<&HashMap<String, AttributeValue>> {
+pub(super) fn existing_item<R>(
+    error: &SdkError<PutItemError, R>,
+) -> Option<&HashMap<String, AttributeValue>> {
     match error.as_service_error() {
         Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item.as_ref(),
         _ => None,

@@ -88,6 +88,9 @@ pub fn code_key(code_hash: &str) -> (String, &'static str) {
 pub fn authorization_code_key(code_hash: &str) -> (String, &'static str) {
     (format!("AUTHCODE#{code_hash}"), "AUTHCODE")
 }
+pub fn pending_login_key(id_hash: &str) -> (String, &'static str) {
+    (format!("PENDINGLOGIN#{id_hash}"), "PENDINGLOGIN")
+}
 pub fn latest_code_key(user_id: Uuid) -> (String, &'static str) {
     (format!("LATESTCODE#{user_id}"), "LATESTCODE")
 }
@@ -95,4 +98,7 @@ pub fn latest_code_key(user_id: Uuid) -> (String, &'static str) {
 /// The attribute of a user's `LATESTCODE` item that counts one-time codes compared in `window`.
 pub(super) fn compared_attribute(window: i64) -> String {
     format!("compared{window}")
+}
+pub fn sso_session_key(id_hash: &str) -> (String, &'static str) {
+    (format!("SSO#{id_hash}"), "SSO")
 }

@@ -27,6 +27,7 @@
 //! | Codes     | `CODE#{sha256(code)}`                | `CODE`     | pending code (hashes only: `otcHash` for FormField, `fbHash` the fallback, set by send once it emailed a link's code), its `applicationId`, one-time codes compared (`attempts`, fallbacks `fbAttempts`), `deliveredTo`, `usedBy` once used, `ttl` |
 //! | Codes     | `AUTHCODE#{sha256(code)}`            | `AUTHCODE` | authorization code: client, redirect URI, PKCE challenge, the tokens sealed under the code, `expiresAt`, `usedBy` once used, `ttl` |
 //! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code, one-time codes compared against the user per hour `compared{window}` |
+//! | Codes     | `SSO#{sha256(cookie)}`                | `SSO`      | SSO session: tenant, user, `authenticatedAt`, expiry (the document), `refreshTokens` (string set of the families issued within it), `endedBy` once ended, `ttl` |
 //!
 //! A code is valid while its item exists, has not expired and has no `usedBy`: a new start deletes
 //! the code the user's `LATESTCODE` pointer named, in the same transaction that writes the new
@@ -39,9 +40,11 @@ pub mod codes;
 pub mod directory;
 pub mod item;
 pub mod keys;
+pub mod pending_logins;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod sessions;
+pub mod sso_sessions;
 pub mod suppressions;
 
 use std::collections::HashMap;

@@ -1,0 +1,110 @@
+//! FusionAuth's `POST /api/logout`: revokes the refresh token the request carries (the
+//! `refreshToken` parameter, else the `refresh_token` cookie); with `global`, every refresh token
+//! of its owner and the browser's SSO session too. The edge expires the cookies whatever happened:
+//! the answer is always 200 with no body, as FusionAuth's, so it tells nobody whether a token
+//! was valid.
+
+use uuid::Uuid;
+
+use super::logout::{end_session, LogoutServices};
+use super::sso;
+use crate::codes;
+use crate::ports::{RevocationScope, StoreError};
+use crate::session;
+
+#[derive(Clone, Default)]
+pub struct ApiLogoutCommand {
+    pub global: bool,
+    /// The parameter, else the cookie.
+    pub refresh_token: Option<String>,
+    /// The `fusionauth.sso` cookie.
+    pub session_cookie: Option<String>,
+    /// `X-FusionAuth-TenantId`: a token of another tenant is left alone.
+    pub tenant_scope: Option<Uuid>,
+}
+
+impl std::fmt::Debug for ApiLogoutCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::redacted;
+        f.debug_struct("ApiLogoutCommand")
+            .field("global", &self.global)
+            .field("refresh_token", &redacted(&self.refresh_token))
+            .field("session_cookie", &redacted(&self.session_cookie))
+            .field("tenant_scope", &self.tenant_scope)
+            .finish()
+    }
+}
+
+/// What was revoked, for the log and the tests: nothing tells the client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoggedOut {
+    pub token_revoked: bool,
+    /// Every refresh token of this user (global).
+    pub revoked_user: Option<Uuid>,
+    pub session_ended: bool,
+}
+
+pub async fn api_logout(
+    services: &LogoutServices,
+    command: ApiLogoutCommand,
+) -> Result<LoggedOut, StoreError> {
+    let now = services.clock.now_millis();
+    let in_scope = |tenant: Uuid| command.tenant_scope.is_none_or(|t| t == tenant);
+    let mut outcome = LoggedOut::default();
+    let family = match command.refresh_token.as_deref() {
+        Some(token) => match session::parse_refresh_token(token) {
+            Some(names) => {
+                let hash = codes::hash_secret(token);
+                services
+                    .tokens
+                    .token(names.id)
+                    .await?
+                    .filter(|f| f.token_hash == hash || f.rotated.contains(&hash))
+                    .filter(|f| in_scope(f.tenant_id))
+            }
+            None => None,
+        },
+        None => None,
+    };
+    if let Some(family) = &family {
+        services.tokens.delete(family.id).await?;
+        outcome.token_revoked = true;
+    }
+    if !command.global {
+        return Ok(outcome);
+    }
+    let session = match command
+        .session_cookie
+        .as_deref()
+        .and_then(sso::parse_secret)
+    {
+        Some(secret) => services
+            .sso_sessions
+            .find(&codes::hash_secret(secret))
+            .await?
+            .filter(|s| in_scope(s.tenant_id)),
+        None => None,
+    };
+    let owner = family
+        .as_ref()
+        .map(|f| f.user_id)
+        .or(session.as_ref().map(|s| s.user_id));
+    if let Some(user) = owner {
+        services
+            .tokens
+            .revoke_all(RevocationScope::User(user), now)
+            .await?;
+        outcome.revoked_user = Some(user);
+    }
+    if let Some(session) = session {
+        end_session(services, &session).await?;
+        outcome.session_ended = true;
+    }
+    tracing::info!(
+        token_revoked = outcome.token_revoked,
+        global = command.global,
+        session_ended = outcome.session_ended,
+        "logged out"
+    );
+    Ok(outcome)
+}
