@@ -33,7 +33,7 @@ thread_local! {
 }
 
 fuzz_target!(|input: Input| {
-    let endpoint = Endpoint::ALL[usize::from(input.endpoint) % 3];
+    let endpoint = Endpoint::ALL[usize::from(input.endpoint) % Endpoint::ALL.len()];
     let mut headers = Vec::new();
     let key = if input.use_real_key {
         Some(memory_app::GLOBAL_KEY.to_owned())

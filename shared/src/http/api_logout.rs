@@ -3,14 +3,16 @@
 //! the `refresh_token` and `fusionauth.sso` cookies, `X-FusionAuth-TenantId`. The parameter wins
 //! over the cookie. 200 with no body, and the `access_token`, `refresh_token` and
 //! `fusionauth.sso` cookies expired, whatever the token was; 400 for a `global` that is no
-//! boolean or a value over its cap.
+//! boolean, a value over its cap, or a tenant header that is no tenant id.
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
 use super::logout::clear_session_cookie;
-use super::{cookie, optional_json_object, query_params, served_over_plain_loopback, tenant_scope};
+use super::{
+    cookie, optional_json_object, query_params, served_over_plain_loopback, tenant_header,
+};
 use crate::errors::{Errors, FieldProblem};
 use crate::limits;
 use crate::oauth2::api_logout::{self, ApiLogoutCommand};
@@ -36,6 +38,19 @@ pub async fn handle(services: &LogoutServices, request: Request) -> Response<Bod
 
 fn parse(request: &Request) -> Result<ApiLogoutCommand, Box<Response<Body>>> {
     let bad = |errors: &Errors| Box::new(super::errors(StatusCode::BAD_REQUEST, errors));
+    // As start answers a tenant header that is no tenant id.
+    let tenant_scope = match tenant_header(request).map(str::trim) {
+        None | Some("") => None,
+        Some(header) => match uuid::Uuid::parse_str(header) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return Err(bad(&Errors::general(
+                    "[invalid]tenantId",
+                    "The X-FusionAuth-TenantId header is not a valid tenant Id.",
+                )))
+            }
+        },
+    };
     let body = optional_json_object(request).map_err(Box::new)?;
     let over = limits::json_fields_over(&body, limits::API_LOGOUT);
     if !over.is_empty() {
@@ -79,7 +94,8 @@ fn parse(request: &Request) -> Result<ApiLogoutCommand, Box<Response<Body>>> {
         global,
         refresh_token,
         session_cookie: cookie(request, SSO_COOKIE),
-        tenant_scope: tenant_scope(request),
+        access_token: cookie(request, "access_token").filter(|t| limits::within(t, limits::JWT)),
+        tenant_scope,
     })
 }
 

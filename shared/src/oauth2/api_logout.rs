@@ -19,6 +19,9 @@ pub struct ApiLogoutCommand {
     pub refresh_token: Option<String>,
     /// The `fusionauth.sso` cookie.
     pub session_cookie: Option<String>,
+    /// The `access_token` cookie: with `global`, a valid one names whose tokens to revoke when no
+    /// refresh token does.
+    pub access_token: Option<String>,
     /// `X-FusionAuth-TenantId`: a token of another tenant is left alone.
     pub tenant_scope: Option<Uuid>,
 }
@@ -30,6 +33,7 @@ impl std::fmt::Debug for ApiLogoutCommand {
             .field("global", &self.global)
             .field("refresh_token", &redacted(&self.refresh_token))
             .field("session_cookie", &redacted(&self.session_cookie))
+            .field("access_token", &redacted(&self.access_token))
             .field("tenant_scope", &self.tenant_scope)
             .finish()
     }
@@ -85,10 +89,14 @@ pub async fn api_logout(
             .filter(|s| in_scope(s.tenant_id)),
         None => None,
     };
-    let owner = family
-        .as_ref()
-        .map(|f| f.user_id)
-        .or(session.as_ref().map(|s| s.user_id));
+    let owner = match family.as_ref().map(|f| f.user_id) {
+        Some(user) => Some(user),
+        None => match command.access_token.as_deref() {
+            Some(token) => access_token_owner(services, token, now, &in_scope).await?,
+            None => None,
+        },
+    }
+    .or(session.as_ref().map(|s| s.user_id));
     if let Some(user) = owner {
         services
             .tokens
@@ -107,4 +115,27 @@ pub async fn api_logout(
         "logged out"
     );
     Ok(outcome)
+}
+
+/// The user a valid access token of ours (the key its `kid` names, unexpired) was issued to, in
+/// the tenant scope.
+async fn access_token_owner(
+    services: &LogoutServices,
+    token: &str,
+    now_millis: i64,
+    in_scope: &impl Fn(Uuid) -> bool,
+) -> Result<Option<Uuid>, StoreError> {
+    let Ok(key) = crate::keys::signing_key_of(services.directory.as_ref(), token).await? else {
+        return Ok(None);
+    };
+    let Ok(claims) = services.signer.verify(&key, token, now_millis / 1000) else {
+        return Ok(None);
+    };
+    let uuid = |name: &str| {
+        claims
+            .get(name)
+            .and_then(|v| v.as_str())
+            .and_then(|v| Uuid::parse_str(v).ok())
+    };
+    Ok(uuid("sub").filter(|_| uuid("tid").is_some_and(in_scope)))
 }

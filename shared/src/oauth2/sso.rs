@@ -50,10 +50,34 @@ pub async fn start_session(
     authenticated_at_millis: i64,
     now_millis: i64,
 ) -> Result<(String, SsoSession), StoreError> {
+    let id = Uuid::new_v4();
+    start_session_with_id(
+        sessions,
+        random,
+        tenant,
+        id,
+        user_id,
+        authenticated_at_millis,
+        now_millis,
+    )
+    .await
+}
+
+/// [`start_session`] for a session whose id was chosen before (the id tokens of the login that
+/// starts it already carry it as `sid`).
+pub async fn start_session_with_id(
+    sessions: &dyn SsoSessions,
+    random: &dyn Random,
+    tenant: &Tenant,
+    id: Uuid,
+    user_id: Uuid,
+    authenticated_at_millis: i64,
+    now_millis: i64,
+) -> Result<(String, SsoSession), StoreError> {
     let secret = codes::generate_id(random);
     let seconds = tenant.sso_configuration.session_seconds();
     let session = SsoSession {
-        id: Uuid::new_v4(),
+        id,
         id_hash: codes::hash_secret(&secret),
         tenant_id: tenant.id,
         user_id,

@@ -37,16 +37,24 @@ pub enum Endpoint {
     Start,
     Send,
     Login,
+    /// FusionAuth's `POST /api/logout` (a JSON body, or none).
+    ApiLogout,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 3] = [Endpoint::Start, Endpoint::Send, Endpoint::Login];
+    pub const ALL: [Endpoint; 4] = [
+        Endpoint::Start,
+        Endpoint::Send,
+        Endpoint::Login,
+        Endpoint::ApiLogout,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::Start => "/api/passwordless/start",
             Endpoint::Send => "/api/passwordless/send",
             Endpoint::Login => "/api/passwordless/login",
+            Endpoint::ApiLogout => "/api/logout",
         }
     }
 }
@@ -92,6 +100,10 @@ pub async fn handle(
         Endpoint::Start => passwordless::http::start::handle(&services.start, request).await,
         Endpoint::Send => passwordless::http::send::handle(&services.send, request).await,
         Endpoint::Login => passwordless::http::login::handle(&services.login, request).await,
+        Endpoint::ApiLogout => {
+            let logout = HostedStores::default().logout(services);
+            passwordless::http::api_logout::handle(&logout, request).await
+        }
     }
 }
 
@@ -104,15 +116,18 @@ pub enum FormEndpoint {
     Token,
     Authorize,
     AuthorizeWait,
+    /// `/oauth2/logout` (a confirmation's post, or an RP's).
+    Logout,
 }
 
 impl FormEndpoint {
-    pub const ALL: [FormEndpoint; 5] = [
+    pub const ALL: [FormEndpoint; 6] = [
         FormEndpoint::MagicLink,
         FormEndpoint::Fallback,
         FormEndpoint::Token,
         FormEndpoint::Authorize,
         FormEndpoint::AuthorizeWait,
+        FormEndpoint::Logout,
     ];
 
     /// The path a post goes to: a magic link's is a well-formed code no one started.
@@ -125,6 +140,7 @@ impl FormEndpoint {
             FormEndpoint::Token => "/oauth2/token",
             FormEndpoint::Authorize => "/oauth2/authorize",
             FormEndpoint::AuthorizeWait => "/oauth2/authorize/wait",
+            FormEndpoint::Logout => "/oauth2/logout",
         }
     }
 
@@ -136,6 +152,7 @@ impl FormEndpoint {
             | FormEndpoint::Authorize
             | FormEndpoint::AuthorizeWait => passwordless::limits::LANDING_FORMS,
             FormEndpoint::Token => passwordless::limits::TOKEN_FORM,
+            FormEndpoint::Logout => passwordless::limits::LOGOUT_FORM,
         }
     }
 }
@@ -173,6 +190,9 @@ pub async fn handle_form(
             passwordless::http::authorize_wait::handle(&hosted.landing(services), &pages, request)
                 .await
         }
+        FormEndpoint::Logout => {
+            passwordless::http::logout::handle(&hosted.logout(services), &pages, request).await
+        }
         FormEndpoint::Token => {
             let token = passwordless::oauth2::token::TokenServices {
                 directory: services.refresh.directory.clone(),
@@ -206,6 +226,20 @@ impl HostedStores {
             rate_limiter: services.send.rate_limiter.clone(),
             pending_logins: self.pending_logins.clone(),
             sso_sessions: self.sso_sessions.clone(),
+        }
+    }
+
+    /// The logout and api-logout functions' services.
+    pub fn logout(
+        &self,
+        services: &MemoryServices,
+    ) -> passwordless::oauth2::logout::LogoutServices {
+        passwordless::oauth2::logout::LogoutServices {
+            directory: services.refresh.directory.clone(),
+            sso_sessions: self.sso_sessions.clone(),
+            tokens: services.refresh.tokens.clone(),
+            signer: services.refresh.signer.clone(),
+            clock: services.refresh.clock.clone(),
         }
     }
 

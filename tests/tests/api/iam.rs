@@ -332,6 +332,20 @@ async fn the_hosted_login_functions_may_write_only_what_they_write() {
             "authorize {write:?} TRUST#"
         );
     }
+    // Answering from an SSO session, authorize issues an authorization code and records the
+    // refresh token in the session, which it never creates or deletes.
+    assert_eq!(
+        codes_write_error(&app, authorize, Write::Put, &authorization_code).await,
+        None
+    );
+    assert_eq!(
+        codes_write_error(&app, authorize, Write::Update, &sso).await,
+        None
+    );
+    assert_eq!(
+        codes_write_error(&app, authorize, Write::Delete, &sso).await,
+        denied
+    );
     let wait = &app.authorize_wait_fn.sdk;
     assert_eq!(
         codes_write_error(&app, wait, Write::Update, &pending).await,
@@ -364,4 +378,68 @@ async fn the_hosted_login_functions_may_write_only_what_they_write() {
             "landing {write:?} PENDINGLOGIN#"
         );
     }
+}
+
+/// The logouts end sessions and revoke tokens, and nothing more: logout and api-logout never
+/// create or delete an SSO session (ending marks it) nor put a refresh token, logout never writes
+/// a revocation, api-logout writes only user revocations; neither writes the Directory.
+#[tokio::test]
+async fn the_logout_functions_only_end_sessions_and_revoke_tokens() {
+    let app = TestApp::spawn().await;
+    let denied = Some("AccessDeniedException".to_owned());
+    let session = format!("SSO#{}", "0".repeat(64));
+    let refresh_token = format!("REFRESHTOKEN#{}", Uuid::new_v4());
+    let user_revocation = format!("REVOKED#USER#{}", Uuid::new_v4());
+    let application_revocation = format!("REVOKED#APPLICATION#{}", Uuid::new_v4());
+    for (name, function) in [
+        ("logout", &app.logout_fn.sdk),
+        ("api-logout", &app.api_logout_fn.sdk),
+    ] {
+        for write in [Write::Put, Write::Delete] {
+            assert_eq!(
+                codes_write_error(&app, function, write, &session).await,
+                denied,
+                "{name} {write:?} SSO#"
+            );
+        }
+        assert_eq!(
+            codes_write_error(&app, function, Write::Update, &session).await,
+            None,
+            "{name} ends sessions"
+        );
+        assert_eq!(
+            codes_write_error(&app, function, Write::Put, &refresh_token).await,
+            denied,
+            "{name} Put REFRESHTOKEN#"
+        );
+        assert_eq!(
+            codes_write_error(&app, function, Write::Delete, &refresh_token).await,
+            None,
+            "{name} revokes families"
+        );
+        assert_eq!(
+            codes_write_error(&app, function, Write::Update, &application_revocation).await,
+            denied,
+            "{name} Update REVOKED#APPLICATION#"
+        );
+        assert_eq!(
+            put_item_error(&app, function, format!("USER#{}", Uuid::new_v4()), "USER").await,
+            denied,
+            "{name} Put USER#"
+        );
+    }
+    assert_eq!(
+        codes_write_error(&app, &app.logout_fn.sdk, Write::Update, &user_revocation).await,
+        denied
+    );
+    assert_eq!(
+        codes_write_error(
+            &app,
+            &app.api_logout_fn.sdk,
+            Write::Update,
+            &user_revocation
+        )
+        .await,
+        None
+    );
 }

@@ -598,6 +598,17 @@ async fn the_logout_api_leaves_another_tenants_token_and_refuses_a_global_that_i
         "another tenant's token is left alone"
     );
 
+    let bad_tenant = app
+        .api_logout_event(api_logout(
+            &query(&[("refreshToken", &token)]),
+            &[],
+            &[("x-fusionauth-tenantid", "not-a-tenant")],
+            None,
+        ))
+        .await;
+    assert_eq!(bad_tenant.status, 400, "{}", bad_tenant.body);
+    assert_eq!(bad_tenant.error_codes(), vec!["[invalid]tenantId"]);
+    assert!(refreshes(&app, &token).await);
     for (query_string, body) in [
         ("global=maybe", None),
         ("", Some("{\"global\": 1}")),
@@ -631,4 +642,40 @@ async fn the_logout_api_leaves_another_tenants_token_and_refuses_a_global_that_i
     assert_eq!(response.status, 400);
     assert_eq!(response.error_codes(), vec!["[tooLong]refreshToken"]);
     assert!(refreshes(&app, &token).await);
+}
+
+#[tokio::test]
+async fn a_global_logout_with_only_a_valid_access_token_revokes_its_owners_tokens() {
+    let app = TestApp::spawn_with(&kickstart()).await;
+    let login = app.log_in("richard@piedpiper.com", WEB_APP).await;
+    let refresh_token = login["refreshToken"].as_str().unwrap().to_owned();
+    let access_token = login["token"].as_str().unwrap().to_owned();
+    let forged = {
+        let (signed, _) = access_token.rsplit_once('.').unwrap();
+        format!("{signed}.AAAA")
+    };
+
+    for (token, global) in [(&forged, "true"), (&access_token, "false")] {
+        let response = app
+            .api_logout_event(api_logout(
+                &query(&[("global", global)]),
+                &[format!("access_token={token}")],
+                &[],
+                None,
+            ))
+            .await;
+        assert_eq!(response.status, 200);
+        assert!(refreshes(&app, &refresh_token).await, "global={global}");
+    }
+    let response = app
+        .api_logout_event(api_logout(
+            &query(&[("global", "true")]),
+            &[format!("access_token={access_token}")],
+            &[],
+            None,
+        ))
+        .await;
+    assert_eq!(response.status, 200);
+    assert!(expires_the_login_cookies(&response));
+    assert!(!refreshes(&app, &refresh_token).await);
 }

@@ -268,8 +268,23 @@ async fn a_hosted_login_signs_the_browser_in_for_every_application_of_the_tenant
     let began = begin(&app, &request_query(&[]), "jared@piedpiper.com").await;
     let (_, one_time_code) = email_of(&began.pending).await;
     let done = type_code(&app, &began.pending, &one_time_code).await;
-    assert!(redirected(&done, REDIRECT).contains_key("code"));
+    let first = redirected(&done, REDIRECT);
     let cookie = cookie_value(set_cookie(&done, "fusionauth.sso").expect("an SSO cookie"));
+    let session = app
+        .store
+        .find(&passwordless::codes::hash_secret(&cookie))
+        .await
+        .unwrap()
+        .expect("the session");
+    let tokens = exchange(&app, &first["code"], VERIFIER, REDIRECT)
+        .await
+        .json();
+    let id_token = claims(tokens["id_token"].as_str().unwrap(), WEB_APP);
+    assert_eq!(
+        id_token["sid"],
+        session.id.to_string(),
+        "the login's id token names its session"
+    );
 
     // The admin console, another application of the tenant: a code at once, no page, no email.
     let admin = format!(
