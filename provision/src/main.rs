@@ -65,7 +65,8 @@ async fn run(args: &[String], environment_identities: Option<String>) -> Result<
         [command, path] if command == "check" => {
             let k = checked_file(path)?;
             Ok(format!(
-                "{path}: valid ({} keys, {} tenants, {} applications, {} API keys, {} users)",
+                "{}{path}: valid ({} keys, {} tenants, {} applications, {} API keys, {} users)",
+                warnings(path, &k),
                 k.keys.len(),
                 k.tenants.len(),
                 k.applications.len(),
@@ -79,7 +80,7 @@ async fn run(args: &[String], environment_identities: Option<String>) -> Result<
             let report = provision::load(&store, &k)
                 .await
                 .map_err(|e| format!("{path}: {e}"))?;
-            Ok(format!("{path}: loaded {report:?}"))
+            Ok(format!("{}{path}: loaded {report:?}", warnings(path, &k)))
         }
         [command, path] if command == "register-senders" => {
             let k = parse_file(path)?;
@@ -103,6 +104,14 @@ async fn run(args: &[String], environment_identities: Option<String>) -> Result<
         }
         _ => Err(USAGE.to_owned()),
     }
+}
+
+/// What `check` and `load` warn about and accept all the same, one `warning:` line each.
+fn warnings(path: &str, kickstart: &kickstart::Kickstart) -> String {
+    kickstart::issuer_warnings(kickstart)
+        .iter()
+        .map(|warning| format!("{path}: warning: {warning}\n"))
+        .collect()
 }
 
 /// The arguments without `--sender-identities LIST` (or `--sender-identities=LIST`), and LIST.
@@ -159,6 +168,25 @@ mod tests {
         )
         .await;
         assert!(checked.is_ok_and(|m| m.contains("valid (1 keys, 3 tenants")));
+    }
+
+    #[tokio::test]
+    async fn check_warns_about_each_issuer_that_is_not_an_https_url_and_accepts_the_file() {
+        let checked = run(
+            &args(&[
+                "check",
+                THREE_SENDERS,
+                "--sender-identities",
+                "hooli.xyz,raviga.vc,bachmanity.com",
+            ]),
+            None,
+        )
+        .await
+        .expect("a warning refuses nothing");
+        let warnings: Vec<&str> = checked.lines().filter(|l| l.contains("warning:")).collect();
+        assert_eq!(warnings.len(), 3, "{checked}");
+        assert!(warnings[0].contains("tenants[0]: issuer \"hooli.xyz\" is not an https URL"));
+        assert!(checked.lines().last().is_some_and(|l| l.contains("valid")));
     }
 
     #[tokio::test]

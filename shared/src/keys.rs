@@ -76,17 +76,15 @@ pub async fn public_keys(
     })
 }
 
-/// The tenant a discovery request describes: the one it names, else the default one.
+/// The tenant a discovery request describes (the one it names, else the default one), with
+/// what the Directory publishes.
 pub async fn discovery_tenant(
     services: &KeyServices,
     named: Option<Uuid>,
-) -> Result<Option<Tenant>, StoreError> {
-    let id = match named {
-        Some(id) => id,
-        None => match services.directory.published().await?.default_tenant_id {
-            Some(id) => id,
-            None => return Ok(None),
-        },
+) -> Result<Option<(Tenant, Published)>, StoreError> {
+    let published = services.directory.published().await?;
+    let Some(id) = named.or(published.default_tenant_id) else {
+        return Ok(None);
     };
     let records = services
         .directory
@@ -95,36 +93,56 @@ pub async fn discovery_tenant(
             ..Wanted::default()
         })
         .await?;
-    Ok(records.tenant)
+    Ok(records.tenant.map(|tenant| (tenant, published)))
 }
 
-/// The OpenID Connect discovery document of `tenant`, for a service reached at `base_url`: the
-/// issuer its tokens carry, and only endpoints and algorithms that exist here.
-pub fn openid_configuration(tenant: &Tenant, base_url: &str) -> Value {
-    let algorithms: Vec<String> = [
-        SigningAlgorithm::ES256,
-        SigningAlgorithm::HS256,
-        SigningAlgorithm::RS256,
-    ]
-    .iter()
-    .map(|a| format!("{a:?}"))
-    .collect();
+/// The scopes `/oauth2/authorize` knows: `openid` for an id_token, `offline_access` for a
+/// refresh token, and the claims `/oauth2/userinfo` answers for each other one.
+pub const SCOPES: [&str; 5] = ["openid", "offline_access", "email", "profile", "phone"];
+
+/// The OpenID Connect discovery document (OpenID Connect Discovery 1.0 section 3) of `tenant`,
+/// for a service reached at `base_url`: the issuer its tokens carry, the endpoints at the
+/// host's root (an issuer with a path, `{base}/{tenantId}`, is discovered under it all the
+/// same), and the id token algorithms the tenant and its applications are configured with
+/// (RS256 always, as the specification requires).
+pub fn openid_configuration(tenant: &Tenant, published: &Published, base_url: &str) -> Value {
+    let mut algorithms: Vec<SigningAlgorithm> = published
+        .id_token_signers
+        .iter()
+        .filter(|signer| signer.tenant_id == tenant.id)
+        .map(|signer| signer.algorithm)
+        .chain([SigningAlgorithm::RS256])
+        .collect();
+    algorithms.sort();
+    algorithms.dedup();
+    let algorithms: Vec<String> = algorithms.iter().map(|a| format!("{a:?}")).collect();
     json!({
         "issuer": tenant.issuer,
-        "jwks_uri": format!("{base_url}/.well-known/jwks.json"),
+        "authorization_endpoint": format!("{base_url}/oauth2/authorize"),
         "token_endpoint": format!("{base_url}/oauth2/token"),
+        "userinfo_endpoint": format!("{base_url}/oauth2/userinfo"),
+        "end_session_endpoint": format!("{base_url}/oauth2/logout"),
+        "jwks_uri": format!("{base_url}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algorithms,
-        "scopes_supported": ["openid", "offline_access"],
+        "scopes_supported": SCOPES,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
         "claims_supported": [
-            "applicationId", "aud", "auth_time", "authenticationType", "email", "email_verified",
-            "exp", "iat", "iss", "jti", "preferred_username", "roles", "sid", "sub", "tid"
+            "applicationId", "aud", "auth_time", "authenticationType", "birthdate", "email",
+            "email_verified", "exp", "family_name", "given_name", "iat", "iss", "jti",
+            "middle_name", "name", "nonce", "phone_number", "phone_number_verified", "picture",
+            "preferred_username", "roles", "sid", "sub", "tid"
         ],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "frontchannel_logout_supported": false,
+        "backchannel_logout_supported": false,
     })
 }
 

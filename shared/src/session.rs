@@ -151,6 +151,10 @@ struct Claims<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     roles: Option<&'a [String]>,
     sid: Uuid,
+    /// The OAuth scope the token was granted with (FusionAuth 1.50+): what `/oauth2/userinfo`
+    /// answers for. A login API token has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
 }
 
 /// A signed access token and when it expires (epoch milliseconds).
@@ -183,6 +187,8 @@ pub struct AccessTokenFor<'a> {
     pub auth_time: i64,
     /// `PASSWORDLESS` for a login, `REFRESH_TOKEN` for a refresh, as FusionAuth writes them.
     pub authentication_type: &'static str,
+    /// The OAuth scope of an authorization code grant (and of the refresh tokens it issued).
+    pub scope: Option<&'a str>,
 }
 
 /// Signs the user's access token with the key the rules name.
@@ -226,6 +232,7 @@ pub async fn access_token_lasting(
         application_id: application.map(|a| a.id),
         roles: wanted.registered.map(|(_, roles)| roles),
         sid: wanted.session_id,
+        scope: wanted.scope,
     };
     let token = signer
         .sign(&key, &claims)

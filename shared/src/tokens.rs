@@ -1,7 +1,7 @@
 //! JWTs: signed with the tenant's or application's key, verified with the key their `kid` names
 //! (and only with that key's algorithm), and the public half of each key as a JWK and a PEM.
 //!
-//! HS256 keys use the kickstart `secret` base64-decoded; RS256 and ES256 keys their PEM private
+//! HMAC keys (HS256, HS384, HS512) use the kickstart `secret` base64-decoded; RS256 and ES256 keys their PEM private
 //! key. Parsed keys are kept for the life of the container (parsing an RSA key per request would
 //! cost more than signing), each with the fingerprint of the material it was parsed from: a key
 //! replaced under the same id (an operator reloading a kickstart) is parsed again at once.
@@ -133,12 +133,17 @@ impl PreparedKey {
     fn parse(key: &SigningKey) -> Result<Self, String> {
         let private_key = || pem_der(key.private_key.as_deref().unwrap_or_default());
         Ok(match key.algorithm {
-            SigningAlgorithm::HS256 => {
+            SigningAlgorithm::HS256 | SigningAlgorithm::HS384 | SigningAlgorithm::HS512 => {
                 let secret = key.secret.as_deref().unwrap_or_default();
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(secret)
                     .map_err(|e| e.to_string())?;
-                PreparedKey::Hmac(hmac::Key::new(hmac::HMAC_SHA256, &bytes))
+                let algorithm = match key.algorithm {
+                    SigningAlgorithm::HS384 => hmac::HMAC_SHA384,
+                    SigningAlgorithm::HS512 => hmac::HMAC_SHA512,
+                    _ => hmac::HMAC_SHA256,
+                };
+                PreparedKey::Hmac(hmac::Key::new(algorithm, &bytes))
             }
             SigningAlgorithm::RS256 => {
                 let der = private_key()?;
@@ -295,6 +300,13 @@ pub fn key_lookups(kid: &str) -> Vec<Uuid> {
     ids
 }
 
+/// The claims of a compact JWS, read without verifying anything: only to choose the key that
+/// then verifies it (an HMAC id token's `aud` names the client whose secret signed it).
+pub fn unverified_claims(token: &str) -> Result<Map<String, Value>, InvalidJwt> {
+    let encoded = token.split('.').nth(1).ok_or(InvalidJwt::Malformed)?;
+    decode_json(encoded)
+}
+
 fn header(token: &str) -> Result<Map<String, Value>, InvalidJwt> {
     let encoded = token.split('.').next().ok_or(InvalidJwt::Malformed)?;
     decode_json(encoded)
@@ -332,6 +344,8 @@ impl Signer {
         };
         let algorithm = match key.algorithm {
             SigningAlgorithm::HS256 => Algorithm::HS256,
+            SigningAlgorithm::HS384 => Algorithm::HS384,
+            SigningAlgorithm::HS512 => Algorithm::HS512,
             SigningAlgorithm::RS256 => Algorithm::RS256,
             SigningAlgorithm::ES256 => Algorithm::ES256,
         };
@@ -519,6 +533,38 @@ Vmns2QwsQu6rFMUWyl05RSUVpEMXCgA=
         };
         let token = signer.sign(&renamed, &claims).expect("signed");
         assert_eq!(key_id(&token).as_deref(), Ok("a-kid-of-its-own"));
+    }
+
+    #[test]
+    fn hs384_and_hs512_keys_sign_with_their_own_hash_and_verify_only_with_their_algorithm() {
+        for (algorithm, ring_algorithm, alg) in [
+            (SigningAlgorithm::HS384, hmac::HMAC_SHA384, "HS384"),
+            (SigningAlgorithm::HS512, hmac::HMAC_SHA512, "HS512"),
+        ] {
+            let secret = [9u8; 64];
+            let key = SigningKey {
+                algorithm,
+                secret: Some(base64::engine::general_purpose::STANDARD.encode(secret)),
+                private_key: None,
+                ..es256("")
+            };
+            let signer = Signer::default();
+            let claims = serde_json::json!({"sub": "someone", "exp": 4_000_000_000i64});
+            let token = signer.sign(&key, &claims).expect("signed");
+            let (input, signature) = token.rsplit_once('.').expect("a JWS");
+            let expected = hmac::sign(&hmac::Key::new(ring_algorithm, &secret), input.as_bytes());
+            assert_eq!(signature, b64url(expected.as_ref()), "{alg}");
+            assert!(signer.verify(&key, &token, 0).is_ok(), "{alg}");
+            let as_hs256 = SigningKey {
+                algorithm: SigningAlgorithm::HS256,
+                ..key.clone()
+            };
+            assert_eq!(
+                signer.verify(&as_hs256, &token, 0),
+                Err(InvalidJwt::WrongAlgorithm),
+                "{alg}"
+            );
+        }
     }
 
     #[test]

@@ -39,6 +39,34 @@ fn status_of(
     )
 }
 
+/// A GET or POST to `/oauth2/userinfo` with `headers`, `query` and `body` through a fresh
+/// in-memory service: its status and whether it carries a `WWW-Authenticate`.
+fn userinfo_answer(
+    post: bool,
+    headers: &[(String, String)],
+    query: &str,
+    body: &[u8],
+) -> Option<(StatusCode, bool)> {
+    let services = memory_app::services(memory_app::KICKSTART);
+    let event =
+        api_gateway_events::Event::new(if post { "POST" } else { "GET" }, "/oauth2/userinfo")
+            .without_header("host")
+            .headers(headers.iter().map(|(name, value)| (name, value)))
+            .query(query)
+            .bytes_body(body);
+    let request = memory_app::request(&event.to_json().to_string())?;
+    let keys = passwordless::keys::KeyServices {
+        directory: services.refresh.directory.clone(),
+        signer: std::sync::Arc::new(passwordless::tokens::Signer::default()),
+        clock: std::sync::Arc::new(passwordless::system::SystemClock),
+    };
+    let response = runtime().block_on(passwordless::http::userinfo::handle(&keys, request));
+    Some((
+        response.status(),
+        response.headers().contains_key("www-authenticate"),
+    ))
+}
+
 /// A form post through a fresh in-memory service, as [`status_of`] for JSON.
 fn form_status_of(
     endpoint: FormEndpoint,
@@ -195,6 +223,19 @@ proptest! {
         }
         if let Some(status) = status_of(endpoint, &headers, &body, base64) {
             prop_assert!(!status.is_server_error(), "{status} for {endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn any_request_to_userinfo_without_a_token_of_ours_is_a_4xx_challenge_never_claims(
+        post in any::<bool>(),
+        headers in headers(),
+        query in "((access_token|[a-z_]{1,8})=[ -~]{0,20}&?){0,3}",
+        body in body(),
+    ) {
+        if let Some((status, challenged)) = userinfo_answer(post, &headers, &query, &body) {
+            prop_assert!(status.is_client_error(), "{status}");
+            prop_assert!(challenged, "every refusal carries its challenge");
         }
     }
 

@@ -278,13 +278,18 @@ def test_the_openid_configuration_describes_the_default_tenant_and_each_named_on
     document = response.success_response
     assert document["issuer"] == "piedpiper.com"  # the first tenant of the first kickstart
     assert document["jwks_uri"] == f"{base_url}/.well-known/jwks.json"
-    assert "ES256" in document["id_token_signing_alg_values_supported"]
+    # The example signs id tokens with its HS256 key's choice (the client secret); RS256 is
+    # always listed, as OpenID Connect Discovery requires.
+    assert document["id_token_signing_alg_values_supported"] == ["HS256", "RS256"]
+    assert document["userinfo_endpoint"] == f"{base_url}/oauth2/userinfo"
 
     europe = FusionAuthClient(None, base_url)
     europe.set_tenant_id(EUROPE["id"])
     response = europe.retrieve_open_id_configuration()
     assert response.status == 200
     assert response.success_response["issuer"] == EUROPE["issuer"]
+    assert response.success_response["id_token_signing_alg_values_supported"] == [
+        "RS256", "ES256"]
     jwks = requests.get(response.success_response["jwks_uri"], timeout=10)
     assert ES256_KEY["id"] in [k["kid"] for k in jwks.json()["keys"]]
 

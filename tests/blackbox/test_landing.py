@@ -146,17 +146,26 @@ def pkce():
     return verifier, b64url(hashlib.sha256(verifier.encode()).digest())
 
 
-def verify_hs256(jwt, kickstart, audience):
-    """Checks the signature with the tenant's key, as an application would; returns the claims."""
+def verify_hs256(jwt, kickstart, audience, secret=None):
+    """Checks the signature with the tenant's key (or `secret`), as an application would;
+    returns the claims."""
     header, payload, signature = jwt.split(".")
     assert json.loads(base64.urlsafe_b64decode(header + "==="))["alg"] == "HS256"
-    secret = base64.b64decode(kickstart["keys"][0]["secret"])
+    secret = secret or base64.b64decode(kickstart["keys"][0]["secret"])
     expected = hmac.new(secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
     assert hmac.compare_digest(b64url(expected), signature), "the signature does not verify"
     claims = json.loads(base64.urlsafe_b64decode(payload + "==="))
     assert claims["aud"] == audience and claims["iss"] == "piedpiper.com"
     assert claims["exp"] > time.time()
     return claims
+
+
+def verify_id_token(jwt, kickstart, audience):
+    """An HS256 id token verifies with the client secret's UTF-8 bytes (OIDC Core 10.1), which
+    the relying party holds, and not with the tenant's key, which it does not."""
+    application = next(a for a in kickstart["applications"] if a["id"] == audience)
+    secret = application["oauthConfiguration"]["clientSecret"].encode()
+    return verify_hs256(jwt, kickstart, audience, secret)
 
 
 def link_from_outbox(browser, outbox, code):
@@ -217,7 +226,7 @@ def test_a_person_opens_the_link_from_the_outbox_clicks_and_the_app_exchanges_th
     tokens = exchanged.success_response
     assert tokens["token_type"] == "Bearer" and tokens["expires_in"] > 3000
     access = verify_hs256(tokens["access_token"], kickstart, WEB_APP)
-    identity = verify_hs256(tokens["id_token"], kickstart, WEB_APP)
+    identity = verify_id_token(tokens["id_token"], kickstart, WEB_APP)
     assert access["sub"] == identity["sub"] == tokens["userId"]
     assert identity["nonce"] == "n-0S6" and identity["email"] == "richard@piedpiper.com"
     assert tokens["refresh_token"]
@@ -227,7 +236,7 @@ def test_a_person_opens_the_link_from_the_outbox_clicks_and_the_app_exchanges_th
     refreshed = client.exchange_refresh_token_for_access_token(tokens["refresh_token"], WEB_APP)
     assert refreshed.status == 200, refreshed.error_response
     verify_hs256(refreshed.success_response["access_token"], kickstart, WEB_APP)
-    refreshed_identity = verify_hs256(refreshed.success_response["id_token"], kickstart, WEB_APP)
+    refreshed_identity = verify_id_token(refreshed.success_response["id_token"], kickstart, WEB_APP)
     assert refreshed_identity["sub"] == tokens["userId"]
     assert refreshed.success_response["scope"] == tokens["scope"]
 
@@ -328,7 +337,7 @@ def test_a_person_whose_link_got_mangled_signs_in_with_the_code_the_email_carrie
         query["code"], REDIRECT, verifier, WEB_APP)
     assert exchanged.status == 200, exchanged.error_response
     tokens = exchanged.success_response
-    identity = verify_hs256(tokens["id_token"], kickstart, WEB_APP)
+    identity = verify_id_token(tokens["id_token"], kickstart, WEB_APP)
     assert identity["email"] == "richard@piedpiper.com"
     assert verify_hs256(tokens["access_token"], kickstart, WEB_APP)["sub"] == tokens["userId"]
 

@@ -45,6 +45,10 @@ async fn published(store: &DynamoStore, kickstart: &Kickstart) -> Result<Publish
         .keys
         .retain(|old| new.keys.iter().all(|k| k.id != old.id));
     published.keys.extend(new.keys);
+    published
+        .id_token_signers
+        .retain(|old| new.id_token_signers.iter().all(|s| s.owner != old.owner));
+    published.id_token_signers.extend(new.id_token_signers);
     published.default_tenant_id = published.default_tenant_id.or(new.default_tenant_id);
     Ok(published)
 }

@@ -29,8 +29,8 @@ pub async fn handle(services: &KeyServices, request: Request) -> Response<Body> 
         Some(Err(_)) => return super::empty(StatusCode::NOT_FOUND),
     };
     match keys::discovery_tenant(services, named).await {
-        Ok(Some(tenant)) => super::public_json(
-            &keys::openid_configuration(&tenant, &base_url(&request)),
+        Ok(Some((tenant, published))) => super::public_json(
+            &keys::openid_configuration(&tenant, &published, &base_url(&request)),
             super::keys::MAX_AGE_SECONDS,
         ),
         Ok(None) => super::empty(StatusCode::NOT_FOUND),

@@ -20,6 +20,7 @@ pub mod revoke;
 pub mod send;
 pub mod start;
 pub mod token;
+pub mod userinfo;
 pub mod validate;
 
 use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};

@@ -5,6 +5,8 @@
 //! `objects` holds the rules of each object (a key, a tenant, a user…); this module the rules
 //! of the file as a whole (unique ids and identities, references that resolve).
 
+mod id_tokens;
+mod issuer;
 mod objects;
 mod senders;
 #[cfg(test)]
@@ -18,6 +20,7 @@ use uuid::Uuid;
 
 use crate::login_id::IdentityKey;
 use crate::model::{ApiKey, Application, EmailTemplate, MessageTemplate, SigningKey, Tenant, User};
+pub use issuer::{issuer_problem, issuer_warnings};
 use objects::{api_key, application, email_template, message_template, signing_key, tenant, user};
 pub use senders::SenderIdentities;
 
@@ -97,6 +100,7 @@ impl Kickstart {
                 .iter()
                 .filter_map(|key| crate::tokens::public_key(key).ok().flatten())
                 .collect(),
+            id_token_signers: id_tokens::signers(self),
         }
     }
 
@@ -140,18 +144,21 @@ impl Kickstart {
         for u in &self.users {
             tenant_ref(format!("users[{}]", u.id), u.tenant_id);
         }
+        let configured = |jwt: &crate::model::JwtConfiguration| {
+            [jwt.access_token_key_id, jwt.id_token_key_id]
+                .into_iter()
+                .flatten()
+                .filter(|k| !keys.contains(k))
+                .collect::<Vec<_>>()
+        };
         for t in &self.tenants {
-            if let Some(k) = t.jwt_configuration.access_token_key_id {
-                if !keys.contains(&k) {
-                    refs.keys.push((format!("tenants[{}]", t.id), k));
-                }
+            for k in configured(&t.jwt_configuration) {
+                refs.keys.push((format!("tenants[{}]", t.id), k));
             }
         }
         for a in &self.applications {
-            if let Some(k) = a.jwt_configuration.access_token_key_id {
-                if !keys.contains(&k) {
-                    refs.keys.push((format!("applications[{}]", a.id), k));
-                }
+            for k in configured(&a.jwt_configuration) {
+                refs.keys.push((format!("applications[{}]", a.id), k));
             }
         }
         for u in &self.users {
@@ -219,6 +226,7 @@ pub fn parse(text: &str) -> Result<Kickstart, KickstartError> {
     check_unique_ids(&kickstart)?;
     check_unique_identities(&kickstart)?;
     check_internal_references(&kickstart)?;
+    id_tokens::settle_secrets(&mut kickstart)?;
     Ok(kickstart)
 }
 

@@ -26,19 +26,20 @@ pub(super) fn signing_key(name: &str, object: &Value) -> Result<SigningKey, Kick
         }
     }
     match key.algorithm {
-        SigningAlgorithm::HS256 => {
+        SigningAlgorithm::HS256 | SigningAlgorithm::HS384 | SigningAlgorithm::HS512 => {
             let secret = key
                 .secret
                 .as_deref()
-                .ok_or_else(|| KickstartError::new(name, "secret", "HS256 needs a secret"))?;
+                .ok_or_else(|| KickstartError::new(name, "secret", "an HMAC key needs a secret"))?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(secret)
                 .map_err(|_| KickstartError::new(name, "secret", "is not valid base64"))?;
-            if bytes.len() < 32 {
+            let least = key.algorithm.min_secret_bytes();
+            if bytes.len() < least {
                 return Err(KickstartError::new(
                     name,
                     "secret",
-                    "must decode to at least 32 bytes",
+                    format!("must decode to at least {least} bytes"),
                 ));
             }
         }
@@ -222,6 +223,8 @@ pub(super) fn application(name: &str, object: &Value) -> Result<Application, Kic
     };
     let config = &mut application.oauth_configuration;
     config.client_secret_hash = secret.as_deref().map(crate::codes::hash_secret);
+    // Kept until the file's id token keys are known ([`super::id_tokens::settle_secrets`]).
+    config.id_token_secret = secret.map(crate::model::IdTokenSecret);
     if config
         .client_id
         .as_deref()

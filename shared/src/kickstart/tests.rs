@@ -166,3 +166,90 @@ fn a_two_factor_secret_is_dropped_when_a_user_is_read() {
     assert!(user.contains("35VW"));
     assert!(!user.contains("JBSWY3DPEHPK3PXP"));
 }
+
+/// A file with an HS384 key and an RS-less tenant whose `idTokenKeyId` is that key, and an OAuth
+/// application with `secret` (or none).
+fn hmac_id_token_file(secret: Option<&str>, redirect: bool) -> String {
+    let secret = secret.map_or(String::new(), |s| format!(r#""clientSecret":"{s}","#));
+    let redirect = if redirect {
+        r#""authorizedRedirectURLs":["https://app.example/cb"]"#
+    } else {
+        r#""authorizedRedirectURLs":[]"#
+    };
+    format!(
+        r#"{{"keys":[{{"id":"0c1f3e7a-5b0e-4c3f-9d55-2a8f1d7e6b01","algorithm":"HS384",
+             "secret":"c2VjcmV0LWZvci1sb2NhbC1kZXZlbG9wbWVudC1vbmx5LWNoYW5nZS1tZS1wbGVhc2UtY2hhbmdlLW1l"}}],
+            "tenants":[{{"id":"f24aca2b-ce4a-4dad-951a-c9d690e71415","issuer":"https://a.example",
+                "jwtConfiguration":{{"idTokenKeyId":"0c1f3e7a-5b0e-4c3f-9d55-2a8f1d7e6b01"}}}}],
+            "applications":[{{"id":"10000000-0000-0002-0000-000000000001",
+                "tenantId":"f24aca2b-ce4a-4dad-951a-c9d690e71415",
+                "oauthConfiguration":{{{secret}{redirect}}}}}]}}"#
+    )
+}
+
+#[test]
+fn an_oauth_application_whose_id_tokens_are_hmac_keeps_its_client_secret_to_sign_them() {
+    let secret = "a-client-secret-of-forty-eight-bytes-0123456789ab";
+    let kickstart = parse(&hmac_id_token_file(Some(secret), true)).unwrap();
+    let oauth = &kickstart.applications[0].oauth_configuration;
+    assert_eq!(
+        oauth.id_token_secret.as_ref().map(|s| s.0.as_str()),
+        Some(secret)
+    );
+    assert!(
+        !format!("{oauth:?}").contains(secret),
+        "the secret is never logged"
+    );
+    let published = kickstart.published();
+    assert!(published
+        .id_token_signers
+        .iter()
+        .all(|s| s.algorithm == crate::model::SigningAlgorithm::HS384));
+    assert_eq!(
+        published.id_token_signers.len(),
+        2,
+        "the tenant and its application"
+    );
+}
+
+#[test]
+fn an_hmac_id_token_needs_a_client_secret_as_long_as_its_hash() {
+    for secret in [
+        None,
+        Some("only-forty-seven-bytes-of-client-secret-0123456"),
+    ] {
+        let err = parse(&hmac_id_token_file(secret, true)).unwrap_err();
+        assert_eq!(
+            (err.object.as_str(), err.field.as_str()),
+            ("applications[0]", "oauthConfiguration.clientSecret"),
+            "{secret:?}"
+        );
+        assert!(err.message.contains("at least 48 bytes"), "{}", err.message);
+    }
+}
+
+#[test]
+fn a_client_secret_is_kept_only_where_hmac_id_tokens_need_it() {
+    // No redirect URL: no id token is ever issued to the application.
+    let kickstart = parse(&hmac_id_token_file(Some("short-but-16-chars"), false)).unwrap();
+    assert_eq!(
+        kickstart.applications[0]
+            .oauth_configuration
+            .id_token_secret,
+        None
+    );
+    // The example's id tokens are HS256 too; an RS256 idTokenKeyId keeps no secret.
+    let example = parse(include_str!(
+        "../../../tests/fixtures/kickstart.example.json"
+    ))
+    .unwrap();
+    assert!(example.applications[0]
+        .oauth_configuration
+        .id_token_secret
+        .is_some());
+    let es256 = parse(include_str!("../../../tests/fixtures/kickstart.es256.json")).unwrap();
+    assert!(es256
+        .applications
+        .iter()
+        .all(|a| a.oauth_configuration.id_token_secret.is_none()));
+}

@@ -125,6 +125,10 @@ async fn access_token(
             now_millis: attempt.now,
             auth_time: attempt.now / 1000,
             authentication_type: "PASSWORDLESS",
+            scope: match &attempt.command.refresh_token {
+                RefreshTokenRule::OAuth(scope) => Some(scope.text.as_str()),
+                RefreshTokenRule::LoginApi => None,
+            },
         },
     )
     .await?;

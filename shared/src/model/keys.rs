@@ -88,11 +88,46 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SigningAlgorithm {
     HS256,
+    HS384,
+    HS512,
     RS256,
     ES256,
+}
+
+impl SigningAlgorithm {
+    /// An HMAC algorithm: its secret has no public half, and as an `idTokenKeyId` it means
+    /// "sign with the client secret" (OIDC Core 10.1).
+    pub fn is_hmac(self) -> bool {
+        matches!(self, Self::HS256 | Self::HS384 | Self::HS512)
+    }
+
+    /// The fewest secret bytes the algorithm is used with: its hash's output size (RFC 7518
+    /// 3.2).
+    pub fn min_secret_bytes(self) -> usize {
+        match self {
+            Self::HS384 => 48,
+            Self::HS512 => 64,
+            _ => 32,
+        }
+    }
+
+    /// OIDC Core 3.1.3.6's `at_hash`: the left half of the access token's hash with the
+    /// algorithm's own hash function, base64url.
+    pub fn left_half_hash(self, text: &str) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let digest: Vec<u8> = match self {
+            Self::HS384 => sha2::Sha384::digest(text.as_bytes()).to_vec(),
+            Self::HS512 => sha2::Sha512::digest(text.as_bytes()).to_vec(),
+            Self::HS256 | Self::RS256 | Self::ES256 => {
+                sha2::Sha256::digest(text.as_bytes()).to_vec()
+            }
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+    }
 }
 
 #[cfg(test)]

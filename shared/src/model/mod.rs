@@ -17,12 +17,13 @@ mod user;
 
 pub use device::{Browser, Device, Os};
 pub use keys::{kid_alias, ApiKey, ApiKeyPermissions, SigningAlgorithm, SigningKey};
-pub use oauth::{ClientAuthenticationPolicy, OAuthConfiguration, PkcePolicy};
+pub use oauth::{ClientAuthenticationPolicy, IdTokenSecret, OAuthConfiguration, PkcePolicy};
 pub use pending_login::{PendingLogin, PendingLoginStatus};
 pub use sso::{SsoConfiguration, SsoSession, DEFAULT_SSO_SESSION_SECONDS};
 
 pub use stored::{
-    LoginRecord, PendingCode, PublicKey, Published, StoredAuthorizationCode, StoredRefreshToken,
+    IdTokenSigner, LoginRecord, PendingCode, PublicKey, Published, StoredAuthorizationCode,
+    StoredRefreshToken,
 };
 pub use templates::{EmailTemplate, MessageTemplate};
 pub use user::{Identity, Registration, TwoFactor, User, UserAction};
@@ -121,6 +122,11 @@ pub enum GeneratorKind {
 pub struct JwtConfiguration {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_key_id: Option<Uuid>,
+    /// The key id tokens are signed with (the application's, else the tenant's; where neither
+    /// names one, the access token's key). An HMAC key here means "sign with the client secret"
+    /// (OIDC Core 10.1): [`crate::oauth2`]'s id token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_key_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_live_in_seconds: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,11 @@ pub struct OAuthConfiguration {
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_hash: Option<String>,
+    /// The client secret itself, kept only when the application's id tokens are signed with an
+    /// HMAC algorithm: OIDC Core 10.1 keys them with the secret's UTF-8 bytes, which no hash
+    /// can stand for. Stored as an HMAC signing key's secret is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_secret: Option<IdTokenSecret>,
     /// Exact matches only: no wildcards, no prefixes.
     #[serde(rename = "authorizedRedirectURLs")]
     pub authorized_redirect_urls: Vec<String>,
@@ -35,6 +40,7 @@ impl Default for OAuthConfiguration {
         Self {
             client_id: None,
             client_secret_hash: None,
+            id_token_secret: None,
             authorized_redirect_urls: Vec::new(),
             client_authentication_policy: ClientAuthenticationPolicy::default(),
             proof_key_for_code_exchange_policy: PkcePolicy::default(),
@@ -62,4 +68,15 @@ pub enum PkcePolicy {
     #[default]
     NotRequired,
     NotRequiredWhenUsingClientAuthentication,
+}
+
+/// A client secret kept to sign HMAC id tokens with; its `Debug` is redacted.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct IdTokenSecret(pub String);
+
+impl std::fmt::Debug for IdTokenSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IdTokenSecret({})", crate::redact::REDACTED)
+    }
 }

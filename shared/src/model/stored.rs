@@ -104,6 +104,20 @@ pub struct StoredRefreshToken {
 pub struct Published {
     pub default_tenant_id: Option<Uuid>,
     pub keys: Vec<PublicKey>,
+    /// The algorithm each loaded tenant's and application's id tokens are signed with: what
+    /// discovery lists in `id_token_signing_alg_values_supported`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub id_token_signers: Vec<IdTokenSigner>,
+}
+
+/// Who signs id tokens with which algorithm: a tenant (`owner` its own id) or one of its
+/// applications (`owner` the application's id).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct IdTokenSigner {
+    pub tenant_id: Uuid,
+    pub owner: Uuid,
+    pub algorithm: super::SigningAlgorithm,
 }
 
 /// The public half of a signing key: as a JWK (RFC 7517) and as a PEM `PUBLIC KEY` (SPKI).

@@ -252,7 +252,8 @@ struct Hint {
 
 async fn verified_hint(services: &LogoutServices, token: &str) -> Result<Option<Hint>, StoreError> {
     let directory = services.directory.as_ref();
-    let Ok(key) = crate::keys::signing_key_of(directory, token).await? else {
+    // An HMAC id token is signed with its client's secret, not with the key its `kid` names.
+    let Ok(key) = super::verification_key(directory, token).await? else {
         return Ok(None);
     };
     let Ok(claims) = services.signer.verify_signature(&key, token) else {

@@ -20,6 +20,9 @@ pub mod sso;
 pub mod sso_authorize;
 pub mod token;
 mod token_error;
+pub mod userinfo;
+
+pub use id_token::{id_token_key_id, verification_key};
 
 pub use response::{AuthorizationResponse, RedirectBack, ResponseMode};
 

@@ -157,6 +157,8 @@ async fn issue(
             now_millis: now,
             auth_time: session.authenticated_at_millis / 1000,
             authentication_type: "PASSWORDLESS",
+            // What `/oauth2/userinfo` answers for.
+            scope: Some(scope.text.as_str()),
         },
     )
     .await?;

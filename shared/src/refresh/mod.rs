@@ -148,6 +148,7 @@ pub async fn exchange_lasting(
             now_millis: now,
             auth_time: family.start_instant / 1000,
             authentication_type: "REFRESH_TOKEN",
+            scope: family.scope.as_deref(),
         },
         jwt_seconds,
     )

@@ -267,6 +267,7 @@ async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
             "openid-configuration" => TestResponse::from(
                 http::discovery::handle(&app.discovery_fn.services, request(event)).await,
             ),
+            "userinfo" => app.userinfo_event(event).await,
             "validate" => TestResponse::from(
                 http::validate::handle(&app.validate_fn.services, request(event)).await,
             ),

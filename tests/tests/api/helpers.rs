@@ -79,6 +79,7 @@ pub struct TestApp {
     pub validate_fn: Function<KeyServices>,
     pub landing_fn: Function<LandingServices>,
     pub token_fn: Function<TokenServices>,
+    pub userinfo_fn: Function<KeyServices>,
     /// `/oauth2/authorize` and its waiting page (the waiting page runs on the landing page's
     /// services, with its own role).
     pub authorize_fn: Function<HostedServices>,
@@ -191,6 +192,7 @@ impl TestApp {
             validate_fn: Function::new(role("validate"), &wiring),
             landing_fn: Function::new(role("landing"), &wiring),
             token_fn: Function::new(role("token"), &wiring),
+            userinfo_fn: Function::new(role("userinfo"), &wiring),
             authorize_fn: Function::new(role("authorize"), &wiring),
             authorize_wait_fn: Function::new(role("authorize-wait"), &wiring),
             logout_fn: Function::new(role("logout"), &wiring),
@@ -210,6 +212,7 @@ impl TestApp {
         self.refresh_fn.services.clock = clock.clone();
         self.revoke_fn.services.clock = clock.clone();
         self.validate_fn.services.clock = clock.clone();
+        self.userinfo_fn.services.clock = clock.clone();
         self.landing_fn.services.login.clock = clock.clone();
         self.token_fn.services.clock = clock.clone();
         self.token_fn.services.refresh.clock = clock.clone();
@@ -313,6 +316,14 @@ impl TestApp {
         .await
     }
 
+    /// An event through the userinfo function's handler.
+    pub async fn userinfo_event(&self, event: Value) -> TestResponse {
+        recorded("userinfo", |_| {
+            passwordless::http::userinfo::handle(&self.userinfo_fn.services, request(event))
+        })
+        .await
+    }
+
     /// `POST /api/jwt/refresh` with `body`.
     pub async fn refresh(&self, body: Value) -> TestResponse {
         self.refresh_event(event("/api/jwt/refresh", &[], &body.to_string()))
@@ -396,7 +407,6 @@ impl TestApp {
     }
 
     /// Loads another kickstart into this app's tables.
-    #[allow(dead_code)] // no test needs it today; kept for those that load more data
     pub async fn reload(&mut self, kickstart_json: &str) {
         let parsed = kickstart::parse(kickstart_json).expect("the kickstart is valid");
         provision::load(&self.store, &parsed)

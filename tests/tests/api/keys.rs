@@ -124,10 +124,11 @@ async fn discovery_describes_the_named_or_default_tenant_with_endpoints_that_exi
             document["jwks_uri"],
             "https://abc123.execute-api.us-east-1.amazonaws.com/.well-known/jwks.json"
         );
-        assert!(document["id_token_signing_alg_values_supported"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("ES256")));
+        assert_eq!(
+            document["id_token_signing_alg_values_supported"],
+            json!(["HS256", "RS256"]),
+            "the example's HS256 id tokens, and RS256 as OpenID Connect Discovery requires"
+        );
     }
     let unknown = app
         .discovery(
@@ -312,4 +313,77 @@ async fn a_kickstart_keys_own_kid_is_kept_so_tokens_fusionauth_minted_still_vali
     )
     .unwrap();
     assert_eq!(app.validate(&format!("Bearer {forged}")).await.status, 401);
+}
+
+#[tokio::test]
+async fn a_tenant_whose_issuer_is_its_path_on_loopback_is_discovered_under_it_with_every_field() {
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    let issuer = format!("http://127.0.0.1:9011/{TENANT}");
+    kickstart["tenants"][0]["issuer"] = json!(issuer);
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
+    // `{issuer}/.well-known/openid-configuration`, as openid-client and go-oidc build it, over
+    // plain HTTP to the loopback (`make dev`).
+    let event =
+        api_gateway_events::Event::get(&format!("/{TENANT}/.well-known/openid-configuration"))
+            .header("host", "127.0.0.1:9011")
+            .without_header("x-forwarded-proto");
+    let response = TestResponse::from(
+        passwordless::http::discovery::handle(&app.discovery_fn.services, request(event.to_json()))
+            .await,
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    let document = response.json();
+    assert_eq!(document["issuer"], json!(issuer), "byte for byte");
+    let root = "http://127.0.0.1:9011";
+    for (field, path) in [
+        ("authorization_endpoint", "/oauth2/authorize"),
+        ("token_endpoint", "/oauth2/token"),
+        ("userinfo_endpoint", "/oauth2/userinfo"),
+        ("end_session_endpoint", "/oauth2/logout"),
+        ("jwks_uri", "/.well-known/jwks.json"),
+    ] {
+        assert_eq!(document[field], format!("{root}{path}"), "{field}");
+    }
+    for (field, value) in [
+        ("response_types_supported", json!(["code"])),
+        ("response_modes_supported", json!(["query", "form_post"])),
+        (
+            "grant_types_supported",
+            json!(["authorization_code", "refresh_token"]),
+        ),
+        ("subject_types_supported", json!(["public"])),
+        (
+            "token_endpoint_auth_methods_supported",
+            json!(["client_secret_basic", "client_secret_post", "none"]),
+        ),
+        ("code_challenge_methods_supported", json!(["S256"])),
+        (
+            "authorization_response_iss_parameter_supported",
+            json!(true),
+        ),
+        ("request_uri_parameter_supported", json!(false)),
+        ("request_parameter_supported", json!(false)),
+        ("claims_parameter_supported", json!(false)),
+    ] {
+        assert_eq!(document[field], value, "{field}");
+    }
+    let scopes = document["scopes_supported"].as_array().unwrap();
+    for scope in ["openid", "offline_access", "email", "profile", "phone"] {
+        assert!(scopes.contains(&json!(scope)), "{scope}");
+    }
+    let claims = document["claims_supported"].as_array().unwrap();
+    for claim in [
+        "sub",
+        "email",
+        "email_verified",
+        "name",
+        "phone_number",
+        "auth_time",
+    ] {
+        assert!(claims.contains(&json!(claim)), "{claim}");
+    }
+    assert!(document["id_token_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("RS256")));
 }

@@ -70,16 +70,31 @@ fn now_millis() -> i64 {
         .as_millis() as i64
 }
 
-/// An id token for `user` and `client`, signed with the tenant's key as the service signs them,
-/// expiring at `exp` (seconds).
+/// An id token for `user` and `client`, signed as the service signs them, expiring at `exp`
+/// (seconds): the example's id token key is HS256, so with the client's secret (OIDC Core 10.1),
+/// under the HS256 key's `kid`.
 async fn id_token(app: &TestApp, user: Uuid, client: &str, exp: i64) -> String {
+    use base64::Engine;
     let kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
     let key_id: Uuid = kickstart["keys"][0]["id"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
-    let key = app.store.signing_key(key_id).await.unwrap().unwrap();
+    let named = app.store.signing_key(key_id).await.unwrap().unwrap();
+    let secret = kickstart["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == client)
+        .and_then(|a| a["oauthConfiguration"]["clientSecret"].as_str())
+        .expect("the client has a secret");
+    let key = passwordless::model::SigningKey {
+        id: Uuid::new_v4(),
+        secret: Some(base64::engine::general_purpose::STANDARD.encode(secret)),
+        kid: Some(named.kid()),
+        ..named
+    };
     let claims = json!({"aud": client, "sub": user, "iss": "piedpiper.com", "exp": exp,
                         "iat": exp - 3600, "auth_time": exp - 3600});
     passwordless::tokens::Signer::default()

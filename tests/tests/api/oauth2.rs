@@ -188,6 +188,22 @@ pub(crate) async fn exchange(
     .await
 }
 
+/// The web app's client secret: its HS256 id tokens are signed with it (OIDC Core 10.1).
+pub(crate) const WEB_SECRET: &str = "pied-piper-web-client-secret-0123456789";
+
+/// An HMAC id token's claims, verified as a relying party does: with the client secret's bytes,
+/// the algorithm its header names.
+pub(crate) fn id_claims(jwt: &str, audience: &str, client_secret: &str) -> Value {
+    let header = jsonwebtoken::decode_header(jwt).expect("a JWS header");
+    let key = DecodingKey::from_secret(client_secret.as_bytes());
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&["piedpiper.com"]);
+    decode::<Value>(jwt, &key, &validation)
+        .unwrap_or_else(|e| panic!("{e}: {jwt}"))
+        .claims
+}
+
 pub(crate) fn claims(jwt: &str, audience: &str) -> Value {
     let key = DecodingKey::from_secret(&STANDARD.decode(HS256_SECRET).unwrap());
     let mut validation = Validation::new(Algorithm::HS256);
@@ -243,7 +259,7 @@ async fn three_gets_and_a_head_change_nothing_and_the_click_then_redirects_with_
     let access = claims(tokens["access_token"].as_str().unwrap(), WEB_APP);
     assert_eq!(access["authenticationType"], "PASSWORDLESS");
     assert_eq!(access["sub"], tokens["userId"]);
-    let id = claims(tokens["id_token"].as_str().unwrap(), WEB_APP);
+    let id = id_claims(tokens["id_token"].as_str().unwrap(), WEB_APP, WEB_SECRET);
     assert_eq!(id["nonce"], "n-1");
     assert_eq!(id["sub"], tokens["userId"]);
     assert_eq!(id["email"], "richard@piedpiper.com");
@@ -458,7 +474,11 @@ async fn an_unverified_registration_sees_a_page_and_gets_no_code() {
 
 #[tokio::test]
 async fn authorization_codes_and_client_secrets_are_stored_only_as_hashes() {
-    let app = TestApp::spawn().await;
+    // RS256 id tokens: no application needs its client secret to sign them (OIDC Core 10.1).
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    kickstart["keys"] = crate::tokens::kickstart_with_asymmetric_keys()["keys"].clone();
+    kickstart["tenants"][0]["jwtConfiguration"]["idTokenKeyId"] = json!(crate::tokens::RSA_KEY_ID);
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
     let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
     let query = redirected(&open_and_click(&app, &code).await, REDIRECT);
     let codes = format!("{:?}", app.code_items().await);
@@ -469,6 +489,21 @@ async fn authorization_codes_and_client_secrets_are_stored_only_as_hashes() {
     let directory = format!("{:?}", app.directory_items().await);
     assert!(!directory.contains("pied-piper-web-client-secret"));
     assert!(!directory.contains(ADMIN_SECRET));
+}
+
+#[tokio::test]
+async fn a_client_secret_is_stored_only_where_hmac_id_tokens_are_signed_with_it() {
+    // The example's id tokens fall back to its HS256 access token key: each OAuth application
+    // signs them with its own client secret, which it must keep; an application without
+    // redirect URLs gets no id tokens and keeps only its secret's hash.
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    let legacy_secret = "legacy-app-client-secret-0123456789";
+    kickstart["applications"][2]["oauthConfiguration"] = json!({"clientSecret": legacy_secret});
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
+    let directory = format!("{:?}", app.directory_items().await);
+    assert!(directory.contains(WEB_SECRET));
+    assert!(directory.contains(ADMIN_SECRET));
+    assert!(!directory.contains(legacy_secret));
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 use crate::hosted::{authorize_get, browser_event, request_query};
-use crate::oauth2::{claims, exchange, redirected, REDIRECT, VERIFIER};
+use crate::oauth2::{claims, exchange, id_claims, redirected, REDIRECT, VERIFIER, WEB_SECRET};
 use crate::sso::sso_cookie_value;
 
 const RICHARD_ID: &str = "00000000-0000-0001-0000-000000000001";
@@ -78,7 +78,7 @@ async fn a_live_session_answers_at_once_with_tokens_of_its_sid_and_auth_time_tha
     let tokens = exchange(&app, &params["code"], VERIFIER, REDIRECT).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     let tokens = tokens.json();
-    let id_token = claims(tokens["id_token"].as_str().unwrap(), WEB_APP);
+    let id_token = id_claims(tokens["id_token"].as_str().unwrap(), WEB_APP, WEB_SECRET);
     assert_eq!(id_token["sub"], RICHARD_ID);
     assert_eq!(id_token["sid"], session.id.to_string());
     assert_eq!(id_token["nonce"], "n-42");
@@ -89,6 +89,20 @@ async fn a_live_session_answers_at_once_with_tokens_of_its_sid_and_auth_time_tha
     );
     let access = claims(tokens["access_token"].as_str().unwrap(), WEB_APP);
     assert_eq!(access["sid"], session.id.to_string());
+    // The shortcut's access token carries the request's scope: userinfo answers it.
+    let userinfo = app
+        .userinfo_event(
+            api_gateway_events::Event::get("/oauth2/userinfo")
+                .without_header("content-type")
+                .header(
+                    "authorization",
+                    &format!("Bearer {}", tokens["access_token"].as_str().unwrap()),
+                )
+                .to_json(),
+        )
+        .await;
+    assert_eq!(userinfo.status, 200, "{}", userinfo.body);
+    assert_eq!(userinfo.json(), json!({"sub": RICHARD_ID}));
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
     let recorded = app.store.find(&session.id_hash).await.unwrap().unwrap();
     assert_eq!(
@@ -279,7 +293,7 @@ async fn a_hosted_login_signs_the_browser_in_for_every_application_of_the_tenant
     let tokens = exchange(&app, &first["code"], VERIFIER, REDIRECT)
         .await
         .json();
-    let id_token = claims(tokens["id_token"].as_str().unwrap(), WEB_APP);
+    let id_token = id_claims(tokens["id_token"].as_str().unwrap(), WEB_APP, WEB_SECRET);
     assert_eq!(
         id_token["sid"],
         session.id.to_string(),

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use crate::fault_injection::Fault;
 use crate::helpers::*;
 use crate::oauth2::{
-    claims, exchange, open_and_click, redirected, start, token, web_state, ADMIN_APP,
-    ADMIN_REDIRECT, ADMIN_SECRET, REDIRECT, VERIFIER,
+    exchange, id_claims, open_and_click, redirected, start, token, web_state, ADMIN_APP,
+    ADMIN_REDIRECT, ADMIN_SECRET, REDIRECT, VERIFIER, WEB_SECRET,
 };
 
 /// The example kickstart with `change` applied to its applications.
@@ -149,14 +149,15 @@ async fn the_refresh_grant_returns_an_id_token_for_an_openid_grant_and_echoes_it
     let app = TestApp::spawn().await;
     let code = web_code(&app, "openid offline_access").await;
     let first = exchange(&app, &code, VERIFIER, REDIRECT).await.json();
-    let original = claims(first["id_token"].as_str().unwrap(), WEB_APP);
+    let original = id_claims(first["id_token"].as_str().unwrap(), WEB_APP, WEB_SECRET);
     let refreshed = refresh_grant(&app, first["refresh_token"].as_str().unwrap()).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     let body = refreshed.json();
     assert_eq!(body["scope"], "openid offline_access");
-    let id_token = claims(
+    let id_token = id_claims(
         body["id_token"].as_str().expect("an id_token for openid"),
         WEB_APP,
+        WEB_SECRET,
     );
     assert_eq!(id_token["sub"], original["sub"]);
     assert_eq!(id_token["iss"], original["iss"]);
