@@ -127,7 +127,7 @@ async fn the_emailed_one_time_code_typed_on_the_waiting_page_completes_the_login
     let tokens = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     let id_token = tokens.json()["id_token"].as_str().unwrap().to_owned();
-    let claims = crate::oauth2::claims(&id_token, WEB_APP);
+    let claims = crate::oauth2::id_claims(&id_token, WEB_APP, crate::oauth2::WEB_SECRET);
     assert_eq!(claims["nonce"], "n-7");
     // The id token's sid is the session the browser got.
     let sid = claims["sid"].as_str().expect("a sid").to_owned();
