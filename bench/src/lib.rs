@@ -220,7 +220,7 @@ pub fn authorize_event(sso: Option<&str>) -> Value {
 /// `page` (its HTML) and its CSRF value in the cookie.
 pub fn authorize_post_event(page: &str, csrf: &str) -> Value {
     let mut form = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in hidden_fields(page) {
+    for (name, value) in api_gateway_events::hidden_fields(page) {
         form.append_pair(&name, &value);
     }
     form.append_pair("loginId", EMAIL);
@@ -304,27 +304,4 @@ pub fn set_cookie(response: &Value, name: &str) -> Option<String> {
         .find_map(|c| c.strip_prefix(&prefix))
         .and_then(|c| c.split(';').next())
         .map(str::to_owned)
-}
-
-/// Every hidden field of a page's form, decoded from its HTML.
-pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\" name=\"")
-        .skip(1)
-        .filter_map(|rest| {
-            let (name, rest) = rest.split_once('"')?;
-            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
-            Some((unescape(name), unescape(value)))
-        })
-        .collect()
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&#x2F;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }

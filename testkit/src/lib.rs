@@ -243,6 +243,30 @@ impl From<Event> for Value {
     }
 }
 
+/// Every hidden field of a served page's form, decoded from its HTML (the page's escaping of
+/// `&`, quotes, `<`, `>` and `/` undone): what a browser posts back with the form.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((unescape_html(name), unescape_html(value)))
+        })
+        .collect()
+}
+
+fn unescape_html(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&#x2F;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

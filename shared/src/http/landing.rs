@@ -353,22 +353,7 @@ pub(super) fn simple(
 ) -> Response<Body> {
     let text = language(browser.iter().copied());
     let (heading, message) = words(text);
-    pages.render(
-        &Page {
-            kind,
-            status,
-            text,
-            heading: heading.to_owned(),
-            message: message.to_owned(),
-            problem: None,
-            form: None,
-            footer: None,
-            redirect_origin: None,
-            refresh: None,
-            match_code: None,
-        },
-        head,
-    )
+    pages.render(&Page::message(kind, status, text, heading, message), head)
 }
 
 /// One page for every unknown, used, superseded or expired code, in the browser's language only

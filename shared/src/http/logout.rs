@@ -235,22 +235,7 @@ fn page(
     heading: &str,
     message: &str,
 ) -> Response<Body> {
-    pages.render(
-        &Page {
-            kind,
-            status,
-            text,
-            heading: heading.to_owned(),
-            message: message.to_owned(),
-            problem: None,
-            form: None,
-            footer: None,
-            redirect_origin: None,
-            refresh: None,
-            match_code: None,
-        },
-        false,
-    )
+    pages.render(&Page::message(kind, status, text, heading, message), false)
 }
 
 /// The logout pages' words, in the pages' languages.

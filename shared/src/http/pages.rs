@@ -138,6 +138,31 @@ pub struct Page<'a> {
     pub match_code: Option<&'a str>,
 }
 
+impl Page<'_> {
+    /// A page that only says something: a heading and a message, no form.
+    pub fn message(
+        kind: PageKind,
+        status: StatusCode,
+        text: &'static Text,
+        heading: &str,
+        message: &str,
+    ) -> Self {
+        Page {
+            kind,
+            status,
+            text,
+            heading: heading.to_owned(),
+            message: message.to_owned(),
+            problem: None,
+            form: None,
+            footer: None,
+            redirect_origin: None,
+            refresh: None,
+            match_code: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Context<'a> {
     lang: &'a str,

@@ -160,28 +160,7 @@ pub(crate) async fn begin_in(
     Began { pending, response }
 }
 
-/// Every hidden field of a page's form, decoded from the HTML (`&amp;` and `&quot;` at least).
-pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\" name=\"")
-        .skip(1)
-        .filter_map(|rest| {
-            let (name, rest) = rest.split_once('"')?;
-            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
-            Some((unescape(name), unescape(value)))
-        })
-        .collect()
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&#x2F;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
+pub(crate) use api_gateway_events::hidden_fields;
 
 pub(crate) async fn waiting_page(app: &TestApp, pending: Option<&str>) -> TestResponse {
     let mut event = browser_event("GET", WAIT);
