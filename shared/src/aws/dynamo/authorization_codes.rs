@@ -4,12 +4,9 @@
 //! family is revoked whichever of the two writes comes first (RFC 6749 4.1.2).
 
 use async_trait::async_trait;
-use std::collections::HashMap;
 use uuid::Uuid;
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::item::*;
 use super::keys::authorization_code_key;
@@ -36,20 +33,8 @@ impl AuthorizationCodes for DynamoStore {
             TTL.to_owned(),
             AttributeValue::N((code.expires_at_millis / 1000 + 1).to_string()),
         );
-        let saved = self
-            .client
-            .put_item()
-            .table_name(&self.tables.codes)
-            .set_item(Some(item.clone()))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match saved {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) && existing_item(&e) == Some(&item) => Ok(()),
-            Err(e) => Err(sdk_error("save authorization code", e)),
-        }
+        self.put_new_code_item(item, "save authorization code")
+            .await
     }
 
     /// Uses the code up, once ([`DynamoStore::use_once`]); a code used already is marked as
@@ -125,15 +110,5 @@ impl AuthorizationCodes for DynamoStore {
             Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("record authorization code's refresh token", e)),
         }
-    }
-}
-
-/// The item a conditional put found in its way.
-pub(super) fn existing_item<R>(
-    error: &SdkError<PutItemError, R>,
-) -> Option<&HashMap<String, AttributeValue>> {
-    match error.as_service_error() {
-        Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item.as_ref(),
-        _ => None,
     }
 }

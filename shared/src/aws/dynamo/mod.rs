@@ -50,6 +50,7 @@ pub mod suppressions;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
@@ -144,6 +145,39 @@ pub struct DynamoStore {
 type Item = HashMap<String, AttributeValue>;
 
 impl DynamoStore {
+    /// Puts `item` in the Codes table where nothing is yet: its key is random, so an item already
+    /// there is a bug, unless it is this very item (the SDK's retry of a put that got through),
+    /// which succeeds again.
+    async fn put_new_code_item(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        operation: &'static str,
+    ) -> Result<(), StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.tables.codes)
+            .set_item(Some(item.clone()))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed))
+                    if failed.item.as_ref() == Some(&item) =>
+                {
+                    Ok(())
+                }
+                _ => Err(StoreError::new(operation, "the key is taken")),
+            },
+            Err(e) => Err(sdk_error(operation, e)),
+        }
+    }
+
     /// DESIGN's one-time use: marks the Codes item at `key` `usedBy` this attempt with one
     /// conditional write, if it exists, has not expired (`expiresAt`), any `condition` holds (its
     /// values in `values`; an `OR` in its own parentheses, as DynamoDB refuses redundant ones)

@@ -60,30 +60,7 @@ impl PendingLogins for DynamoStore {
             TTL.to_owned(),
             AttributeValue::N((login.expires_at_millis / 1000 + 1).to_string()),
         );
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.tables.codes)
-            .set_item(Some(item.clone()))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => {
-                let existing = e.as_service_error().and_then(|s| match s {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(f) => f.item.as_ref(),
-                    _ => None,
-                });
-                if existing == Some(&item) {
-                    Ok(())
-                } else {
-                    Err(StoreError::new("create pending login", "the id is taken"))
-                }
-            }
-            Err(e) => Err(sdk_error("create pending login", e)),
-        }
+        self.put_new_code_item(item, "create pending login").await
     }
 
     async fn find(

@@ -8,9 +8,8 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::authorization_codes::existing_item;
 use super::item::*;
 use super::keys::sso_session_key;
 use super::{condition_failed, sdk_error, DynamoStore};
@@ -42,20 +41,7 @@ impl SsoSessions for DynamoStore {
                 id_set(&session.refresh_token_ids),
             );
         }
-        let saved = self
-            .client
-            .put_item()
-            .table_name(&self.tables.codes)
-            .set_item(Some(item.clone()))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match saved {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) && existing_item(&e) == Some(&item) => Ok(()),
-            Err(e) => Err(sdk_error("create SSO session", e)),
-        }
+        self.put_new_code_item(item, "create SSO session").await
     }
 
     async fn find(&self, id_hash: &str) -> Result<Option<SsoSession>, StoreError> {
