@@ -8,20 +8,15 @@
 
 use std::sync::Arc;
 
-use uuid::Uuid;
-
-use super::id_token::{self, IdTokenFor};
-use super::{
-    AuthorizationRequest, RequestProblem, SealedTokens, AUTHORIZATION_CODE_SECONDS, SEAL_PURPOSE,
-};
+pub(super) use super::code::{issue_code, user_state, CodeFor};
+use super::{AuthorizationRequest, RequestProblem};
 
 use crate::codes;
 use crate::login::LoginServices;
 use crate::login::{
-    self, AccessToken, IssuedRefreshToken, LoggedIn, LoggedInKind, LoginCommand, LoginError,
-    LoginOutcome, RefreshTokenRule,
+    self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome, RefreshTokenRule,
 };
-use crate::model::{Application, PendingCode, StoredAuthorizationCode, Tenant, User};
+use crate::model::{Application, PendingCode, Tenant};
 use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, SsoSessions, StoreError};
 
 pub use super::fallback::{
@@ -408,100 +403,4 @@ async fn issue(
         sso_cookie: session.map(|(cookie, _)| cookie),
     };
     Ok(Clicked::Redirect(response, signed_in))
-}
-
-/// What an authorization code is issued for: the request it answers, and the tokens a login
-/// (the link's, or the SSO session's) issued to the user.
-pub(super) struct CodeFor<'a> {
-    pub tenant: &'a Tenant,
-    pub application: &'a Application,
-    pub request: &'a AuthorizationRequest,
-    pub user: &'a User,
-    pub access: AccessToken,
-    pub refresh: Option<IssuedRefreshToken>,
-    /// When the person proved who they are: the id token's `auth_time`.
-    pub authenticated_at_millis: i64,
-    /// The SSO session the code is issued within: the id token's `sid`.
-    pub sso_session_id: Option<Uuid>,
-    /// FusionAuth's `userState` on the redirect.
-    pub user_state: &'static str,
-}
-
-/// The authorization code for tokens issued to a user: random (256 bits), stored by its hash for
-/// at most [`AUTHORIZATION_CODE_SECONDS`], the tokens (and, for `openid`, an id token) sealed
-/// under it; and the response that carries it back to the client.
-pub(super) async fn issue_code(
-    services: &LandingServices,
-    what: CodeFor<'_>,
-) -> Result<CodeRedirect, StoreError> {
-    let login = &services.login;
-    let now = login.clock.now_millis();
-    let id_token = id_token_for(services, &what, now).await?;
-    let tokens = SealedTokens {
-        access_token: what.access.token,
-        access_token_expires_at_millis: what.access.expires_at_millis,
-        id_token,
-        refresh_token: what.refresh.as_ref().map(|r| r.token.clone()),
-        refresh_token_id: what.refresh.as_ref().map(|r| r.id),
-    };
-    let code = codes::generate_id(login.random.as_ref());
-    let plain = serde_json::to_vec(&tokens).map_err(|e| StoreError::new("seal tokens", e))?;
-    let sealed = codes::seal(&code, SEAL_PURPOSE, &plain, login.random.as_ref())
-        .ok_or_else(|| StoreError::new("seal tokens", "the cipher refused"))?;
-    let stored = StoredAuthorizationCode {
-        code_hash: codes::hash_secret(&code),
-        application_id: what.application.id,
-        tenant_id: what.tenant.id,
-        user_id: what.user.id,
-        redirect_uri: what.request.redirect_uri.as_str().to_owned(),
-        code_challenge: what.request.code_challenge.clone(),
-        scope: what.request.scope.text.clone(),
-        sealed_tokens: sealed,
-        expires_at_millis: now + AUTHORIZATION_CODE_SECONDS * 1000,
-    };
-    services.authorization_codes.save(&stored).await?;
-    tracing::info!(user_id = %what.user.id, application_id = %what.application.id,
-        "authorization code issued");
-    Ok(what
-        .request
-        .back(&what.tenant.issuer)
-        .with(&[("code", &code), ("userState", what.user_state)]))
-}
-
-/// An id_token for a scope with `openid`, for the issued JWT; its `auth_time` is when the person
-/// authenticated, its `sid` the SSO session's.
-async fn id_token_for(
-    services: &LandingServices,
-    what: &CodeFor<'_>,
-    now: i64,
-) -> Result<Option<String>, StoreError> {
-    if !what.request.scope.has("openid") {
-        return Ok(None);
-    }
-    let login = &services.login;
-    let token = id_token::sign(
-        login.directory.as_ref(),
-        &login.signer,
-        &IdTokenFor {
-            tenant: what.tenant,
-            application: what.application,
-            user: what.user,
-            access_token: &what.access.token,
-            expires_at_millis: what.access.expires_at_millis,
-            nonce: what.request.nonce.as_deref(),
-            now_millis: now,
-            auth_time: what.authenticated_at_millis / 1000,
-            sid: what.sso_session_id,
-        },
-    )
-    .await?;
-    Ok(Some(token))
-}
-
-/// FusionAuth's `userState`: whether the user is registered to the application.
-pub(super) fn user_state(kind: &LoggedInKind) -> &'static str {
-    match kind {
-        LoggedInKind::NotRegistered => "AuthenticatedNotRegistered",
-        _ => "Authenticated",
-    }
 }

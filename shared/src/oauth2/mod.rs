@@ -10,6 +10,7 @@
 
 pub mod api_logout;
 pub mod authorize;
+mod code;
 pub mod fallback;
 pub mod hosted;
 mod id_token;
