@@ -14,7 +14,9 @@ use crate::model::{
 use crate::session::RefreshTokenNames;
 
 mod browser;
+mod users;
 pub use browser::{PendingLogins, SsoSession, SsoSessions};
+pub use users::{UserStore, UserWrite};
 
 /// A dependency (DynamoDB, SES, SNS) failed or answered with something we cannot read. Its
 /// message goes to the logs, so any email address or phone number in it is redacted here.

@@ -5,9 +5,9 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::{optional_str, require_uuid, typed, KickstartError};
-use crate::login_id::{canonical_text, IdentityType, PhoneNumber};
+use crate::model::IdentityProblem;
 use crate::model::{
-    ApiKey, Application, EmailTemplate, Generator, GeneratorKind, Identity, JwtConfiguration,
+    ApiKey, Application, EmailTemplate, Generator, GeneratorKind, JwtConfiguration,
     MessageTemplate, SigningAlgorithm, SigningKey, SmsGuardConfiguration, Tenant, User,
     MAX_CODE_TTL_SECONDS,
 };
@@ -319,76 +319,31 @@ pub(super) fn user(name: &str, object: &Value) -> Result<User, KickstartError> {
     require_uuid(name, object, "id")?;
     require_uuid(name, object, "tenantId")?;
     let mut user: User = typed(name, object)?;
-    let mut identities = Vec::new();
-    if let Some(email) = user.email.as_deref() {
-        let canonical = canonical_text(email.trim());
-        let valid = canonical
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-        if !valid {
-            return Err(KickstartError::new(
-                name,
-                "email",
-                format!("{email:?} is not an email address"),
-            ));
-        }
-        user.email = Some(canonical.clone());
-        identities.push(Identity {
-            kind: IdentityType::Email,
-            value: canonical,
-            display_value: None,
-            primary: true,
-            verified: user.verified,
-            // Verified before it came here: FusionAuth's reason for an imported verification.
-            verified_reason: user.verified.then(|| "Import".to_owned()),
-            verified_instant: None,
-            last_login_instant: None,
-        });
-    }
-    if let Some(phone) = user.phone_number.as_deref() {
-        let parsed = PhoneNumber::parse(phone).ok_or_else(|| {
-            KickstartError::new(
-                name,
-                "phoneNumber",
-                format!("{phone:?} is not a valid phone number"),
-            )
+    // Verified before it came here: FusionAuth's reason for an imported verification.
+    user.derive_identities(Some("Import"))
+        .map_err(|(_, problem)| {
+            let (field, message) = match problem {
+                IdentityProblem::NotEmail => (
+                    "email",
+                    format!(
+                        "{:?} is not an email address",
+                        user.email.as_deref().unwrap_or("")
+                    ),
+                ),
+                IdentityProblem::InvalidPhone => (
+                    "phoneNumber",
+                    format!(
+                        "{:?} is not a valid phone number",
+                        user.phone_number.as_deref().unwrap_or("")
+                    ),
+                ),
+                IdentityProblem::BlankUsername => ("username", "must not be blank".to_owned()),
+                IdentityProblem::NoIdentity => (
+                    "email",
+                    "a user needs an email, a username or a phoneNumber".to_owned(),
+                ),
+            };
+            KickstartError::new(name, field, message)
         })?;
-        user.phone_number = Some(parsed.as_str().to_owned());
-        identities.push(Identity {
-            kind: IdentityType::PhoneNumber,
-            value: parsed.as_str().to_owned(),
-            display_value: None,
-            primary: identities.is_empty(),
-            verified: false,
-            verified_reason: None,
-            verified_instant: None,
-            last_login_instant: None,
-        });
-    }
-    if let Some(username) = user.username.as_deref() {
-        if username.trim().is_empty() {
-            return Err(KickstartError::new(name, "username", "must not be blank"));
-        }
-        let canonical = canonical_text(username);
-        identities.push(Identity {
-            kind: IdentityType::Username,
-            display_value: (canonical != username).then(|| username.to_owned()),
-            value: canonical,
-            primary: identities.is_empty(),
-            // FusionAuth cannot verify a username, and shows it so.
-            verified: false,
-            verified_reason: Some("Unverifiable".to_owned()),
-            verified_instant: None,
-            last_login_instant: None,
-        });
-    }
-    if identities.is_empty() {
-        return Err(KickstartError::new(
-            name,
-            "email",
-            "a user needs an email, a username or a phoneNumber",
-        ));
-    }
-    user.identities = identities;
     Ok(user)
 }

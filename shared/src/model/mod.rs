@@ -26,7 +26,7 @@ pub use stored::{
     StoredRefreshToken,
 };
 pub use templates::{EmailTemplate, MessageTemplate};
-pub use user::{Identity, Registration, TwoFactor, User, UserAction};
+pub use user::{is_email, Identity, IdentityProblem, Registration, TwoFactor, User, UserAction};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -349,6 +349,32 @@ pub struct Application {
     /// The OAuth client the landing page and `/oauth2/token` serve.
     #[serde(default)]
     pub oauth_configuration: OAuthConfiguration,
+    /// Self-service sign-up on the hosted pages.
+    #[serde(default)]
+    pub registration_configuration: RegistrationConfiguration,
+}
+
+/// FusionAuth's self-service registration, as this passwordless service offers it: an unknown
+/// address that finishes a hosted login becomes a user registered to the application.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RegistrationConfiguration {
+    pub enabled: bool,
+    /// The identity a visitor signs up with (FusionAuth's default: `email`).
+    pub login_id_type: RegistrationLoginIdType,
+    /// Ours, beyond FusionAuth: when not empty, only addresses of these domains (lower case,
+    /// exact match) may sign up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_email_domains: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum RegistrationLoginIdType {
+    #[default]
+    Email,
+    PhoneNumber,
+    Username,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -384,6 +410,9 @@ pub struct LoginConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationRole {
     pub name: String,
+    /// Given to a registration that names no roles (FusionAuth's default roles).
+    #[serde(default)]
+    pub is_default: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -149,3 +149,124 @@ pub struct UserAction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry: Option<i64>,
 }
+
+/// Why a user's `email`, `phoneNumber` or `username` cannot be one of its identities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityProblem {
+    /// `email` is not an email address.
+    NotEmail,
+    /// `phoneNumber` does not parse as a phone number.
+    InvalidPhone,
+    /// `username` is blank.
+    BlankUsername,
+    /// None of the three is given.
+    NoIdentity,
+}
+
+impl User {
+    /// Canonicalises `email` (lower case) and `phoneNumber` (E.164) and derives `identities` from
+    /// the three login ids, the email primary when there is one. An identity the user had
+    /// already keeps its verification and login instants; a new email identity is verified when
+    /// `verified` says so (`verified_reason` names why), the others never are at first.
+    pub fn derive_identities(
+        &mut self,
+        verified_reason: Option<&str>,
+    ) -> Result<(), (IdentityType, IdentityProblem)> {
+        use crate::login_id::{canonical_text, PhoneNumber};
+        let previous = std::mem::take(&mut self.identities);
+        let kept = |kind: IdentityType, value: &str| {
+            previous
+                .iter()
+                .find(|i| i.kind == kind && i.value == value)
+                .cloned()
+        };
+        let mut identities = Vec::new();
+        if let Some(email) = self.email.as_deref() {
+            let canonical = canonical_text(email.trim());
+            if !is_email(&canonical) {
+                return Err((IdentityType::Email, IdentityProblem::NotEmail));
+            }
+            self.email = Some(canonical.clone());
+            identities.push(
+                kept(IdentityType::Email, &canonical).unwrap_or(Identity {
+                    kind: IdentityType::Email,
+                    value: canonical,
+                    display_value: None,
+                    primary: true,
+                    verified: self.verified,
+                    verified_reason: self
+                        .verified
+                        .then(|| verified_reason.map(str::to_owned))
+                        .flatten(),
+                    verified_instant: None,
+                    last_login_instant: None,
+                }),
+            );
+        }
+        if let Some(phone) = self.phone_number.as_deref() {
+            let parsed = PhoneNumber::parse(phone)
+                .ok_or((IdentityType::PhoneNumber, IdentityProblem::InvalidPhone))?;
+            let canonical = parsed.as_str().to_owned();
+            self.phone_number = Some(canonical.clone());
+            identities.push(
+                kept(IdentityType::PhoneNumber, &canonical).unwrap_or(Identity {
+                    kind: IdentityType::PhoneNumber,
+                    value: canonical,
+                    display_value: None,
+                    primary: false,
+                    verified: false,
+                    verified_reason: None,
+                    verified_instant: None,
+                    last_login_instant: None,
+                }),
+            );
+        }
+        if let Some(username) = self.username.as_deref() {
+            if username.trim().is_empty() {
+                return Err((IdentityType::Username, IdentityProblem::BlankUsername));
+            }
+            let canonical = canonical_text(username);
+            identities.push(
+                kept(IdentityType::Username, &canonical).unwrap_or(Identity {
+                    kind: IdentityType::Username,
+                    display_value: (canonical != username).then(|| username.to_owned()),
+                    value: canonical,
+                    primary: false,
+                    // FusionAuth cannot verify a username, and shows it so.
+                    verified: false,
+                    verified_reason: Some("Unverifiable".to_owned()),
+                    verified_instant: None,
+                    last_login_instant: None,
+                }),
+            );
+        }
+        let Some(first) = identities.first_mut() else {
+            return Err((IdentityType::Email, IdentityProblem::NoIdentity));
+        };
+        first.primary = true;
+        for other in identities.iter_mut().skip(1) {
+            other.primary = false;
+        }
+        self.identities = identities;
+        Ok(())
+    }
+}
+
+/// An address FusionAuth would accept: one `@`, a local part, and a dotted domain of letters,
+/// digits and hyphens (FusionAuth refuses, for one, `_` in the domain).
+pub fn is_email(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    !local.is_empty()
+        && !local.contains('@')
+        && !local.chars().any(|c| c.is_whitespace() || c.is_control())
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
