@@ -106,8 +106,9 @@ impl UserStore for MemoryUserStore {
         let mut identities = lock(&self.directory.identities);
         let mut users = lock(&self.directory.users);
         match users.get(&user.id) {
-            Some(stored) if stored.revision == user.revision => {}
-            _ => return Ok(UserWrite::Conflict),
+            Some(stored) if stored.revision != user.revision => return Ok(UserWrite::Conflict),
+            // Gone already: what was asked.
+            _ => {}
         }
         identities.retain(|_, owner| *owner != user.id);
         users.remove(&user.id);
@@ -205,6 +206,13 @@ mod tests {
         let created = user(serde_json::json!({"email": "gone@b.example"}));
         store.create(&created).await.unwrap();
         let read = store.directory.user(created.id).await.unwrap().unwrap();
+        let stale = User {
+            revision: Some("another".to_owned()),
+            ..read.clone()
+        };
+        assert_eq!(store.delete(&stale).await.unwrap(), UserWrite::Conflict);
+        assert_eq!(owner(&store, "gone@b.example").await, Some(created.id));
+        assert_eq!(store.delete(&read).await.unwrap(), UserWrite::Written);
         assert_eq!(store.delete(&read).await.unwrap(), UserWrite::Written);
         assert_eq!(owner(&store, "gone@b.example").await, None);
         assert_eq!(store.directory.user(created.id).await.unwrap(), None);
