@@ -341,10 +341,24 @@ def test_a_query_of_an_index_is_authorized_on_the_index_not_the_table():
     denied = ("AccessDeniedException", 400)
     index_only = client(
         "dynamodb",
-        role_allowing(allow("dynamodb:Query", f"{table_arn}/index/byUser", Condition=LEADING)),
+        role_allowing(allow("dynamodb:Query", f"{table_arn}/index/byUser")),
     )
     assert error_of(lambda: index_only.query(**by_index)) is None
     assert error_of(lambda: index_only.query(**by_table)) == denied
     table_only = client("dynamodb", role_allowing(allow("dynamodb:Query", table_arn)))
     assert error_of(lambda: table_only.query(**by_table)) is None
     assert error_of(lambda: table_only.query(**by_index)) == denied
+    # The leading key of a Query is the partition key value it names: the index's, for an index.
+    user_ids = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["user-*"]}}
+    by_user_id = client(
+        "dynamodb",
+        role_allowing(allow("dynamodb:Query", f"{table_arn}/index/byUser", Condition=user_ids)),
+    )
+    named = {
+        **by_index,
+        "KeyConditionExpression": "#u = :u",
+        "ExpressionAttributeNames": {"#u": "userId"},
+    }
+    assert error_of(lambda: by_user_id.query(**named)) == denied
+    named["ExpressionAttributeValues"] = {":u": {"S": "user-1"}}
+    assert error_of(lambda: by_user_id.query(**named)) is None
