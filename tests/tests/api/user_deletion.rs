@@ -18,11 +18,20 @@ use crate::hosted::{begin, email_of, request_query, set_cookie, type_code};
 use crate::oauth2::{exchange, redirected, REDIRECT, VERIFIER};
 use crate::user_store::{created, email, items_mentioning, new_user, owner_of};
 
-/// Everything a user leaves behind on a journey: a code and its pointer, a send counted, a login
+/// Everything a user leaves behind on a journey: an SMS sent (its send and the SMS guard's shares
+/// counted); a code and its pointer, a send counted, a login
 /// with its record and refresh token; a hosted login (its code, an SSO session and an
 /// authorization code exchanged for tokens); a revocation, another SSO session and authorization
 /// code, a two-factor challenge, a fallback counted.
 async fn journey(app: &TestApp, user: &User) {
+    // By SMS first, while the number has never logged in: the SMS guard counts the user's shares.
+    let phone = user.phone_number.clone().unwrap();
+    let by_sms = app
+        .start_code(json!({"applicationId": WEB_APP, "loginId": phone,
+                           "loginIdTypes": ["phoneNumber"]}))
+        .await;
+    let sent = app.send(json!({"code": by_sms["code"]})).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
     let address = user.email.clone().unwrap();
     let began = begin(app, &request_query(&[]), &address).await;
     let (_, one_time_code) = email_of(&began.pending).await;
@@ -98,8 +107,12 @@ async fn journey(app: &TestApp, user: &User) {
 #[tokio::test]
 async fn a_hard_delete_after_a_journey_leaves_no_item_of_the_user_and_frees_its_address() {
     let app = TestApp::spawn().await;
-    let user = new_user(json!({"email": "dinesh@chugtai.example", "username": "dinesh"}));
-    let bystander = new_user(json!({"email": "gilfoyle@piedpiper.example"}));
+    let user = new_user(
+        json!({"email": "dinesh@chugtai.example", "username": "dinesh",
+                               "phoneNumber": "(303) 555-0171"}),
+    );
+    let bystander = new_user(json!({"email": "gilfoyle@piedpiper.example",
+                                    "phoneNumber": "(303) 555-0172"}));
     created(&app.store, &user).await;
     created(&app.store, &bystander).await;
     journey(&app, &user).await;
@@ -113,6 +126,9 @@ async fn a_hard_delete_after_a_journey_leaves_no_item_of_the_user_and_frees_its_
         "LATESTCODE#",
         "RATE#send-email#",
         "RATE#fallback#",
+        "RATE#send-sms#",
+        "RATE#sms-user-prefix#",
+        "RATE#sms-user-day#",
         "REFRESHTOKEN#",
         "REVOKED#USER#",
         "SSO#",
@@ -143,7 +159,10 @@ async fn a_hard_delete_after_a_journey_leaves_no_item_of_the_user_and_frees_its_
         "another user's items stay"
     );
     assert_eq!(app.store.user(user.id).await.unwrap(), None);
-    let again = new_user(json!({"email": "Dinesh@Chugtai.example", "username": "dinesh"}));
+    let again = new_user(
+        json!({"email": "Dinesh@Chugtai.example", "username": "dinesh",
+                                "phoneNumber": "+13035550171"}),
+    );
     assert_eq!(
         UserStore::create(&app.store, &again).await.unwrap(),
         UserWrite::Written

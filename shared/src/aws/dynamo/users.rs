@@ -166,21 +166,20 @@ pub(super) fn creation_refusal(user: &User, first: usize, failed: &[usize]) -> U
 }
 
 impl DynamoStore {
-    /// The revisions the user items of `ids` are at (absent users left out): whether a create
+    /// The revisions the user items of `ids` are at (absent users left out, users stored without
+    /// one at `None`): whether a create
     /// refused for its id is the SDK's retry of that very create, which got through (the
     /// transaction's token makes DynamoDB answer such a retry as the first, for ten minutes;
     /// this holds beyond them, and where tokens are not honoured).
     pub(super) async fn stored_revisions(
         &self,
         ids: &[Uuid],
-    ) -> Result<HashMap<Uuid, String>, StoreError> {
+    ) -> Result<HashMap<Uuid, Option<String>>, StoreError> {
         let keys = ids.iter().map(|id| key_map(user_key(*id))).collect();
         let mut revisions = HashMap::new();
         for item in self.batch_get_directory(keys).await? {
             let user = read_user(&item, "read written users")?;
-            if let Some(revision) = user.revision {
-                revisions.insert(user.id, revision);
-            }
+            revisions.insert(user.id, user.revision);
         }
         Ok(revisions)
     }
@@ -244,7 +243,7 @@ impl UserStore for DynamoStore {
             Transacted::Refused(failed) => failed,
         };
         if failed.contains(&0)
-            && self.stored_revisions(&[user.id]).await?.get(&user.id) == Some(&revision)
+            && self.stored_revisions(&[user.id]).await?.get(&user.id) == Some(&Some(revision))
         {
             return Ok(UserWrite::Written);
         }

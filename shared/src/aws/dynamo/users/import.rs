@@ -151,7 +151,7 @@ impl DynamoStore {
             for (&index, &start) in remaining.iter().zip(&starts) {
                 let user = &users[index];
                 let parts = 1 + user.identities.len();
-                if stored.get(&user.id).map(String::as_str) == Some(revision_of(index)) {
+                if stored.get(&user.id).and_then(Option::as_deref) == Some(revision_of(index)) {
                     outcomes[index] = Some(UserWrite::Written);
                     claimed.extend(keys_of(user));
                 } else if failed.iter().any(|&f| f >= start && f < start + parts) {
