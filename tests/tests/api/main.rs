@@ -39,4 +39,5 @@ mod token_endpoint;
 mod tokens;
 mod user_store;
 mod userinfo;
+mod users;
 mod verification;
