@@ -84,6 +84,7 @@ pub fn login_services(config: &Config) -> Result<LoginServices, MissingAwsSettin
         signer: Arc::new(crate::tokens::Signer::default()),
         clock,
         random,
+        users: None,
     })
 }
 
@@ -126,6 +127,7 @@ pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSe
             signer: Arc::new(crate::tokens::Signer::default()),
             clock,
             random,
+            users: None, // SIGNUP-MERGE: Some(store.clone()) once DynamoStore is a UserStore
         },
         authorization_codes: store.clone(),
         rate_limiter: store.clone(),

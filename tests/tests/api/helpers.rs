@@ -705,6 +705,7 @@ impl Wired for LoginServices {
             signer: Arc::new(passwordless::tokens::Signer::default()),
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
+            users: None,
         }
     }
 }
