@@ -38,5 +38,6 @@ mod sso_authorize;
 mod start;
 mod token_endpoint;
 mod tokens;
+mod user_store;
 mod userinfo;
 mod verification;
