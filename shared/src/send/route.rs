@@ -77,7 +77,8 @@ pub(super) async fn count_send(
             .rate_limiter
             .try_acquire(
                 &key,
-                Some(pending.user_id),
+                // A sign-up's window counts an address, not a user (none exists yet).
+                (!pending.sign_up).then_some(pending.user_id),
                 limit.limit,
                 limit.time_period_in_seconds,
                 services.clock.now_millis(),

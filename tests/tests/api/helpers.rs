@@ -736,7 +736,10 @@ impl Wired for LandingServices {
     fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
         let store = store(sdk, wiring);
         Self {
-            login: LoginServices::wired(sdk, wiring),
+            login: LoginServices {
+                users: Some(store.clone()),
+                ..LoginServices::wired(sdk, wiring)
+            },
             authorization_codes: store.clone(),
             rate_limiter: store.clone(),
             pending_logins: store.clone(),
