@@ -197,7 +197,8 @@ async fn attempt_login(
         return Ok(LoginOutcome::NotFound);
     }
     if pending.sign_up {
-        pending.user_id = sign_up(services, &pending, now).await?;
+        // Boxed: a rare step, kept out of the size of every login's future.
+        pending.user_id = Box::pin(sign_up(services, &pending, now)).await?;
     }
     let attempt = Attempt {
         services,

@@ -118,7 +118,9 @@ async fn begin_now(
         application: authorization.application.clone(),
         user,
     });
-    let delivery = match send::start_and_send(send, command, sign_up).await {
+    // Boxed: the start and send (and a sign-up's user to be) stay out of the page's future,
+    // which debug builds copy at each level of the handler.
+    let delivery = match Box::pin(send::start_and_send(send, command, sign_up)).await {
         Ok(delivery) => delivery,
         Err(SendError::Dependency(error)) => return Err(error),
         Err(_) => None,
