@@ -53,3 +53,4 @@ pub mod suppression;
 pub mod system;
 pub mod templates;
 pub mod tokens;
+pub mod users;

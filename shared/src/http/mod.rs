@@ -21,6 +21,7 @@ pub mod send;
 pub mod start;
 pub mod token;
 pub mod userinfo;
+pub mod users;
 pub mod validate;
 
 use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
