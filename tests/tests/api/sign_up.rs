@@ -313,3 +313,64 @@ async fn a_tenant_user_without_a_registration_is_registered_by_a_hosted_login_wh
         }
     }
 }
+
+#[tokio::test]
+async fn an_authorization_answered_from_the_sso_session_registers_the_user_where_registration_is_open(
+) {
+    for (registration, roles) in [
+        (open(), Some(json!(["user"]))),
+        (json!({"enabled": false}), None),
+    ] {
+        let app = spawn(registration.clone()).await;
+        let laurie = user_by_email(&app, LAURIE).await.unwrap();
+        let tenant = app
+            .store
+            .tenant(TENANT.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let (set_cookie, _) = passwordless::oauth2::sso::start_session(
+            &app.store,
+            &passwordless::system::OsRandom,
+            &tenant,
+            laurie.id,
+            now - 60_000,
+            now,
+        )
+        .await
+        .unwrap();
+        let answered = app
+            .authorize_event(
+                browser_event("GET", "/oauth2/authorize")
+                    .query(&request_query(&[("state", "sso")]))
+                    .cookie(&format!(
+                        "fusionauth.sso={}",
+                        crate::sso::sso_cookie_value(&set_cookie)
+                    ))
+                    .to_json(),
+            )
+            .await;
+        let query = redirected(&answered, REDIRECT);
+        assert_eq!(query["state"], "sso", "{registration}");
+        let after = user_by_email(&app, LAURIE).await.unwrap();
+        let registered: Vec<Vec<String>> = after
+            .registrations
+            .iter()
+            .filter(|r| r.application_id.to_string() == WEB_APP)
+            .map(|r| r.roles.clone())
+            .collect();
+        match &roles {
+            Some(roles) => {
+                assert_eq!(json!(registered), json!([roles]), "{registration}");
+                let tokens = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+                let access = tokens.json()["access_token"].as_str().unwrap().to_owned();
+                assert_eq!(&claims(&access, WEB_APP)["roles"], roles);
+            }
+            None => assert!(registered.is_empty(), "{registration}: {registered:?}"),
+        }
+    }
+}
