@@ -14,6 +14,7 @@
 //!   (JWKS, public keys, discovery, validation): the use cases, free of HTTP and AWS types, each
 //!   with the services it runs on;
 //! - [`oauth2`]: the magic link's landing page and `/oauth2/token` (authorization code, PKCE);
+//!   [`sign_up`]: who may sign up on the hosted pages, and the user a sign-up creates;
 //! - [`http`]: the edge: request parsing, the FusionAuth `Errors` body ([`errors`]), and per
 //!   endpoint the one function that maps outcomes to statuses, bodies and cookies;
 //! - [`aws`]: the DynamoDB, SES and SNS adapters behind the ports, and each function's wiring;
@@ -45,6 +46,7 @@ pub mod redact;
 pub mod refresh;
 pub mod send;
 pub mod session;
+pub mod sign_up;
 pub mod sms_guard;
 pub mod start;
 pub mod suppression;

@@ -264,6 +264,11 @@ pub fn suppressed_send() {
     emit("SuppressedSends", Unit::Count, 1.0, &[]);
 }
 
+/// A user created by a hosted sign-up whose code completed its login ([`crate::sign_up`]).
+pub fn signed_up() {
+    emit("SignUps", Unit::Count, 1.0, &[]);
+}
+
 /// An address suppressed from SES feedback: `Reason` is `bounce` or `complaint`.
 pub fn suppression(reason: &'static str) {
     emit("Suppressions", Unit::Count, 1.0, &[("Reason", reason)]);

@@ -184,18 +184,44 @@ pub struct Delivery {
     pub address_hash: String,
 }
 
+/// Who the hosted login id page signs up when its login id names no one: the page's tenant and
+/// application, and the user to be ([`crate::sign_up::offer`]).
+pub struct SignUpOffer {
+    pub tenant: Tenant,
+    pub application: Application,
+    pub user: User,
+}
+
 /// Starts a code for the login id and sends it as the legacy usage does, for the hosted login
-/// page (`command.state` carries the authorization request): what was sent, or `None` when
-/// nothing was, whatever the reason (no such user, a rate limit, nowhere to send it, a failing
-/// dependency: logged only), so that the page tells no one whether the account exists.
+/// page (`command.state` carries the authorization request); where the login id names no one
+/// and the page offers a sign-up, a sign-up's code for the user to be. What was sent, or `None`
+/// when nothing was, whatever the reason (no such user and no sign-up, a rate limit, nowhere to
+/// send it, a failing dependency: logged only), so that the page tells no one whether the
+/// account exists.
 pub async fn start_and_send(
     services: &SendServices,
     command: StartCommand,
+    sign_up: Option<SignUpOffer>,
 ) -> Result<Option<Delivery>, SendError> {
     let start_services = services.as_start();
+    let for_sign_up = sign_up.as_ref().map(|_| command.clone());
     let started = match start::prepare(&start_services, None, command).await {
         Ok(started) => started,
-        Err(StartError::UserNotFound) => return Ok(None),
+        Err(StartError::UserNotFound) => {
+            let sign_up = sign_up.zip(for_sign_up).and_then(|(offer, command)| {
+                start::prepare_sign_up(
+                    &start_services,
+                    offer.tenant,
+                    offer.application,
+                    command,
+                    offer.user,
+                )
+            });
+            match sign_up {
+                Some(started) => started,
+                None => return Ok(None),
+            }
+        }
         Err(StartError::Invalid(errors)) => return Err(SendError::Invalid(errors)),
         Err(StartError::Dependency(error)) => return Err(SendError::Dependency(error)),
         Err(StartError::Unauthorized) => return Err(invalid_code()),

@@ -7,7 +7,9 @@ use uuid::Uuid;
 use crate::codes;
 use crate::errors::{Errors, FieldProblem};
 use crate::login_id::LoginIdTypes;
-use crate::model::{ApiKey, Application, LoginStrategy, PendingCode, Tenant, MAX_CODE_TTL_SECONDS};
+use crate::model::{
+    ApiKey, Application, LoginStrategy, PendingCode, Tenant, User, MAX_CODE_TTL_SECONDS,
+};
 use std::sync::Arc;
 
 use crate::ports::{Directory, PendingCodes, StoreError, Wanted};
@@ -228,11 +230,66 @@ async fn prepare_for(
     let tenant = records.tenant.ok_or_else(invalid_application)?;
     crate::metrics::set_tenant(tenant.id);
     let found = records.identity.ok_or(StartError::UserNotFound)?;
+    Ok(draw(
+        services,
+        tenant,
+        application,
+        command,
+        Drawn {
+            user_id: found.user_id,
+            identity: found.identity,
+            user: found.user,
+            sign_up: false,
+        },
+    ))
+}
 
+/// Whom a code is drawn for: a user found by the login id, or a sign-up's user to be.
+struct Drawn {
+    user_id: Uuid,
+    identity: crate::login_id::IdentityKey,
+    user: Option<User>,
+    sign_up: bool,
+}
+
+/// A hosted sign-up's code, for the login id page of `application` (in `tenant`) where the
+/// login id names no one ([`crate::sign_up::offer`]): everything a start does but store it,
+/// for the user the code's login will create (`user`, with its minted id). Reads nothing.
+pub fn prepare_sign_up(
+    services: &StartServices,
+    tenant: Tenant,
+    application: Application,
+    command: StartCommand,
+    user: User,
+) -> Option<Started> {
+    let identity = user
+        .identities
+        .iter()
+        .find(|i| i.kind == crate::login_id::IdentityType::Email)?;
+    let drawn = Drawn {
+        user_id: user.id,
+        identity: crate::login_id::IdentityKey {
+            kind: identity.kind,
+            value: identity.value.clone(),
+        },
+        user: Some(user),
+        sign_up: true,
+    };
+    Some(draw(services, tenant, application, command, drawn))
+}
+
+/// Draws a fresh code (and its one-time code) for `drawn`.
+fn draw(
+    services: &StartServices,
+    tenant: Tenant,
+    application: Application,
+    command: StartCommand,
+    drawn: Drawn,
+) -> Started {
     let strategy = command
         .login_strategy
         .or(application.passwordless_configuration.login_strategy)
-        .unwrap_or_else(|| LoginStrategy::default_for(found.identity.kind));
+        .unwrap_or_else(|| LoginStrategy::default_for(drawn.identity.kind));
     let config = &tenant.external_identifier_configuration;
     let code = codes::generate(
         config.passwordless_login_generator,
@@ -256,26 +313,27 @@ async fn prepare_for(
         sealed_one_time_code: Some(codes::seal_one_time_code(&code, &one_time_code)),
         fallback_code_hash: None,
         code_hash,
-        user_id: found.user_id,
+        user_id: drawn.user_id,
         tenant_id: tenant.id,
         application_id: application.id,
-        identity_type: found.identity.kind,
-        identity_value: found.identity.value,
+        identity_type: drawn.identity.kind,
+        identity_value: drawn.identity.value,
         strategy,
         state: command.state,
         created_at_millis: now,
         expires_at_millis: now + i64::from(ttl_seconds) * 1000,
-        user: found.user,
+        user: drawn.user,
         delivered_to: Vec::new(),
+        sign_up: drawn.sign_up,
     };
-    Ok(Started {
+    Started {
         code,
         // FusionAuth answers the one-time code for a FormField start only.
         one_time_code: form_field.then_some(one_time_code),
         pending,
         tenant,
         application,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -407,6 +465,7 @@ mod tests {
                 expires_at_millis: 0,
                 user: None,
                 delivered_to: Vec::new(),
+                sign_up: false,
             },
             tenant: serde_json::from_value(serde_json::json!({"id": Uuid::nil()})).unwrap(),
             application: serde_json::from_value(

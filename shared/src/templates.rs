@@ -3,7 +3,9 @@
 //!
 //! Variables: `code`, `oneTimeCode` (FormField only), `link`, `fallbackCode` and `fallbackLink`
 //! (ClickableLink: the one-time code, and the page that takes it with the login id when the link
-//! is mangled), `state`, `user`, `application`, `tenant` and `timeToLive` (seconds).
+//! is mangled), `state`, `user`, `application`, `tenant`, `timeToLive` (seconds) and `signUp`
+//! (a hosted sign-up's message: the link finishes signing up, and the code is typed on the page
+//! that sent it; the fallback page knows no account yet).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -14,25 +16,36 @@ use serde::Serialize;
 use crate::model::{EmailTemplate, MessageTemplate};
 
 pub const DEFAULT_SUBJECT: &str =
-    "{% if oneTimeCode %}Your {{ application.name }} login code{% else %}Log in to {{ application.name }}{% endif %}";
+    "{% if signUp %}Finish signing up for {{ application.name }}{% elif oneTimeCode %}Your {{ application.name }} login code{% else %}Log in to {{ application.name }}{% endif %}";
 
 pub const DEFAULT_HTML: &str = r#"<!DOCTYPE html>
 <html><body style="font-family: sans-serif; line-height: 1.5">
 <p>Hi{% if user.firstName %} {{ user.firstName }}{% endif %},</p>
-{% if oneTimeCode %}<p>Your code to log in to {{ application.name }} is</p>
+{% if signUp %}<p>Finish signing up for {{ application.name }}:</p>
+<p><a href="{{ link }}" style="display: inline-block; padding: 10px 18px; background: #2563eb; color: #fff; text-decoration: none; border-radius: 6px">Finish signing up</a></p>
+<p>Or open this link: <a href="{{ link }}">{{ link }}</a></p>
+{% if fallbackCode %}<p>Or enter this code on the page where you signed up: <strong>{{ fallbackCode }}</strong></p>
+{% endif %}<p>It works once, for {{ timeToLive // 60 }} minutes. If you did not ask to sign up, ignore this email: no account is made without it.</p>
+{% else %}{% if oneTimeCode %}<p>Your code to log in to {{ application.name }} is</p>
 <p style="font-size: 28px; letter-spacing: 4px"><strong>{{ oneTimeCode }}</strong></p>
 <p>Or open <a href="{{ link }}">this link</a> and enter the code there.</p>
 {% else %}<p><a href="{{ link }}" style="display: inline-block; padding: 10px 18px; background: #2563eb; color: #fff; text-decoration: none; border-radius: 6px">Log in to {{ application.name }}</a></p>
 <p>Or open this link: <a href="{{ link }}">{{ link }}</a></p>
 {% if fallbackCode %}<p>Link not working? Go to <a href="{{ fallbackLink }}">{{ fallbackLink }}</a>, enter your email address and this code: <strong>{{ fallbackCode }}</strong></p>
 {% endif %}{% endif %}<p>It works once, for {{ timeToLive // 60 }} minutes. If you did not ask to log in, ignore this email.</p>
-<p>{{ tenant.name }}</p>
+{% endif %}<p>{{ tenant.name }}</p>
 </body></html>
 "#;
 
 pub const DEFAULT_TEXT: &str = r#"Hi{% if user.firstName %} {{ user.firstName }}{% endif %},
 
-{% if oneTimeCode %}Your code to log in to {{ application.name }} is {{ oneTimeCode }}
+{% if signUp %}Finish signing up for {{ application.name }} with this link:
+{{ link }}
+{% if fallbackCode %}
+Or enter this code on the page where you signed up: {{ fallbackCode }}
+{% endif %}
+It works once, for {{ timeToLive // 60 }} minutes. If you did not ask to sign up, ignore this email: no account is made without it.
+{% else %}{% if oneTimeCode %}Your code to log in to {{ application.name }} is {{ oneTimeCode }}
 Or open this link and enter the code there: {{ link }}
 {% else %}Log in to {{ application.name }} with this link:
 {{ link }}
@@ -41,7 +54,7 @@ Link not working? Go to {{ fallbackLink }}
 and enter your email address and this code: {{ fallbackCode }}
 {% endif %}{% endif %}
 It works once, for {{ timeToLive // 60 }} minutes. If you did not ask to log in, ignore this email.
-
+{% endif %}
 {{ tenant.name }}
 "#;
 
@@ -231,6 +244,29 @@ mod tests {
         assert!(email.html.contains("Hi &lt;Ada&gt;"));
         assert!(email.text.contains("Hi <Ada>"));
         assert!(email.text.contains("for 3 minutes"));
+    }
+
+    #[test]
+    fn a_sign_up_email_says_finish_signing_up_with_the_link_and_the_code_to_type() {
+        let mut ctx = context(None);
+        ctx["signUp"] = json!(true);
+        ctx["user"] = json!({"email": "new@example.com"});
+        ctx["fallbackCode"] = json!("654321");
+        ctx["fallbackLink"] = json!("https://example.com/oauth2/passwordless?client_id=a");
+        let email = render_email(None, &[], &ctx).unwrap();
+        assert_eq!(email.subject, "Finish signing up for Web");
+        for part in [&email.text, &email.html] {
+            assert!(part.contains("Finish signing up for Web"), "{part}");
+            assert!(part.contains("654321"), "{part}");
+            assert!(
+                part.contains("https://example.com/oauth2/passwordless/abc"),
+                "{part}"
+            );
+            assert!(part.contains("If you did not ask to sign up"), "{part}");
+            // The fallback page knows no account yet: the code is typed where it was asked for.
+            assert!(!part.contains("client_id=a"), "{part}");
+            assert!(!part.contains("ask to log in"), "{part}");
+        }
     }
 
     #[test]

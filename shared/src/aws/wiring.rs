@@ -84,6 +84,7 @@ pub fn login_services(config: &Config) -> Result<LoginServices, MissingAwsSettin
         signer: Arc::new(crate::tokens::Signer::default()),
         clock,
         random,
+        users: None,
     })
 }
 
@@ -113,7 +114,8 @@ pub fn key_services(config: &Config) -> Result<KeyServices, MissingAwsSetting> {
     })
 }
 
-/// The landing page: the login's services and the authorization codes, on one store.
+/// The landing page (and the hosted login's waiting page): the login's services, which create
+/// a sign-up's user, and the authorization codes, on one store.
 pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSetting> {
     let sdk = lambda_sdk_config()?;
     let (store, directory) = stores(config, &sdk);
@@ -126,6 +128,7 @@ pub fn landing_services(config: &Config) -> Result<LandingServices, MissingAwsSe
             signer: Arc::new(crate::tokens::Signer::default()),
             clock,
             random,
+            users: Some(store.clone()),
         },
         authorization_codes: store.clone(),
         rate_limiter: store.clone(),
@@ -143,10 +146,13 @@ pub fn authorize_services(
         super::timing::dynamodb_client(&lambda_sdk_config()?),
         config.tables.clone(),
     ));
+    let mut landing = landing_services(config)?;
+    // Answering from the SSO session uses no code: nothing here completes a sign-up.
+    landing.login.users = None;
     Ok(crate::oauth2::hosted::HostedServices {
         send: send_services(config)?,
         pending_logins: store,
-        landing: landing_services(config)?,
+        landing,
     })
 }
 

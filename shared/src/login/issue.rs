@@ -21,6 +21,14 @@ pub(super) async fn log_in(
     mut user: User,
 ) -> Step<Option<LoggedIn>> {
     let now = attempt.now;
+    // A hosted login to an application open to sign-ups registers a user of the tenant who has
+    // no registration for it, in this login's own write of the user.
+    if let Some(application) = attempt
+        .application
+        .filter(|_| super::hosted(attempt.pending))
+    {
+        crate::sign_up::register(&mut user, application, attempt.services.random.as_ref());
+    }
     verification::record_login_on_user(
         &mut user,
         tenant,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::ports::{
     AttemptLimits, Challenge, CodeStore, Consumed, Directory, Presented, Sessions, StoreError,
-    Wanted,
+    UserStore, Wanted,
 };
 use crate::system::{Clock, Random};
 use crate::tokens;
@@ -43,6 +43,10 @@ pub struct LoginServices {
     pub signer: Arc<tokens::Signer>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
+    /// Where a hosted sign-up's code creates its user once it completes the login
+    /// ([`crate::sign_up::create`]): the hosted pages' functions (landing, waiting page). `None`
+    /// for the login API, where such a code, bound to its browser, is never completed.
+    pub users: Option<Arc<dyn UserStore>>,
 }
 
 /// One-time codes that may be compared: five against one code (then it is invalid), a hundred
@@ -159,10 +163,11 @@ pub async fn login_approved(
 /// `code_challenge` (well formed or not: the landing page's code is exchanged with the verifier),
 /// or it is a hosted login's (it completes in the browser that began it, or by the match code).
 fn bound_to_authorization(pending: &PendingCode) -> bool {
-    pending.state.as_ref().is_some_and(|state| {
-        state.contains_key("code_challenge")
-            || state.contains_key(crate::oauth2::hosted::PENDING_LOGIN_KEY)
-    })
+    hosted(pending)
+        || pending
+            .state
+            .as_ref()
+            .is_some_and(|state| state.contains_key("code_challenge"))
 }
 
 fn finish(step: Step<LoginOutcome>) -> Result<LoginOutcome, LoginError> {
@@ -181,7 +186,7 @@ async fn attempt_login(
     let application = named_application(services, command.application_id).await?;
     let now = services.clock.now_millis();
     let attempt_id = attempt_id(services);
-    let pending = use_code(services, command, proof, &attempt_id, now).await?;
+    let mut pending = use_code(services, command, proof, &attempt_id, now).await?;
     // A code of another tenant, or a PKCE-bound or hosted login's code at the login API, is used
     // up all the same: whoever holds it sent it to the wrong place, and it must not stay usable
     // elsewhere.
@@ -190,6 +195,10 @@ async fn attempt_login(
     }
     if matches!(proof, Proof::Code) && bound_to_authorization(&pending) {
         return Ok(LoginOutcome::NotFound);
+    }
+    if pending.sign_up {
+        // Boxed: a rare step, kept out of the size of every login's future.
+        pending.user_id = Box::pin(sign_up(services, &pending, now)).await?;
     }
     let attempt = Attempt {
         services,
@@ -210,6 +219,26 @@ async fn attempt_login(
         }
     }
     Err(StoreError::new("complete login", "the user kept changing during the login").into())
+}
+
+/// Creates the user a sign-up's code was started for, now that the code is used up: the id of
+/// the user the login goes on with ([`crate::sign_up::create`]).
+async fn sign_up(services: &LoginServices, pending: &PendingCode, now: i64) -> Step<Uuid> {
+    let Some(users) = services.users.as_deref() else {
+        return Err(Stop::Outcome(LoginOutcome::NotFound));
+    };
+    match crate::sign_up::create(users, services.directory.as_ref(), pending, now).await? {
+        Some(user_id) => Ok(user_id),
+        None => Err(Stop::Outcome(LoginOutcome::NotFound)),
+    }
+}
+
+/// Whether the code is a hosted login's (its start named a pending browser login).
+fn hosted(pending: &PendingCode) -> bool {
+    pending
+        .state
+        .as_ref()
+        .is_some_and(|state| state.contains_key(crate::oauth2::hosted::PENDING_LOGIN_KEY))
 }
 
 /// The application the login names. An unknown one is refused before the code is touched, so

@@ -80,6 +80,7 @@ pub fn services(kickstart: crate::kickstart::Kickstart) -> MemoryServices {
             signer: signer.clone(),
             clock: clock.clone(),
             random: random.clone(),
+            users: None,
         },
         refresh: crate::refresh::RefreshServices {
             tokens: Arc::new(MemoryRefreshTokens {

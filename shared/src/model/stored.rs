@@ -48,6 +48,10 @@ pub struct PendingCode {
     /// never sent verifies nothing.
     #[serde(skip)]
     pub delivered_to: Vec<crate::login_id::IdentityKey>,
+    /// A hosted sign-up's code ([`crate::sign_up`]): no user has `user_id` yet; `user` is the
+    /// user (with its registration) that completing the login creates, and only then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sign_up: bool,
 }
 
 /// A refresh token as stored: one item per login (its `id` is FusionAuth's `refreshTokenId` and

@@ -75,13 +75,15 @@ pub async fn answer(
     ))
 }
 
-/// Whether the session's user may still log in, to this application.
+/// Whether the session's user may still log in, to this application (registered, or to be
+/// registered by this answer where the application is open to them: [`crate::sign_up`]).
 fn may_use(authorization: &Authorization, user: &User, now: i64) -> bool {
     let application = &authorization.application;
     let registered = user
         .registrations
         .iter()
-        .any(|r| r.application_id == application.id);
+        .any(|r| r.application_id == application.id)
+        || crate::sign_up::open_to(application, user.email.as_deref());
     user.tenant_id == authorization.tenant.id
         && login::may_log_in(user, now)
         && (registered || !application.oauth_configuration.require_registration)
@@ -109,6 +111,9 @@ async fn issue(
     let login = &services.login;
     let (tenant, application) = (&authorization.tenant, &authorization.application);
     let scope = &authorization.request.scope;
+    // As a hosted login does: a user without a registration for an application open to them
+    // is registered by this answer's own write of the user.
+    crate::sign_up::register(&mut user, application, login.random.as_ref());
     let registration = user
         .registrations
         .iter()

@@ -29,6 +29,8 @@ struct MessageContext<'a> {
     application: Value,
     tenant: Value,
     time_to_live: u32,
+    /// A hosted sign-up's message: finishing the login creates the account.
+    sign_up: bool,
 }
 
 /// The one-time code a message carries, and what the fallback page will check it against.
@@ -111,6 +113,7 @@ pub(super) async fn render_and_send(
         time_to_live: tenant
             .external_identifier_configuration
             .passwordless_login_time_to_live_in_seconds,
+        sign_up: pending.sign_up,
     };
     // What completing the login will verify, once the message is out: the address or number.
     let delivered_to = IdentityKey {

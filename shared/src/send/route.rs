@@ -59,6 +59,11 @@ pub(super) async fn count_send(
         Channel::Sms => limits.send_passwordless_phone,
     };
     if limit.enabled {
+        // A sign-up's user id is new with each start: its sends are counted by address.
+        let counted = match pending.sign_up {
+            true => format!("signup#{}", crate::suppression::address_hash(&recipient)),
+            false => pending.user_id.to_string(),
+        };
         let key = format!(
             "send-{}#{}",
             if channel == Channel::Email {
@@ -66,13 +71,14 @@ pub(super) async fn count_send(
             } else {
                 "sms"
             },
-            pending.user_id
+            counted
         );
         let allowed = services
             .rate_limiter
             .try_acquire(
                 &key,
-                Some(pending.user_id),
+                // A sign-up's window counts an address, not a user (none exists yet).
+                (!pending.sign_up).then_some(pending.user_id),
                 limit.limit,
                 limit.time_period_in_seconds,
                 services.clock.now_millis(),

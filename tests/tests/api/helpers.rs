@@ -724,6 +724,7 @@ impl Wired for LoginServices {
             signer: Arc::new(passwordless::tokens::Signer::default()),
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
+            users: None,
         }
     }
 }
@@ -754,7 +755,10 @@ impl Wired for LandingServices {
     fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
         let store = store(sdk, wiring);
         Self {
-            login: LoginServices::wired(sdk, wiring),
+            login: LoginServices {
+                users: Some(store.clone()),
+                ..LoginServices::wired(sdk, wiring)
+            },
             authorization_codes: store.clone(),
             rate_limiter: store.clone(),
             pending_logins: store.clone(),

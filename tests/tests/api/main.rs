@@ -31,6 +31,7 @@ mod refresh_tokens;
 mod retries;
 mod send;
 mod senders;
+mod sign_up;
 mod sms_guard;
 mod sso;
 mod sso_authorize;

@@ -1,7 +1,9 @@
 //! The hosted login after `/oauth2/authorize`'s login id page, as use cases: [`begin`] starts
 //! and sends a code exactly as the legacy send does, with the authorization request kept in its
-//! `state`, and stores a pending browser login bound to the browser's cookie (the same answer,
-//! and no sooner than [`BEGIN_MIN_DURATION`], whether the login id names someone or not);
+//! `state` (or, for an unknown address on an application open to sign-ups, a sign-up's code:
+//! [`crate::sign_up`]), and stores a pending browser login bound to the browser's cookie (the
+//! same answer, and no sooner than [`BEGIN_MIN_DURATION`], whether the login id names someone
+//! or not);
 //! [`wait`] is the waiting page's look at it (completing it once another device approved it);
 //! [`enter_code`] takes the one-time code the email carried, checked against that pending login's
 //! code and address only; [`approve`] is the link opened on another device, which approves with
@@ -104,7 +106,21 @@ async fn begin_now(
         login_strategy: Some(LoginStrategy::ClickableLink),
         state: Some(state),
     };
-    let delivery = match send::start_and_send(send, command).await {
+    // Where the application is open to sign-ups, an address that names no one signs up.
+    let sign_up = crate::sign_up::offer(
+        &authorization.application,
+        &command.login_id,
+        &authorization.languages,
+        send.random.as_ref(),
+    )
+    .map(|user| send::SignUpOffer {
+        tenant: authorization.tenant.clone(),
+        application: authorization.application.clone(),
+        user,
+    });
+    // Boxed: the start and send (and a sign-up's user to be) stay out of the page's future,
+    // which debug builds copy at each level of the handler.
+    let delivery = match Box::pin(send::start_and_send(send, command, sign_up)).await {
         Ok(delivery) => delivery,
         Err(SendError::Dependency(error)) => return Err(error),
         Err(_) => None,
