@@ -51,3 +51,4 @@ pub mod suppression;
 pub mod system;
 pub mod templates;
 pub mod tokens;
+pub mod users;
