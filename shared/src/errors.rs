@@ -50,6 +50,13 @@ impl Errors {
             FieldProblem::TooLong { max } => {
                 format!("The [{field}] property is too long. The maximum length is [{max}].")
             }
+            FieldProblem::NotEmail => format!("The [{field}] property must be an email address."),
+            FieldProblem::InvalidPhone => {
+                format!("The [{field}] property is not a valid phone number.")
+            }
+            FieldProblem::Duplicate => {
+                format!("A User with this [{field}] value already exists.")
+            }
         };
         self.field_errors
             .entry(field.to_owned())
@@ -75,6 +82,12 @@ pub enum FieldProblem {
     TooLong {
         max: usize,
     },
+    /// Not an email address (FusionAuth's syntax check).
+    NotEmail,
+    /// Not a phone number.
+    InvalidPhone,
+    /// Another object of the tenant has this value already.
+    Duplicate,
 }
 
 impl FieldProblem {
@@ -85,6 +98,9 @@ impl FieldProblem {
             Self::CouldNotConvert => "couldNotConvert",
             Self::Missing => "missing",
             Self::TooLong { .. } => "tooLong",
+            Self::NotEmail => "notEmail",
+            Self::InvalidPhone => "invalidPhone",
+            Self::Duplicate => "duplicate",
         }
     }
 }

@@ -50,6 +50,11 @@ async fn published(store: &DynamoStore, kickstart: &Kickstart) -> Result<Publish
         .retain(|old| new.id_token_signers.iter().all(|s| s.owner != old.owner));
     published.id_token_signers.extend(new.id_token_signers);
     published.default_tenant_id = published.default_tenant_id.or(new.default_tenant_id);
+    for tenant in new.tenant_ids {
+        if !published.tenant_ids.contains(&tenant) {
+            published.tenant_ids.push(tenant);
+        }
+    }
     Ok(published)
 }
 

@@ -101,6 +101,7 @@ impl Kickstart {
                 .filter_map(|key| crate::tokens::public_key(key).ok().flatten())
                 .collect(),
             id_token_signers: id_tokens::signers(self),
+            tenant_ids: self.tenants.iter().map(|t| t.id).collect(),
         }
     }
 

@@ -108,6 +108,10 @@ pub struct Published {
     /// discovery lists in `id_token_signing_alg_values_supported`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub id_token_signers: Vec<IdTokenSigner>,
+    /// Every tenant loaded so far: with more than one, a call that creates or looks up a user by
+    /// address must name its tenant (FusionAuth's `[TenantIdRequired]`, [`crate::users::access`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenant_ids: Vec<Uuid>,
 }
 
 /// Who signs id tokens with which algorithm: a tenant (`owner` its own id) or one of its

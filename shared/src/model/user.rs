@@ -62,10 +62,50 @@ pub struct User {
     pub insert_instant: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_instant: Option<i64>,
+    /// When the User API last changed the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_instant: Option<i64>,
     /// Which write of the user this is, as the store keeps it beside the document: never part of
     /// the JSON a client sees or a kickstart gives.
     #[serde(skip)]
     pub revision: Option<String>,
+}
+
+impl User {
+    /// A user with nothing but its id and tenant, active, as a parser starts one.
+    pub fn new(id: Uuid, tenant_id: Uuid) -> Self {
+        Self {
+            id,
+            tenant_id,
+            active: true,
+            email: None,
+            username: None,
+            phone_number: None,
+            first_name: None,
+            middle_name: None,
+            last_name: None,
+            full_name: None,
+            birth_date: None,
+            image_url: None,
+            mobile_phone: None,
+            preferred_languages: Vec::new(),
+            timezone: None,
+            data: Map::new(),
+            expiry: None,
+            password_change_required: false,
+            password_change_reason: None,
+            verified: false,
+            locked: false,
+            actions: Vec::new(),
+            registrations: Vec::new(),
+            two_factor: None,
+            identities: Vec::new(),
+            insert_instant: None,
+            last_login_instant: None,
+            last_update_instant: None,
+            revision: None,
+        }
+    }
 }
 
 fn default_true() -> bool {
