@@ -16,10 +16,12 @@ pub mod oauth_error;
 pub mod pages;
 pub mod redirect_back;
 pub mod refresh;
+pub mod registration;
 pub mod revoke;
 pub mod send;
 pub mod start;
 pub mod token;
+pub mod user_import;
 pub mod userinfo;
 pub mod validate;
 

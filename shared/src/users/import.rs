@@ -16,6 +16,10 @@ use crate::errors::{ErrorEntry, Errors};
 use crate::login_id::{IdentityKey, IdentityType};
 use crate::model::{Application, User};
 use crate::ports::{Directory, StoreError, UserStore, UserWrite};
+use crate::system::{Clock, Random};
+use crate::users::registration::{
+    depth, random_uuid, storable, MAX_DATA_DEPTH, MAX_USER_DOCUMENT_BYTES,
+};
 
 /// The most users one import may carry (FusionAuth suggests batches of about 100 000; a Lambda
 /// invocation has 15 minutes and 6 MB of request at most).
@@ -28,6 +32,8 @@ const CONCURRENT_CHECKS: usize = 16;
 pub struct ImportServices {
     pub directory: Arc<dyn Directory>,
     pub users: Arc<dyn UserStore>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
 }
 
 /// Why an import wrote nothing (or, for duplicates found while writing, not everything).
@@ -47,10 +53,22 @@ impl From<StoreError> for ImportError {
 /// none of them unless a duplicate showed up only while writing.
 pub async fn import(
     services: &ImportServices,
-    users: &[User],
+    users: &mut [User],
     validate_db_constraints: bool,
 ) -> Result<(), ImportError> {
+    completed(services, users);
+    let users = &*users;
     let mut errors = duplicates_within(users);
+    for (index, user) in users.iter().enumerate() {
+        if !storable(user) {
+            push(
+                &mut errors,
+                &format!("users[{index}]"),
+                format!("[tooLarge]users[{index}]"),
+                format!("The user is larger than [{MAX_USER_DOCUMENT_BYTES}] bytes."),
+            );
+        }
+    }
     registrations_checked(services.directory.as_ref(), users, &mut errors).await?;
     if validate_db_constraints && errors.is_empty() {
         stored_duplicates(services, users, &mut errors).await?;
@@ -75,6 +93,23 @@ pub async fn import(
         Ok(())
     } else {
         Err(ImportError::Invalid(errors))
+    }
+}
+
+/// What an import may leave out, made: a registration's id and insert instant, the user's
+/// insert and update instants.
+fn completed(services: &ImportServices, users: &mut [User]) {
+    let now = services.clock.now_millis();
+    for user in users {
+        user.insert_instant.get_or_insert(now);
+        user.last_update_instant = Some(now);
+        for registration in &mut user.registrations {
+            registration
+                .id
+                .get_or_insert_with(|| random_uuid(services.random.as_ref()));
+            registration.insert_instant.get_or_insert(now);
+            registration.last_update_instant = Some(now);
+        }
     }
 }
 
@@ -164,6 +199,14 @@ async fn registrations_checked(
                 );
                 continue;
             };
+            if depth(&registration.data) > MAX_DATA_DEPTH {
+                push(
+                    errors,
+                    &format!("{field}.data"),
+                    format!("[invalid]{field}.data"),
+                    format!("The [{field}.data] property nests deeper than [{MAX_DATA_DEPTH}]."),
+                );
+            }
             if !seen.insert(id) {
                 push(
                     errors,

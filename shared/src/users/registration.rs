@@ -46,6 +46,9 @@ pub struct RegistrationServices {
 /// Why a registration call did not happen.
 #[derive(Debug)]
 pub enum RegistrationError {
+    /// No API key, an unknown one, one not permitted here, or a tenant header that contradicts
+    /// a tenant-locked key: 401.
+    Unauthorized,
     /// 400 with these errors.
     Invalid(Errors),
     /// 404: no such user (in the caller's tenant), or no such registration.
@@ -76,6 +79,12 @@ const LANGUAGE_MAX: usize = 64;
 const ROLE_MAX: usize = 255;
 /// FusionAuth's cap on `preferredLanguages`.
 const LANGUAGES_MAX: usize = 20;
+/// How deeply `registration.data` may nest: as the user's `data`, well inside what the store and
+/// a JSON parser reading the stored user again accept.
+pub const MAX_DATA_DEPTH: usize = 32;
+/// The largest user document a registration may leave (DynamoDB's items hold 400 KB with their
+/// keys and attributes): past it, `[tooLarge]registration`.
+pub const MAX_USER_DOCUMENT_BYTES: usize = 300 * 1024;
 /// Attempts at a change when another write of the user wins the race.
 const ATTEMPTS: usize = 4;
 
@@ -121,6 +130,10 @@ pub fn parse_request(
         .flatten();
     let data = match field("data") {
         None => Map::new(),
+        Some(Value::Object(data)) if depth(data) > MAX_DATA_DEPTH => {
+            errors.add_field("registration.data", FieldProblem::Invalid);
+            Map::new()
+        }
         Some(Value::Object(data)) => data.clone(),
         Some(_) => {
             errors.add_field("registration.data", FieldProblem::CouldNotConvert);
@@ -166,6 +179,18 @@ pub fn parse_request(
         }),
         _ => Err(errors),
     }
+}
+
+/// How deeply objects and arrays nest inside `data` (a flat object is 1).
+pub fn depth(data: &Map<String, Value>) -> usize {
+    fn of(value: &Value) -> usize {
+        match value {
+            Value::Object(map) => 1 + map.values().map(of).max().unwrap_or(0),
+            Value::Array(items) => 1 + items.iter().map(of).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    1 + data.values().map(of).max().unwrap_or(0)
 }
 
 fn uuid(value: &Value) -> Result<Uuid, FieldProblem> {
@@ -290,6 +315,26 @@ fn duplicate() -> RegistrationError {
     RegistrationError::Invalid(errors)
 }
 
+/// Whether `user` is small enough to be stored.
+pub fn storable(user: &User) -> bool {
+    serde_json::to_vec(user).is_ok_and(|document| document.len() <= MAX_USER_DOCUMENT_BYTES)
+}
+
+fn too_large() -> RegistrationError {
+    let mut errors = Errors::default();
+    errors
+        .field_errors
+        .entry("registration".to_owned())
+        .or_default()
+        .push(crate::errors::ErrorEntry {
+            code: "[tooLarge]registration".to_owned(),
+            message: format!(
+                "The user with this registration would be larger than [{MAX_USER_DOCUMENT_BYTES}] bytes."
+            ),
+        });
+    RegistrationError::Invalid(errors)
+}
+
 /// A random v4 UUID from `random`.
 pub fn random_uuid(random: &dyn Random) -> Uuid {
     let mut bytes = [0u8; 16];
@@ -320,6 +365,9 @@ async fn change_user<T>(
     for _ in 0..ATTEMPTS {
         let current = user_in_scope(services, scope, user_id).await?;
         let (next, outcome) = change(&current)?;
+        if !storable(&next) {
+            return Err(too_large());
+        }
         match services.users.replace(&current, &next).await? {
             UserWrite::Written => return Ok((next, outcome)),
             UserWrite::Conflict => continue,
@@ -388,6 +436,9 @@ pub async fn create_registered(
     let registration =
         new_registration(&application, request, id, now).map_err(RegistrationError::Invalid)?;
     user.registrations = vec![registration.clone()];
+    if !storable(&user) {
+        return Err(too_large());
+    }
     let written = services.users.create(&user).await?;
     Ok((written, Registered { user, registration }))
 }
