@@ -32,7 +32,8 @@ for it, and each is evaluated against the caller's identity-based policies (moto
   per table they touch, with all its keys; TransactWriteItems and TransactGetItems per part, as
   the part's item action (Put → PutItem, Update → UpdateItem, Delete → DeleteItem,
   ConditionCheck → ConditionCheckItem, Get → GetItem) on its own table. Query, Scan and the table
-  operations on the table, without LeadingKeys; ListTables on "*".
+  operations on the table, without LeadingKeys (a Query or Scan of an index on the index's ARN,
+  `…:table/NAME/index/INDEX`, as AWS authorizes it); ListTables on "*".
 - SES v2 SendEmail: `arn:aws:ses:REGION:ACCOUNT:identity/X`, X the From address if that address
   is an identity, else its domain; with a `ConfigurationSetName`, also
   `arn:aws:ses:REGION:ACCOUNT:configuration-set/NAME`, as SES does. CreateEmailIdentity and DeleteEmailIdentity on the identity
@@ -218,6 +219,9 @@ def dynamodb_requests(handler, partition: str) -> list[iam_policy.Request]:
         return needed
     if operation == "ListTables":
         return [iam_policy.Request("dynamodb:ListTables", "*")]
+    if operation in ("Query", "Scan") and body.get("IndexName"):
+        index_arn = f"{arn(body.get('TableName', ''))}/index/{body['IndexName']}"
+        return [iam_policy.Request(f"dynamodb:{operation}", index_arn, {})]
     # Query, Scan, CreateTable, DescribeTable, UpdateTimeToLive…: the table, no LeadingKeys.
     return [request(operation, body.get("TableName", ""), None)]
 

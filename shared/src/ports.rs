@@ -379,10 +379,12 @@ pub enum Redemption {
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Counts one event for `key` in the window of `period_seconds` that holds `now_millis`;
-    /// `false` (and nothing counted) once `limit` events are in that window already.
+    /// `false` (and nothing counted) once `limit` events are in that window already. A window
+    /// that counts one user's events names its `owner`, so that deleting the user deletes it.
     async fn try_acquire(
         &self,
         key: &str,
+        owner: Option<Uuid>,
         limit: u32,
         period_seconds: u32,
         now_millis: i64,

@@ -152,7 +152,13 @@ pub async fn admit(
     ];
     for count in counts.into_iter().flatten() {
         let admitted = limiter
-            .try_acquire(&count.key, count.limit, count.period_seconds, now_millis)
+            .try_acquire(
+                &count.key,
+                None,
+                count.limit,
+                count.period_seconds,
+                now_millis,
+            )
             .await?;
         if !admitted {
             return Err(GuardError::Refused((count.refusal)(country)));

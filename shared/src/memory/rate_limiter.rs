@@ -19,6 +19,7 @@ impl RateLimiter for MemoryRateLimiter {
     async fn try_acquire(
         &self,
         key: &str,
+        _owner: Option<uuid::Uuid>,
         limit: u32,
         period_seconds: u32,
         now_millis: i64,

@@ -203,6 +203,7 @@ async fn newest_link(
         .rate_limiter
         .try_acquire(
             &format!("fallback#{}", found.user_id),
+            Some(found.user_id),
             FALLBACK_TRIES_PER_USER_PER_DAY,
             DAY_SECONDS,
             login.clock.now_millis(),

@@ -72,6 +72,7 @@ pub(super) async fn count_send(
             .rate_limiter
             .try_acquire(
                 &key,
+                Some(pending.user_id),
                 limit.limit,
                 limit.time_period_in_seconds,
                 services.clock.now_millis(),

@@ -39,5 +39,6 @@ mod start;
 mod token_endpoint;
 mod tokens;
 mod user_import;
+mod user_store;
 mod userinfo;
 mod verification;

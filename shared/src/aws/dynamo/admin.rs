@@ -1,17 +1,18 @@
 //! Creating the tables, as `passwordless-admin create-tables` does locally.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-use super::item::{PK, SK, TTL};
+use super::item::{BY_USER, PK, SK, TTL, USER_ID};
 use super::{build_error, sdk_error, DynamoStore};
 use crate::ports::StoreError;
 
 impl DynamoStore {
-    /// Creates both tables (on demand) and turns on TTL for the Codes table. Tables that exist
-    /// already are left as they are, so this can run at every `make dev`.
+    /// Creates both tables (on demand), each with the sparse `byUser` index (as template.yaml
+    /// has them), and turns on TTL for the Codes table. Tables that exist already are left as
+    /// they are, so this can run at every `make dev`.
     pub async fn create_tables(&self) -> Result<(), StoreError> {
         for table in [&self.tables.directory, &self.tables.codes] {
             let created = self
@@ -47,6 +48,14 @@ impl DynamoStore {
                         .build()
                         .map_err(build_error("create_table"))?,
                 )
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(USER_ID)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(build_error("create_table"))?,
+                )
+                .global_secondary_indexes(by_user_index()?)
                 .send()
                 .await;
             match created {
@@ -80,4 +89,25 @@ impl DynamoStore {
                 }
             })
     }
+}
+
+/// The sparse index of the items that belong to a user (those with `userId`), keys only: what a
+/// hard delete queries to find them.
+fn by_user_index() -> Result<GlobalSecondaryIndex, StoreError> {
+    GlobalSecondaryIndex::builder()
+        .index_name(BY_USER)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(USER_ID)
+                .key_type(KeyType::Hash)
+                .build()
+                .map_err(build_error("create_table"))?,
+        )
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::KeysOnly)
+                .build(),
+        )
+        .build()
+        .map_err(build_error("create_table"))
 }

@@ -24,7 +24,10 @@ impl AuthorizationCodes for DynamoStore {
     /// A put that never overwrites: codes are 256 random bits, so an existing item means a bug,
     /// unless it is this very item: the SDK's retry of a put that got through.
     async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError> {
-        let mut item = doc_item(authorization_code_key(&code.code_hash), code)?;
+        let mut item = owned_by(
+            doc_item(authorization_code_key(&code.code_hash), code)?,
+            code.user_id,
+        );
         item.insert(
             "expiresAt".to_owned(),
             AttributeValue::N(code.expires_at_millis.to_string()),

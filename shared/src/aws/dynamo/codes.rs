@@ -105,8 +105,10 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(latest_code_key(code.user_id))))
-            .update_expression("SET codeHash = :new, #ttl = :ttl")
+            .update_expression("SET codeHash = :new, #ttl = :ttl, #user = :user")
             .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#user", USER_ID)
+            .expression_attribute_values(":user", AttributeValue::S(code.user_id.to_string()))
             .expression_attribute_values(":new", AttributeValue::S(code.code_hash.clone()))
             .expression_attribute_values(":ttl", AttributeValue::N(pointer_ttl.to_string()))
             .return_values(ReturnValue::UpdatedOld)
@@ -177,7 +179,7 @@ fn expires_seconds(code: &PendingCode) -> i64 {
 
 /// The code item, with top-level copies of what login's conditions check.
 fn code_item(code: &PendingCode) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let mut item = doc_item(code_key(&code.code_hash), code)?;
+    let mut item = owned_by(doc_item(code_key(&code.code_hash), code)?, code.user_id);
     item.insert(
         TTL.to_owned(),
         AttributeValue::N(expires_seconds(code).to_string()),

@@ -19,6 +19,11 @@ pub const DOC: &str = "doc";
 pub const TTL: &str = "ttl";
 /// The user item's revision: a fresh random id at every write.
 pub(super) const REVISION: &str = "revision";
+/// The user an item belongs to, on every item that does: the `byUser` index's key, by which a
+/// hard delete finds everything of the user in both tables.
+pub const USER_ID: &str = "userId";
+/// The sparse global secondary index of both tables on [`USER_ID`] (keys only).
+pub const BY_USER: &str = "byUser";
 /// The code item's string set of the identities it was delivered to (`{type}#{value}`).
 pub(super) const DELIVERED_TO: &str = "deliveredTo";
 
@@ -31,9 +36,8 @@ pub fn identity_items(user: &User) -> Result<Vec<HashMap<String, AttributeValue>
                 kind: identity.kind,
                 value: identity.value.clone(),
             };
-            let mut item = doc_item(identity_key(user.tenant_id, &key), user)?;
-            item.insert("userId".to_owned(), AttributeValue::S(user.id.to_string()));
-            Ok(item)
+            let item = doc_item(identity_key(user.tenant_id, &key), user)?;
+            Ok(owned_by(item, user.id))
         })
         .collect()
 }
@@ -51,9 +55,18 @@ pub fn user_item(
     user: &User,
     revision: &str,
 ) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let mut item = doc_item(user_key(user.id), user)?;
+    let mut item = owned_by(doc_item(user_key(user.id), user)?, user.id);
     item.insert(REVISION.to_owned(), AttributeValue::S(revision.to_owned()));
     Ok(item)
+}
+
+/// `item` marked as the user's ([`USER_ID`]), so that deleting the user deletes it.
+pub fn owned_by(
+    mut item: HashMap<String, AttributeValue>,
+    user_id: uuid::Uuid,
+) -> HashMap<String, AttributeValue> {
+    item.insert(USER_ID.to_owned(), AttributeValue::S(user_id.to_string()));
+    item
 }
 
 /// A user item's document, with the revision it was read at.

@@ -46,6 +46,7 @@ pub mod refresh_tokens;
 pub mod sessions;
 pub mod sso_sessions;
 pub mod suppressions;
+pub mod users;
 
 use std::collections::HashMap;
 
@@ -56,7 +57,9 @@ use aws_sdk_dynamodb::Client;
 
 use crate::ports::StoreError;
 
-pub use item::{doc_item, identity_items, key_map, user_item, DOC, PK, SK, TTL};
+pub use item::{
+    doc_item, identity_items, key_map, owned_by, user_item, BY_USER, DOC, PK, SK, TTL, USER_ID,
+};
 pub use keys::*;
 
 /// Whether a write was refused because its condition did not hold: an answer, not a failure.

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
-use super::item::{key_map, TTL};
+use super::item::{key_map, TTL, USER_ID};
 use super::keys::rate_key;
 use super::{
     carries_mark, condition_failed, item_on_failure, sdk_error, write_mark, DynamoStore,
@@ -19,6 +19,7 @@ impl RateLimiter for DynamoStore {
     async fn try_acquire(
         &self,
         key: &str,
+        owner: Option<uuid::Uuid>,
         limit: u32,
         period_seconds: u32,
         now_millis: i64,
@@ -26,12 +27,17 @@ impl RateLimiter for DynamoStore {
         let window = rate_window(now_millis, period_seconds);
         let expires = (window + 1) * i64::from(period_seconds.max(1));
         let mark = write_mark();
-        let counted = self
-            .client
-            .update_item()
+        let update = self.client.update_item();
+        let update = match owner {
+            Some(user) => update
+                .update_expression("ADD #count :one SET #ttl = :ttl, #mark = :mark, #user = :user")
+                .expression_attribute_names("#user", USER_ID)
+                .expression_attribute_values(":user", AttributeValue::S(user.to_string())),
+            None => update.update_expression("ADD #count :one SET #ttl = :ttl, #mark = :mark"),
+        };
+        let counted = update
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(rate_key(key, window))))
-            .update_expression("ADD #count :one SET #ttl = :ttl, #mark = :mark")
             .condition_expression(format!(
                 "(attribute_not_exists(#count) OR #count < :limit) AND {NOT_YET_COUNTED}"
             ))

@@ -46,7 +46,7 @@ fn application_attribute(application: Uuid) -> String {
 pub fn refresh_token_item(
     token: &StoredRefreshToken,
 ) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let mut item = doc_item(refresh_token_key(token.id), token)?;
+    let mut item = owned_by(doc_item(refresh_token_key(token.id), token)?, token.user_id);
     item.insert(
         TOKEN_HASH.to_owned(),
         AttributeValue::S(token.token_hash.clone()),
@@ -310,20 +310,33 @@ impl RefreshTokens for DynamoStore {
     }
 
     async fn revoke_all(&self, scope: RevocationScope, at_millis: i64) -> Result<(), StoreError> {
-        let (key, attribute) = match scope {
-            RevocationScope::User(user) => (user_revocation_key(user), ALL.to_owned()),
-            RevocationScope::UserApplication(user, app) => {
-                (user_revocation_key(user), application_attribute(app))
+        let (key, attribute, owner) = match scope {
+            RevocationScope::User(user) => (user_revocation_key(user), ALL.to_owned(), Some(user)),
+            RevocationScope::UserApplication(user, app) => (
+                user_revocation_key(user),
+                application_attribute(app),
+                Some(user),
+            ),
+            RevocationScope::Application(app) => {
+                (application_revocation_key(app), ALL.to_owned(), None)
             }
-            RevocationScope::Application(app) => (application_revocation_key(app), ALL.to_owned()),
         };
-        self.client
+        let update = self
+            .client
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(key)))
-            .update_expression("SET #at = :at")
             .expression_attribute_names("#at", attribute)
-            .expression_attribute_values(":at", AttributeValue::N(at_millis.to_string()))
+            .expression_attribute_values(":at", AttributeValue::N(at_millis.to_string()));
+        // A user's revocations are the user's: a hard delete removes them with the rest.
+        let update = match owner {
+            Some(user) => update
+                .update_expression("SET #at = :at, #user = :user")
+                .expression_attribute_names("#user", USER_ID)
+                .expression_attribute_values(":user", AttributeValue::S(user.to_string())),
+            None => update.update_expression("SET #at = :at"),
+        };
+        update
             .send()
             .await
             .map(drop)

@@ -59,7 +59,10 @@ impl Sessions for DynamoStore {
                 .build(),
             put(
                 &self.tables.directory,
-                doc_item(login_record_key(&login.record), &login.record)?,
+                owned_by(
+                    doc_item(login_record_key(&login.record), &login.record)?,
+                    login.record.user_id,
+                ),
             )?,
         ];
         for item in identity_items(&login.user)? {
@@ -94,8 +97,7 @@ impl Sessions for DynamoStore {
         user_id: Uuid,
         expires_at_millis: i64,
     ) -> Result<(), StoreError> {
-        let mut item = key_map(challenge_key(kind, id_hash));
-        item.insert("userId".to_owned(), AttributeValue::S(user_id.to_string()));
+        let mut item = owned_by(key_map(challenge_key(kind, id_hash)), user_id);
         item.insert(
             "expiresAt".to_owned(),
             AttributeValue::N(expires_at_millis.to_string()),
@@ -131,7 +133,7 @@ impl Sessions for DynamoStore {
             .map_err(|e| sdk_error("get trust", e))?
             .item;
         Ok(item.is_some_and(|item| {
-            let owner = item.get("userId").and_then(|v| v.as_s().ok()).cloned();
+            let owner = item.get(USER_ID).and_then(|v| v.as_s().ok()).cloned();
             let expires = item
                 .get("expiresAt")
                 .and_then(|v| v.as_n().ok())

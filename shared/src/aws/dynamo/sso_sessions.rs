@@ -30,7 +30,10 @@ impl SsoSessions for DynamoStore {
             refresh_token_ids: Vec::new(),
             ..session.clone()
         };
-        let mut item = doc_item(sso_session_key(&session.id_hash), &document)?;
+        let mut item = owned_by(
+            doc_item(sso_session_key(&session.id_hash), &document)?,
+            session.user_id,
+        );
         item.insert(
             TTL.to_owned(),
             AttributeValue::N((session.expires_at_millis / 1000 + 1).to_string()),
