@@ -55,10 +55,7 @@ fn route(method: &Method, path: &str) -> Result<Route, Unrouted> {
         ("POST", 1) => Ok(Route::Register(Some(id(0, "userId")?))),
         ("PUT", 1) => Ok(Route::Change(id(0, "userId")?, None, ChangeKind::Replace)),
         ("PATCH", 1) => Ok(Route::Change(id(0, "userId")?, None, ChangeKind::Merge)),
-        ("GET", 2) => Ok(Route::Retrieve(
-            id(0, "userId")?,
-            id(1, "applicationId")?,
-        )),
+        ("GET", 2) => Ok(Route::Retrieve(id(0, "userId")?, id(1, "applicationId")?)),
         ("PUT", 2) => Ok(Route::Change(
             id(0, "userId")?,
             Some(id(1, "applicationId")?),
@@ -264,11 +261,17 @@ mod tests {
             Some(Route::Change(user, None, ChangeKind::Replace))
         );
         assert_eq!(
-            routed(Method::PATCH, &format!("/api/user/registration/{user}/{app}")),
+            routed(
+                Method::PATCH,
+                &format!("/api/user/registration/{user}/{app}")
+            ),
             Some(Route::Change(user, Some(app), ChangeKind::Merge))
         );
         assert_eq!(
-            routed(Method::DELETE, &format!("/api/user/registration/{user}/{app}")),
+            routed(
+                Method::DELETE,
+                &format!("/api/user/registration/{user}/{app}")
+            ),
             Some(Route::Delete(user, app))
         );
         assert_eq!(

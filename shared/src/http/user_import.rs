@@ -166,11 +166,14 @@ async fn placed(
         user.tenant_id = match (caller.tenant_id, user.tenant_id) {
             (Some(tenant), _) => tenant,
             (None, named) if !named.is_nil() => {
-                if !tenants.contains_key(&named) {
-                    let exists = services.directory.tenant(named).await?.is_some();
-                    tenants.insert(named, exists);
-                }
-                if !tenants[&named] {
+                let exists = match tenants.get(&named) {
+                    Some(exists) => *exists,
+                    None => {
+                        let exists = services.directory.tenant(named).await?.is_some();
+                        *tenants.entry(named).or_insert(exists)
+                    }
+                };
+                if !exists {
                     errors.add_field(&format!("users[{index}].tenantId"), FieldProblem::Invalid);
                 }
                 named

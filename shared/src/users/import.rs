@@ -184,8 +184,8 @@ async fn registrations_checked(
         for (at, registration) in user.registrations.iter().enumerate() {
             let field = format!("users[{index}].registrations[{at}]");
             let id = registration.application_id;
-            if !applications.contains_key(&id) {
-                applications.insert(id, directory.application(id).await?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = applications.entry(id) {
+                slot.insert(directory.application(id).await?);
             }
             let application = applications[&id]
                 .as_ref()

@@ -103,7 +103,10 @@ async fn an_existing_user_is_registered_once_per_application() {
     // The user's own fields are untouched.
     assert_eq!(user.first_name.as_deref(), Some("Richard"));
     let login = app.log_in("richard@piedpiper.com", ADMIN_APP).await;
-    assert_eq!(claims(login["token"].as_str().unwrap())["roles"], json!(["admin"]));
+    assert_eq!(
+        claims(login["token"].as_str().unwrap())["roles"],
+        json!(["admin"])
+    );
 }
 
 #[tokio::test]
@@ -113,7 +116,7 @@ async fn unknown_roles_and_applications_are_refused_and_nothing_is_written() {
         .registration(
             "POST",
             "/api/user/registration",
-            json!({"user": {"email": "erlich@aviato.com"},
+            json!({"user": {"email": "jian-yang@aviato.com"},
                    "registration": {"applicationId": WEB_APP, "roles": ["user", "root"]}}),
         )
         .await;
@@ -133,8 +136,15 @@ async fn unknown_roles_and_applications_are_refused_and_nothing_is_written() {
         ["[invalid]registration.applicationId"]
     );
     // Nobody was created with that address: it can be used now.
-    create_registered(&app, "erlich@aviato.com", json!({})).await;
-    assert_eq!(stored_user(&app, RICHARD).await.unwrap().registrations.len(), 1);
+    create_registered(&app, "jian-yang@aviato.com", json!({})).await;
+    assert_eq!(
+        stored_user(&app, RICHARD)
+            .await
+            .unwrap()
+            .registrations
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -188,7 +198,7 @@ async fn the_user_id_of_the_path_names_the_new_user() {
 #[tokio::test]
 async fn a_registration_is_updated_by_either_path_and_patched_by_merge() {
     let app = TestApp::spawn().await;
-    let created = create_registered(&app, "laurie@raviga.com", json!({"data": {"a": 1}})).await;
+    let created = create_registered(&app, "ron@raviga.com", json!({"data": {"a": 1}})).await;
     let id = created["user"]["id"].as_str().unwrap().to_owned();
     let registration_id = created["registration"]["id"].clone();
 
@@ -217,7 +227,11 @@ async fn a_registration_is_updated_by_either_path_and_patched_by_merge() {
         .await;
     assert_eq!(patch.status, 200, "{}", patch.body);
     let patched = &patch.json()["registration"];
-    assert_eq!(patched["roles"], json!(["admin"]), "a patch keeps the roles");
+    assert_eq!(
+        patched["roles"],
+        json!(["admin"]),
+        "a patch keeps the roles"
+    );
     assert_eq!(patched["timezone"], "America/Denver");
     assert_eq!(patched["data"], json!({"plan": "pro"}));
 
@@ -245,25 +259,37 @@ async fn a_registration_is_updated_by_either_path_and_patched_by_merge() {
 #[tokio::test]
 async fn deleting_a_registration_revokes_the_users_refresh_tokens_for_that_application() {
     let app = TestApp::spawn().await;
-    let created = create_registered(&app, "gavin@hooli.com", json!({})).await;
+    let created = create_registered(&app, "denpok@hooli.com", json!({})).await;
     let id = created["user"]["id"].as_str().unwrap().to_owned();
-    let login = app.log_in("gavin@hooli.com", WEB_APP).await;
+    let login = app.log_in("denpok@hooli.com", WEB_APP).await;
     let refresh_token = login["refreshToken"].as_str().unwrap().to_owned();
     assert_eq!(
-        app.refresh(json!({"refreshToken": refresh_token})).await.status,
+        app.refresh(json!({"refreshToken": refresh_token}))
+            .await
+            .status,
         200
     );
-    let login = app.log_in("gavin@hooli.com", WEB_APP).await;
+    let login = app.log_in("denpok@hooli.com", WEB_APP).await;
     let refresh_token = login["refreshToken"].as_str().unwrap().to_owned();
 
     let path = format!("/api/user/registration/{id}/{WEB_APP}");
     let deleted = app
-        .registration("DELETE", &path, json!({"eventInfo": {"ipAddress": "10.0.0.1"}}))
+        .registration(
+            "DELETE",
+            &path,
+            json!({"eventInfo": {"ipAddress": "10.0.0.1"}}),
+        )
         .await;
     assert_eq!(deleted.status, 200, "{}", deleted.body);
     assert_eq!(deleted.body, "");
-    assert_eq!(app.registration("GET", &path, Value::Null).await.status, 404);
-    assert_eq!(app.registration("DELETE", &path, Value::Null).await.status, 404);
+    assert_eq!(
+        app.registration("GET", &path, Value::Null).await.status,
+        404
+    );
+    assert_eq!(
+        app.registration("DELETE", &path, Value::Null).await.status,
+        404
+    );
     let refused = app.refresh(json!({"refreshToken": refresh_token})).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(refused.error_codes(), ["[invalid]refreshToken"]);
@@ -276,9 +302,7 @@ async fn deleting_a_registration_revokes_the_users_refresh_tokens_for_that_appli
 async fn the_key_is_checked_before_anything_else_and_tenants_scope_what_is_seen() {
     let app = TestApp::spawn().await;
     let path = format!("/api/user/registration/{RICHARD}/{WEB_APP}");
-    let no_key = app
-        .registration_event(Event::get(&path))
-        .await;
+    let no_key = app.registration_event(Event::get(&path)).await;
     assert_eq!((no_key.status, no_key.body.as_str()), (401, ""));
     // The locked key may only start logins.
     let not_permitted = app
@@ -331,27 +355,62 @@ async fn hostile_bodies_get_a_4xx_with_errors_and_write_nothing() {
         deep_data = json!({ "x": deep_data });
     }
     let bodies: Vec<(&str, String, Event)> = vec![
-        ("not JSON", register.clone(), Event::post(&register).body("{\"registration\":")),
-        ("nested", register.clone(), Event::post(&register).body(&deep)),
-        ("not UTF-8", register.clone(), Event::post(&register).bytes_body(&[0x7b, 0xff, 0xfe, 0x7d])),
-        ("huge", register.clone(), Event::post(&register).body(&format!(
+        (
+            "not JSON",
+            register.clone(),
+            Event::post(&register).body("{\"registration\":"),
+        ),
+        (
+            "nested",
+            register.clone(),
+            Event::post(&register).body(&deep),
+        ),
+        (
+            "not UTF-8",
+            register.clone(),
+            Event::post(&register).bytes_body(&[0x7b, 0xff, 0xfe, 0x7d]),
+        ),
+        (
+            "huge",
+            register.clone(),
+            Event::post(&register).body(&format!(
             "{{\"registration\":{{\"applicationId\":\"{ADMIN_APP}\",\"data\":{{\"x\":\"{}\"}}}}}}",
             "a".repeat(200_000)
-        ))),
-        ("an array", register.clone(), Event::post(&register).json_body(&json!([1, 2]))),
-        ("wrong types", register.clone(), Event::post(&register).json_body(&json!({
-            "registration": {"applicationId": ADMIN_APP, "roles": [1, {"a": 2}], "data": "x"}
-        }))),
-        ("deep data", register.clone(), Event::post(&register).json_body(&json!({
-            "registration": {"applicationId": ADMIN_APP, "data": deep_data}
-        }))),
-        ("a user that is not an object", "/api/user/registration".to_owned(),
+        )),
+        ),
+        (
+            "an array",
+            register.clone(),
+            Event::post(&register).json_body(&json!([1, 2])),
+        ),
+        (
+            "wrong types",
+            register.clone(),
+            Event::post(&register).json_body(&json!({
+                "registration": {"applicationId": ADMIN_APP, "roles": [1, {"a": 2}], "data": "x"}
+            })),
+        ),
+        (
+            "deep data",
+            register.clone(),
+            Event::post(&register).json_body(&json!({
+                "registration": {"applicationId": ADMIN_APP, "data": deep_data}
+            })),
+        ),
+        (
+            "a user that is not an object",
+            "/api/user/registration".to_owned(),
             Event::post("/api/user/registration").json_body(&json!({
-                "user": "richard", "registration": {"applicationId": WEB_APP}
-        }))),
-        ("a patch of the wrong type", register.clone(), Event::new("PATCH", &register).json_body(&json!({
-            "registration": {"applicationId": WEB_APP, "timezone": ["UTC"]}
-        }))),
+                    "user": "richard", "registration": {"applicationId": WEB_APP}
+            })),
+        ),
+        (
+            "a patch of the wrong type",
+            register.clone(),
+            Event::new("PATCH", &register).json_body(&json!({
+                "registration": {"applicationId": WEB_APP, "timezone": ["UTC"]}
+            })),
+        ),
     ];
     for (what, _, event) in bodies {
         let response = app
@@ -373,7 +432,11 @@ async fn hostile_bodies_get_a_4xx_with_errors_and_write_nothing() {
     let after = stored_user(&app, RICHARD).await.unwrap();
     assert_eq!(after.registrations, before.registrations);
     let bad_id = app
-        .registration("GET", &format!("/api/user/registration/nope/{WEB_APP}"), Value::Null)
+        .registration(
+            "GET",
+            &format!("/api/user/registration/nope/{WEB_APP}"),
+            Value::Null,
+        )
         .await;
     assert_eq!(bad_id.status, 400);
     assert_eq!(bad_id.error_codes(), ["[couldNotConvert]userId"]);

@@ -19,7 +19,11 @@ fn claims(jwt: &str) -> Value {
 }
 
 async fn exists(app: &TestApp, id: Uuid) -> bool {
-    app.store.user(id).await.expect("the user is read").is_some()
+    app.store
+        .user(id)
+        .await
+        .expect("the user is read")
+        .is_some()
 }
 
 fn imported(id: Uuid, email: &str) -> Value {
@@ -93,7 +97,10 @@ async fn a_stored_duplicate_is_found_before_writing_with_validate_db_constraints
     let validated = app.import(body(true)).await;
     assert_eq!(validated.status, 400, "{}", validated.body);
     assert_eq!(validated.error_codes(), ["[duplicate]user.email"]);
-    assert!(!exists(&app, new).await, "nothing is written when validation fails");
+    assert!(
+        !exists(&app, new).await,
+        "nothing is written when validation fails"
+    );
     assert!(!exists(&app, clash).await);
 
     // Without validation the duplicate is found while writing: a 400 all the same (FusionAuth
@@ -162,26 +169,56 @@ async fn the_key_is_checked_first_and_hostile_bodies_get_a_4xx_with_errors() {
         .collect();
     let deep = format!("{{\"users\":{}1{}}}", "[".repeat(5000), "]".repeat(5000));
     let events = vec![
-        ("not JSON", Event::post("/api/user/import").body("{\"users\":[")),
-        ("not UTF-8", Event::post("/api/user/import").bytes_body(&[0x7b, 0xff, 0x7d])),
+        (
+            "not JSON",
+            Event::post("/api/user/import").body("{\"users\":["),
+        ),
+        (
+            "not UTF-8",
+            Event::post("/api/user/import").bytes_body(&[0x7b, 0xff, 0x7d]),
+        ),
         ("nested", Event::post("/api/user/import").body(&deep)),
-        ("huge", Event::post("/api/user/import").body(&format!(
-            "{{\"users\":[{{\"email\":\"a@b.com\",\"data\":{{\"x\":\"{}\"}}}}]}}",
-            "a".repeat(7 * 1024 * 1024)
-        ))),
-        ("a user too large to store", Event::post("/api/user/import").json_body(&json!({
-            "users": [{"email": "big@b.com", "data": {"x": "a".repeat(500_000)}}]
-        }))),
-        ("no users", Event::post("/api/user/import").json_body(&json!({"users": []}))),
-        ("users not a list", Event::post("/api/user/import").json_body(&json!({"users": {"a": 1}}))),
-        ("too many", Event::post("/api/user/import").json_body(&json!({"users": too_many}))),
-        ("wrong types", Event::post("/api/user/import").json_body(&json!({
-            "users": [{"email": 1}, "x", {"registrations": "r"}], "validateDbConstraints": "yes"
-        }))),
-        ("no identity", Event::post("/api/user/import").json_body(&json!({"users": [{"firstName": "x"}]}))),
-        ("bad tenant", Event::post("/api/user/import").json_body(&json!({
-            "users": [{"email": "t@b.com", "tenantId": Uuid::new_v4()}]
-        }))),
+        (
+            "huge",
+            Event::post("/api/user/import").body(&format!(
+                "{{\"users\":[{{\"email\":\"a@b.com\",\"data\":{{\"x\":\"{}\"}}}}]}}",
+                "a".repeat(7 * 1024 * 1024)
+            )),
+        ),
+        (
+            "a user too large to store",
+            Event::post("/api/user/import").json_body(&json!({
+                "users": [{"email": "big@b.com", "data": {"x": "a".repeat(500_000)}}]
+            })),
+        ),
+        (
+            "no users",
+            Event::post("/api/user/import").json_body(&json!({"users": []})),
+        ),
+        (
+            "users not a list",
+            Event::post("/api/user/import").json_body(&json!({"users": {"a": 1}})),
+        ),
+        (
+            "too many",
+            Event::post("/api/user/import").json_body(&json!({"users": too_many})),
+        ),
+        (
+            "wrong types",
+            Event::post("/api/user/import").json_body(&json!({
+                "users": [{"email": 1}, "x", {"registrations": "r"}], "validateDbConstraints": "yes"
+            })),
+        ),
+        (
+            "no identity",
+            Event::post("/api/user/import").json_body(&json!({"users": [{"firstName": "x"}]})),
+        ),
+        (
+            "bad tenant",
+            Event::post("/api/user/import").json_body(&json!({
+                "users": [{"email": "t@b.com", "tenantId": Uuid::new_v4()}]
+            })),
+        ),
     ];
     for (what, event) in events {
         let response = app
