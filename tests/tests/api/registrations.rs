@@ -290,12 +290,28 @@ async fn deleting_a_registration_revokes_the_users_refresh_tokens_for_that_appli
         app.registration("DELETE", &path, Value::Null).await.status,
         404
     );
-    let refused = app.refresh(json!({"refreshToken": refresh_token})).await;
-    assert_eq!(refused.status, 400, "{}", refused.body);
-    assert_eq!(refused.error_codes(), ["[invalid]refreshToken"]);
     // The user itself is untouched.
     let user = stored_user(&app, &id).await.unwrap();
     assert!(user.active && user.registrations.is_empty());
+
+    // Registered again, the user's old token stays revoked; a new login's works.
+    let again = app
+        .registration(
+            "POST",
+            &format!("/api/user/registration/{id}"),
+            json!({"registration": {"applicationId": WEB_APP}}),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let refused = app.refresh(json!({"refreshToken": refresh_token})).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.error_codes(), ["[invalid]refreshToken"]);
+    let login = app.log_in("denpok@hooli.com", WEB_APP).await;
+    let fresh = login["refreshToken"].as_str().unwrap();
+    assert_eq!(
+        app.refresh(json!({"refreshToken": fresh})).await.status,
+        200
+    );
 }
 
 #[tokio::test]
