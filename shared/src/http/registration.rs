@@ -43,10 +43,13 @@ fn route(method: &Method, path: &str) -> Result<Route, Unrouted> {
     let rest = path
         .strip_prefix(REGISTRATION_PATH)
         .ok_or(Unrouted::NotFound)?;
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    if !rest.is_empty() && !rest.starts_with('/') {
-        return Err(Unrouted::NotFound);
-    }
+    // Every segment counts, an empty one too: `/api/user/registration//{applicationId}` names
+    // no user, it is not the short form.
+    let segments: Vec<&str> = match rest.strip_prefix('/') {
+        None if rest.is_empty() => Vec::new(),
+        None => return Err(Unrouted::NotFound),
+        Some(rest) => rest.split('/').collect(),
+    };
     let id = |at: usize, name: &'static str| -> Result<Uuid, Unrouted> {
         Uuid::parse_str(segments[at]).map_err(|_| Unrouted::BadId(name))
     };
@@ -297,6 +300,13 @@ mod tests {
         assert!(matches!(
             route(&Method::GET, "/api/user/registration/a/b/c"),
             Err(Unrouted::NotFound)
+        ));
+        assert!(matches!(
+            route(
+                &Method::GET,
+                "/api/user/registration//00000000-0000-0000-0000-000000000001"
+            ),
+            Err(Unrouted::BadId("userId"))
         ));
     }
 }
