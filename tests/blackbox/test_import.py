@@ -4,7 +4,16 @@
 import json
 import uuid
 
+import pytest
 import requests
+
+
+@pytest.fixture()
+def client(client, kickstart):
+    """The Pied Piper tenant's client: the stack has several tenants, so a call that creates
+    users names its tenant, as FusionAuth requires (`[TenantIdRequired]` otherwise)."""
+    client.set_tenant_id(kickstart["tenants"][0]["id"])
+    return client
 
 
 def imported(email: str, web_app: str, **extra) -> dict:

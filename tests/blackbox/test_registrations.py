@@ -10,10 +10,19 @@ import os
 import re
 import uuid
 
+import pytest
 import requests
 from fusionauth.fusionauth_client import FusionAuthClient
 
 ADMIN_APP = "10000000-0000-0002-0000-000000000002"
+
+
+@pytest.fixture()
+def client(client, kickstart):
+    """The Pied Piper tenant's client: the stack has several tenants, so a call that creates
+    users names its tenant, as FusionAuth requires (`[TenantIdRequired]` otherwise)."""
+    client.set_tenant_id(kickstart["tenants"][0]["id"])
+    return client
 
 
 def b64url_decode(part: str) -> bytes:
@@ -194,3 +203,12 @@ def test_hostile_bodies_are_4xx_with_errors_and_never_a_5xx(base_url, kickstart)
             response = requests.request(method, url, data=body, headers=headers, timeout=30)
             assert 400 <= response.status_code < 500, (method, body[:40], response.status_code)
             assert response.json().keys() & {"fieldErrors", "generalErrors"}
+
+
+def test_with_several_tenants_a_new_user_needs_its_tenant_named(base_url, kickstart, web_app):
+    key = next(k["key"] for k in kickstart["apiKeys"] if not k.get("permissions"))
+    response = FusionAuthClient(key, base_url).register(
+        {"user": {"email": new_address()}, "registration": {"applicationId": web_app}}
+    )
+    assert response.status == 400
+    assert [e["code"] for e in response.error_response["generalErrors"]] == ["[TenantIdRequired]"]
