@@ -161,6 +161,7 @@ impl<C> std::fmt::Debug for OnFirstUse<C> {
 
 pub use timing::{dynamodb_client, ses_client, sns_client};
 pub use wiring::logout_services;
+pub use wiring::user_services;
 pub use wiring::{
     authorize_services, key_services, landing_services, login_services, refresh_services,
     send_services, start_services, suppression_services, token_services,

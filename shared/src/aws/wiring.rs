@@ -231,3 +231,18 @@ pub fn import_services(
         random,
     })
 }
+
+/// The User API: the cached directory (API keys, tenants; users are never cached), the user
+/// store and refresh tokens (deactivation revokes them) on one store, the clock, randomness.
+pub fn user_services(config: &Config) -> Result<crate::users::UserServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(crate::users::UserServices {
+        directory,
+        users: store.clone(),
+        refresh_tokens: store,
+        clock,
+        random,
+    })
+}

@@ -23,6 +23,7 @@ pub mod start;
 pub mod token;
 pub mod user_import;
 pub mod userinfo;
+pub mod users;
 pub mod validate;
 
 use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};

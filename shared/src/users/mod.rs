@@ -20,9 +20,15 @@ use crate::ports::{Directory, RefreshTokens, StoreError, UserStore};
 use crate::system::{Clock, Random};
 
 pub mod access;
+pub mod change;
+pub mod create;
 pub mod import;
 pub mod input;
 pub mod registration;
+pub mod remove;
+pub mod retrieve;
+#[cfg(test)]
+mod tests;
 
 /// What the User API runs on, built once per container.
 #[derive(Clone)]

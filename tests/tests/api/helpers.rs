@@ -26,6 +26,7 @@ use passwordless::suppression::{self, SuppressionServices};
 use passwordless::system::{Clock, OsRandom, SystemClock};
 use passwordless::users::import::ImportServices;
 use passwordless::users::registration::RegistrationServices;
+use passwordless::users::UserServices;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -37,6 +38,10 @@ pub const DEMO_KICKSTART: &str = include_str!("../../../kickstart/demo.json");
 
 pub const GLOBAL_KEY: &str = "local-dev-api-key-change-me-0123456789abcdef";
 pub const LOCKED_KEY: &str = "tenant-locked-key-0123456789abcdef";
+/// Permitted only `GET /api/user`.
+pub const USER_READER_KEY: &str = "user-api-reader-key-0123456789abcdef";
+/// Locked to the Pied Piper tenant, permitted the User API.
+pub const PIED_PIPER_USERS_KEY: &str = "pied-piper-users-key-0123456789abcdef";
 pub const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
 pub const WEB_APP: &str = "10000000-0000-0002-0000-000000000001";
 pub const NO_PASSWORDLESS_APP: &str = "10000000-0000-0002-0000-000000000003";
@@ -91,6 +96,8 @@ pub struct TestApp {
     /// The Registration API and the import, each with its own role.
     pub registration_fn: Function<RegistrationServices>,
     pub import_fn: Function<ImportServices>,
+    /// The User API.
+    pub user_fn: Function<UserServices>,
     /// The landing page's template, built once as its `main` builds it.
     pub pages: passwordless::http::pages::Pages,
     /// The tables, with the harness's admin credentials.
@@ -204,6 +211,7 @@ impl TestApp {
             api_logout_fn: Function::new(role("api-logout"), &wiring),
             registration_fn: Function::new(role("registration"), &wiring),
             import_fn: Function::new(role("user-import"), &wiring),
+            user_fn: Function::new(role("user"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
             wiring,
@@ -229,7 +237,8 @@ impl TestApp {
         self.logout_fn.services.clock = clock.clone();
         self.registration_fn.services.clock = clock.clone();
         self.import_fn.services.clock = clock.clone();
-        self.api_logout_fn.services.clock = clock;
+        self.api_logout_fn.services.clock = clock.clone();
+        self.user_fn.services.clock = clock;
     }
 
     /// Every function over the SDK configuration `change` makes of its own.
@@ -259,6 +268,16 @@ impl TestApp {
         self.authorize_fn.rewire(authorize, &wiring);
         let wait = change(&self.authorize_wait_fn.sdk);
         self.authorize_wait_fn.rewire(wait, &wiring);
+        let user = change(&self.user_fn.sdk);
+        self.user_fn.rewire(user, &wiring);
+    }
+
+    /// An event through the User API's handler.
+    pub async fn user_event(&self, event: Value) -> TestResponse {
+        recorded("user", |_| {
+            passwordless::http::users::handle(&self.user_fn.services, request(event))
+        })
+        .await
     }
 
     /// An event through the registration function's handler.
@@ -849,6 +868,19 @@ impl Wired for LogoutServices {
             tokens: store,
             signer: Arc::new(passwordless::tokens::Signer::default()),
             clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl Wired for UserServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
+        Self {
+            directory: store.clone(),
+            users: store.clone(),
+            refresh_tokens: store,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
         }
     }
 }

@@ -41,4 +41,5 @@ mod tokens;
 mod user_import;
 mod user_store;
 mod userinfo;
+mod users;
 mod verification;
