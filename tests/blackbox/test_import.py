@@ -78,8 +78,10 @@ def test_hostile_import_bodies_are_4xx_with_errors(base_url, kickstart):
     key = next(k["key"] for k in kickstart["apiKeys"] if not k.get("permissions"))
     headers = {"Authorization": key, "Content-Type": "application/json"}
     bodies = [
+        # Bodies that are not UTF-8 are left out: `cargo lambda watch` answers them 500 itself,
+        # before any function runs (scripts/schemathesis_hooks.py); the integration tests send
+        # them through the handler.
         b"{",
-        b"\xff\xfe",
         b'{"users":' + b"[" * 10000 + b"]" * 10000 + b"}",
         json.dumps({"users": "all"}).encode(),
         json.dumps({"users": [1, None, {"email": ["x"]}]}).encode(),

@@ -240,8 +240,8 @@ fn error_response(error: RegistrationError) -> Response<Body> {
         RegistrationError::Contended => super::errors(
             StatusCode::CONFLICT,
             &Errors::general(
-                "[conflict]user",
-                "The user changed while this request was changing it: try again.",
+                "[conflict]",
+                "The user was changed by another request at the same time. Try again.",
             ),
         ),
         RegistrationError::Dependency(error) => super::dependency_failed(&error),

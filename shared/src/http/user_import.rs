@@ -36,7 +36,7 @@ pub async fn handle(services: &ImportServices, request: Request) -> Response<Bod
     .await
     {
         Ok(caller) => caller,
-        Err(error) => return user_error_response(error),
+        Err(error) => return super::users::error_response(error),
     };
     if request.method().as_str() != "POST" {
         return super::empty(StatusCode::METHOD_NOT_ALLOWED);
@@ -51,7 +51,7 @@ pub async fn handle(services: &ImportServices, request: Request) -> Response<Bod
     };
     let mut users = match placed(services, &credentials, &caller, users).await {
         Ok(users) => users,
-        Err(error) => return user_error_response(error),
+        Err(error) => return super::users::error_response(error),
     };
     match import::import(services, &mut users, validate).await {
         Ok(()) => super::empty(StatusCode::OK),
@@ -199,15 +199,5 @@ async fn placed(
         Ok(users)
     } else {
         Err(UserError::Invalid(errors))
-    }
-}
-
-fn user_error_response(error: UserError) -> Response<Body> {
-    match error {
-        UserError::Unauthorized => super::empty(StatusCode::UNAUTHORIZED),
-        UserError::NotFound => super::empty(StatusCode::NOT_FOUND),
-        UserError::Invalid(errors) => super::errors(StatusCode::BAD_REQUEST, &errors),
-        UserError::Conflict => super::empty(StatusCode::CONFLICT),
-        UserError::Dependency(error) => super::dependency_failed(&error),
     }
 }
