@@ -209,8 +209,9 @@ async fn create_registered(
             "user": registered.user,
             "registration": registered.registration,
         })),
+        // As the User API words a taken id.
         UserWrite::Conflict => Err(RegistrationError::Invalid(Errors::field(
-            "user.id",
+            "userId",
             FieldProblem::Duplicate,
         ))),
         UserWrite::Taken(kinds) => Err(RegistrationError::Invalid(user_api::taken_errors(

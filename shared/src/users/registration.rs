@@ -17,21 +17,9 @@ use crate::model::{Application, Registration, User};
 use crate::ports::{Directory, RefreshTokens, RevocationScope, StoreError, UserStore, UserWrite};
 use crate::system::{Clock, Random};
 
-/// A registration's fields of a request, parsed ([`parse_request`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RegistrationRequest {
-    pub application_id: Uuid,
-    /// `registration.id` (a new registration only).
-    pub id: Option<Uuid>,
-    /// `None`: not given, so the application's default roles.
-    pub roles: Option<Vec<String>>,
-    pub data: Map<String, Value>,
-    pub preferred_languages: Vec<String>,
-    pub timezone: Option<String>,
-    pub username: Option<String>,
-    /// `skipRegistrationVerification`: the registration is verified at once.
-    pub skip_verification: bool,
-}
+mod request;
+use request::uuid;
+pub use request::{depth, parse_request, RegistrationRequest, MAX_DATA_DEPTH};
 
 /// What the Registration API's use cases run on.
 #[derive(Clone)]
@@ -72,169 +60,11 @@ pub struct Registered {
     pub registration: Registration,
 }
 
-/// Longest `registration.username`, `registration.timezone`, preferred language, role name.
-const USERNAME_MAX: usize = 255;
-const TIMEZONE_MAX: usize = 64;
-const LANGUAGE_MAX: usize = 64;
-const ROLE_MAX: usize = 255;
-/// FusionAuth's cap on `preferredLanguages`.
-const LANGUAGES_MAX: usize = 20;
-/// How deeply `registration.data` may nest: as the user's `data`, well inside what the store and
-/// a JSON parser reading the stored user again accept.
-pub const MAX_DATA_DEPTH: usize = 32;
 /// The largest user document a registration may leave (DynamoDB's items hold 400 KB with their
 /// keys and attributes): past it, `[tooLarge]registration`.
 pub const MAX_USER_DOCUMENT_BYTES: usize = 300 * 1024;
 /// Attempts at a change when another write of the user wins the race.
 const ATTEMPTS: usize = 4;
-
-/// Reads `body.registration` (with `skipRegistrationVerification` beside it), every field error
-/// at once; `path_application` (the URL's, which wins over the body's) fills a missing
-/// `registration.applicationId`. `null` counts as absent; unknown fields are ignored.
-pub fn parse_request(
-    body: &Map<String, Value>,
-    path_application: Option<Uuid>,
-) -> Result<RegistrationRequest, Errors> {
-    let mut errors = Errors::default();
-    let empty = Map::new();
-    let registration = match body.get("registration") {
-        None | Some(Value::Null) => &empty,
-        Some(Value::Object(registration)) => registration,
-        Some(_) => {
-            errors.add_field("registration", FieldProblem::CouldNotConvert);
-            return Err(errors);
-        }
-    };
-    let field = |name: &str| registration.get(name).filter(|v| !v.is_null());
-    let application_id = match (path_application, field("applicationId")) {
-        (Some(id), _) => Some(id),
-        (None, None) => {
-            errors.add_field("registration.applicationId", FieldProblem::Blank);
-            None
-        }
-        (None, Some(value)) => uuid(value)
-            .map_err(|p| errors.add_field("registration.applicationId", p))
-            .ok(),
-    };
-    let id = field("id")
-        .map(uuid)
-        .transpose()
-        .map_err(|p| errors.add_field("registration.id", p))
-        .ok()
-        .flatten();
-    let roles = field("roles")
-        .map(|v| texts(v, ROLE_MAX, usize::MAX))
-        .transpose()
-        .map_err(|p| errors.add_field("registration.roles", p))
-        .ok()
-        .flatten();
-    let data = match field("data") {
-        None => Map::new(),
-        Some(Value::Object(data)) if depth(data) > MAX_DATA_DEPTH => {
-            errors.add_field("registration.data", FieldProblem::Invalid);
-            Map::new()
-        }
-        Some(Value::Object(data)) => data.clone(),
-        Some(_) => {
-            errors.add_field("registration.data", FieldProblem::CouldNotConvert);
-            Map::new()
-        }
-    };
-    let preferred_languages = field("preferredLanguages")
-        .map(|v| texts(v, LANGUAGE_MAX, LANGUAGES_MAX))
-        .transpose()
-        .map_err(|p| errors.add_field("registration.preferredLanguages", p))
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let timezone = optional_text(field("timezone"), TIMEZONE_MAX)
-        .map_err(|p| errors.add_field("registration.timezone", p))
-        .ok()
-        .flatten();
-    let username = optional_text(field("username"), USERNAME_MAX)
-        .map_err(|p| errors.add_field("registration.username", p))
-        .ok()
-        .flatten();
-    let skip_verification = match body.get("skipRegistrationVerification") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(skip)) => *skip,
-        Some(_) => {
-            errors.add_field(
-                "skipRegistrationVerification",
-                FieldProblem::CouldNotConvert,
-            );
-            false
-        }
-    };
-    match application_id {
-        Some(application_id) if errors.is_empty() => Ok(RegistrationRequest {
-            application_id,
-            id,
-            roles,
-            data,
-            preferred_languages,
-            timezone,
-            username,
-            skip_verification,
-        }),
-        _ => Err(errors),
-    }
-}
-
-/// How deeply objects and arrays nest inside `data` (a flat object is 1).
-pub fn depth(data: &Map<String, Value>) -> usize {
-    fn of(value: &Value) -> usize {
-        match value {
-            Value::Object(map) => 1 + map.values().map(of).max().unwrap_or(0),
-            Value::Array(items) => 1 + items.iter().map(of).max().unwrap_or(0),
-            _ => 0,
-        }
-    }
-    1 + data.values().map(of).max().unwrap_or(0)
-}
-
-fn uuid(value: &Value) -> Result<Uuid, FieldProblem> {
-    match value {
-        Value::String(s) if s.trim().is_empty() => Err(FieldProblem::Blank),
-        Value::String(s) if s.len() <= crate::limits::ID => {
-            Uuid::parse_str(s.trim()).map_err(|_| FieldProblem::CouldNotConvert)
-        }
-        _ => Err(FieldProblem::CouldNotConvert),
-    }
-}
-
-/// A list of texts, each at most `max_chars`, at most `max_items` of them, duplicates dropped.
-fn texts(value: &Value, max_chars: usize, max_items: usize) -> Result<Vec<String>, FieldProblem> {
-    let Value::Array(items) = value else {
-        return Err(FieldProblem::CouldNotConvert);
-    };
-    if items.len() > max_items {
-        return Err(FieldProblem::Invalid);
-    }
-    let mut texts: Vec<String> = Vec::with_capacity(items.len());
-    for item in items {
-        let text = item.as_str().ok_or(FieldProblem::CouldNotConvert)?;
-        if text.chars().count() > max_chars {
-            return Err(FieldProblem::TooLong { max: max_chars });
-        }
-        if !texts.iter().any(|t| t == text) {
-            texts.push(text.to_owned());
-        }
-    }
-    Ok(texts)
-}
-
-fn optional_text(value: Option<&Value>, max_chars: usize) -> Result<Option<String>, FieldProblem> {
-    match value {
-        None => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > max_chars => {
-            Err(FieldProblem::TooLong { max: max_chars })
-        }
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(FieldProblem::CouldNotConvert),
-    }
-}
 
 /// The roles a registration gets: those asked for, each one the application defines, or when
 /// none were given the application's default roles.
@@ -354,16 +184,20 @@ async fn user_in_scope(
     }
 }
 
-/// Reads the user, applies `change` and writes it back on the condition that it is still the
-/// user read; when another write won meanwhile, reads it again and starts over.
+/// Applies `change` to the user (`read`, else read now) and writes it back on the condition that
+/// it is still the user read; when another write won meanwhile, reads it again and starts over.
 async fn change_user<T>(
     services: &RegistrationServices,
     scope: Option<Uuid>,
     user_id: Uuid,
+    mut read: Option<User>,
     change: impl Fn(&User) -> Result<(User, T), RegistrationError>,
 ) -> Result<(User, T), RegistrationError> {
     for _ in 0..ATTEMPTS {
-        let current = user_in_scope(services, scope, user_id).await?;
+        let current = match read.take() {
+            Some(user) => user,
+            None => user_in_scope(services, scope, user_id).await?,
+        };
         let (next, outcome) = change(&current)?;
         if !storable(&next) {
             return Err(too_large());
@@ -398,7 +232,7 @@ pub async fn register(
     )
     .await?;
     let id = random_uuid(services.random.as_ref());
-    let (user, registration) = change_user(services, scope, user_id, |current| {
+    let (user, registration) = change_user(services, scope, user_id, Some(user), |current| {
         if current
             .registrations
             .iter()
@@ -500,7 +334,7 @@ pub async fn update(
         application_id,
     )
     .await?;
-    let (user, registration) = change_user(services, scope, user_id, |current| {
+    let (user, registration) = change_user(services, scope, user_id, Some(current), |current| {
         let mut next = current.clone();
         let slot = next
             .registrations
@@ -590,7 +424,7 @@ pub async fn remove(
     user_id: Uuid,
     application_id: Uuid,
 ) -> Result<(), RegistrationError> {
-    change_user(services, scope, user_id, |current| {
+    change_user(services, scope, user_id, None, |current| {
         let mut next = current.clone();
         let before = next.registrations.len();
         next.registrations

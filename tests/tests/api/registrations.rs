@@ -193,6 +193,16 @@ async fn the_user_id_of_the_path_names_the_new_user() {
     assert_eq!(created.status, 200, "{}", created.body);
     assert_eq!(created.json()["user"]["id"], id.to_string());
     assert!(stored_user(&app, &id.to_string()).await.is_some());
+
+    let taken = app
+        .registration(
+            "POST",
+            &format!("/api/user/registration/{id}"),
+            json!({"user": {"username": "bighead2"}, "registration": {"applicationId": WEB_APP}}),
+        )
+        .await;
+    assert_eq!(taken.status, 400, "{}", taken.body);
+    assert_eq!(taken.error_codes(), ["[duplicate]userId"]);
 }
 
 #[tokio::test]
