@@ -5,7 +5,7 @@ use passwordless::ports::Directory;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, GLOBAL_KEY, LOCKED_KEY, TENANT, WEB_APP};
+use crate::helpers::{TestApp, GLOBAL_KEY, LOCKED_KEY, NO_PASSWORDLESS_APP, TENANT, WEB_APP};
 
 const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
 const RICHARD: &str = "00000000-0000-0001-0000-000000000001";
@@ -466,4 +466,59 @@ async fn hostile_bodies_get_a_4xx_with_errors_and_write_nothing() {
         .await;
     assert_eq!(bad_id.status, 400);
     assert_eq!(bad_id.error_codes(), ["[couldNotConvert]userId"]);
+}
+
+#[tokio::test]
+async fn a_registration_function_its_role_does_not_let_write_answers_500_and_writes_nothing() {
+    // What a template that forgot the write would deploy: the same request as above works.
+    let app = TestApp::spawn_without(&[("RegistrationFunction", "dynamodb:PutItem")]).await;
+    let refused = app
+        .registration(
+            "POST",
+            &format!("/api/user/registration/{RICHARD}"),
+            json!({"registration": {"applicationId": ADMIN_APP}}),
+        )
+        .await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert_eq!(refused.error_codes(), ["[InternalError]"]);
+    assert_eq!(
+        stored_user(&app, RICHARD)
+            .await
+            .unwrap()
+            .registrations
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_user_lose_none() {
+    let app = TestApp::spawn().await;
+    let created = create_registered(&app, "twins@piedpiper.com", json!({})).await;
+    let id = created["user"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/user/registration/{id}");
+    let register = |application: &'static str| {
+        app.registration(
+            "POST",
+            &path,
+            json!({"registration": {"applicationId": application}}),
+        )
+    };
+    let (admin, legacy) = tokio::join!(register(ADMIN_APP), register(NO_PASSWORDLESS_APP));
+    assert_eq!(
+        (admin.status, legacy.status),
+        (200, 200),
+        "{} {}",
+        admin.body,
+        legacy.body
+    );
+    let mut apps: Vec<String> = stored_user(&app, &id)
+        .await
+        .unwrap()
+        .registrations
+        .iter()
+        .map(|r| r.application_id.to_string())
+        .collect();
+    apps.sort();
+    assert_eq!(apps, [WEB_APP, ADMIN_APP, NO_PASSWORDLESS_APP]);
 }
