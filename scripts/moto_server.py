@@ -31,9 +31,11 @@ for it, and each is evaluated against the caller's identity-based policies (moto
   the partition key values of the items the request names. BatchGetItem and BatchWriteItem once
   per table they touch, with all its keys; TransactWriteItems and TransactGetItems per part, as
   the part's item action (Put → PutItem, Update → UpdateItem, Delete → DeleteItem,
-  ConditionCheck → ConditionCheckItem, Get → GetItem) on its own table. Query, Scan and the table
-  operations on the table, without LeadingKeys (a Query or Scan of an index on the index's ARN,
-  `…:table/NAME/index/INDEX`, as AWS authorizes it); ListTables on "*".
+  ConditionCheck → ConditionCheckItem, Get → GetItem) on its own table. Query on the table, or
+  on the index's ARN (`…:table/NAME/index/INDEX`) when it queries one, with LeadingKeys the
+  partition key value its key condition names (the index's partition key for an index); Scan and
+  the table operations on the table (a Scan of an index on the index), without LeadingKeys;
+  ListTables on "*".
 - SES v2 SendEmail: `arn:aws:ses:REGION:ACCOUNT:identity/X`, X the From address if that address
   is an identity, else its domain; with a `ConfigurationSetName`, also
   `arn:aws:ses:REGION:ACCOUNT:configuration-set/NAME`, as SES does. CreateEmailIdentity and DeleteEmailIdentity on the identity
@@ -55,6 +57,7 @@ policies, `ses:FromAddress` and other service condition keys.
 import copy
 import io
 import json
+import re
 import sys
 import uuid
 from datetime import datetime, timezone
@@ -173,6 +176,27 @@ def partition_key_value(backend, table_name: str, item: dict | None) -> list[str
     return [str(next(iter(value.values())))]
 
 
+def query_partition_key(backend, body: dict) -> list[str] | None:
+    """The partition key value a Query names (of the index it queries, if any), as
+    `dynamodb:LeadingKeys` carries it; None when its key condition is not `key = :value`."""
+    table = backend.tables.get(body.get("TableName", ""))
+    if table is None:
+        return None
+    hash_key = table.hash_key_attr
+    for index in table.indexes + table.global_indexes:
+        if index.name == body.get("IndexName"):
+            hash_key = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+    names = body.get("ExpressionAttributeNames") or {}
+    values = body.get("ExpressionAttributeValues") or {}
+    for part in re.split(r"\s+AND\s+", body.get("KeyConditionExpression", ""), flags=re.I):
+        found = re.fullmatch(r"\s*\(?\s*(#?\w+)\s*=\s*(:\w+)\s*\)?\s*", part)
+        if found and names.get(found[1], found[1]) == hash_key and found[2] in values:
+            value = values[found[2]]
+            if isinstance(value, dict) and value:
+                return [str(next(iter(value.values())))]
+    return None
+
+
 def dynamodb_requests(handler, partition: str) -> list[iam_policy.Request]:
     """What DynamoDB authorizes for one request: per table it touches, the action and the table's
     ARN with the partition keys of the items (`dynamodb:LeadingKeys`); transactions per part, as
@@ -219,9 +243,15 @@ def dynamodb_requests(handler, partition: str) -> list[iam_policy.Request]:
         return needed
     if operation == "ListTables":
         return [iam_policy.Request("dynamodb:ListTables", "*")]
-    if operation in ("Query", "Scan") and body.get("IndexName"):
+    if operation == "Query":
+        table = body.get("TableName", "")
+        resource = arn(table) + (f"/index/{body['IndexName']}" if body.get("IndexName") else "")
+        keys = query_partition_key(backend, body)
+        context = {} if keys is None else {"dynamodb:LeadingKeys": keys}
+        return [iam_policy.Request("dynamodb:Query", resource, context)]
+    if operation == "Scan" and body.get("IndexName"):
         index_arn = f"{arn(body.get('TableName', ''))}/index/{body['IndexName']}"
-        return [iam_policy.Request(f"dynamodb:{operation}", index_arn, {})]
+        return [iam_policy.Request("dynamodb:Scan", index_arn, {})]
     # Query, Scan, CreateTable, DescribeTable, UpdateTimeToLive…: the table, no LeadingKeys.
     return [request(operation, body.get("TableName", ""), None)]
 

@@ -99,6 +99,9 @@ pub enum GuardError {
 /// One count the guard makes: its key, its limit per window, and the refusal when it is full.
 struct Count {
     key: String,
+    /// The user a share counts alone (a hard delete removes its windows); `None` for the
+    /// tenant's buckets.
+    owner: Option<Uuid>,
     limit: u32,
     period_seconds: u32,
     refusal: fn(String) -> SmsRefusal,
@@ -127,24 +130,28 @@ pub async fn admit(
     let counts = [
         counts_on_prefix.then(|| Count {
             key: format!("sms-user-prefix#{tenant_id}#{user_id}"),
+            owner: Some(user_id),
             limit: guard.per_user_prefix_limit,
             period_seconds: velocity.time_period_in_seconds,
             refusal: |country| SmsRefusal::UserPrefixShare { country },
         }),
         daily.enabled.then(|| Count {
             key: format!("sms-user-day#{tenant_id}#{user_id}"),
+            owner: Some(user_id),
             limit: guard.per_user_daily_limit,
             period_seconds: DAY_SECONDS,
             refusal: |country| SmsRefusal::UserDailyShare { country },
         }),
         counts_on_prefix.then(|| Count {
             key: format!("sms-prefix#{tenant_id}#{}", attempt.destination.prefix),
+            owner: None,
             limit: velocity.limit,
             period_seconds: velocity.time_period_in_seconds,
             refusal: |country| SmsRefusal::PrefixVelocity { country },
         }),
         daily.enabled.then(|| Count {
             key: format!("sms-day#{tenant_id}"),
+            owner: None,
             limit: daily.limit,
             period_seconds: DAY_SECONDS,
             refusal: |country| SmsRefusal::DailyLimit { country },
@@ -154,7 +161,7 @@ pub async fn admit(
         let admitted = limiter
             .try_acquire(
                 &count.key,
-                None,
+                count.owner,
                 count.limit,
                 count.period_seconds,
                 now_millis,

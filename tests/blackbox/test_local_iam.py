@@ -275,3 +275,90 @@ def test_moto_still_checks_signatures_and_keys(stack):
         aws_secret_access_key=start["AWS_SECRET_ACCESS_KEY"],
     )
     assert error_of(lambda: no_token.list_tables()) == ("UnrecognizedClientException", 400)
+
+
+def role_allowing(statement) -> dict:
+    """Credentials of a fresh role whose one policy is `statement`."""
+    caller = client("sts").get_caller_identity()
+    name = f"iam-index-{uuid.uuid4().hex[:12]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": caller["Arn"]}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    client("iam").put_role_policy(
+        RoleName=name,
+        PolicyName="only",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    assumed = client("sts").assume_role(RoleArn=arn, RoleSessionName=name)["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": assumed["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": assumed["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": assumed["SessionToken"],
+    }
+
+
+def test_a_query_of_an_index_is_authorized_on_the_index_not_the_table():
+    table = f"iam-indexed-{uuid.uuid4().hex}"
+    client("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "userId", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byUser",
+                "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    account = client("sts").get_caller_identity()["Account"]
+    table_arn = f"arn:aws:dynamodb:us-east-1:{account}:table/{table}"
+    by_index = {
+        "TableName": table,
+        "IndexName": "byUser",
+        "KeyConditionExpression": "userId = :u",
+        "ExpressionAttributeValues": {":u": {"S": "someone"}},
+    }
+    by_table = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": "USER#1"}},
+    }
+    denied = ("AccessDeniedException", 400)
+    index_only = client(
+        "dynamodb",
+        role_allowing(allow("dynamodb:Query", f"{table_arn}/index/byUser")),
+    )
+    assert error_of(lambda: index_only.query(**by_index)) is None
+    assert error_of(lambda: index_only.query(**by_table)) == denied
+    table_only = client("dynamodb", role_allowing(allow("dynamodb:Query", table_arn)))
+    assert error_of(lambda: table_only.query(**by_table)) is None
+    assert error_of(lambda: table_only.query(**by_index)) == denied
+    # The leading key of a Query is the partition key value it names: the index's, for an index.
+    user_ids = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["user-*"]}}
+    by_user_id = client(
+        "dynamodb",
+        role_allowing(allow("dynamodb:Query", f"{table_arn}/index/byUser", Condition=user_ids)),
+    )
+    named = {
+        **by_index,
+        "KeyConditionExpression": "#u = :u",
+        "ExpressionAttributeNames": {"#u": "userId"},
+    }
+    assert error_of(lambda: by_user_id.query(**named)) == denied
+    named["ExpressionAttributeValues"] = {":u": {"S": "user-1"}}
+    assert error_of(lambda: by_user_id.query(**named)) is None

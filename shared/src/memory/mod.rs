@@ -12,6 +12,7 @@ mod refresh_tokens;
 mod sso_sessions;
 mod suppressions;
 mod system;
+mod users;
 
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +29,7 @@ pub use refresh_tokens::MemoryRefreshTokens;
 pub use sso_sessions::MemorySsoSessions;
 pub use suppressions::MemorySuppressions;
 pub use system::{FixedClock, SameByteRandom};
+pub use users::MemoryUserStore;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -13,8 +13,10 @@ use crate::model::User;
 pub enum UserWrite {
     /// Written (or, for the SDK's retry of a write that got through, found written).
     Written,
-    /// `create`: a user has this id already. `replace`/`delete`: the user changed or went since
-    /// it was read (its revision is not the one read).
+    /// `create`: a user has this id already. `replace`: the user changed or went since it was
+    /// read (its revision is not the one read). `delete`: the user changed since it was read (a
+    /// delete that finds it gone, as the SDK's retry of a delete that got through does, has what
+    /// it asked for and is `Written`).
     Conflict,
     /// These identities belong to another user of the tenant (in the user's identity order).
     Taken(Vec<IdentityType>),

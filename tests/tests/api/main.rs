@@ -38,6 +38,7 @@ mod sso_authorize;
 mod start;
 mod token_endpoint;
 mod tokens;
+mod user_deletion;
 mod user_import;
 mod user_store;
 mod userinfo;

@@ -1,26 +1,22 @@
 //! The `UserStore` against DynamoDB: each write one transaction whose conditions keep an identity
-//! to one user and a user to one writer at a time; a hard delete that leaves nothing of the user
-//! in either table; an import whose outcome is exact for each user.
+//! to one user and a user to one writer at a time, answered right when its response is lost; an
+//! import whose outcome is exact for each user. The hard delete is in `user_deletion`.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use passwordless::aws::dynamo::DynamoStore;
 use passwordless::login_id::{IdentityKey, IdentityType};
-use passwordless::model::{StoredAuthorizationCode, Tenant, User};
-use passwordless::oauth2::sso;
-use passwordless::ports::{
-    AuthorizationCodes, Challenge, Directory, RateLimiter, RefreshTokens, RevocationScope,
-    Sessions, UserStore, UserWrite,
-};
-use passwordless::system::OsRandom;
+use passwordless::model::User;
+use passwordless::ports::{Directory, UserStore, UserWrite};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fault_injection::{faulty, Fault, Faults};
 use crate::helpers::*;
 
 /// A new user of the example tenant, registered to the web application, its email verified.
-fn new_user(fields: Value) -> User {
+pub(crate) fn new_user(fields: Value) -> User {
     let mut document = json!({
         "id": Uuid::new_v4(),
         "tenantId": TENANT,
@@ -35,7 +31,7 @@ fn new_user(fields: Value) -> User {
     user
 }
 
-fn email(address: &str) -> IdentityKey {
+pub(crate) fn email(address: &str) -> IdentityKey {
     IdentityKey {
         kind: IdentityType::Email,
         value: address.to_owned(),
@@ -43,7 +39,7 @@ fn email(address: &str) -> IdentityKey {
 }
 
 /// Creates `user`, which must be written.
-async fn created(store: &DynamoStore, user: &User) {
+pub(crate) async fn created(store: &DynamoStore, user: &User) {
     assert_eq!(
         UserStore::create(store, user).await.unwrap(),
         UserWrite::Written,
@@ -52,7 +48,7 @@ async fn created(store: &DynamoStore, user: &User) {
     );
 }
 
-async fn owner_of(store: &DynamoStore, identity: IdentityKey) -> Option<Uuid> {
+pub(crate) async fn owner_of(store: &DynamoStore, identity: IdentityKey) -> Option<Uuid> {
     store
         .find_identity(TENANT.parse().unwrap(), &[identity])
         .await
@@ -61,7 +57,7 @@ async fn owner_of(store: &DynamoStore, identity: IdentityKey) -> Option<Uuid> {
 }
 
 /// Every item of both tables, every page.
-async fn every_item(store: &DynamoStore) -> Vec<HashMap<String, AttributeValue>> {
+pub(crate) async fn every_item(store: &DynamoStore) -> Vec<HashMap<String, AttributeValue>> {
     let mut items = Vec::new();
     for table in [&store.tables().directory, &store.tables().codes] {
         let mut start = None;
@@ -85,7 +81,7 @@ async fn every_item(store: &DynamoStore) -> Vec<HashMap<String, AttributeValue>>
 }
 
 /// The items whose key or any attribute (documents included) mentions `id`.
-async fn items_mentioning(store: &DynamoStore, id: Uuid) -> Vec<String> {
+pub(crate) async fn items_mentioning(store: &DynamoStore, id: Uuid) -> Vec<String> {
     every_item(store)
         .await
         .into_iter()
@@ -259,123 +255,6 @@ async fn a_replace_moves_identities_and_refuses_one_taken() {
     );
 }
 
-/// Everything a user leaves behind on a journey: a code and its pointer, a send counted, a login
-/// with its record and refresh token, a revocation, an SSO session, an authorization code, a
-/// two-factor challenge, a fallback counted.
-async fn journey(app: &TestApp, user: &User) {
-    let address = user.email.clone().unwrap();
-    let started = app
-        .start_code(json!({"applicationId": WEB_APP, "loginId": address}))
-        .await;
-    let code = started["code"].as_str().unwrap().to_owned();
-    assert_eq!(app.send(json!({"code": code})).await.status, 200);
-    let login = app
-        .login(json!({"code": code, "applicationId": WEB_APP}))
-        .await;
-    assert_eq!(login.status, 200, "{}", login.body);
-    assert!(login.json()["refreshToken"].is_string());
-    app.start_code(json!({"applicationId": WEB_APP, "loginId": address}))
-        .await;
-    let now = 1_700_000_000_000;
-    app.store
-        .revoke_all(RevocationScope::User(user.id), now)
-        .await
-        .unwrap();
-    let tenant: Tenant = serde_json::from_value(json!({"id": TENANT})).unwrap();
-    sso::start_session(&app.store, &OsRandom, &tenant, user.id, now, now)
-        .await
-        .unwrap();
-    let authorization_code = StoredAuthorizationCode {
-        code_hash: passwordless::codes::hash_secret(&Uuid::new_v4().to_string()),
-        application_id: WEB_APP.parse().unwrap(),
-        tenant_id: user.tenant_id,
-        user_id: user.id,
-        redirect_uri: "https://piedpiper.com/callback".to_owned(),
-        code_challenge: None,
-        scope: "openid".to_owned(),
-        sealed_tokens: "sealed".to_owned(),
-        expires_at_millis: now + 60_000,
-    };
-    AuthorizationCodes::save(&app.store, &authorization_code)
-        .await
-        .unwrap();
-    app.store
-        .save_challenge(Challenge::TwoFactor, "twofactorhash", user.id, now + 60_000)
-        .await
-        .unwrap();
-    app.store
-        .try_acquire(
-            &format!("fallback#{}", user.id),
-            Some(user.id),
-            5,
-            86_400,
-            now,
-        )
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn a_hard_delete_after_a_journey_leaves_no_item_of_the_user_and_frees_its_address() {
-    let app = TestApp::spawn().await;
-    let user = new_user(json!({"email": "dinesh@chugtai.example", "username": "dinesh"}));
-    let bystander = new_user(json!({"email": "gilfoyle@piedpiper.example"}));
-    created(&app.store, &user).await;
-    created(&app.store, &bystander).await;
-    journey(&app, &user).await;
-    journey(&app, &bystander).await;
-    let left = items_mentioning(&app.store, user.id).await;
-    assert!(left.len() >= 12, "the journey wrote its items: {left:#?}");
-    let bystanders = items_mentioning(&app.store, bystander.id).await.len();
-
-    let read = app.store.user(user.id).await.unwrap().unwrap();
-    assert_eq!(
-        UserStore::delete(&app.store, &read).await.unwrap(),
-        UserWrite::Written
-    );
-
-    assert_eq!(
-        items_mentioning(&app.store, user.id).await,
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        items_mentioning(&app.store, bystander.id).await.len(),
-        bystanders,
-        "another user's items stay"
-    );
-    assert_eq!(app.store.user(user.id).await.unwrap(), None);
-    let again = new_user(json!({"email": "Dinesh@Chugtai.example", "username": "dinesh"}));
-    assert_eq!(
-        UserStore::create(&app.store, &again).await.unwrap(),
-        UserWrite::Written
-    );
-}
-
-#[tokio::test]
-async fn a_delete_of_a_stale_read_is_refused_and_removes_nothing() {
-    let app = TestApp::spawn().await;
-    let user = new_user(json!({"email": "peter@raviga.example"}));
-    created(&app.store, &user).await;
-    let read = app.store.user(user.id).await.unwrap().unwrap();
-    let changed = User {
-        active: false,
-        ..read.clone()
-    };
-    UserStore::replace(&app.store, &read, &changed)
-        .await
-        .unwrap();
-
-    assert_eq!(
-        UserStore::delete(&app.store, &read).await.unwrap(),
-        UserWrite::Conflict
-    );
-    assert!(app.store.user(user.id).await.unwrap().is_some());
-    assert_eq!(
-        owner_of(&app.store, email("peter@raviga.example")).await,
-        Some(user.id)
-    );
-}
-
 #[tokio::test]
 async fn an_import_says_exactly_which_users_were_written() {
     let app = TestApp::spawn().await;
@@ -449,4 +328,72 @@ async fn an_import_larger_than_one_transaction_is_exact_across_them() {
         .filter(|u| stored_users.contains(&format!("USER#{}", u.id)))
         .count();
     assert_eq!(imported, 158);
+}
+
+/// The app's tables through a client whose calls `faults` can disturb.
+fn faulty_store(app: &TestApp, faults: &Faults) -> DynamoStore {
+    let sdk = passwordless::aws::lambda_sdk_config().unwrap();
+    DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&faulty(&sdk, faults)),
+        app.wiring.tables.clone(),
+    )
+}
+
+#[tokio::test]
+async fn every_user_write_whose_response_is_lost_is_written_once_and_says_so() {
+    let app = TestApp::spawn().await;
+    let faults = Faults::default();
+    let store = faulty_store(&app, &faults);
+    let user = new_user(json!({"email": "lost@hooli.example"}));
+
+    faults.next("TransactWriteItems", Fault::LoseResponse, 1);
+    assert_eq!(
+        UserStore::create(&store, &user).await.unwrap(),
+        UserWrite::Written
+    );
+    assert_eq!(
+        faults.injected("TransactWriteItems", Fault::LoseResponse),
+        1
+    );
+
+    let read = app.store.user(user.id).await.unwrap().unwrap();
+    let mut next = User {
+        email: Some("found@hooli.example".to_owned()),
+        ..read.clone()
+    };
+    next.derive_identities(None).unwrap();
+    faults.next("TransactWriteItems", Fault::LoseResponse, 1);
+    assert_eq!(
+        UserStore::replace(&store, &read, &next).await.unwrap(),
+        UserWrite::Written
+    );
+    assert_eq!(
+        owner_of(&app.store, email("found@hooli.example")).await,
+        Some(user.id)
+    );
+
+    let imported = new_user(json!({"email": "imported@hooli.example"}));
+    faults.next("TransactWriteItems", Fault::LoseResponse, 1);
+    assert_eq!(
+        UserStore::import(&store, std::slice::from_ref(&imported))
+            .await
+            .unwrap(),
+        [UserWrite::Written]
+    );
+
+    let read = app.store.user(user.id).await.unwrap().unwrap();
+    faults.next("TransactWriteItems", Fault::LoseResponse, 1);
+    assert_eq!(
+        UserStore::delete(&store, &read).await.unwrap(),
+        UserWrite::Written
+    );
+    assert_eq!(
+        faults.injected("TransactWriteItems", Fault::LoseResponse),
+        4
+    );
+    assert_eq!(app.store.user(user.id).await.unwrap(), None);
+    assert_eq!(
+        items_mentioning(&app.store, user.id).await,
+        Vec::<String>::new()
+    );
 }

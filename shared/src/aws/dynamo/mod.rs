@@ -1,7 +1,8 @@
 //! DynamoDB: the Directory table and the Codes table, one module per concern: [`keys`] (what
 //! each item is keyed by), [`item`] (documents in and out of items), [`directory`] (the
 //! [`Directory`](crate::ports::Directory) reads), [`codes`] (codes and their attempt counts),
-//! [`rate_limits`], [`sessions`] (what a login writes) and `admin` (`create_tables`).
+//! [`rate_limits`], [`sessions`] (what a login writes), [`users`] (the User API's writes and the
+//! hard delete) and `admin` (`create_tables`).
 //!
 //! Both tables have generic string keys `pk`/`sk`, so new entity types need no migration. Each
 //! entity is stored as its JSON document in `doc`.
@@ -28,6 +29,10 @@
 //! | Codes     | `AUTHCODE#{sha256(code)}`            | `AUTHCODE` | authorization code: client, redirect URI, PKCE challenge, the tokens sealed under the code, `expiresAt`, `usedBy` once used, `ttl` |
 //! | Codes     | `LATESTCODE#{userId}`                | `LATESTCODE` | `codeHash` of the user's newest code, one-time codes compared against the user per hour `compared{window}` |
 //! | Codes     | `SSO#{sha256(cookie)}`                | `SSO`      | SSO session: tenant, user, `authenticatedAt`, expiry (the document), `refreshTokens` (string set of the families issued within it), `endedBy` once ended, `ttl` |
+//!
+//! Every item that belongs to one user (the rows above naming a user, and the rate windows of
+//! one user) carries the user's id as a top-level `userId` string: both tables' sparse global
+//! secondary index `byUser` (keys only) finds them all for a hard delete ([`users`]).
 //!
 //! A code is valid while its item exists, has not expired and has no `usedBy`: a new start deletes
 //! the code the user's `LATESTCODE` pointer named, in the same transaction that writes the new

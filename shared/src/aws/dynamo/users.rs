@@ -131,7 +131,7 @@ fn identity_keys(user: &User) -> Vec<(Uuid, IdentityKey, IdentityType)> {
 }
 
 /// A fresh revision: every write of a user names itself.
-fn new_revision() -> String {
+pub(super) fn new_revision() -> String {
     Uuid::new_v4().to_string()
 }
 
@@ -140,8 +140,9 @@ fn new_revision() -> String {
 pub(super) fn creation_writes(
     table: &str,
     user: &User,
+    revision: &str,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let mut writes = vec![put(table, user_item(user, &new_revision())?, NEW, None)?];
+    let mut writes = vec![put(table, user_item(user, revision)?, NEW, None)?];
     for item in identity_items(user)? {
         writes.push(put(table, item, NEW, None)?);
     }
@@ -165,6 +166,24 @@ pub(super) fn creation_refusal(user: &User, first: usize, failed: &[usize]) -> U
 }
 
 impl DynamoStore {
+    /// The revisions the user items of `ids` are at (absent users left out, users stored without
+    /// one at `None`): whether a create
+    /// refused for its id is the SDK's retry of that very create, which got through (the
+    /// transaction's token makes DynamoDB answer such a retry as the first, for ten minutes;
+    /// this holds beyond them, and where tokens are not honoured).
+    pub(super) async fn stored_revisions(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Option<String>>, StoreError> {
+        let keys = ids.iter().map(|id| key_map(user_key(*id))).collect();
+        let mut revisions = HashMap::new();
+        for item in self.batch_get_directory(keys).await? {
+            let user = read_user(&item, "read written users")?;
+            revisions.insert(user.id, user.revision);
+        }
+        Ok(revisions)
+    }
+
     /// Runs one transaction. A transaction cancelled only because another transaction was
     /// writing the same items is tried again (with a fresh token: the SDK's own retries of one
     /// attempt carry the same, so a write that got through is not made twice).
@@ -217,11 +236,18 @@ pub(super) fn backoff(tries: u32) -> Duration {
 #[async_trait]
 impl UserStore for DynamoStore {
     async fn create(&self, user: &User) -> Result<UserWrite, StoreError> {
-        let writes = creation_writes(&self.tables.directory, user)?;
-        match self.transact(writes, "create user").await? {
-            Transacted::Written => Ok(UserWrite::Written),
-            Transacted::Refused(failed) => Ok(creation_refusal(user, 0, &failed)),
+        let revision = new_revision();
+        let writes = creation_writes(&self.tables.directory, user, &revision)?;
+        let failed = match self.transact(writes, "create user").await? {
+            Transacted::Written => return Ok(UserWrite::Written),
+            Transacted::Refused(failed) => failed,
+        };
+        if failed.contains(&0)
+            && self.stored_revisions(&[user.id]).await?.get(&user.id) == Some(&Some(revision))
+        {
+            return Ok(UserWrite::Written);
         }
+        Ok(creation_refusal(user, 0, &failed))
     }
 
     async fn replace(&self, current: &User, next: &User) -> Result<UserWrite, StoreError> {
@@ -263,7 +289,13 @@ impl UserStore for DynamoStore {
         }
         match self.transact(writes, "delete user").await? {
             Transacted::Written => {}
-            Transacted::Refused(failed) if failed.contains(&0) => return Ok(UserWrite::Conflict),
+            // Changed since it was read; gone is what was asked (the SDK's retry of this very
+            // delete, or another delete), and the sweep below finishes either.
+            Transacted::Refused(failed) if failed.contains(&0) => {
+                if !self.stored_revisions(&[user.id]).await?.is_empty() {
+                    return Ok(UserWrite::Conflict);
+                }
+            }
             Transacted::Refused(_) => {
                 return Err(StoreError::new(
                     "delete user",

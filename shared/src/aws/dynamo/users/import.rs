@@ -2,11 +2,11 @@
 //! user whole or not at all, in order. A transaction cancelled by taken ids or identities is
 //! tried again without the users that caused it, so the outcome of each user is exact.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::{creation_refusal, creation_writes, Transacted};
+use super::{creation_refusal, creation_writes, new_revision, Transacted};
 use crate::aws::dynamo::keys::{identity_key, user_key};
 use crate::aws::dynamo::DynamoStore;
 use crate::login_id::IdentityKey;
@@ -109,13 +109,21 @@ impl DynamoStore {
         claimed: &mut HashSet<String>,
     ) -> Result<(), StoreError> {
         let mut remaining = chunk.users.clone();
+        // One revision per user for every try: a try that got through is recognised by it.
+        let revisions: HashMap<usize, String> =
+            chunk.users.iter().map(|&i| (i, new_revision())).collect();
+        let revision_of = |index: usize| revisions[&index].as_str();
         while !remaining.is_empty() {
             // Each user's parts, and where they start in the transaction.
             let mut writes: Vec<TransactWriteItem> = Vec::new();
             let mut starts = Vec::new();
             for &index in &remaining {
                 starts.push(writes.len());
-                writes.extend(creation_writes(&self.tables.directory, &users[index])?);
+                writes.extend(creation_writes(
+                    &self.tables.directory,
+                    &users[index],
+                    revision_of(index),
+                )?);
             }
             let failed = match self.transact(writes, "import users").await? {
                 Transacted::Written => {
@@ -127,11 +135,27 @@ impl DynamoStore {
                 }
                 Transacted::Refused(failed) => failed,
             };
+            // Users refused for their id may be this import's own, written by a try whose
+            // answer was lost.
+            let id_refused: Vec<_> = remaining
+                .iter()
+                .zip(&starts)
+                .filter(|(_, start)| failed.contains(start))
+                .map(|(&index, _)| users[index].id)
+                .collect();
+            let stored = match id_refused.is_empty() {
+                true => Default::default(),
+                false => self.stored_revisions(&id_refused).await?,
+            };
             let mut kept = Vec::new();
             for (&index, &start) in remaining.iter().zip(&starts) {
-                let parts = 1 + users[index].identities.len();
-                if failed.iter().any(|&f| f >= start && f < start + parts) {
-                    outcomes[index] = Some(creation_refusal(&users[index], start, &failed));
+                let user = &users[index];
+                let parts = 1 + user.identities.len();
+                if stored.get(&user.id).and_then(Option::as_deref) == Some(revision_of(index)) {
+                    outcomes[index] = Some(UserWrite::Written);
+                    claimed.extend(keys_of(user));
+                } else if failed.iter().any(|&f| f >= start && f < start + parts) {
+                    outcomes[index] = Some(creation_refusal(user, start, &failed));
                 } else {
                     kept.push(index);
                 }
