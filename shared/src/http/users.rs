@@ -312,8 +312,9 @@ async fn delete(
     done.map(|()| None).map_err(error_response)
 }
 
-/// By ids only: `GET ?ids=…&ids=…` or `POST {"search": {"ids": […]}}`. A query string or an
-/// Elasticsearch query is refused with a 400 saying so.
+/// By ids only: `GET ?ids=…&ids=…` or `POST {"search": {"ids": […]}}`; an id that is no id is
+/// ignored, as FusionAuth ignores it. A query string or an Elasticsearch query is refused with a
+/// 400 saying so.
 async fn search(
     services: &UserServices,
     caller: &Caller,
@@ -365,17 +366,15 @@ async fn search(
             },
         ));
     }
-    let mut ids = Vec::new();
-    for text in &texts {
-        match text
-            .as_str()
-            .filter(|t| t.len() <= limits::ID)
-            .and_then(|t| Uuid::parse_str(t.trim()).ok())
-        {
-            Some(id) => ids.push(id),
-            None => return Err(bad(field, FieldProblem::CouldNotConvert)),
-        }
-    }
+    // FusionAuth: "If any Id is invalid, it is ignored."
+    let ids: Vec<Uuid> = texts
+        .iter()
+        .filter_map(|text| {
+            text.as_str()
+                .filter(|t| t.len() <= limits::ID)
+                .and_then(|t| Uuid::parse_str(t.trim()).ok())
+        })
+        .collect();
     let users = retrieve::search_by_ids(services, caller, &ids)
         .await
         .map_err(error_response)?;

@@ -253,6 +253,7 @@ async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
             "authorize-wait" => app.authorize_wait_event(event).await,
             "api-logout" => app.api_logout_event(event).await,
             "refresh" => app.refresh_event(event).await,
+            "user" => app.user_event(event).await,
             "revoke" => TestResponse::from(
                 http::revoke::handle(&app.revoke_fn.services, request(event)).await,
             ),
