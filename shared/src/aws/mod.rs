@@ -166,6 +166,7 @@ pub use wiring::{
     authorize_services, key_services, landing_services, login_services, refresh_services,
     send_services, start_services, suppression_services, token_services,
 };
+pub use wiring::{import_services, registration_services};
 
 #[cfg(test)]
 mod tests {

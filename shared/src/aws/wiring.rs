@@ -205,6 +205,39 @@ pub fn logout_services(
     })
 }
 
+/// The Registration API: the cached directory (keys, tenants, applications; users are never
+/// cached), the users on the store, refresh tokens (a deleted registration revokes the user's
+/// for the application), the clock and the random source.
+pub fn registration_services(
+    config: &Config,
+) -> Result<crate::users::registration::RegistrationServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(crate::users::registration::RegistrationServices {
+        directory,
+        users: store.clone(),
+        tokens: store,
+        clock,
+        random,
+    })
+}
+
+/// `POST /api/user/import`: the cached directory and the users on the store.
+pub fn import_services(
+    config: &Config,
+) -> Result<crate::users::import::ImportServices, MissingAwsSetting> {
+    let sdk = lambda_sdk_config()?;
+    let (store, directory) = stores(config, &sdk);
+    let (clock, random) = clock_and_random();
+    Ok(crate::users::import::ImportServices {
+        directory,
+        users: store,
+        clock,
+        random,
+    })
+}
+
 /// The User API: the cached directory (API keys, tenants; users are never cached), the user
 /// store and refresh tokens (deactivation revokes them) on one store, the clock, randomness.
 pub fn user_services(config: &Config) -> Result<crate::users::UserServices, MissingAwsSetting> {

@@ -150,6 +150,14 @@ pub struct Registration {
     pub data: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_instant: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_languages: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insert_instant: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_instant: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

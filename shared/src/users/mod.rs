@@ -22,7 +22,9 @@ use crate::system::{Clock, Random};
 pub mod access;
 pub mod change;
 pub mod create;
+pub mod import;
 pub mod input;
+pub mod registration;
 pub mod remove;
 pub mod retrieve;
 #[cfg(test)]

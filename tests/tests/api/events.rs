@@ -269,6 +269,12 @@ async fn every_sample_event_gets_the_status_its_expectation_gives_it() {
                 http::discovery::handle(&app.discovery_fn.services, request(event)).await,
             ),
             "userinfo" => app.userinfo_event(event).await,
+            "registration" => TestResponse::from(
+                http::registration::handle(&app.registration_fn.services, request(event)).await,
+            ),
+            "user-import" => TestResponse::from(
+                http::user_import::handle(&app.import_fn.services, request(event)).await,
+            ),
             "validate" => TestResponse::from(
                 http::validate::handle(&app.validate_fn.services, request(event)).await,
             ),

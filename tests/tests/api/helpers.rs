@@ -24,6 +24,8 @@ use passwordless::send::{DeliverySettings, SendServices};
 use passwordless::start::StartServices;
 use passwordless::suppression::{self, SuppressionServices};
 use passwordless::system::{Clock, OsRandom, SystemClock};
+use passwordless::users::import::ImportServices;
+use passwordless::users::registration::RegistrationServices;
 use passwordless::users::UserServices;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -91,6 +93,9 @@ pub struct TestApp {
     pub authorize_wait_fn: Function<LandingServices>,
     pub logout_fn: Function<LogoutServices>,
     pub api_logout_fn: Function<LogoutServices>,
+    /// The Registration API and the import, each with its own role.
+    pub registration_fn: Function<RegistrationServices>,
+    pub import_fn: Function<ImportServices>,
     /// The User API.
     pub user_fn: Function<UserServices>,
     /// The landing page's template, built once as its `main` builds it.
@@ -204,6 +209,8 @@ impl TestApp {
             authorize_wait_fn: Function::new(role("authorize-wait"), &wiring),
             logout_fn: Function::new(role("logout"), &wiring),
             api_logout_fn: Function::new(role("api-logout"), &wiring),
+            registration_fn: Function::new(role("registration"), &wiring),
+            import_fn: Function::new(role("user-import"), &wiring),
             user_fn: Function::new(role("user"), &wiring),
             pages: passwordless::http::pages::Pages::new(),
             store,
@@ -228,6 +235,8 @@ impl TestApp {
         self.authorize_fn.services.landing.login.clock = clock.clone();
         self.authorize_wait_fn.services.login.clock = clock.clone();
         self.logout_fn.services.clock = clock.clone();
+        self.registration_fn.services.clock = clock.clone();
+        self.import_fn.services.clock = clock.clone();
         self.api_logout_fn.services.clock = clock.clone();
         self.user_fn.services.clock = clock;
     }
@@ -268,6 +277,45 @@ impl TestApp {
         recorded("user", |_| {
             passwordless::http::users::handle(&self.user_fn.services, request(event))
         })
+        .await
+    }
+
+    /// An event through the registration function's handler.
+    pub async fn registration_event(&self, event: Event) -> TestResponse {
+        recorded("registration", |_| {
+            passwordless::http::registration::handle(
+                &self.registration_fn.services,
+                request(event.into()),
+            )
+        })
+        .await
+    }
+
+    /// `{method} {path}` of the Registration API with `body` (none when `Null`) and the global
+    /// key.
+    pub async fn registration(&self, method: &str, path: &str, body: Value) -> TestResponse {
+        let mut event = Event::new(method, path).header("authorization", GLOBAL_KEY);
+        if !body.is_null() {
+            event = event.json_body(&body);
+        }
+        self.registration_event(event).await
+    }
+
+    /// An event through the user-import function's handler.
+    pub async fn import_event(&self, event: Event) -> TestResponse {
+        recorded("user-import", |_| {
+            passwordless::http::user_import::handle(&self.import_fn.services, request(event.into()))
+        })
+        .await
+    }
+
+    /// `POST /api/user/import` with `body` and the global key.
+    pub async fn import(&self, body: Value) -> TestResponse {
+        self.import_event(
+            Event::post("/api/user/import")
+                .header("authorization", GLOBAL_KEY)
+                .json_body(&body),
+        )
         .await
     }
 
@@ -678,6 +726,31 @@ fn store(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Arc<DynamoStore> {
         dynamodb_client(sdk),
         wiring.tables.clone(),
     ))
+}
+
+impl Wired for RegistrationServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
+        Self {
+            directory: store.clone(),
+            users: store.clone(),
+            tokens: store,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
+    }
+}
+
+impl Wired for ImportServices {
+    fn wired(sdk: &aws_config::SdkConfig, wiring: &Wiring) -> Self {
+        let store = store(sdk, wiring);
+        Self {
+            directory: store.clone(),
+            users: store,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
+    }
 }
 
 impl Wired for StartServices {
