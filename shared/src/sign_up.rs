@@ -44,16 +44,6 @@ pub fn open_to(application: &Application, email: Option<&str>) -> bool {
         .any(|allowed| canonical_text(allowed.trim()) == domain)
 }
 
-/// The roles a registration made here gets: the application's default (`isDefault`) roles.
-pub fn default_roles(application: &Application) -> Vec<String> {
-    application
-        .roles
-        .iter()
-        .filter(|role| role.is_default)
-        .map(|role| role.name.clone())
-        .collect()
-}
-
 fn random_id(random: &dyn Random) -> Uuid {
     let mut bytes = [0u8; 16];
     random.fill(&mut bytes);
@@ -64,13 +54,18 @@ fn registration(application: &Application, random: &dyn Random) -> Registration 
     Registration {
         application_id: application.id,
         id: Some(random_id(random)),
-        roles: default_roles(application),
+        roles: application.default_roles(),
         // The passwordless login that registers is the proof FusionAuth's registration
         // verification would ask for.
         verified: true,
         username: None,
         data: Default::default(),
         last_login_instant: None,
+        preferred_languages: Vec::new(),
+        timezone: None,
+        // Set when the sign-up's code is used and the user is created.
+        insert_instant: None,
+        last_update_instant: None,
     }
 }
 
@@ -136,6 +131,11 @@ pub async fn create(
     user.active = true;
     user.verified = true;
     user.insert_instant = Some(now_millis);
+    user.last_update_instant = Some(now_millis);
+    for registration in &mut user.registrations {
+        registration.insert_instant = Some(now_millis);
+        registration.last_update_instant = Some(now_millis);
+    }
     user.revision = None;
     for identity in user.identities.iter_mut() {
         if identity.kind == IdentityType::Email && identity.value == pending.identity_value {

@@ -181,6 +181,17 @@ async fn create_registered(
         Some(user) => parse_user(user, "user", UserInput::Create),
         None => Err(Errors::field("user", FieldProblem::Missing)),
     };
+    let user = user.and_then(|mut user| match body.get("skipVerification") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(user),
+        Some(Value::Bool(true)) => {
+            crate::users::create::skip_verification(&mut user);
+            Ok(user)
+        }
+        Some(_) => Err(Errors::field(
+            "skipVerification",
+            FieldProblem::CouldNotConvert,
+        )),
+    });
     let request = registration::parse_request(body, None);
     let (mut user, request): (_, RegistrationRequest) = match (user, request) {
         (Ok(user), Ok(request)) => (user, request),

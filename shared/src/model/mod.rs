@@ -354,6 +354,17 @@ pub struct Application {
     pub registration_configuration: RegistrationConfiguration,
 }
 
+impl Application {
+    /// The roles a registration that names none gets: the application's `isDefault` roles.
+    pub fn default_roles(&self) -> Vec<String> {
+        self.roles
+            .iter()
+            .filter(|role| role.is_default)
+            .map(|role| role.name.clone())
+            .collect()
+    }
+}
+
 /// FusionAuth's self-service registration, as this passwordless service offers it: an unknown
 /// address that finishes a hosted login becomes a user registered to the application.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -53,7 +53,7 @@ pub async fn create(
 
 /// FusionAuth's `skipVerification`: the identities are left unverified but exempt from
 /// verification (`Skipped`), and the deprecated `verified` says true when there is an email.
-fn skip_verification(user: &mut User) {
+pub fn skip_verification(user: &mut User) {
     for identity in &mut user.identities {
         if identity.verified_reason.is_none() {
             identity.verified_reason = Some("Skipped".to_owned());

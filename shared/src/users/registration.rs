@@ -73,12 +73,7 @@ pub fn roles_for(
     asked: Option<&[String]>,
 ) -> Result<Vec<String>, Errors> {
     match asked {
-        None => Ok(application
-            .roles
-            .iter()
-            .filter(|role| role.is_default)
-            .map(|role| role.name.clone())
-            .collect()),
+        None => Ok(application.default_roles()),
         Some(asked) => {
             if asked
                 .iter()

@@ -522,3 +522,34 @@ async fn concurrent_registrations_of_one_user_lose_none() {
     apps.sort();
     assert_eq!(apps, [WEB_APP, ADMIN_APP, NO_PASSWORDLESS_APP]);
 }
+
+#[tokio::test]
+async fn a_combined_create_honours_skip_verification_as_the_user_api_does() {
+    let app = TestApp::spawn().await;
+    let body = json!({
+        "user": {"email": "big.head@piedpiper.com"},
+        "registration": {"applicationId": WEB_APP},
+        "skipVerification": true,
+    });
+    let created = app
+        .registration("POST", "/api/user/registration", body)
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let user = &created.json()["user"];
+    assert_eq!(user["verified"], true);
+    assert_eq!(user["identities"][0]["verifiedReason"], "Skipped");
+
+    let wrong_type = json!({
+        "user": {"email": "nelson@piedpiper.com"},
+        "registration": {"applicationId": WEB_APP},
+        "skipVerification": "yes",
+    });
+    let refused = app
+        .registration("POST", "/api/user/registration", wrong_type)
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(
+        refused.json()["fieldErrors"]["skipVerification"][0]["code"],
+        "[couldNotConvert]skipVerification"
+    );
+}
