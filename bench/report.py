@@ -41,7 +41,9 @@ trips = load("trips.json")
 functions = ("start", "send", "login", "refresh", "revoke", "jwks", "public-key",
              "openid-configuration", "validate", "landing", "token",
              # The OpenID Connect provider (issue 24).
-             "authorize", "authorize-wait", "userinfo", "logout", "api-logout")
+             "authorize", "authorize-wait", "userinfo", "logout", "api-logout",
+             # The User and Registration APIs and the import (issue 25).
+             "user", "registration", "user-import")
 # The warm loop runs the login journey: start, send, login, refresh, and a JWKS fetch.
 warm_functions = ("start", "send", "login", "refresh", "jwks")
 
@@ -162,6 +164,13 @@ if trips:
                   "landing (hosted link pressed: login, code, SSO session)",
                   "authorize (from the SSO session)", "userinfo", "logout (confirmation page)",
                   "api-logout"):
+        calls = trips[label]["calls"]
+        row("5 round trips", f"{label} (reference)", summary(calls), None)
+    # The User and Registration APIs (issue 25), warm: reference counts, no target yet.
+    for label in ("user (create)", "user (retrieve by id)", "user (retrieve by email)",
+                  "user (patch)", "registration (existing user)", "registration (retrieve)",
+                  "registration (user and registration created)", "user (deactivate)",
+                  "user (hard delete)", "user-import (100 users)"):
         calls = trips[label]["calls"]
         row("5 round trips", f"{label} (reference)", summary(calls), None)
     for label in ("start (invalid body)", "send (invalid body)", "login (invalid body)"):

@@ -32,7 +32,8 @@ echo "== build: the functions with the deploy profile, then the hello world and 
 cargo build --release --quiet -p start -p send -p login -p refresh -p revoke -p jwks -p public-key \
   -p landing -p token \
   -p openid-configuration -p validate \
-  -p authorize -p authorize-wait -p userinfo -p logout -p api-logout
+  -p authorize -p authorize-wait -p userinfo -p logout -p api-logout \
+  -p user -p registration -p user-import
 cargo build --release --quiet -p suppress # not HTTP; sizes.py lists every function of the template
 cargo build --release --quiet -p hello
 cargo build --release --quiet -p bench

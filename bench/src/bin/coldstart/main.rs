@@ -13,6 +13,7 @@
 //! functions together with the variables Lambda sets; nothing else is.
 
 mod hosted;
+mod users;
 
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
@@ -289,6 +290,7 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
     names.extend(TOKEN_FUNCTIONS);
     names.extend(OAUTH_FUNCTIONS);
     names.extend(hosted::HOSTED_FUNCTIONS);
+    names.extend(users::USER_FUNCTIONS);
     let mut totals: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut inits: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut invokes: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
@@ -320,6 +322,10 @@ fn cold(paths: &Paths, hello: &Path, runs: usize, proxy: &str) -> Result<Value> 
                 provider if hosted::HOSTED_FUNCTIONS.contains(&provider) => {
                     let (event, want) = hosted::cold_event(provider, &minters)?;
                     (paths.binary(provider), event, want)
+                }
+                name if users::USER_FUNCTIONS.contains(&name) => {
+                    let (event, want) = users::cold_event(name)?;
+                    (paths.binary(name), event, want)
                 }
                 token => (
                     paths.binary(token),
@@ -472,10 +478,15 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         .iter()
         .map(|name| Function::spawn(&paths.binary(name), name, Some(proxy), &paths.log))
         .collect::<Result<_>>()?;
+    let user_functions: Vec<Function> = users::USER_FUNCTIONS
+        .iter()
+        .map(|name| Function::spawn(&paths.binary(name), name, Some(proxy), &paths.log))
+        .collect::<Result<_>>()?;
     for f in [&start, &send, &login, &landing, &token]
         .into_iter()
         .chain(&tokens)
         .chain(&provider)
+        .chain(&user_functions)
     {
         f.ready()?;
     }
@@ -618,6 +629,12 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
     )?;
     out.extend(oauth_rows);
     out.extend(hosted::journey(&journey, proxy)?);
+    let user_apis = users::Users {
+        user: &user_functions[0],
+        registration: &user_functions[1],
+        import: &user_functions[2],
+    };
+    out.extend(users::calls(&user_apis, proxy)?);
     Ok(Value::Object(out))
 }
 
