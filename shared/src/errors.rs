@@ -38,6 +38,23 @@ impl Errors {
         });
     }
 
+    /// Adds a field error whose code or message no [`FieldProblem`] words (`[duplicate]registration`,
+    /// a message naming an import's index).
+    pub fn add_field_entry(
+        &mut self,
+        field: &str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.field_errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(ErrorEntry {
+                code: code.into(),
+                message: message.into(),
+            });
+    }
+
     /// Adds `[kind]field` with FusionAuth's wording for that kind.
     pub fn add_field(&mut self, field: &str, kind: FieldProblem) {
         let message = match kind {
@@ -58,13 +75,7 @@ impl Errors {
                 format!("A User with this [{field}] value already exists.")
             }
         };
-        self.field_errors
-            .entry(field.to_owned())
-            .or_default()
-            .push(ErrorEntry {
-                code: format!("[{}]{field}", kind.as_str()),
-                message,
-            });
+        self.add_field_entry(field, format!("[{}]{field}", kind.as_str()), message);
     }
 
     pub fn is_empty(&self) -> bool {

@@ -12,7 +12,6 @@ use super::dynamo::{
     DynamoStore, PK,
 };
 use crate::kickstart::{Kickstart, KickstartError};
-use crate::login_id::IdentityKey;
 use crate::model::{Published, User};
 use crate::ports::{Directory, StoreError};
 
@@ -171,16 +170,6 @@ async fn check_against_table(store: &DynamoStore, kickstart: &Kickstart) -> Resu
     Ok(())
 }
 
-fn identity_keys(user: &User) -> Vec<IdentityKey> {
-    user.identities
-        .iter()
-        .map(|i| IdentityKey {
-            kind: i.kind,
-            value: i.value.clone(),
-        })
-        .collect()
-}
-
 /// The revision a loaded user gets: the SHA-256 of its document.
 fn revision_of(user: &User) -> Result<String, StoreError> {
     let document = serde_json::to_string(user).map_err(|e| StoreError::new("serialize", e))?;
@@ -191,7 +180,7 @@ async fn write_user(store: &DynamoStore, user: &User) -> Result<(), LoadError> {
     let table = &store.tables().directory;
     let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::new("write user", e);
     let previous = store.user(user.id).await?;
-    let current = identity_keys(user);
+    let current = user.identity_keys();
     let mut writes = vec![TransactWriteItem::builder()
         .put(
             Put::builder()
@@ -224,7 +213,7 @@ async fn write_user(store: &DynamoStore, user: &User) -> Result<(), LoadError> {
     }
     for stale in previous
         .iter()
-        .flat_map(|p| identity_keys(p).into_iter().map(move |i| (p.tenant_id, i)))
+        .flat_map(|p| p.identity_keys().into_iter().map(move |i| (p.tenant_id, i)))
         .filter(|(tenant, i)| *tenant != user.tenant_id || !current.contains(i))
     {
         writes.push(

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{header_str, tenant_header};
-use crate::errors::{ErrorEntry, Errors, FieldProblem};
+use crate::errors::{Errors, FieldProblem};
 use crate::model::User;
 use crate::users::access::{self, Caller, Credentials, TenantRule, IMPORT_PATH};
 use crate::users::import::{self, ImportError, ImportServices, MAX_USERS};
@@ -112,16 +112,11 @@ fn parse(body: &Map<String, Value>) -> Result<(Vec<User>, bool), Errors> {
             return Err(errors);
         }
         Some(Value::Array(users)) if users.len() > MAX_USERS => {
-            errors
-                .field_errors
-                .entry("users".to_owned())
-                .or_default()
-                .push(ErrorEntry {
-                    code: "[tooMany]users".to_owned(),
-                    message: format!(
-                        "An import takes at most [{MAX_USERS}] users: split it into several."
-                    ),
-                });
+            errors.add_field_entry(
+                "users",
+                "[tooMany]users",
+                format!("An import takes at most [{MAX_USERS}] users: split it into several."),
+            );
             return Err(errors);
         }
         Some(Value::Array(users)) => users,

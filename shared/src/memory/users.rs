@@ -23,14 +23,11 @@ pub struct MemoryUserStore {
 type Identities = HashMap<(Uuid, IdentityKey), Uuid>;
 
 fn keys(user: &User) -> Vec<((Uuid, IdentityKey), IdentityType)> {
-    user.identities
-        .iter()
-        .map(|i| {
-            let key = IdentityKey {
-                kind: i.kind,
-                value: i.value.clone(),
-            };
-            ((user.tenant_id, key), i.kind)
+    user.identity_keys()
+        .into_iter()
+        .map(|key| {
+            let kind = key.kind;
+            ((user.tenant_id, key), kind)
         })
         .collect()
 }

@@ -212,6 +212,18 @@ pub enum IdentityProblem {
 }
 
 impl User {
+    /// The keys of the user's identities (type and canonical value), in the user's order: with
+    /// the tenant, what each identity item is stored under.
+    pub fn identity_keys(&self) -> Vec<crate::login_id::IdentityKey> {
+        self.identities
+            .iter()
+            .map(|i| crate::login_id::IdentityKey {
+                kind: i.kind,
+                value: i.value.clone(),
+            })
+            .collect()
+    }
+
     /// Canonicalises `email` (lower case) and `phoneNumber` (E.164) and derives `identities` from
     /// the three login ids, the email primary when there is one. An identity the user had
     /// already keeps its verification and login instants; a new email identity is verified when

@@ -12,14 +12,13 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::errors::{ErrorEntry, Errors};
+use crate::errors::Errors;
 use crate::login_id::{IdentityKey, IdentityType};
 use crate::model::{Application, User};
 use crate::ports::{Directory, StoreError, UserStore, UserWrite};
 use crate::system::{Clock, Random};
-use crate::users::registration::{
-    depth, random_uuid, storable, MAX_DATA_DEPTH, MAX_USER_DOCUMENT_BYTES,
-};
+use crate::users::input::{depth, MAX_DATA_DEPTH};
+use crate::users::registration::{random_uuid, storable, MAX_USER_DOCUMENT_BYTES};
 
 /// The most users one import may carry (FusionAuth suggests batches of about 100 000; a Lambda
 /// invocation has 15 minutes and 6 MB of request at most).
@@ -61,8 +60,7 @@ pub async fn import(
     let mut errors = duplicates_within(users);
     for (index, user) in users.iter().enumerate() {
         if !storable(user) {
-            push(
-                &mut errors,
+            errors.add_field_entry(
                 &format!("users[{index}]"),
                 format!("[tooLarge]users[{index}]"),
                 format!("The user is larger than [{MAX_USER_DOCUMENT_BYTES}] bytes."),
@@ -121,20 +119,11 @@ fn field_of(kind: IdentityType) -> &'static str {
     }
 }
 
-fn push(errors: &mut Errors, field: &str, code: String, message: String) {
-    errors
-        .field_errors
-        .entry(field.to_owned())
-        .or_default()
-        .push(ErrorEntry { code, message });
-}
-
 /// `[duplicate]user.email` (or `username`, `phoneNumber`) for the user at `index`. The message
 /// names the index, not the value: the request has it.
 fn duplicate_identity(errors: &mut Errors, index: usize, kind: IdentityType) {
     let field = field_of(kind);
-    push(
-        errors,
+    errors.add_field_entry(
         field,
         format!("[duplicate]{field}"),
         format!(
@@ -145,8 +134,7 @@ fn duplicate_identity(errors: &mut Errors, index: usize, kind: IdentityType) {
 }
 
 fn duplicate_id(errors: &mut Errors, index: usize, id: Uuid) {
-    push(
-        errors,
+    errors.add_field_entry(
         "user.id",
         "[duplicate]user.id".to_owned(),
         format!("The user at index [{index}] has the Id [{id}], which another user already has."),
@@ -191,8 +179,7 @@ async fn registrations_checked(
                 .as_ref()
                 .filter(|a| a.tenant_id == user.tenant_id);
             let Some(application) = application else {
-                push(
-                    errors,
+                errors.add_field_entry(
                     &format!("{field}.applicationId"),
                     format!("[invalid]{field}.applicationId"),
                     format!("No application exists in the user's tenant with Id [{id}]."),
@@ -200,16 +187,14 @@ async fn registrations_checked(
                 continue;
             };
             if depth(&registration.data) > MAX_DATA_DEPTH {
-                push(
-                    errors,
+                errors.add_field_entry(
                     &format!("{field}.data"),
                     format!("[invalid]{field}.data"),
                     format!("The [{field}.data] property nests deeper than [{MAX_DATA_DEPTH}]."),
                 );
             }
             if !seen.insert(id) {
-                push(
-                    errors,
+                errors.add_field_entry(
                     &format!("{field}.applicationId"),
                     format!("[duplicate]{field}.applicationId"),
                     format!("The user at index [{index}] is registered twice to [{id}]."),
@@ -220,8 +205,7 @@ async fn registrations_checked(
                 .iter()
                 .find(|name| !application.roles.iter().any(|r| &&r.name == name))
             {
-                push(
-                    errors,
+                errors.add_field_entry(
                     &format!("{field}.roles"),
                     format!("[invalid]{field}.roles"),
                     format!("The application [{id}] has no role [{role}]."),

@@ -34,7 +34,7 @@ const NAME: usize = 255;
 const MAX_PREFERRED_LANGUAGES: usize = 20;
 /// How deeply `data` may nest: far more than any profile needs, well inside what the store and a
 /// JSON parser reading the stored user again accept.
-const MAX_DATA_DEPTH: usize = 32;
+pub const MAX_DATA_DEPTH: usize = 32;
 
 /// Parses the user object `object` of a request, naming fields `"{prefix}.{field}"`. The user
 /// has the object's `id` where it gives one (else the nil id) and, for an import, its
@@ -195,18 +195,10 @@ impl Reader<'_> {
     }
 
     fn data(&mut self) -> Map<String, Value> {
-        match self.fields.get("data") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(data)) if depth(data) > MAX_DATA_DEPTH => {
-                self.problem("data", FieldProblem::Invalid);
-                Map::new()
-            }
-            Some(Value::Object(data)) => data.clone(),
-            Some(_) => {
-                self.problem("data", FieldProblem::CouldNotConvert);
-                Map::new()
-            }
-        }
+        data_object(self.fields.get("data")).unwrap_or_else(|problem| {
+            self.problem("data", problem);
+            Map::new()
+        })
     }
 
     fn registrations(&mut self) -> Vec<Registration> {
@@ -235,8 +227,19 @@ impl Reader<'_> {
     }
 }
 
+/// A `data` object (a user's or a registration's): absent or `null` is empty; anything but an
+/// object, or an object nesting deeper than [`MAX_DATA_DEPTH`], is refused.
+pub fn data_object(value: Option<&Value>) -> Result<Map<String, Value>, FieldProblem> {
+    match value {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(data)) if depth(data) > MAX_DATA_DEPTH => Err(FieldProblem::Invalid),
+        Some(Value::Object(data)) => Ok(data.clone()),
+        Some(_) => Err(FieldProblem::CouldNotConvert),
+    }
+}
+
 /// How deeply objects and arrays nest inside `data` (a flat object is 1).
-fn depth(data: &Map<String, Value>) -> usize {
+pub fn depth(data: &Map<String, Value>) -> usize {
     fn of(value: &Value) -> usize {
         match value {
             Value::Object(map) => 1 + map.values().map(of).max().unwrap_or(0),

@@ -19,7 +19,7 @@ use crate::system::{Clock, Random};
 
 mod request;
 use request::uuid;
-pub use request::{depth, parse_request, RegistrationRequest, MAX_DATA_DEPTH};
+pub use request::{parse_request, RegistrationRequest};
 
 /// What the Registration API's use cases run on.
 #[derive(Clone)]
@@ -129,14 +129,11 @@ pub fn new_registration(
 
 fn duplicate() -> RegistrationError {
     let mut errors = Errors::default();
-    errors
-        .field_errors
-        .entry("registration".to_owned())
-        .or_default()
-        .push(crate::errors::ErrorEntry {
-            code: "[duplicate]registration".to_owned(),
-            message: "The user is already registered for this application.".to_owned(),
-        });
+    errors.add_field_entry(
+        "registration",
+        "[duplicate]registration",
+        "The user is already registered for this application.",
+    );
     RegistrationError::Invalid(errors)
 }
 
@@ -147,16 +144,13 @@ pub fn storable(user: &User) -> bool {
 
 fn too_large() -> RegistrationError {
     let mut errors = Errors::default();
-    errors
-        .field_errors
-        .entry("registration".to_owned())
-        .or_default()
-        .push(crate::errors::ErrorEntry {
-            code: "[tooLarge]registration".to_owned(),
-            message: format!(
-                "The user with this registration would be larger than [{MAX_USER_DOCUMENT_BYTES}] bytes."
-            ),
-        });
+    errors.add_field_entry(
+        "registration",
+        "[tooLarge]registration",
+        format!(
+            "The user with this registration would be larger than [{MAX_USER_DOCUMENT_BYTES}] bytes."
+        ),
+    );
     RegistrationError::Invalid(errors)
 }
 

@@ -1,10 +1,9 @@
-//! The User API's use cases over the memory directory and a small user store of the test's own
-//! (the store's rules: identities unique per tenant, writes conditioned on the revision read).
-//! The DynamoDB store's behaviour is the integration tests' to prove.
+//! The User API's use cases over the memory directory and user store (the store's rules:
+//! identities unique per tenant, writes conditioned on the revision read). The DynamoDB store's
+//! behaviour is the integration tests' to prove.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -12,102 +11,11 @@ use super::access::Caller;
 use super::create::{create, CreateUser};
 use super::input::{parse_user, UserInput};
 use super::{change, remove, retrieve, UserError, UserServices};
-use crate::login_id::{IdentityKey, IdentityType, LoginIdTypes};
-use crate::memory::{MemoryCodeStore, MemoryDirectory, MemoryRefreshTokens};
+use crate::login_id::LoginIdTypes;
+use crate::memory::{MemoryCodeStore, MemoryDirectory, MemoryRefreshTokens, MemoryUserStore};
 use crate::model::{ApiKey, User};
-use crate::ports::{RevocationScope, StoreError, UserStore, UserWrite};
+use crate::ports::RevocationScope;
 use crate::system::{OsRandom, SystemClock};
-
-struct TestStore {
-    directory: Arc<MemoryDirectory>,
-    revisions: Mutex<u64>,
-}
-
-impl TestStore {
-    fn keys(user: &User) -> Vec<(Uuid, IdentityKey)> {
-        user.identities
-            .iter()
-            .map(|i| {
-                let key = IdentityKey {
-                    kind: i.kind,
-                    value: i.value.clone(),
-                };
-                (user.tenant_id, key)
-            })
-            .collect()
-    }
-
-    fn taken_by_others(&self, user: &User) -> Vec<IdentityType> {
-        let identities = self.directory.identities.lock().unwrap();
-        Self::keys(user)
-            .into_iter()
-            .filter(|key| identities.get(key).is_some_and(|owner| *owner != user.id))
-            .map(|(_, key)| key.kind)
-            .collect()
-    }
-
-    fn store(&self, user: &User) {
-        let mut user = user.clone();
-        let mut revision = self.revisions.lock().unwrap();
-        *revision += 1;
-        user.revision = Some(revision.to_string());
-        let mut identities = self.directory.identities.lock().unwrap();
-        identities.retain(|_, owner| *owner != user.id);
-        for key in Self::keys(&user) {
-            identities.insert(key, user.id);
-        }
-        self.directory.users.lock().unwrap().insert(user.id, user);
-    }
-
-    fn is_current(&self, user: &User) -> bool {
-        let users = self.directory.users.lock().unwrap();
-        users
-            .get(&user.id)
-            .is_some_and(|u| u.revision == user.revision)
-    }
-}
-
-#[async_trait]
-impl UserStore for TestStore {
-    async fn create(&self, user: &User) -> Result<UserWrite, StoreError> {
-        if self.directory.users.lock().unwrap().contains_key(&user.id) {
-            return Ok(UserWrite::Conflict);
-        }
-        let taken = self.taken_by_others(user);
-        if !taken.is_empty() {
-            return Ok(UserWrite::Taken(taken));
-        }
-        self.store(user);
-        Ok(UserWrite::Written)
-    }
-    async fn replace(&self, current: &User, next: &User) -> Result<UserWrite, StoreError> {
-        if !self.is_current(current) {
-            return Ok(UserWrite::Conflict);
-        }
-        let taken = self.taken_by_others(next);
-        if !taken.is_empty() {
-            return Ok(UserWrite::Taken(taken));
-        }
-        self.store(next);
-        Ok(UserWrite::Written)
-    }
-    async fn delete(&self, user: &User) -> Result<UserWrite, StoreError> {
-        if !self.is_current(user) {
-            return Ok(UserWrite::Conflict);
-        }
-        self.directory.users.lock().unwrap().remove(&user.id);
-        let mut identities = self.directory.identities.lock().unwrap();
-        identities.retain(|_, owner| *owner != user.id);
-        Ok(UserWrite::Written)
-    }
-    async fn import(&self, users: &[User]) -> Result<Vec<UserWrite>, StoreError> {
-        let mut outcomes = Vec::new();
-        for user in users {
-            outcomes.push(self.create(user).await?);
-        }
-        Ok(outcomes)
-    }
-}
 
 struct World {
     services: UserServices,
@@ -121,9 +29,8 @@ fn world() -> World {
     World {
         services: UserServices {
             directory: directory.clone(),
-            users: Arc::new(TestStore {
+            users: Arc::new(MemoryUserStore {
                 directory: directory.clone(),
-                revisions: Mutex::new(0),
             }),
             refresh_tokens: Arc::new(MemoryRefreshTokens {
                 codes: codes.clone(),

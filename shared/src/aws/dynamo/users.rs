@@ -118,15 +118,9 @@ fn user_delete(table: &str, user: &User) -> Result<TransactWriteItem, StoreError
 
 /// The identities of `user`, each with its tenant (the identity item's key).
 fn identity_keys(user: &User) -> Vec<(Uuid, IdentityKey, IdentityType)> {
-    user.identities
-        .iter()
-        .map(|i| {
-            let key = IdentityKey {
-                kind: i.kind,
-                value: i.value.clone(),
-            };
-            (user.tenant_id, key, i.kind)
-        })
+    user.identity_keys()
+        .into_iter()
+        .map(|key| (user.tenant_id, key.clone(), key.kind))
         .collect()
 }
 

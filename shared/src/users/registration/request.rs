@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::errors::{Errors, FieldProblem};
+use crate::users::input::data_object;
 
 /// A registration's fields of a request, parsed ([`parse_request`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -29,9 +30,6 @@ const LANGUAGE_MAX: usize = 64;
 const ROLE_MAX: usize = 255;
 /// FusionAuth's cap on `preferredLanguages`.
 const LANGUAGES_MAX: usize = 20;
-/// How deeply `registration.data` may nest: as the user's `data`, well inside what the store and
-/// a JSON parser reading the stored user again accept.
-pub const MAX_DATA_DEPTH: usize = 32;
 
 /// Reads `body.registration` (with `skipRegistrationVerification` beside it), every field error
 /// at once; `path_application` (the URL's, which wins over the body's) fills a missing
@@ -73,18 +71,10 @@ pub fn parse_request(
         .map_err(|p| errors.add_field("registration.roles", p))
         .ok()
         .flatten();
-    let data = match field("data") {
-        None => Map::new(),
-        Some(Value::Object(data)) if depth(data) > MAX_DATA_DEPTH => {
-            errors.add_field("registration.data", FieldProblem::Invalid);
-            Map::new()
-        }
-        Some(Value::Object(data)) => data.clone(),
-        Some(_) => {
-            errors.add_field("registration.data", FieldProblem::CouldNotConvert);
-            Map::new()
-        }
-    };
+    let data = data_object(field("data")).unwrap_or_else(|problem| {
+        errors.add_field("registration.data", problem);
+        Map::new()
+    });
     let preferred_languages = field("preferredLanguages")
         .map(|v| texts(v, LANGUAGE_MAX, LANGUAGES_MAX))
         .transpose()
@@ -124,18 +114,6 @@ pub fn parse_request(
         }),
         _ => Err(errors),
     }
-}
-
-/// How deeply objects and arrays nest inside `data` (a flat object is 1).
-pub fn depth(data: &Map<String, Value>) -> usize {
-    fn of(value: &Value) -> usize {
-        match value {
-            Value::Object(map) => 1 + map.values().map(of).max().unwrap_or(0),
-            Value::Array(items) => 1 + items.iter().map(of).max().unwrap_or(0),
-            _ => 0,
-        }
-    }
-    1 + data.values().map(of).max().unwrap_or(0)
 }
 
 pub(super) fn uuid(value: &Value) -> Result<Uuid, FieldProblem> {

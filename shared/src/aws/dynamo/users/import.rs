@@ -9,7 +9,6 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use super::{creation_refusal, creation_writes, new_revision, Transacted};
 use crate::aws::dynamo::keys::{identity_key, user_key};
 use crate::aws::dynamo::DynamoStore;
-use crate::login_id::IdentityKey;
 use crate::model::User;
 use crate::ports::{StoreError, UserWrite};
 
@@ -21,13 +20,11 @@ const BYTES: usize = 3_500_000;
 /// The partition keys a user's creation writes: its user item, then its identity items.
 fn keys_of(user: &User) -> Vec<String> {
     let mut keys = vec![user_key(user.id).0];
-    keys.extend(user.identities.iter().map(|i| {
-        let key = IdentityKey {
-            kind: i.kind,
-            value: i.value.clone(),
-        };
-        identity_key(user.tenant_id, &key).0
-    }));
+    keys.extend(
+        user.identity_keys()
+            .iter()
+            .map(|key| identity_key(user.tenant_id, key).0),
+    );
     keys
 }
 
