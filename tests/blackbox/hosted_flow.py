@@ -5,9 +5,13 @@ the library under test; nothing here builds an OAuth request or checks a token."
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
+import pathlib
 import re
+import subprocess
+import sys
 import time
 import urllib.parse
 from html.parser import HTMLParser
@@ -15,6 +19,29 @@ from html.parser import HTMLParser
 import requests
 
 TIMEOUT = 15
+EXAMPLE_APP = pathlib.Path(__file__).resolve().parents[2] / "examples" / "oidc-web-app" / "app.py"
+
+
+@contextlib.contextmanager
+def running_example_app(issuer: str, client_id: str, client_secret: str, port: int):
+    """The example app (examples/oidc-web-app) as the relying party of `client_id`, served on
+    `port` until the block ends; yields its origin once it answers."""
+    origin = f"http://127.0.0.1:{port}"
+    app = subprocess.Popen([sys.executable, str(EXAMPLE_APP), "--issuer", issuer,
+                            "--client-id", client_id, "--client-secret", client_secret,
+                            "--port", str(port)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            assert app.poll() is None, "the example app exited at start"
+            try:
+                requests.get(origin + "/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield origin
+    finally:
+        app.terminate()
+        app.wait(timeout=10)
 
 
 class Page(HTMLParser):

@@ -13,42 +13,22 @@ http.server, started here on EXAMPLE_PORT, whose redirect URLs the test kickstar
 from __future__ import annotations
 
 import os
-import pathlib
-import subprocess
-import sys
 import time
 import urllib.parse
 import uuid
 
 import pytest
-import requests
 
-from hosted_flow import emails_to, magic_link, one_time_code, wait_for_email
+from hosted_flow import (emails_to, magic_link, one_time_code, running_example_app,
+                         wait_for_email)
 from test_landing import Browser
 from test_outbox import CHROMIUM
 
-EXAMPLE_APP = pathlib.Path(__file__).resolve().parents[2] / "examples" / "oidc-web-app" / "app.py"
-
-
 @pytest.fixture(scope="module")
 def example_app(oidc):
-    port = oidc["example_port"]
-    origin = f"http://127.0.0.1:{port}"
-    app = subprocess.Popen([sys.executable, str(EXAMPLE_APP), "--issuer", oidc["issuer"],
-                            "--client-id", oidc["client_id"], "--client-secret", oidc["client_secret"],
-                            "--port", str(port)], stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            assert app.poll() is None, "the example app exited at start"
-            try:
-                requests.get(origin + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    with running_example_app(oidc["issuer"], oidc["client_id"], oidc["client_secret"],
+                             oidc["example_port"]) as origin:
         yield origin
-    finally:
-        app.terminate()
-        app.wait(timeout=10)
 
 
 @pytest.fixture()

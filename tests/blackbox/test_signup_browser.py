@@ -14,17 +14,14 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import subprocess
-import sys
 import time
 import urllib.parse
 import uuid
 
 import pytest
-import requests
 
-from hosted_flow import emails_to, magic_link, wait_for_email
-from test_oidc_browser import EXAMPLE_APP, Tab, chromium, service_origin  # noqa: F401 (fixture)
+from hosted_flow import emails_to, magic_link, running_example_app, wait_for_email
+from test_oidc_browser import Tab, chromium, service_origin  # noqa: F401 (fixture)
 
 SIGN_UP_APP = "0b000000-0000-4002-8000-000000000001"
 CLOSED_APP = "0b000000-0000-4002-8000-000000000002"
@@ -40,24 +37,9 @@ def applications(oidc) -> dict:
 @pytest.fixture(scope="module")
 def sign_up_app(oidc, applications):
     """The example app, as the client of the application open to sign-ups."""
-    port = oidc["example_port"]
-    origin = f"http://127.0.0.1:{port}"
     secret = applications[SIGN_UP_APP]["oauthConfiguration"]["clientSecret"]
-    app = subprocess.Popen([sys.executable, str(EXAMPLE_APP), "--issuer", oidc["issuer"],
-                            "--client-id", SIGN_UP_APP, "--client-secret", secret,
-                            "--port", str(port)], stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            assert app.poll() is None, "the example app exited at start"
-            try:
-                requests.get(origin + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    with running_example_app(oidc["issuer"], SIGN_UP_APP, secret, oidc["example_port"]) as origin:
         yield origin
-    finally:
-        app.terminate()
-        app.wait(timeout=10)
 
 
 @pytest.fixture()
