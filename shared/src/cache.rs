@@ -166,6 +166,9 @@ impl Directory for CachedDirectory {
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         self.inner.user(id).await
     }
+    async fn users(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
+        self.inner.users(ids).await
+    }
     async fn find_identity(
         &self,
         tenant: Uuid,

@@ -109,6 +109,15 @@ pub trait Directory: Send + Sync {
     async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError>;
     async fn signing_key(&self, id: Uuid) -> Result<Option<SigningKey>, StoreError>;
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// The users of `ids` that exist, in no particular order; by default one read each, in one
+    /// round trip where the store can batch them.
+    async fn users(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
+        let mut found = Vec::new();
+        for id in ids {
+            found.extend(self.user(*id).await?);
+        }
+        Ok(found)
+    }
     async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError>;
     async fn message_template(&self, id: Uuid) -> Result<Option<MessageTemplate>, StoreError>;
     /// The public keys and the default tenant, as the last kickstart load published them.

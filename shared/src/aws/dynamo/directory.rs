@@ -170,6 +170,16 @@ impl Directory for DynamoStore {
             .await
     }
 
+    /// One `BatchGetItem` (100 keys a call), strongly consistent.
+    async fn users(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
+        let keys = ids.iter().map(|id| key_map(user_key(*id))).collect();
+        self.batch_get_directory(keys)
+            .await?
+            .iter()
+            .map(|item| read_user(item, "batch_get_item"))
+            .collect()
+    }
+
     async fn email_template(&self, id: Uuid) -> Result<Option<EmailTemplate>, StoreError> {
         self.get_doc(
             &self.tables.directory,
