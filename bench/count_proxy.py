@@ -1,5 +1,5 @@
 """A counting HTTP proxy in front of moto: every AWS call the functions make, counted at the
-endpoint.
+endpoint, with the sequential waves they made and the DynamoDB capacity they used.
 
     python3 bench/count_proxy.py LISTEN_PORT UPSTREAM_URL
 
@@ -8,6 +8,13 @@ DynamoDB calls are counted by `X-Amz-Target` (`dynamodb:GetItem`), SES v2 by met
 (`sns:Publish`). `GET /__counts` returns the counts as JSON; `GET /__busy` returns how long
 calls were in flight (`busy_ms`, overlapping calls counted once): the time a function spent
 waiting on AWS, this proxy's forwarding included. `POST /__reset` zeroes both.
+
+`GET /__stats` returns, since the last reset: `calls` (as `/__counts`), `waves` (DynamoDB calls
+in sequential waves: calls whose intervals overlap, issued concurrently, count once; see
+`waves`), `waves_all` (the same over every AWS call), `wcu`, `rcu` and the per-item detail of
+each write (`writes`). Capacity is only measured while `POST /__capacity?on=1` is in force
+(`?on=0` ends it): the proxy then reads the items a call touches from moto before and after it
+(`capacity.py`), calls that are neither counted nor timed as the function's.
 Standard library only.
 """
 
@@ -21,9 +28,17 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import capacity
+
 COUNTS = {}
-INTERVALS = []  # (began, ended) of each forwarded call, time.monotonic() seconds
+INTERVALS = []  # (began, ended, operation) of each forwarded call, time.monotonic() seconds
+WRITES = []  # capacity.Write of each DynamoDB write while capacity is measured
+ERRORS = []  # capacity measurements that failed (stats: `capacity_errors`)
+READS = []  # read units of each DynamoDB read while capacity is measured
+CAPACITY = {"on": False}
 LOCK = threading.Lock()
+# While capacity is measured, one write at a time: its before and after images are its own.
+WRITE_LOCK = threading.Lock()
 UPSTREAM = urllib.parse.urlsplit(sys.argv[2])
 SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"}
@@ -47,7 +62,7 @@ def operation(method, path, headers, body):
 def busy_ms(intervals):
     """The length of the union of the intervals, in milliseconds."""
     total, reach = 0.0, None
-    for began, ended in sorted(intervals):
+    for began, ended, _ in sorted(intervals):
         if reach is None or began > reach:
             total += ended - began
             reach = ended
@@ -55,6 +70,37 @@ def busy_ms(intervals):
             total += ended - reach
             reach = ended
     return total * 1000
+
+
+def waves(intervals, service=None):
+    """The number of sequential waves: groups of calls whose intervals overlap (calls a function
+    issued concurrently), counted once each. `service` ("dynamodb") keeps only its calls.
+
+    A call's interval runs from its first byte arriving to its answer leaving the proxy (the
+    answer's end is taken before it is written), so a call made after the previous one's answer
+    arrived never overlaps it."""
+    count, reach = 0, None
+    for began, ended, op in sorted(intervals):
+        if service and not op.startswith(service + ":"):
+            continue
+        if reach is None or began >= reach:
+            count += 1
+            reach = ended
+        else:
+            reach = max(reach, ended)
+    return count
+
+
+def stats():
+    return {
+        "calls": dict(sorted(COUNTS.items())),
+        "waves": waves(INTERVALS, "dynamodb"),
+        "waves_all": waves(INTERVALS),
+        "wcu": sum(w["wcu"] for w in WRITES),
+        "rcu": sum(READS),
+        "writes": list(WRITES),
+        "capacity_errors": list(ERRORS),
+    }
 
 
 class Proxy(BaseHTTPRequestHandler):
@@ -86,11 +132,20 @@ class Proxy(BaseHTTPRequestHandler):
         elif self.path == "/__busy":
             with LOCK:
                 body = json.dumps({"busy_ms": busy_ms(INTERVALS), "calls": len(INTERVALS)}).encode()
+        elif self.path == "/__stats":
+            with LOCK:
+                body = json.dumps(stats()).encode()
         elif self.path == "/__reset":
             with LOCK:
                 COUNTS.clear()
                 INTERVALS.clear()
+                WRITES.clear()
+                READS.clear()
+                ERRORS.clear()
             body = b"{}"
+        elif self.path.startswith("/__capacity"):
+            CAPACITY["on"] = "on=1" in self.path
+            body = json.dumps(CAPACITY).encode()
         else:
             return False
         self.send_response(200)
@@ -109,19 +164,29 @@ class Proxy(BaseHTTPRequestHandler):
         op = operation(self.command, self.path, self.headers, body)
         with LOCK:
             COUNTS[op] = COUNTS.get(op, 0) + 1
-        upstream = getattr(self.server.local, "conn", None)
-        if upstream is None:
-            upstream = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=30)
-            self.server.local.conn = upstream
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        try:
-            upstream.request(self.command, self.path, body=body, headers=headers)
-            response = upstream.getresponse()
-            data = response.read()
-        except (http.client.HTTPException, OSError):
-            upstream.close()
-            self.server.local.conn = None
-            raise
+        action = op.split(":", 1)[1]
+        measured = CAPACITY["on"] and op.startswith("dynamodb:")
+        if measured and action in capacity.WRITES:
+            with WRITE_LOCK:
+                targets = self._measure(lambda: capacity.write_targets(action, body), [])
+                before = self._measure(lambda: [capacity.image(t) for t in targets], None)
+                response, data = self._upstream(body)
+                after = self._measure(lambda: [capacity.image(t) for t in targets], None)
+            if before is not None and after is not None:
+                write = capacity.write_units(action, targets, before, after)
+            else:
+                write = {"action": action, "wcu": 0, "items": [], "error": "no images"}
+            with LOCK:
+                WRITES.append(write)
+        else:
+            response, data = self._upstream(body)
+            if measured and action in capacity.READS:
+                units = self._measure(lambda: capacity.read_units(action, body, data), 0)
+                with LOCK:
+                    READS.append(units)
+        # The call ends before its answer is written: the function's next call cannot start
+        # before it (see `waves`).
+        ended = time.monotonic()
         self.send_response(response.status)
         for name, value in response.getheaders():
             if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
@@ -131,7 +196,33 @@ class Proxy(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
         with LOCK:
-            INTERVALS.append((began, time.monotonic()))
+            INTERVALS.append((began, ended, op))
+
+    @staticmethod
+    def _measure(what, fallback):
+        """A capacity measurement that fails is reported, never the function's call."""
+        try:
+            return what()
+        except Exception as error:  # noqa: BLE001: any failure of the measurement alone
+            print(f"capacity: {error!r}", file=sys.stderr, flush=True)
+            with LOCK:
+                ERRORS.append(repr(error))
+            return fallback
+
+    def _upstream(self, body):
+        upstream = getattr(self.server.local, "conn", None)
+        if upstream is None:
+            upstream = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=30)
+            self.server.local.conn = upstream
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        try:
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            response = upstream.getresponse()
+            return response, response.read()
+        except (http.client.HTTPException, OSError):
+            upstream.close()
+            self.server.local.conn = None
+            raise
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
 
@@ -142,4 +233,5 @@ class Server(ThreadingHTTPServer):
 
 
 if __name__ == "__main__":
+    capacity.UPSTREAM = UPSTREAM
     Server(("127.0.0.1", int(sys.argv[1])), Proxy).serve_forever()

@@ -5,7 +5,9 @@
 # makes (their sizes are the size target's), starts its own moto and a counting proxy
 # on free ports, then measures: sizes and dependency trees, first-use costs, cold starts under a
 # local Lambda Runtime API emulator, first vs warm invocations and peak RSS after a warm loop,
-# AWS calls per request, and CPU per request in process (bench's `cpu`, then criterion:
+# AWS calls per request (their sequential waves and DynamoDB write and read units: the counting
+# proxy, bench/count_proxy.py and bench/capacity.py), whole logins (journeys: waves, units, log
+# bytes and EMF documents per request), and CPU per request in process (bench's `cpu`, then criterion:
 # shared/benches, whose first build compiles the dependency tree again for the bench profile).
 #
 # Settings: COLD_RUNS (20), WARM_ITERATIONS (1000), FIRST_USE_RUNS (7), SKIP_CRITERION=1.
@@ -82,8 +84,10 @@ export BENCH_FUNCTION_LOG="$OUT/functions.log"
 echo "== cold starts: $COLD_RUNS spawns of each function and of the hello world"
 # Through the proxy, which times the calls: the time spent waiting on moto is reported apart.
 "$REL/coldstart" cold "$REL" "$REL/hello" "$COLD_RUNS" "http://127.0.0.1:$PROXY_PORT" >"$OUT/cold.json"
-echo "== AWS calls per request, through the counting proxy"
+echo "== AWS calls per request, through the counting proxy (with their waves and DynamoDB capacity)"
 "$REL/coldstart" trips "$REL" "http://127.0.0.1:$PROXY_PORT" >"$OUT/trips.json"
+echo "== whole logins: email-code and magic link, a 1 KB and a 20 KB user (waves, capacity, logs)"
+"$REL/coldstart" journeys "$REL" "http://127.0.0.1:$PROXY_PORT" >"$OUT/journeys.json"
 # Last: moto slows down as the loop fills its tables and outbox.
 echo "== warm: $WARM_ITERATIONS start → send → login rounds, first vs warm, peak RSS"
 "$REL/coldstart" warm "$REL" "$WARM_ITERATIONS" >"$OUT/warm.json"
@@ -96,4 +100,5 @@ if [ -z "${SKIP_CRITERION:-}" ]; then
     echo "criterion failed (see $OUT/criterion.txt); the table keeps the \`cpu\` figures" >&2
 fi
 
+# The cost model reads bench/prices.json and template.yaml (memory size, alarms).
 python3 bench/report.py "$OUT" "$TARGET_DIR/criterion" BENCHMARKS.md

@@ -26,7 +26,12 @@ pub fn event(path: &str, headers: &[(&str, &str)], body: &Value) -> Value {
 
 /// A start for the benchmark user, with the benchmark API key.
 pub fn start_event(strategy: Option<&str>) -> Value {
-    let mut body = json!({"applicationId": APPLICATION, "loginId": EMAIL});
+    start_event_for(EMAIL, strategy)
+}
+
+/// A start for the user whose login id is `login_id`, with the benchmark API key.
+pub fn start_event_for(login_id: &str, strategy: Option<&str>) -> Value {
+    let mut body = json!({"applicationId": APPLICATION, "loginId": login_id});
     if let Some(strategy) = strategy {
         body["loginStrategy"] = json!(strategy);
     }
@@ -56,7 +61,12 @@ pub const REDIRECT: &str = "https://bench.example.com/callback";
 
 /// A start whose `state` carries the OAuth request the landing page completes.
 pub fn oauth_start_event() -> Value {
-    let body = json!({"applicationId": APPLICATION, "loginId": EMAIL, "state": {
+    oauth_start_event_for(EMAIL)
+}
+
+/// An OAuth start (see `oauth_start_event`) for the user whose login id is `login_id`.
+pub fn oauth_start_event_for(login_id: &str) -> Value {
+    let body = json!({"applicationId": APPLICATION, "loginId": login_id, "state": {
         "redirect_uri": REDIRECT, "scope": "openid offline_access",
         "code_challenge": CHALLENGE, "code_challenge_method": "S256"}});
     event(

@@ -2,9 +2,11 @@
 //! cold start is timed with, and the journey a browser makes through the hosted pages, each
 //! page's AWS calls counted (`trips`).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{expect_status, mint_authorization_code, mint_login, proxy_call, Function, Result};
+use super::{
+    expect_status, mint_authorization_code, mint_login, proxy_call, stats_row, Function, Result,
+};
 
 /// The provider's new functions, cold-started like the others.
 pub const HOSTED_FUNCTIONS: [&str; 5] = [
@@ -79,8 +81,7 @@ fn step(
             "{label}: status {status}, expected one of {want:?}"
         ));
     }
-    let counts = proxy_call(proxy, "GET", "/__counts")?;
-    rows.push((label.to_owned(), json!({"status": status, "calls": counts})));
+    rows.push((label.to_owned(), stats_row(proxy, status)?));
     serde_json::from_slice(&invocation.body).map_err(|e| format!("{label}: {e}"))
 }
 

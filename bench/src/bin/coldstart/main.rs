@@ -6,13 +6,17 @@
 //!                                           spawn → response posted, per function and hello world,
 //!                                           and how much of it was spent waiting on AWS (the proxy)
 //! coldstart warm  BIN_DIR ITERATIONS        first vs warm invocation, VmHWM after the loop
-//! coldstart trips BIN_DIR PROXY_URL         AWS calls per request, counted by the proxy
+//! coldstart trips BIN_DIR PROXY_URL         AWS calls per request, counted by the proxy, with
+//!                                           their sequential waves and DynamoDB capacity
+//! coldstart journeys BIN_DIR PROXY_URL      whole logins (journeys.rs): each request's calls,
+//!                                           waves, capacity, log bytes and EMF documents
 //! ```
 //!
 //! The environment (AWS endpoint, credentials, region, table names) is passed on to the
 //! functions together with the variables Lambda sets; nothing else is.
 
 mod hosted;
+mod journeys;
 mod users;
 
 use std::fs::OpenOptions;
@@ -74,6 +78,9 @@ impl Function {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/28/[$LATEST]bench")
             .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+            // As template.yaml's LoggingConfig makes Lambda set them (JSON logs at INFO).
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
             .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
             .env("AWS_DEFAULT_REGION", &region)
             .env("AWS_REGION", &region)
@@ -464,7 +471,17 @@ fn proxy_call(proxy: &str, method: &str, path: &str) -> Result<Value> {
     serde_json::from_str(body).map_err(|e| format!("proxy answer: {e}: {body}"))
 }
 
+/// A measured request's row: its status, and what the proxy saw since its last reset (`calls`,
+/// `waves`, `waves_all`, `wcu`, `rcu`, `writes`: bench/count_proxy.py).
+fn stats_row(proxy: &str, status: u16) -> Result<Value> {
+    let mut row = proxy_call(proxy, "GET", "/__stats")?;
+    row["status"] = json!(status);
+    Ok(row)
+}
+
 fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
+    // Every counted request's DynamoDB capacity too (the proxy reads the items it touches).
+    proxy_call(proxy, "POST", "/__capacity?on=1")?;
     let start = Function::spawn(&paths.binary("start"), "start", Some(proxy), &paths.log)?;
     let send = Function::spawn(&paths.binary("send"), "send", Some(proxy), &paths.log)?;
     let login = Function::spawn(&paths.binary("login"), "login", Some(proxy), &paths.log)?;
@@ -529,8 +546,7 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         proxy_call(proxy, "POST", "/__reset")?;
         let (invocation, status, _) = f.invoke(event)?;
         expect_status(label, status, want, &Value::Null)?;
-        let counts = proxy_call(proxy, "GET", "/__counts")?;
-        oauth_rows.push((label.to_owned(), json!({"status": status, "calls": counts})));
+        oauth_rows.push((label.to_owned(), stats_row(proxy, status)?));
         Ok(invocation.body)
     };
     let (_, status, body) = start.invoke(&bench::oauth_start_event())?;
@@ -566,8 +582,7 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         proxy_call(proxy, "POST", "/__reset")?;
         let (_, status, body) = f.invoke(event)?;
         expect_status(label, status, want, &body)?;
-        let counts = proxy_call(proxy, "GET", "/__counts")?;
-        out.insert(label.to_owned(), json!({"status": status, "calls": counts}));
+        out.insert(label.to_owned(), stats_row(proxy, status)?);
         Ok(body)
     };
     let body = measure("start", &start, &start_event(None), 200)?;
@@ -635,11 +650,13 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         import: &user_functions[2],
     };
     out.extend(users::calls(&user_apis, proxy)?);
+    proxy_call(proxy, "POST", "/__capacity?on=0")?;
     Ok(Value::Object(out))
 }
 
 fn usage() -> String {
-    "usage: coldstart cold BIN_DIR HELLO RUNS PROXY_URL | warm BIN_DIR ITERATIONS | trips BIN_DIR PROXY_URL"
+    "usage: coldstart cold BIN_DIR HELLO RUNS PROXY_URL | warm BIN_DIR ITERATIONS \
+     | trips BIN_DIR PROXY_URL | journeys BIN_DIR PROXY_URL"
         .into()
 }
 
@@ -670,6 +687,13 @@ fn main() {
                 log,
             };
             trips(&paths, proxy)
+        }
+        ["journeys", bin_dir, proxy] => {
+            let paths = Paths {
+                bin_dir: bin_dir.into(),
+                log,
+            };
+            journeys::measure(&paths, proxy)
         }
         _ => Err(usage()),
     };

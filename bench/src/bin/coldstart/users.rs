@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use api_gateway_events::Event;
 use serde_json::{json, Value};
 
-use super::{expect_status, proxy_call, Function, Result};
+use super::{expect_status, proxy_call, stats_row, Function, Result};
 
 /// The functions of the users issue, cold-started like the others.
 pub const USER_FUNCTIONS: [&str; 3] = ["user", "registration", "user-import"];
@@ -46,6 +46,17 @@ fn register_event(email: &str) -> Value {
         "/api/user/registration",
         "",
         Some(&json!({"user": {"email": email},
+                     "registration": {"applicationId": bench::APPLICATION}})),
+    )
+}
+
+/// A registration that creates its user, whose `data` is `data` (the journeys' users).
+pub fn register_event_with_data(email: &str, data: &Value) -> Value {
+    api(
+        "POST",
+        "/api/user/registration",
+        "",
+        Some(&json!({"user": {"email": email, "data": data},
                      "registration": {"applicationId": bench::APPLICATION}})),
     )
 }
@@ -92,9 +103,9 @@ pub fn calls(f: &Users, proxy: &str) -> Result<Vec<(String, Value)>> {
             proxy_call(proxy, "POST", "/__reset")?;
             let (_, status, body) = function.invoke(event)?;
             expect_status(label, status, 200, &body)?;
-            let counts = proxy_call(proxy, "GET", "/__counts")?;
+            let row = stats_row(proxy, status)?;
             if counted {
-                rows.push((label.to_owned(), json!({"status": status, "calls": counts})));
+                rows.push((label.to_owned(), row));
             }
             Ok(body)
         };
