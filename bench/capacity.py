@@ -239,3 +239,25 @@ def read_units(action, body, answer):
     # Query and Scan: the items as returned (a projection makes this an underestimate).
     factor = 1 if request.get("ConsistentRead") else 0.5
     return _read_units(sum(item_size(i) for i in response.get("Items", [])), factor)
+
+
+# Storage.
+
+def table_sizes():
+    """{table: {"items", "bytes"}} of every table, each item's size plus the 100 bytes of
+    overhead DynamoDB stores (and bills) it with."""
+    sizes = {}
+    for table in dynamodb("ListTables", {}).get("TableNames", []):
+        items, size, start = 0, 0, None
+        while True:
+            request = {"TableName": table}
+            if start:
+                request["ExclusiveStartKey"] = start
+            page = dynamodb("Scan", request)
+            items += len(page.get("Items", []))
+            size += sum(item_size(i) + 100 for i in page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        sizes[table] = {"items": items, "bytes": size}
+    return sizes

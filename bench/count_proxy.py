@@ -12,7 +12,7 @@ waiting on AWS, this proxy's forwarding included. `POST /__reset` zeroes both.
 `GET /__stats` returns, since the last reset: `calls` (as `/__counts`), `waves` (DynamoDB calls
 in sequential waves: calls whose intervals overlap, issued concurrently, count once; see
 `waves`), `waves_all` (the same over every AWS call), `wcu`, `rcu` and the per-item detail of
-each write (`writes`). Capacity is only measured while `POST /__capacity?on=1` is in force
+each write (`writes`). `GET /__tables` returns each table's items and bytes. Capacity is only measured while `POST /__capacity?on=1` is in force
 (`?on=0` ends it): the proxy then reads the items a call touches from moto before and after it
 (`capacity.py`), calls that are neither counted nor timed as the function's.
 Standard library only.
@@ -63,7 +63,7 @@ def busy_ms(intervals):
     """The length of the union of the intervals, in milliseconds."""
     total, reach = 0.0, None
     for began, ended, _ in sorted(intervals):
-        if reach is None or began > reach:
+        if reach is None or began >= reach:
             total += ended - began
             reach = ended
         elif ended > reach:
@@ -100,6 +100,10 @@ def stats():
         "rcu": sum(READS),
         "writes": list(WRITES),
         "capacity_errors": list(ERRORS),
+        # Each call's interval, in ms from the first call's start (how the waves were counted).
+        "intervals": [(op, round((b - first) * 1000, 3), round((e - first) * 1000, 3))
+                      for b, e, op in sorted(INTERVALS)
+                      for first in [min(i[0] for i in INTERVALS)]],
     }
 
 
@@ -132,6 +136,8 @@ class Proxy(BaseHTTPRequestHandler):
         elif self.path == "/__busy":
             with LOCK:
                 body = json.dumps({"busy_ms": busy_ms(INTERVALS), "calls": len(INTERVALS)}).encode()
+        elif self.path == "/__tables":
+            body = json.dumps(capacity.table_sizes()).encode()
         elif self.path == "/__stats":
             with LOCK:
                 body = json.dumps(stats()).encode()
@@ -185,8 +191,10 @@ class Proxy(BaseHTTPRequestHandler):
                 with LOCK:
                     READS.append(units)
         # The call ends before its answer is written: the function's next call cannot start
-        # before it (see `waves`).
-        ended = time.monotonic()
+        # before it (see `waves`), and it is on record before the function has its answer (a
+        # `/__stats` right after the function's response sees every call).
+        with LOCK:
+            INTERVALS.append((began, time.monotonic(), op))
         self.send_response(response.status)
         for name, value in response.getheaders():
             if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
@@ -195,8 +203,6 @@ class Proxy(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         self.wfile.flush()
-        with LOCK:
-            INTERVALS.append((began, ended, op))
 
     @staticmethod
     def _measure(what, fallback):

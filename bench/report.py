@@ -38,6 +38,8 @@ first_use = load("first_use.json")
 cold = load("cold.json")
 warm = load("warm.json")
 trips = load("trips.json")
+journeys = load("journeys.json")
+tables = load("tables.json")
 functions = ("start", "send", "login", "refresh", "revoke", "jwks", "public-key",
              "openid-configuration", "validate", "landing", "token",
              # The OpenID Connect provider (issue 24).
@@ -177,6 +179,22 @@ if trips:
         calls = trips[label]["calls"]
         row("5 round trips", f"{label} (400): no AWS call", summary(calls), not calls)
 
+    # Sequential waves (issue 26): calls a function issued concurrently count once (the proxy
+    # times each call; overlapping calls are one wave). SES/SNS calls are counted apart.
+    wave_limits = {"start": (2, 0), "start (FormField)": (2, 0), "send (email)": (2, 1),
+                   "login (one-time code)": (2, 0), "login (success)": (2, 0),
+                   "refresh": (1, 0), "token (authorization code)": (1, 0)}
+    names = {"login (success)": "login by link (success)"}
+    for label, (limit, deliveries) in wave_limits.items():
+        r = trips.get(label)
+        if r is None or "waves" not in r:
+            continue
+        target = (f"{names.get(label, label)}: ≤ {limit} sequential DynamoDB waves"
+                  + (f" + {deliveries} SES/SNS" if deliveries else ""))
+        ok = r["waves"] <= limit and delivery(r["calls"]) == deliveries
+        row("5 waves", target, f"{r['waves']} waves ({dynamo(r['calls'])} DynamoDB calls; "
+            f"{r['wcu']} WCU, {r['rcu']:g} RCU)", ok)
+
 # 6. CPU per request (criterion).
 estimates = {}
 for path in glob.glob(os.path.join(criterion_dir, "**", "new", "estimates.json"), recursive=True):
@@ -211,6 +229,13 @@ for name, limit in (("start", 100), ("login (ES256)", 150), ("refresh (ES256, On
     else:
         row("6 CPU per request", f"{name} ≤ {limit} µs, in-memory ports", measured,
             all(v <= limit for v, _ in measures))
+
+# 7. Whole logins and their cost (issue 26): bench/cost.py.
+import cost  # noqa: E402: bench/cost.py, beside this file
+if journeys:
+    cost_lines = cost.report(journeys, tables, row, os.path.dirname(os.path.abspath(__file__)))
+else:
+    cost_lines = []
 
 def sh(cmd):
     try:
@@ -250,10 +275,14 @@ if warm:
               f"send {warm['send']['warm_median_ms']:.2f} ms, login {warm['login']['warm_median_ms']:.2f} ms "
               "(moto, single-threaded, on the same 2 cores)."]
 if trips:
-    lines += ["", "AWS calls per request (counted at the endpoint, warm caches):", "",
-              "| request | status | calls |", "|---|---|---|"]
+    lines += ["", "AWS calls per request (counted at the endpoint, warm caches; waves: sequential "
+              "DynamoDB round trips, concurrent calls counted once; WCU and RCU from the items' "
+              "sizes before and after, `bench/capacity.py`):", "",
+              "| request | status | calls | waves | WCU | RCU |", "|---|---|---|---|---|---|"]
     for label, r in trips.items():
-        lines.append(f"| {label} | {r['status']} | {summary(r['calls'])} |")
+        lines.append(f"| {label} | {r['status']} | {summary(r['calls'])} | {r.get('waves', '?')} "
+                     f"| {r.get('wcu', '?')} | {r.get('rcu', '?')} |")
+lines += cost_lines
 if cold:
     lines += ["", "AWS calls on a cold start (a new process's first request, empty caches):", "",
               "| function | calls |", "|---|---|"]

@@ -28,6 +28,9 @@ stop_on_exit
 
 ensure_venv
 
+echo "== the counting proxy's arithmetic (waves, item sizes, units, metric series)"
+python3 -m unittest discover -s bench -p 'test_*.py' 2>&1 | tail -1
+
 echo "== build: the functions with the deploy profile, then the hello world and the harness"
 # Separate invocations: cargo unifies features over the packages of one build, and the functions
 # must be built exactly as they are deployed.
@@ -79,6 +82,10 @@ PROXY_PORT=$(free_port)
 setsid "$VENV/bin/python" bench/count_proxy.py "$PROXY_PORT" "$AWS_ENDPOINT_URL" >"$OUT/proxy.log" 2>&1 &
 pids+=($!)
 wait_for_port "$PROXY_PORT" "counting proxy" "${pids[-1]}"
+# The tables as the kickstart left them (one tenant, its application, keys and one user): the
+# storage of a quiet tenant in the cost model.
+"$VENV/bin/python" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+  "http://127.0.0.1:$PROXY_PORT/__tables" >"$OUT/tables.json"
 
 export BENCH_FUNCTION_LOG="$OUT/functions.log"
 echo "== cold starts: $COLD_RUNS spawns of each function and of the hello world"
