@@ -85,15 +85,32 @@ pub fn landing_event(code: &str) -> Value {
         .to_json()
 }
 
-/// The landing page's button, with the page's CSRF value in the cookie and the form.
-pub fn click_event(code: &str, csrf: &str) -> Value {
+/// The landing page's button, with the page's CSRF value in the cookie and the form posted as a
+/// browser posts it: every hidden field of `page` (the function's response to the page's `GET`).
+pub fn click_event(code: &str, csrf: &str, page: &[u8]) -> Value {
     Event::post(&format!("/oauth2/passwordless/{code}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .cookie(&format!("passwordless_csrf={csrf}"))
-        .body(&format!("csrf={csrf}"))
+        .body(&page_form(page, csrf))
         .user_agent("bench")
         .request_id("bench-request")
         .to_json()
+}
+
+/// The form a browser posts from a page (an API Gateway response): its hidden fields, or the
+/// CSRF value alone if the page has none.
+pub fn page_form(page: &[u8], csrf: &str) -> String {
+    let response: Value = serde_json::from_slice(page).unwrap_or(Value::Null);
+    let html = response["body"].as_str().unwrap_or_default();
+    let fields = api_gateway_events::hidden_fields(html);
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    if !fields.iter().any(|(name, _)| name == "csrf") {
+        form.append_pair("csrf", csrf);
+    }
+    for (name, value) in fields {
+        form.append_pair(&name, &value);
+    }
+    form.finish()
 }
 
 /// `POST /oauth2/token` exchanging `code` with the benchmark's verifier.
@@ -264,7 +281,7 @@ pub fn hosted_landing_event(code: &str, pending: &str) -> Value {
 }
 
 /// That page's button, in that browser.
-pub fn hosted_click_event(code: &str, csrf: &str, pending: &str) -> Value {
+pub fn hosted_click_event(code: &str, csrf: &str, pending: &str, page: &[u8]) -> Value {
     browser(
         "POST",
         &format!("/oauth2/passwordless/{code}"),
@@ -274,7 +291,7 @@ pub fn hosted_click_event(code: &str, csrf: &str, pending: &str) -> Value {
         ],
     )
     .header("content-type", "application/x-www-form-urlencoded")
-    .body(&format!("csrf={csrf}"))
+    .body(&page_form(page, csrf))
     .to_json()
 }
 

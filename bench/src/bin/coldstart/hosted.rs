@@ -154,7 +154,8 @@ pub fn journey(f: &Hosted, proxy: &str) -> Result<Vec<(String, Value)>> {
     let opened = step(&mut rows, proxy, label, f.landing, &event, &[200])?;
     let csrf = cookie(&opened, "passwordless_csrf", label)?;
     let label = "landing (hosted link pressed: login, code, SSO session)";
-    let event = bench::hosted_click_event(&link, &csrf, &pending);
+    let page = opened.to_string();
+    let event = bench::hosted_click_event(&link, &csrf, &pending, page.as_bytes());
     let pressed = step(&mut rows, proxy, label, f.landing, &event, &[303])?;
     let sso = cookie(&pressed, "fusionauth.sso", label)?;
     let code = location_code(&pressed, label)?;

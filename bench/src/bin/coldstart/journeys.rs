@@ -162,7 +162,7 @@ impl Journeys<'_> {
         let event = bench::landing_event(&code);
         let (page, _, open) = self.step("landing (open)", "landing", &event, 200)?;
         let csrf = csrf_of(&page).ok_or("the page set no CSRF cookie")?;
-        let event = bench::click_event(&code, &csrf);
+        let event = bench::click_event(&code, &csrf, &page);
         let (clicked, _, click) = self.step("landing (click)", "landing", &event, 303)?;
         let response: Value = serde_json::from_slice(&clicked).unwrap_or(Value::Null);
         let authorization_code = response["headers"]["location"]

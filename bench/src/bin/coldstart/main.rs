@@ -207,7 +207,7 @@ fn mint_authorization_code(start: &Function, landing: &Function) -> Result<Strin
     let (page, status, _) = landing.invoke(&bench::landing_event(&code))?;
     expect_status("landing (minting)", status, 200, &Value::Null)?;
     let csrf = csrf_of(&page.body).ok_or("the page set no CSRF cookie")?;
-    let (clicked, status, _) = landing.invoke(&bench::click_event(&code, &csrf))?;
+    let (clicked, status, _) = landing.invoke(&bench::click_event(&code, &csrf, &page.body))?;
     expect_status("landing click (minting)", status, 303, &Value::Null)?;
     let response: Value = serde_json::from_slice(&clicked.body).unwrap_or(Value::Null);
     let location = response["headers"]["location"]
@@ -562,7 +562,7 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
     let clicked = counted(
         "landing (click)",
         &landing,
-        &bench::click_event(&code, &csrf),
+        &bench::click_event(&code, &csrf, &page),
         wanted("landing (click)"),
     )?;
     let response: Value = serde_json::from_slice(&clicked).unwrap_or(Value::Null);
