@@ -111,8 +111,7 @@ impl Recorder {
             .ok()
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
-        let per_tenant = std::env::var("METRICS_TENANT_DIMENSION")
-            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let per_tenant = opted_in(std::env::var("METRICS_TENANT_DIMENSION").ok().as_deref());
         Self::new(&namespace, function, Sink::Stdout).with_tenant_dimension(per_tenant)
     }
 
@@ -130,6 +129,11 @@ impl Recorder {
         }
         output
     }
+}
+
+/// `METRICS_TENANT_DIMENSION`'s value: `true` (any case) opts in; anything else, or nothing, not.
+fn opted_in(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// The tenant the current invocation serves, once the use case knows it.
@@ -556,6 +560,14 @@ mod tests {
             directive_of(line, "AwsCallLatency")["Dimensions"],
             json!([["Function"], ["Function", "TenantId"]])
         );
+    }
+
+    #[test]
+    fn only_true_opts_in_to_per_tenant_series() {
+        assert!(opted_in(Some("true")) && opted_in(Some("TRUE")));
+        for value in [None, Some(""), Some("false"), Some("1"), Some("yes")] {
+            assert!(!opted_in(value), "{value:?}");
+        }
     }
 
     #[test]

@@ -95,9 +95,14 @@ async fn an_email_code_journey_writes_at_most_4_kb_of_logs_and_metrics() {
         .into_iter()
         .map(|r| r.metrics.len())
         .collect();
+    let emf_lines: Vec<String> = [&start, &send, &login]
+        .into_iter()
+        .flat_map(|r| r.metrics.iter().map(Value::to_string))
+        .collect();
     println!(
-        "journey: {} bytes of log lines, {emf} bytes of EMF in {documents:?} documents\n{logs}",
-        logs.len()
+        "journey: {} bytes of log lines, {emf} bytes of EMF in {documents:?} documents\n{logs}{}",
+        logs.len(),
+        emf_lines.join("\n")
     );
     for (function, response) in [("start", &start), ("send", &send), ("login", &login)] {
         assert_eq!(response.metrics.len(), 1, "{function}: one EMF document");
