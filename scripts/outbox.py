@@ -282,15 +282,18 @@ def metric_totals(documents: list[dict]) -> list[dict]:
             for metric in directive.get("Metrics", []):
                 name = metric.get("Name")
                 value = document.get(name)
-                if not isinstance(value, (int, float)):
+                # A value, or a list of values (EMF's form for several samples: latencies).
+                values = value if isinstance(value, list) else [value]
+                values = [v for v in values if isinstance(v, (int, float))]
+                if not values:
                     continue
                 dims = tuple((n, str(document.get(n, ""))) for n in names)
                 entry = totals.setdefault((name, dims), {
                     "metric": name, "dimensions": dims, "unit": metric.get("Unit", ""),
                     "count": 0, "sum": 0.0, "max": 0.0})
-                entry["count"] += 1
-                entry["sum"] += value
-                entry["max"] = max(entry["max"], value)
+                entry["count"] += len(values)
+                entry["sum"] += sum(values)
+                entry["max"] = max(entry["max"], *values)
     return list(totals.values())
 
 

@@ -35,6 +35,7 @@ pub mod http;
 pub mod keys;
 pub mod kickstart;
 pub mod limits;
+pub mod logging;
 pub mod login;
 pub mod login_id;
 pub mod memory;

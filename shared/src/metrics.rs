@@ -1,21 +1,32 @@
-//! Operational metrics as CloudWatch Embedded Metric Format (EMF) lines: one JSON object per line
-//! on standard output, which Lambda ships to CloudWatch Logs and CloudWatch turns into metrics. No
-//! API call, no agent, no extra permission.
+//! Operational metrics as CloudWatch Embedded Metric Format (EMF): one JSON document per
+//! invocation on standard output, written when the invocation ends, which Lambda ships to
+//! CloudWatch Logs and CloudWatch turns into metrics. No API call, no agent, no extra permission.
 //!
 //! Every metric the service publishes is named here, once ([`request`], [`sent`], …), so that the
-//! catalogue, the dimensions and the README's operations table stay in one place. Each line
-//! carries `Function` (start, send, login, landing, token, suppress…) and, once the use case
-//! knows it, `TenantId`, plus the metric's own dimensions. Dimension values are ours (statuses, channels, countries,
-//! operation names), never client input: no address, number, code or key can reach a line.
+//! catalogue, the dimensions and the README's operations table stay in one place. The document
+//! carries `Function` (start, send, login, landing, token, suppress…), the metrics' own
+//! dimensions and, once the use case knows it, `TenantId` as a plain member (Logs Insights can
+//! filter on it; it is no metric dimension unless the operator opts in, below). Dimension values
+//! are ours (statuses, channels, countries, operation names), never client input: no address,
+//! number, code or key can reach a document.
 //!
 //! An invocation records into the [`Recorder`] its function's `main` built once
-//! ([`Recorder::record`]); outside one (the admin CLI, unit tests) nothing is written. Tests
-//! record into [`Sink::Lines`] and read the lines back.
+//! ([`Recorder::record`]): counts are summed, latencies kept as an EMF value list (at most 100
+//! values a metric, the specification's limit), and the document is written when the invocation
+//! returns; outside one (the admin CLI, unit tests) nothing is written. Tests record into
+//! [`Sink::Lines`] and read the lines back.
 //!
-//! Dimension sets: for a metric with dimensions `d1…dn`, the line declares `[Function]`,
-//! `[Function, d1]`, …, `[Function, d1…dn]` and, with a tenant, `[Function, TenantId, d1…dn]`:
-//! alarms read the totals, the dashboard the breakdowns, an operator a tenant's share.
+//! Dimension sets: for a metric with dimensions `d1…dn`, the document declares `[Function]`,
+//! `[Function, d1]`, …, `[Function, d1…dn]`: alarms read the totals, the dashboard the breakdowns.
+//! With `METRICS_TENANT_DIMENSION=true` (template parameter `MetricsPerTenant`) each metric also
+//! gets `[Function, TenantId, d1…dn]`: a tenant's share, at the price of series per tenant. The
+//! AWS calls' latency is one metric per function; the breakdown by service and operation is the
+//! document's `AwsCalls` member (`{"DynamoDB.GetItem": [ms…]}`), which costs no series.
+//!
+//! Two values of one dimension in one invocation (two `Reason`s, say) cannot share a document: the
+//! second goes to a second document. No journey records such a pair.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -25,6 +36,9 @@ use uuid::Uuid;
 
 /// The namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_NAMESPACE: &str = "Passwordless";
+
+/// The most values one metric of an EMF document may carry (the specification's limit).
+const MAX_VALUES: usize = 100;
 
 /// Where EMF lines go.
 #[derive(Clone, Debug)]
@@ -55,17 +69,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// One function's metrics: its namespace, its name and its sink, built once per container.
+/// One function's metrics: its namespace, its name, its sink and whether `TenantId` is a
+/// dimension, built once per container.
 #[derive(Clone, Debug)]
 pub struct Recorder {
     namespace: Arc<str>,
     function: &'static str,
     sink: Sink,
+    tenant_dimension: bool,
 }
 
 struct Invocation {
-    recorder: Recorder,
-    tenant: Mutex<Option<Uuid>>,
+    recorded: Arc<Mutex<Recorded>>,
 }
 
 tokio::task_local! {
@@ -73,40 +88,57 @@ tokio::task_local! {
 }
 
 impl Recorder {
+    /// A recorder without per-tenant dimension sets ([`Recorder::with_tenant_dimension`]).
     pub fn new(namespace: &str, function: &'static str, sink: Sink) -> Self {
         Self {
             namespace: Arc::from(namespace),
             function,
             sink,
+            tenant_dimension: false,
         }
     }
 
-    /// For a function on Lambda: `METRICS_NAMESPACE` (else [`DEFAULT_NAMESPACE`]), to stdout.
+    /// With `[Function, TenantId, …]` dimension sets beside the others: metric series per tenant.
+    pub fn with_tenant_dimension(mut self, tenant_dimension: bool) -> Self {
+        self.tenant_dimension = tenant_dimension;
+        self
+    }
+
+    /// For a function on Lambda: `METRICS_NAMESPACE` (else [`DEFAULT_NAMESPACE`]), to stdout,
+    /// `TenantId` a dimension when `METRICS_TENANT_DIMENSION` is `true`.
     pub fn from_env(function: &'static str) -> Self {
         let namespace = std::env::var("METRICS_NAMESPACE")
             .ok()
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
-        Self::new(&namespace, function, Sink::Stdout)
+        let per_tenant = opted_in(std::env::var("METRICS_TENANT_DIMENSION").ok().as_deref());
+        Self::new(&namespace, function, Sink::Stdout).with_tenant_dimension(per_tenant)
     }
 
-    /// Runs one invocation: whatever it counts is written with this function's name.
+    /// Runs one invocation: whatever it records is written, in one document, when it returns.
     pub async fn record<F: Future>(&self, invocation: F) -> F::Output {
-        CURRENT
-            .scope(
-                Invocation {
-                    recorder: self.clone(),
-                    tenant: Mutex::new(None),
-                },
-                invocation,
-            )
-            .await
+        let recorded = Arc::new(Mutex::new(Recorded::default()));
+        let current = Invocation {
+            recorded: recorded.clone(),
+        };
+        // On the heap: a handler's future is large, and a debug build's stack is small.
+        let output = CURRENT.scope(current, Box::pin(invocation)).await;
+        let recorded = std::mem::take(&mut *lock(&recorded));
+        for document in recorded.documents(self, now_millis()) {
+            self.sink.write(document.to_string());
+        }
+        output
     }
+}
+
+/// `METRICS_TENANT_DIMENSION`'s value: `true` (any case) opts in; anything else, or nothing, not.
+fn opted_in(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// The tenant the current invocation serves, once the use case knows it.
 pub fn set_tenant(tenant: Uuid) {
-    let _ = CURRENT.try_with(|current| *lock(&current.tenant) = Some(tenant));
+    let _ = CURRENT.try_with(|current| lock(&current.recorded).tenant = Some(tenant));
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,20 +156,113 @@ impl Unit {
     }
 }
 
+/// One metric of one invocation: a count's sum, or a latency's values.
+#[derive(Debug)]
+struct Metric {
+    name: &'static str,
+    unit: Unit,
+    dimensions: Vec<(&'static str, String)>,
+    values: Vec<f64>,
+}
+
+impl Metric {
+    fn value(&self) -> Value {
+        match self.unit {
+            Unit::Count => json!(self.values.iter().sum::<f64>()),
+            Unit::Milliseconds => json!(self.values),
+        }
+    }
+}
+
+/// What an invocation recorded, until it ends.
+#[derive(Debug, Default)]
+struct Recorded {
+    tenant: Option<Uuid>,
+    metrics: Vec<Metric>,
+    /// `Service.Operation` → each call's milliseconds.
+    aws_calls: BTreeMap<String, Vec<f64>>,
+    failed_calls: Vec<String>,
+}
+
+impl Recorded {
+    fn add(
+        &mut self,
+        name: &'static str,
+        unit: Unit,
+        value: f64,
+        dimensions: &[(&'static str, &str)],
+    ) {
+        let same = |m: &&mut Metric| {
+            m.name == name
+                && m.dimensions.len() == dimensions.len()
+                && m.dimensions
+                    .iter()
+                    .zip(dimensions)
+                    .all(|((a, x), (b, y))| a == b && x == y)
+                && (unit == Unit::Count || m.values.len() < MAX_VALUES)
+        };
+        match self.metrics.iter_mut().find(same) {
+            Some(metric) if unit == Unit::Count => metric.values[0] += value,
+            Some(metric) => metric.values.push(value),
+            None => self.metrics.push(Metric {
+                name,
+                unit,
+                dimensions: dimensions
+                    .iter()
+                    .map(|(n, v)| (*n, (*v).to_owned()))
+                    .collect(),
+                values: vec![value],
+            }),
+        }
+    }
+
+    /// The documents to write: one, unless two metrics need one dimension with two values (or
+    /// one metric more than [`MAX_VALUES`] values).
+    fn documents(self, recorder: &Recorder, timestamp: i64) -> Vec<Value> {
+        let mut documents: Vec<Vec<Metric>> = Vec::new();
+        for metric in self.metrics {
+            let fits = |document: &Vec<Metric>| {
+                document.iter().all(|other| {
+                    other.name != metric.name
+                        && metric.dimensions.iter().all(|(name, value)| {
+                            other
+                                .dimensions
+                                .iter()
+                                .all(|(n, v)| n != name || v == value)
+                        })
+                })
+            };
+            match documents.iter_mut().find(|d| fits(d)) {
+                Some(document) => document.push(metric),
+                None => documents.push(vec![metric]),
+            }
+        }
+        let mut extra = Map::new();
+        if !self.aws_calls.is_empty() {
+            extra.insert("AwsCalls".into(), json!(self.aws_calls));
+        }
+        if !self.failed_calls.is_empty() {
+            extra.insert("AwsCallsFailed".into(), json!(self.failed_calls));
+        }
+        documents
+            .into_iter()
+            .enumerate()
+            .map(|(i, metrics)| {
+                let mut doc = document(recorder, self.tenant, &metrics, timestamp);
+                if i == 0 {
+                    if let Value::Object(members) = &mut doc {
+                        members.extend(extra.clone());
+                    }
+                }
+                doc
+            })
+            .collect()
+    }
+}
+
 fn emit(metric: &'static str, unit: Unit, value: f64, dimensions: &[(&'static str, &str)]) {
-    let _ = CURRENT.try_with(|current| {
-        let tenant = *lock(&current.tenant);
-        let recorder = &current.recorder;
-        let line = document(
-            &recorder.namespace,
-            recorder.function,
-            tenant,
-            (metric, unit, value),
-            dimensions,
-            now_millis(),
-        );
-        recorder.sink.write(line.to_string());
-    });
+    let _ =
+        CURRENT.try_with(|current| lock(&current.recorded).add(metric, unit, value, dimensions));
 }
 
 fn now_millis() -> i64 {
@@ -148,51 +273,59 @@ fn now_millis() -> i64 {
 }
 
 /// One EMF document (the specification's `_aws` metadata, then the dimension values and the
-/// metric value as top-level members).
+/// metric values as top-level members): one directive per list of dimension names.
 fn document(
-    namespace: &str,
-    function: &str,
+    recorder: &Recorder,
     tenant: Option<Uuid>,
-    (metric, unit, value): (&str, Unit, f64),
-    dimensions: &[(&'static str, &str)],
+    metrics: &[Metric],
     timestamp: i64,
 ) -> Value {
-    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
-    let mut sets: Vec<Vec<&str>> = (0..=names.len())
-        .map(|n| {
-            std::iter::once("Function")
-                .chain(names[..n].iter().copied())
-                .collect()
+    let mut directives: Vec<(Vec<&str>, Vec<Value>)> = Vec::new();
+    for metric in metrics {
+        let names: Vec<&str> = metric.dimensions.iter().map(|(name, _)| *name).collect();
+        let definition = json!({"Name": metric.name, "Unit": metric.unit.as_str()});
+        match directives.iter_mut().find(|(n, _)| *n == names) {
+            Some((_, definitions)) => definitions.push(definition),
+            None => directives.push((names, vec![definition])),
+        }
+    }
+    let per_tenant = recorder.tenant_dimension && tenant.is_some();
+    let directives: Vec<Value> = directives
+        .into_iter()
+        .map(|(names, definitions)| {
+            let mut sets: Vec<Vec<&str>> = (0..=names.len())
+                .map(|n| {
+                    std::iter::once("Function")
+                        .chain(names[..n].iter().copied())
+                        .collect()
+                })
+                .collect();
+            if per_tenant {
+                sets.push(
+                    ["Function", "TenantId"]
+                        .into_iter()
+                        .chain(names.iter().copied())
+                        .collect(),
+                );
+            }
+            json!({"Namespace": &*recorder.namespace, "Dimensions": sets, "Metrics": definitions})
         })
         .collect();
-    if tenant.is_some() {
-        sets.push(
-            ["Function", "TenantId"]
-                .into_iter()
-                .chain(names.iter().copied())
-                .collect(),
-        );
-    }
     let mut root = Map::new();
     root.insert(
         "_aws".into(),
-        json!({
-            "Timestamp": timestamp,
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": sets,
-                "Metrics": [{"Name": metric, "Unit": unit.as_str()}],
-            }],
-        }),
+        json!({"Timestamp": timestamp, "CloudWatchMetrics": directives}),
     );
-    root.insert("Function".into(), json!(function));
+    root.insert("Function".into(), json!(recorder.function));
     if let Some(tenant) = tenant {
         root.insert("TenantId".into(), json!(tenant.to_string()));
     }
-    for (name, value) in dimensions {
-        root.insert((*name).into(), json!(value));
+    for metric in metrics {
+        for (name, value) in &metric.dimensions {
+            root.insert((*name).into(), json!(value));
+        }
+        root.insert(metric.name.into(), metric.value());
     }
-    root.insert(metric.into(), json!(value));
     Value::Object(root)
 }
 
@@ -290,48 +423,132 @@ pub fn dependency_failure(operation: &'static str) {
     );
 }
 
-/// How long one AWS call took, retries included: `AwsCallLatency` by `Service` (`DynamoDB`,
-/// `SESv2`, `SNS`) and `Operation` (`GetItem`, `SendEmail`, `Publish`…), and `AwsCallErrors` for
-/// a call that failed.
+/// How long one AWS call took, retries included: `AwsCallLatency` (one value per call) and
+/// `AwsCallErrors` for a call that failed, by `Function`; the document's `AwsCalls` member lists
+/// each call's milliseconds by `Service.Operation` (`DynamoDB.GetItem`, `SESv2.SendEmail`,
+/// `SNS.Publish`…), its `AwsCallsFailed` member the failed ones.
 pub fn aws_call(service: &str, operation: &str, millis: f64, failed: bool) {
-    let dimensions = [("Service", service), ("Operation", operation)];
-    emit("AwsCallLatency", Unit::Milliseconds, millis, &dimensions);
-    if failed {
-        emit("AwsCallErrors", Unit::Count, 1.0, &dimensions);
-    }
+    // A tenth of a millisecond is all a latency needs, and fewer digits are fewer log bytes.
+    let millis = (millis * 10.0).round() / 10.0;
+    let _ = CURRENT.try_with(|current| {
+        let mut recorded = lock(&current.recorded);
+        recorded.add("AwsCallLatency", Unit::Milliseconds, millis, &[]);
+        let call = format!("{service}.{operation}");
+        if failed {
+            recorded.add("AwsCallErrors", Unit::Count, 1.0, &[]);
+            recorded.failed_calls.push(call.clone());
+        }
+        recorded.aws_calls.entry(call).or_default().push(millis);
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn recorded(f: impl FnOnce()) -> Vec<Value> {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let recorder = Recorder::new("Test", "send", Sink::Lines(lines.clone()));
+    const TENANT: &str = "f24aca2b-ce4a-4dad-951a-c9d690e71415";
+
+    fn recorded_by(recorder: Recorder, lines: &Mutex<Vec<String>>, f: impl FnOnce()) -> Vec<Value> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         runtime.block_on(recorder.record(async { f() }));
-        let lines = lock(&lines).clone();
+        let lines = lock(lines).clone();
         lines
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
 
+    fn recorded(f: impl FnOnce()) -> Vec<Value> {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let recorder = Recorder::new("Test", "send", Sink::Lines(lines.clone()));
+        recorded_by(recorder, &lines, f)
+    }
+
+    fn recorded_per_tenant(f: impl FnOnce()) -> Vec<Value> {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let recorder =
+            Recorder::new("Test", "send", Sink::Lines(lines.clone())).with_tenant_dimension(true);
+        recorded_by(recorder, &lines, f)
+    }
+
+    fn directive_of<'v>(line: &'v Value, metric: &str) -> &'v Value {
+        line["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| {
+                d["Metrics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["Name"] == metric)
+            })
+            .unwrap_or_else(|| panic!("no directive for {metric} in {line}"))
+    }
+
+    fn a_journeys_send() {
+        set_tenant(Uuid::parse_str(TENANT).unwrap());
+        aws_call("DynamoDB", "GetItem", 3.04, false);
+        aws_call("DynamoDB", "BatchGetItem", 4.0, false);
+        aws_call("DynamoDB", "UpdateItem", 5.0, false);
+        aws_call("DynamoDB", "UpdateItem", 6.0, false);
+        aws_call("SNS", "Publish", 40.0, false);
+        sent("sms", Some("US"));
+        request(200);
+    }
+
     #[test]
-    fn a_metric_is_one_emf_document_with_its_dimension_sets_and_value() {
-        let tenant = Uuid::parse_str("f24aca2b-ce4a-4dad-951a-c9d690e71415").unwrap();
-        let lines = recorded(|| {
-            set_tenant(tenant);
-            sent("sms", Some("US"));
-        });
-        assert_eq!(lines.len(), 1);
+    fn an_invocation_writes_one_emf_document_with_every_metric_it_recorded() {
+        let lines = recorded(a_journeys_send);
+        assert_eq!(lines.len(), 1, "{lines:?}");
         let line = &lines[0];
-        let directive = &line["_aws"]["CloudWatchMetrics"][0];
-        assert_eq!(directive["Namespace"], "Test");
+        assert!(line["_aws"]["Timestamp"].as_i64().unwrap() > 1_700_000_000_000);
+        assert_eq!(line["Function"], "send");
+        let sent = directive_of(line, "Sent");
+        assert_eq!(sent["Namespace"], "Test");
         assert_eq!(
-            directive["Dimensions"],
+            sent["Dimensions"],
+            json!([
+                ["Function"],
+                ["Function", "Channel"],
+                ["Function", "Channel", "Country"]
+            ])
+        );
+        assert_eq!(sent["Metrics"], json!([{"Name": "Sent", "Unit": "Count"}]));
+        assert_eq!(
+            (&line["Channel"], &line["Country"]),
+            (&json!("sms"), &json!("US"))
+        );
+        assert_eq!(line["Sent"], 1.0);
+        assert_eq!(line["Requests"], 1.0);
+        assert_eq!(line["Status"], "200");
+        // Every call's latency, one metric by function; the breakdown as a plain member.
+        assert_eq!(
+            directive_of(line, "AwsCallLatency")["Dimensions"],
+            json!([["Function"]])
+        );
+        assert_eq!(line["AwsCallLatency"], json!([3.0, 4.0, 5.0, 6.0, 40.0]));
+        assert_eq!(
+            line["AwsCalls"],
+            json!({"DynamoDB.BatchGetItem": [4.0], "DynamoDB.GetItem": [3.0],
+                   "DynamoDB.UpdateItem": [5.0, 6.0], "SNS.Publish": [40.0]})
+        );
+        assert!(line.get("AwsCallErrors").is_none());
+    }
+
+    #[test]
+    fn the_tenant_is_a_member_but_a_dimension_only_when_the_operator_opts_in() {
+        let line = &recorded(a_journeys_send)[0];
+        assert_eq!(line["TenantId"], TENANT);
+        let sets = line["_aws"]["CloudWatchMetrics"].to_string();
+        assert!(!sets.contains("TenantId"), "{sets}");
+
+        let line = &recorded_per_tenant(a_journeys_send)[0];
+        assert_eq!(line["TenantId"], TENANT);
+        assert_eq!(
+            directive_of(line, "Sent")["Dimensions"],
             json!([
                 ["Function"],
                 ["Function", "Channel"],
@@ -340,45 +557,96 @@ mod tests {
             ])
         );
         assert_eq!(
-            directive["Metrics"],
-            json!([{"Name": "Sent", "Unit": "Count"}])
+            directive_of(line, "AwsCallLatency")["Dimensions"],
+            json!([["Function"], ["Function", "TenantId"]])
         );
-        assert!(line["_aws"]["Timestamp"].as_i64().unwrap() > 1_700_000_000_000);
-        assert_eq!(line["Function"], "send");
-        assert_eq!(line["TenantId"], tenant.to_string());
-        assert_eq!(line["Channel"], "sms");
-        assert_eq!(line["Country"], "US");
-        assert_eq!(line["Sent"], 1.0);
     }
 
     #[test]
-    fn every_dimension_a_directive_names_is_a_member_of_the_document() {
+    fn only_true_opts_in_to_per_tenant_series() {
+        assert!(opted_in(Some("true")) && opted_in(Some("TRUE")));
+        for value in [None, Some(""), Some("false"), Some("1"), Some("yes")] {
+            assert!(!opted_in(value), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn counts_are_summed_and_a_failed_call_is_counted_with_its_operation() {
         let lines = recorded(|| {
-            request(429);
-            aws_call("DynamoDB", "UpdateItem", 12.5, true);
             refused_code();
+            refused_code();
+            aws_call("SESv2", "SendEmail", 12.54, true);
+            dependency_failure("send email");
+            request(500);
         });
-        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.len(), 1);
+        let line = &lines[0];
+        assert_eq!(line["RefusedCodes"], 2.0);
+        assert_eq!(line["AwsCallErrors"], 1.0);
+        assert_eq!(line["AwsCallsFailed"], json!(["SESv2.SendEmail"]));
+        assert_eq!(line["AwsCallLatency"], json!([12.5]));
+        assert_eq!(line["Operation"], "send email");
+        assert_eq!(line["Outcome"], "error");
+        assert!(line.get("TenantId").is_none(), "no tenant was known");
+    }
+
+    #[test]
+    fn every_dimension_a_directive_names_is_a_member_and_every_metric_a_number_or_list() {
+        let lines = recorded(|| {
+            a_journeys_send();
+            sms_guard_refused("prefix", "US");
+            rate_limited("send-sms");
+        });
+        assert_eq!(lines.len(), 1, "the same Country shares the document");
         for line in &lines {
-            let directive = &line["_aws"]["CloudWatchMetrics"][0];
-            for set in directive["Dimensions"].as_array().unwrap() {
-                for name in set.as_array().unwrap() {
-                    let name = name.as_str().unwrap();
-                    assert!(line[name].is_string(), "{name} missing from {line}");
+            for directive in line["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+                for set in directive["Dimensions"].as_array().unwrap() {
+                    for name in set.as_array().unwrap() {
+                        let name = name.as_str().unwrap();
+                        assert!(line[name].is_string(), "{name} missing from {line}");
+                    }
+                }
+                for metric in directive["Metrics"].as_array().unwrap() {
+                    let value = &line[metric["Name"].as_str().unwrap()];
+                    assert!(value.is_number() || value.is_array(), "{line}");
                 }
             }
-            let metric = directive["Metrics"][0]["Name"].as_str().unwrap();
-            assert!(line[metric].is_number(), "{line}");
         }
-        assert_eq!(lines[0]["Outcome"], "refused");
-        assert_eq!(lines[0]["Status"], "429");
-        assert_eq!(lines[1]["AwsCallLatency"], 12.5);
+    }
+
+    #[test]
+    fn two_values_of_one_dimension_go_to_two_documents() {
+        let lines = recorded(|| {
+            suppression("bounce");
+            suppression("complaint");
+            suppression("bounce");
+        });
+        assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(
-            lines[1]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
-            "Milliseconds"
+            (&lines[0]["Reason"], &lines[0]["Suppressions"]),
+            (&json!("bounce"), &json!(2.0))
         );
-        assert_eq!(lines[2]["AwsCallErrors"], 1.0);
-        assert!(lines[0].get("TenantId").is_none(), "no tenant was known");
+        assert_eq!(
+            (&lines[1]["Reason"], &lines[1]["Suppressions"]),
+            (&json!("complaint"), &json!(1.0))
+        );
+    }
+
+    #[test]
+    fn a_latency_list_holds_at_most_a_hundred_values() {
+        let lines = recorded(|| {
+            for _ in 0..150 {
+                aws_call("DynamoDB", "GetItem", 1.0, false);
+            }
+        });
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["AwsCallLatency"].as_array().unwrap().len(), 100);
+        assert_eq!(lines[1]["AwsCallLatency"].as_array().unwrap().len(), 50);
+    }
+
+    #[test]
+    fn an_invocation_that_records_nothing_writes_nothing() {
+        assert!(recorded(|| {}).is_empty());
     }
 
     #[test]

@@ -276,7 +276,7 @@ def test_the_outbox_metrics_panel_counts_what_the_functions_reported(
     grew("Requests", "Function=start, Outcome=success, Status=200")
     grew("Requests", "Function=login, Outcome=refused, Status=404")
     grew("RefusedCodes", "Function=login")
-    assert any(r["metric"] == "AwsCallLatency" and "Service=DynamoDB" in r["dimensions"] for r in after.rows)
+    assert any(r["metric"] == "AwsCallLatency" and r["dimensions"] == "Function=start" for r in after.rows)
     assert "+17205550147" not in str(after.rows) and "5550147" not in str(after.rows)
 
     # The page itself frames the panel.
@@ -325,6 +325,8 @@ def test_the_metrics_panel_adds_up_emf_lines_and_ignores_the_rest_of_the_log(tmp
         emf("Sent", 1, Channel="sms"),
         "[send] " + emf("Sent", 1, Channel="sms"),  # a prefix before the document
         emf("Sent", 1, Channel="email"),
+        emf("AwsCallLatency", [2.5, 4.0]),  # a list: one sample each
+        emf("AwsCallLatency", [1.5]),
         ' INFO passwordless SMS sent to=+1******0147',
         '{"level":"INFO","message":"not a metric"}',
         '{"_aws": "truncated',
@@ -333,6 +335,9 @@ def test_the_metrics_panel_adds_up_emf_lines_and_ignores_the_rest_of_the_log(tmp
     assert totals == {
         ("Sent", (("Function", "send"), ("Channel", "sms"))): 2,
         ("Sent", (("Function", "send"), ("Channel", "email"))): 1,
+        ("AwsCallLatency", (("Function", "send"),)): 8.0,
     }
+    latency = [t for t in outbox.metric_totals(outbox.read_metrics(str(log))) if t["metric"] == "AwsCallLatency"]
+    assert (latency[0]["count"], latency[0]["max"]) == (3, 4.0)
     panel = outbox.render_metrics(str(log))
     assert '<meta http-equiv="refresh"' in panel and "<script" not in panel

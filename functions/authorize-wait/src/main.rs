@@ -7,7 +7,7 @@ use passwordless::{aws, config::Config, http, metrics::Recorder};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    passwordless::logging::init();
     let config = Config::from_env()?;
     // The waiting page completes logins as the landing page does: the same services.
     let services = aws::landing_services(&config)?;

@@ -7,7 +7,7 @@ use passwordless::{aws, config::Config, http, metrics::Recorder};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    passwordless::logging::init();
     let config = Config::from_env()?;
     let services = aws::logout_services(&config)?;
     let pages = std::sync::Arc::new(http::pages::Pages::new());

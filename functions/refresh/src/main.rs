@@ -6,7 +6,7 @@ use passwordless::{aws, config::Config, http, metrics::Recorder};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    passwordless::logging::init();
     let config = Config::from_env()?;
     let services = aws::refresh_services(&config)?;
     let metrics = Recorder::from_env("refresh");

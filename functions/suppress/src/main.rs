@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    passwordless::logging::init();
     let config = Config::from_env()?;
     let services = aws::suppression_services(&config)?;
     let metrics = Recorder::from_env("suppress");

@@ -778,11 +778,20 @@ impl TestResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The EMF lines of `metric`.
+    /// The EMF documents that carry `metric` (one, as an invocation writes one document).
     pub fn metric(&self, metric: &str) -> Vec<&Value> {
         self.metrics
             .iter()
             .filter(|line| line.get(metric).is_some())
+            .collect()
+    }
+
+    /// The AWS calls the invocation timed, as `Service.Operation` (its EMF document's `AwsCalls`).
+    pub fn aws_calls(&self) -> Vec<String> {
+        self.metrics
+            .iter()
+            .filter_map(|line| line["AwsCalls"].as_object())
+            .flat_map(|calls| calls.keys().cloned())
             .collect()
     }
 

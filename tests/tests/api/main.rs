@@ -20,6 +20,7 @@ mod iam;
 mod id_tokens;
 mod keys;
 mod kickstart;
+mod log_volume;
 mod login;
 mod logout;
 mod lost_responses;

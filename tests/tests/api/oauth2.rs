@@ -972,7 +972,7 @@ async fn the_landing_and_token_functions_write_emf_lines_without_secrets() {
         ("token", &exchanged),
         ("token", &replayed),
     ] {
-        assert!(!response.metrics.is_empty(), "{function}: no EMF line");
+        assert_eq!(response.metrics.len(), 1, "{function}: one EMF document");
         for line in &response.metrics {
             crate::operations::assert_well_formed(line, function);
             let text = line.to_string();
@@ -992,13 +992,14 @@ async fn the_landing_and_token_functions_write_emf_lines_without_secrets() {
     assert_eq!(requests(&exchanged)["TenantId"], TENANT);
     assert_eq!(requests(&replayed)["Outcome"], "refused");
     assert_eq!(replayed.metric("RefusedCodes").len(), 1);
-    for (response, operation) in [(&clicked, "PutItem"), (&exchanged, "UpdateItem")] {
+    for (response, call) in [
+        (&clicked, "DynamoDB.PutItem"),
+        (&exchanged, "DynamoDB.UpdateItem"),
+    ] {
+        assert!(!response.metric("AwsCallLatency").is_empty());
         assert!(
-            response
-                .metric("AwsCallLatency")
-                .iter()
-                .any(|l| l["Service"] == "DynamoDB" && l["Operation"] == operation),
-            "{operation} not timed: {:?}",
+            response.aws_calls().iter().any(|c| c == call),
+            "{call} not timed: {:?}",
             response.metrics
         );
     }

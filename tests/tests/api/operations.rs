@@ -162,20 +162,27 @@ async fn the_suppress_function_may_write_suppression_items_and_nothing_else() {
     );
 }
 
-/// The dimension names a line's directives declare are all members of it, and its metric's
-/// value is a number: CloudWatch drops a document that breaks either.
+/// The dimension names a document's directives declare are all members of it, and each metric's
+/// value is a number (a count) or a list of numbers (latencies): CloudWatch drops a document that
+/// breaks either.
 pub(crate) fn assert_well_formed(line: &Value, function: &str) {
-    let directive = &line["_aws"]["CloudWatchMetrics"][0];
-    assert_eq!(directive["Namespace"], NAMESPACE, "{line}");
     assert!(line["_aws"]["Timestamp"].is_i64(), "{line}");
     assert_eq!(line["Function"], function, "{line}");
-    for set in directive["Dimensions"].as_array().unwrap() {
-        for name in set.as_array().unwrap() {
-            assert!(line[name.as_str().unwrap()].is_string(), "{name} in {line}");
+    for directive in line["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+        assert_eq!(directive["Namespace"], NAMESPACE, "{line}");
+        for set in directive["Dimensions"].as_array().unwrap() {
+            for name in set.as_array().unwrap() {
+                assert!(line[name.as_str().unwrap()].is_string(), "{name} in {line}");
+            }
+        }
+        for metric in directive["Metrics"].as_array().unwrap() {
+            let value = &line[metric["Name"].as_str().unwrap()];
+            let numbers = value
+                .as_array()
+                .is_some_and(|v| v.iter().all(Value::is_number));
+            assert!(value.is_number() || numbers, "{line}");
         }
     }
-    let metric = directive["Metrics"][0]["Name"].as_str().unwrap();
-    assert!(line[metric].is_number(), "{line}");
 }
 
 #[tokio::test]
@@ -206,7 +213,7 @@ async fn each_function_writes_emf_lines_with_its_dimensions_and_no_secret_or_add
         ("login", &login),
         ("login", &refused),
     ] {
-        assert!(!response.metrics.is_empty());
+        assert_eq!(response.metrics.len(), 1, "{function}: one EMF document");
         for line in &response.metrics {
             assert_well_formed(line, function);
             let text = line.to_string();
@@ -235,32 +242,31 @@ async fn each_function_writes_emf_lines_with_its_dimensions_and_no_secret_or_add
         (Some("sms"), Some("US"))
     );
 
-    // Every AWS call is timed, by service and operation.
-    let calls: Vec<(String, String)> = [&start, &send, &login]
+    // Every AWS call is timed: its latency by function, the breakdown by service and operation.
+    let calls: Vec<String> = [&start, &send, &login]
         .iter()
-        .flat_map(|r| r.metric("AwsCallLatency"))
-        .map(|l| {
-            assert!(l["AwsCallLatency"].as_f64().unwrap() >= 0.0);
-            assert_eq!(
-                l["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
-                "Milliseconds"
-            );
-            (
-                l["Service"].as_str().unwrap().to_owned(),
-                l["Operation"].as_str().unwrap().to_owned(),
-            )
+        .flat_map(|r| {
+            let latencies = r.metric("AwsCallLatency")[0]["AwsCallLatency"].clone();
+            let latencies = latencies.as_array().expect("a list of latencies");
+            assert!(latencies.iter().all(|ms| ms.as_f64().unwrap() >= 0.0));
+            let timed: usize = r.metrics[0]["AwsCalls"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|ms| ms.as_array().unwrap().len())
+                .sum();
+            assert_eq!(latencies.len(), timed, "one latency per call");
+            r.aws_calls()
         })
         .collect();
     for expected in [
-        ("DynamoDB", "BatchGetItem"),
-        ("DynamoDB", "TransactWriteItems"),
-        ("DynamoDB", "UpdateItem"),
-        ("SNS", "Publish"),
+        "DynamoDB.BatchGetItem",
+        "DynamoDB.TransactWriteItems",
+        "DynamoDB.UpdateItem",
+        "SNS.Publish",
     ] {
         assert!(
-            calls
-                .iter()
-                .any(|(s, o)| (s.as_str(), o.as_str()) == expected),
+            calls.iter().any(|call| call == expected),
             "{expected:?} not in {calls:?}"
         );
     }
@@ -281,6 +287,7 @@ async fn a_failing_dependency_is_counted_with_its_operation_and_the_failed_call(
     assert_eq!(failures[0]["Operation"], "send email");
     let errors = response.metric("AwsCallErrors");
     assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0]["Operation"], "SendEmail");
+    assert_eq!(errors[0]["AwsCallErrors"], 1.0);
+    assert_eq!(errors[0]["AwsCallsFailed"], json!(["SESv2.SendEmail"]));
     assert_eq!(response.metric("Requests")[0]["Outcome"], "error");
 }
