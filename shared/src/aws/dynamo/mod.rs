@@ -48,6 +48,7 @@ pub mod keys;
 pub mod pending_logins;
 pub mod rate_limits;
 pub mod refresh_tokens;
+mod retry;
 pub mod sessions;
 pub mod sso_sessions;
 pub mod suppressions;
