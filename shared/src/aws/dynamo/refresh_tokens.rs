@@ -146,10 +146,19 @@ impl RefreshTokens for DynamoStore {
                 .into_values()
                 .flatten()
                 .collect();
-            let left = output
+            // Asked again strongly consistent, whatever the answer echoes: a stale family would
+            // refuse the token its last rotation issued.
+            let left: HashMap<_, _> = output
                 .unprocessed_keys
-                .filter(|left| left.values().any(|k| !k.keys.is_empty()));
-            Ok((found, left))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, left)| !left.keys.is_empty())
+                .map(|(table, mut left)| {
+                    left.consistent_read = Some(true);
+                    (table, left)
+                })
+                .collect();
+            Ok((found, (!left.is_empty()).then_some(left)))
         })
         .await?;
         let item = |key: &(String, &'static str)| items.iter().find(|i| pk_of(i) == Some(&key.0));
