@@ -11,6 +11,7 @@
 //! | `SES_CONFIGURATION_SET`   | the SES configuration set emails are sent with (bounce and complaint events) | none |
 //! | `METRICS_NAMESPACE`       | the CloudWatch namespace of the EMF metrics ([`crate::metrics`]) | `Passwordless` |
 //! | `METRICS_TENANT_DIMENSION` | `true`: metrics also per tenant ([`crate::metrics::Recorder::from_env`]) | `false` |
+//! | `LOGIN_RECORD_RETENTION_DAYS` | days a login record is kept (its `ttl`; read where it is written, [`crate::aws::dynamo::item::login_record_item`]) | 365 |
 //!
 //! The AWS SDK reads its own (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials).
 

@@ -271,13 +271,14 @@ pub trait Sessions: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// What a refresh reads at once: the token's family, its user, and the latest revocation that
-/// covers them (by user, by user and application, by application).
+/// What a refresh reads at once: the token's family, its user, and the latest of the user's
+/// revocations that covers them (by user, by user and application). The application's own
+/// revocation is read apart ([`RefreshTokens::application_revoked_before`]).
 #[derive(Clone, Debug, Default)]
 pub struct RefreshRecords {
     pub token: Option<StoredRefreshToken>,
     pub user: Option<User>,
-    /// Every token of this user and application started at or before this instant is revoked.
+    /// Every token of this user (and application) started at or before this instant is revoked.
     pub revoked_before: Option<i64>,
 }
 
@@ -319,8 +320,16 @@ pub const ROTATIONS_REMEMBERED: u64 = 32;
 /// Refresh tokens, stored one item per login (the family), by hash of the current token.
 #[async_trait]
 pub trait RefreshTokens: Send + Sync {
-    /// The family, its user and the revocations that apply, in one round trip.
+    /// The family, its user and the user's revocations that apply, in one round trip, read
+    /// strongly consistent.
     async fn find(&self, names: &RefreshTokenNames) -> Result<RefreshRecords, StoreError>;
+    /// When every token of `application` started at or before was revoked, if ever: one item
+    /// every refresh of the application would read, so read eventually consistent (and kept a
+    /// while by [`crate::refresh::ApplicationRevocations`]).
+    async fn application_revoked_before(
+        &self,
+        application: Uuid,
+    ) -> Result<Option<i64>, StoreError>;
     /// Replaces the family's current token (`family.token_hash`, as [`RefreshTokens::find`]
     /// read it) by `next_hash`, keeps the replaced hash among the last
     /// [`ROTATIONS_REMEMBERED`] and sets the expiry; only while that token is still current, so

@@ -16,6 +16,11 @@
 //!    nor held back by it: a person was shown to hold it, which a pumped number never is, and a
 //!    flood of new numbers in its range must not lock its owner out;
 //! 4. fewer than `dailyLimit` SMS went out for the tenant this UTC day (every number counts).
+//!    The day's count is spread over up to [`DAILY_SHARDS`] items (one item takes 1,000 writes a
+//!    second at most), each holding its share of the limit: a send counts on its user's shard,
+//!    and on the next ones in turn while that one is full. The cap is exact: the day's SMS never
+//!    exceed `dailyLimit`, and one is refused only once every shard was found full (counts only
+//!    grow within the day), that is once `dailyLimit` went out.
 //!
 //! A refusal is an answer (400 or 429 with an `Errors` body, counted in the metrics), never a
 //! silent drop. Each count is one conditional write ([`RateLimiter::try_acquire`], as the
@@ -149,13 +154,6 @@ pub async fn admit(
             period_seconds: velocity.time_period_in_seconds,
             refusal: |country| SmsRefusal::PrefixVelocity { country },
         }),
-        daily.enabled.then(|| Count {
-            key: format!("sms-day#{tenant_id}"),
-            owner: None,
-            limit: daily.limit,
-            period_seconds: DAY_SECONDS,
-            refusal: |country| SmsRefusal::DailyLimit { country },
-        }),
     ];
     for count in counts.into_iter().flatten() {
         let admitted = limiter
@@ -171,7 +169,49 @@ pub async fn admit(
             return Err(GuardError::Refused((count.refusal)(country)));
         }
     }
+    if daily.enabled
+        && !count_on_the_day(limiter, tenant_id, user_id, daily.limit, now_millis).await?
+    {
+        return Err(GuardError::Refused(SmsRefusal::DailyLimit { country }));
+    }
     Ok(())
+}
+
+/// How many items a tenant's daily SMS count is spread over, at most: 4,000 counts a second,
+/// far above what one SMS origination identity sends (SNS: 1 to 100 a second, by type).
+pub const DAILY_SHARDS: u32 = 4;
+
+/// Each shard's share of a daily `limit`: as even as can be, adding up to `limit` exactly, and
+/// no more shards than SMS (a shard of none would be refused for nothing).
+fn daily_shares(limit: u32) -> Vec<u32> {
+    let shards = DAILY_SHARDS.min(limit).max(1);
+    (0..shards)
+        .map(|shard| limit / shards + u32::from(shard < limit % shards))
+        .collect()
+}
+
+/// Counts one SMS on the tenant's day: on the user's shard, else on the next shards in turn
+/// while they are full. `false` once every shard was full.
+async fn count_on_the_day(
+    limiter: &dyn RateLimiter,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    limit: u32,
+    now_millis: i64,
+) -> Result<bool, StoreError> {
+    let shares = daily_shares(limit);
+    let first = (user_id.as_u128() % shares.len() as u128) as usize;
+    for turn in 0..shares.len() {
+        let shard = (first + turn) % shares.len();
+        let key = format!("sms-day#{tenant_id}#{shard}");
+        if limiter
+            .try_acquire(&key, None, shares[shard], DAY_SECONDS, now_millis)
+            .await?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -282,6 +322,43 @@ mod tests {
         assert!(admit_sms(&limiter, &tenant, "+17205550147", 86_400_000)
             .await
             .is_ok());
+    }
+
+    #[test]
+    fn the_days_shares_add_up_to_the_limit_over_at_most_four_shards() {
+        assert_eq!(daily_shares(1000), [250, 250, 250, 250]);
+        assert_eq!(daily_shares(7), [2, 2, 2, 1]);
+        assert_eq!(daily_shares(2), [1, 1]);
+        assert_eq!(daily_shares(0), [0]);
+        for limit in 0..50 {
+            assert_eq!(daily_shares(limit).iter().sum::<u32>(), limit);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_daily_cap_is_exact_across_shards_whichever_shards_the_users_fall_on() {
+        let limiter = MemoryRateLimiter::default();
+        let tenant = tenant(json!({
+            "prefixRateLimit": {"enabled": false},
+            "dailyLimit": {"enabled": true, "limit": 7}
+        }));
+        // Twenty users all of whose own shard is the first: once it is full, the next ones
+        // take their SMS, until the day's seven went out.
+        let mut admitted = 0;
+        for n in 0..20u128 {
+            let destination = to("+13035551212");
+            let attempt = SmsAttempt {
+                destination: &destination,
+                user_id: Uuid::from_u128(n * 4),
+                logged_in_before: false,
+            };
+            match admit(&limiter, &tenant, &attempt, 0).await {
+                Ok(()) => admitted += 1,
+                Err(GuardError::Refused(SmsRefusal::DailyLimit { .. })) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(admitted, 7);
     }
 
     #[tokio::test]

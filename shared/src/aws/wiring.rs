@@ -98,6 +98,7 @@ pub fn refresh_services(config: &Config) -> Result<RefreshServices, MissingAwsSe
         signer: Arc::new(crate::tokens::Signer::default()),
         clock,
         random,
+        application_revocations: Arc::default(),
     })
 }
 
@@ -173,6 +174,7 @@ pub fn token_services(config: &Config) -> Result<TokenServices, MissingAwsSettin
             signer: Arc::new(crate::tokens::Signer::default()),
             clock,
             random,
+            application_revocations: Arc::default(),
         },
     })
 }

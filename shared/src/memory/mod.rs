@@ -91,6 +91,7 @@ pub fn services(kickstart: crate::kickstart::Kickstart) -> MemoryServices {
             signer,
             clock,
             random,
+            application_revocations: Arc::default(),
         },
         codes,
         outbox,

@@ -28,7 +28,6 @@ impl RefreshTokens for MemoryRefreshTokens {
             [
                 RevocationScope::User(names.user_id),
                 RevocationScope::UserApplication(names.user_id, names.application_id),
-                RevocationScope::Application(names.application_id),
             ]
             .iter()
             .filter_map(|scope| revocations.get(scope).copied())
@@ -40,6 +39,14 @@ impl RefreshTokens for MemoryRefreshTokens {
             user: self.directory.user(names.user_id).await?,
             revoked_before,
         })
+    }
+    async fn application_revoked_before(
+        &self,
+        application: Uuid,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(lock(&self.codes.revocations)
+            .get(&RevocationScope::Application(application))
+            .copied())
     }
     async fn rotate(
         &self,

@@ -23,9 +23,11 @@ use crate::session::{self, AccessToken, AccessTokenFor, IssuedRefreshToken};
 use crate::system::{Clock, Random};
 use crate::tokens::Signer;
 
+mod revocations;
 mod revoke;
 mod rotation;
 
+pub use revocations::{ApplicationRevocations, APPLICATION_REVOCATION_STALENESS_MILLIS};
 pub use revoke::{revoke, Revocation, RevokeOutcome};
 use rotation::next_token;
 
@@ -37,6 +39,8 @@ pub struct RefreshServices {
     pub signer: Arc<Signer>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
+    /// The applications' revocations this container read lately.
+    pub application_revocations: Arc<ApplicationRevocations>,
 }
 
 /// A refresh token exchanged: the new JWT and the refresh token to use next (the presented one
@@ -193,7 +197,16 @@ async fn presented(
         return Ok(None);
     };
     let presented = codes::hash_secret(refresh_token);
-    let found = services.tokens.find(&names).await?;
+    // The application's revocation beside the token, in the same wave when this container has
+    // not read it lately.
+    let (found, application_revoked_before) = tokio::try_join!(
+        services.tokens.find(&names),
+        services.application_revocations.revoked_before(
+            services.tokens.as_ref(),
+            services.clock.as_ref(),
+            names.application_id,
+        ),
+    )?;
     let (Some(family), Some(user)) = (found.token, found.user) else {
         return Ok(None);
     };
@@ -216,7 +229,7 @@ async fn presented(
         presented,
         family,
         user,
-        revoked_before: found.revoked_before,
+        revoked_before: found.revoked_before.max(application_revoked_before),
         tenant,
         application,
     }))
@@ -379,5 +392,41 @@ mod tests {
                 .unwrap(),
             RevokeOutcome::UnknownUser
         );
+    }
+
+    #[tokio::test]
+    async fn a_users_revocation_takes_effect_at_once_however_lately_the_application_was_read() {
+        let (services, codes, clock) = services(json!({}));
+        let token = logged_in(&services, &codes, NOW);
+        assert!(works(&services, &token).await);
+        clock.advance_millis(1);
+        let user = Uuid::parse_str(RICHARD).unwrap();
+        revoke(&services, None, Revocation::User(user))
+            .await
+            .unwrap();
+        assert!(!works(&services, &token).await);
+    }
+
+    #[tokio::test]
+    async fn an_applications_revocation_takes_effect_within_a_minute_in_a_warm_container() {
+        let (services, codes, clock) = services(json!({}));
+        let token = logged_in(&services, &codes, NOW);
+        // This container reads the application's revocation (none yet) and keeps it.
+        assert!(works(&services, &token).await);
+        clock.advance_millis(1);
+        let application = Uuid::parse_str(WEB_APP).unwrap();
+        let revoked = revoke(&services, None, Revocation::Application(application)).await;
+        assert_eq!(revoked.unwrap(), RevokeOutcome::Revoked);
+        // A container that has not read it lately sees it at once.
+        let cold = RefreshServices {
+            application_revocations: Arc::default(),
+            ..services.clone()
+        };
+        assert!(!works(&cold, &token).await);
+        // This one within the bound, not later.
+        clock.advance_millis(APPLICATION_REVOCATION_STALENESS_MILLIS - 2);
+        assert!(works(&services, &token).await, "within the bound");
+        clock.advance_millis(1);
+        assert!(!works(&services, &token).await, "past the bound");
     }
 }

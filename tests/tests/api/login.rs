@@ -495,3 +495,37 @@ async fn an_unknown_application_is_400_and_leaves_the_code_usable() {
     let blank = app.login(json!({})).await;
     assert_eq!(blank.error_codes(), ["[blank]code"]);
 }
+
+#[tokio::test]
+async fn a_login_record_expires_a_year_after_the_login_by_the_directory_tables_ttl() {
+    let app = TestApp::spawn().await;
+    let code = code_for(&app, "richard").await;
+    assert_eq!(app.login(json!({"code": code})).await.status, 200);
+    let records: Vec<_> = app
+        .directory_items()
+        .await
+        .into_iter()
+        .filter(|i| i["pk"].as_s().unwrap().starts_with("LOGIN#"))
+        .collect();
+    assert_eq!(records.len(), 1);
+    let doc: Value = serde_json::from_str(records[0]["doc"].as_s().unwrap()).unwrap();
+    let instant_seconds = doc["instant"].as_i64().unwrap() / 1000;
+    let ttl: i64 = records[0]["ttl"].as_n().unwrap().parse().unwrap();
+    assert_eq!(ttl, instant_seconds + 365 * 86_400);
+    // DynamoDB deletes the Directory's items past their `ttl`, as the Codes table's.
+    let directory = &app.store.tables().directory;
+    let described = app
+        .store
+        .client()
+        .describe_time_to_live()
+        .table_name(directory)
+        .send()
+        .await
+        .unwrap();
+    let ttl_spec = described.time_to_live_description.unwrap();
+    assert_eq!(ttl_spec.attribute_name(), Some("ttl"));
+    assert_eq!(
+        ttl_spec.time_to_live_status().map(|s| s.as_str()),
+        Some("ENABLED")
+    );
+}

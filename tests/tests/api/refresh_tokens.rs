@@ -5,6 +5,9 @@
 
 use serde_json::{json, Value};
 
+use passwordless::refresh::APPLICATION_REVOCATION_STALENESS_MILLIS;
+
+use crate::clock::TestClock;
 use crate::helpers::*;
 
 const RICHARD: &str = "00000000-0000-0001-0000-000000000001";
@@ -273,7 +276,8 @@ async fn revoking_by_user_refuses_every_token_of_that_user_and_no_other() {
 
 #[tokio::test]
 async fn revoking_by_application_by_token_id_and_by_token_refuses_what_they_name() {
-    let app = TestApp::spawn().await;
+    let clock = TestClock::now();
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
     let by_id = log_in(&app, "richard@piedpiper.com").await;
     let by_token = log_in(&app, "richard@piedpiper.com").await;
     let id = by_id["refreshTokenId"].as_str().unwrap();
@@ -303,6 +307,8 @@ async fn revoking_by_application_by_token_id_and_by_token_refuses_what_they_name
         .revoke(Some(GLOBAL_KEY), "", &format!("applicationId={WEB_APP}"))
         .await;
     assert_eq!(by_app.status, 200);
+    // The refresh function read the application's revocation (none) with the exchanges above.
+    clock.advance(APPLICATION_REVOCATION_STALENESS_MILLIS);
     assert!(refused(
         &exchange(&app, remaining["refreshToken"].as_str().unwrap()).await
     ));
@@ -320,6 +326,40 @@ async fn revoking_by_application_by_token_id_and_by_token_refuses_what_they_name
     let nothing = app.revoke(Some(GLOBAL_KEY), "", "").await;
     assert_eq!(nothing.status, 400);
     assert_eq!(nothing.error_codes(), ["[invalid]"]);
+}
+
+#[tokio::test]
+async fn an_applications_revocation_refuses_its_tokens_within_the_bound_a_users_at_once() {
+    let clock = TestClock::now();
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    let richard = log_in(&app, "richard@piedpiper.com").await;
+    let jared = log_in(&app, "jared@piedpiper.com").await;
+    let (richard, jared) = (
+        richard["refreshToken"].as_str().unwrap(),
+        jared["refreshToken"].as_str().unwrap(),
+    );
+    // Both exchange: the refresh function has read the application's revocation (none).
+    assert_eq!(exchange(&app, richard).await.status, 200);
+    assert_eq!(exchange(&app, jared).await.status, 200);
+    clock.advance(1);
+
+    let by_user = app
+        .revoke(Some(GLOBAL_KEY), "", &format!("userId={RICHARD}"))
+        .await;
+    assert_eq!(by_user.status, 200);
+    assert!(refused(&exchange(&app, richard).await), "a user's: at once");
+
+    let by_app = app
+        .revoke(Some(GLOBAL_KEY), "", &format!("applicationId={WEB_APP}"))
+        .await;
+    assert_eq!(by_app.status, 200);
+    // What the refresh function read a moment ago holds for the bound (it reads the item at
+    // most once a bound, not at every refresh)...
+    clock.advance(APPLICATION_REVOCATION_STALENESS_MILLIS - 2);
+    assert_eq!(exchange(&app, jared).await.status, 200, "within the bound");
+    // ...and no longer.
+    clock.advance(1);
+    assert!(refused(&exchange(&app, jared).await), "past the bound");
 }
 
 #[tokio::test]

@@ -108,15 +108,65 @@ async fn sms_past_the_tenants_daily_cap_are_refused_with_429() {
     assert_eq!(general_code(&response), "[SmsDailyLimitReached]");
     assert!(sms.is_empty());
     assert_eq!(response.metric("SmsGuardRefused")[0]["Reason"], "daily");
-    // The cap is one conditional counter per tenant and day, in the Codes table.
-    let day = app
-        .code_items()
+    // The cap is conditional counters of the tenant's day, in the Codes table: they add up to
+    // the cap.
+    assert_eq!(day_counts(&app).await.values().sum::<u32>(), 2);
+}
+
+/// The tenant's daily SMS counts, by item (`RATE#sms-day#{tenant}#{shard}#{day}`).
+async fn day_counts(app: &TestApp) -> std::collections::BTreeMap<String, u32> {
+    app.code_items()
         .await
         .into_iter()
-        .filter_map(|item| item.get("pk")?.as_s().ok().cloned())
-        .filter(|pk| pk.starts_with(&format!("RATE#sms-day#{TENANT}#")))
-        .count();
-    assert_eq!(day, 1);
+        .filter_map(|item| {
+            let pk = item.get("pk")?.as_s().ok()?.clone();
+            let count = item.get("count")?.as_n().ok()?.parse().ok()?;
+            pk.starts_with(&format!("RATE#sms-day#{TENANT}#"))
+                .then_some((pk, count))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_daily_cap_is_spread_over_several_items_and_still_exact() {
+    let mut guard = json!({
+        "prefixRateLimit": {"enabled": false},
+        "dailyLimit": {"enabled": true, "limit": 3}
+    });
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    kickstart["tenants"][0]["smsGuardConfiguration"] = guard.take();
+    // Four users: the daily limit of 3 is three shards of one SMS; the users' own shards are
+    // their ids modulo 3: 2, 2, 0 and 1.
+    let users = [
+        (0xb0, "+17205550100"),
+        (0xb3, "+17205550103"),
+        (0xb1, "+17205550101"),
+        (0xb2, "+17205550102"),
+    ];
+    for (id, phone) in users {
+        kickstart["users"].as_array_mut().unwrap().push(json!({
+            "id": format!("00000000-0000-0001-0000-0000000000{id:x}"), "tenantId": TENANT,
+            "phoneNumber": phone
+        }));
+    }
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
+    // The second user's own shard is full: the next one takes its SMS; so for the third.
+    for (_, phone) in &users[..3] {
+        let (response, sms) = send_sms_to(&app, phone).await;
+        assert_eq!(
+            (response.status, sms.len()),
+            (200, 1),
+            "{phone}: {}",
+            response.body
+        );
+    }
+    let (response, sms) = send_sms_to(&app, users[3].1).await;
+    assert_eq!(response.status, 429, "{}", response.body);
+    assert_eq!(general_code(&response), "[SmsDailyLimitReached]");
+    assert!(sms.is_empty());
+    let counts = day_counts(&app).await;
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }
 
 /// Logs `phone` in by SMS (start, send, login with the code and the one-time code it carried):

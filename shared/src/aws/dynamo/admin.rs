@@ -10,8 +10,9 @@ use super::{build_error, sdk_error, DynamoStore};
 use crate::ports::StoreError;
 
 impl DynamoStore {
-    /// Creates both tables (on demand), each with the sparse `byUser` index (as template.yaml
-    /// has them), and turns on TTL for the Codes table. Tables that exist already are left as
+    /// Creates both tables (on demand), each with the sparse `byUser` index and TTL on `ttl`
+    /// (as template.yaml has them: the Codes table's items and the Directory's login records
+    /// expire). Tables that exist already are left as
     /// they are, so this can run at every `make dev`.
     pub async fn create_tables(&self) -> Result<(), StoreError> {
         for table in [&self.tables.directory, &self.tables.codes] {
@@ -66,9 +67,17 @@ impl DynamoStore {
                 Err(e) => return Err(sdk_error("create_table", e)),
             }
         }
+        for table in [&self.tables.directory, &self.tables.codes] {
+            self.enable_ttl(table).await?;
+        }
+        Ok(())
+    }
+
+    /// Turns on DynamoDB's deletion of the table's items after their `ttl` (epoch seconds).
+    async fn enable_ttl(&self, table: &str) -> Result<(), StoreError> {
         self.client
             .update_time_to_live()
-            .table_name(&self.tables.codes)
+            .table_name(table)
             .time_to_live_specification(
                 TimeToLiveSpecification::builder()
                     .attribute_name(TTL)

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::item::{key_map, read_doc, read_user, PK};
 use super::keys::*;
-use super::{build_error, sdk_error, DynamoStore};
+use super::{build_error, retry, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, Published, SigningKey, Tenant, User,
@@ -59,16 +59,13 @@ impl DynamoStore {
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(100) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(build_error("batch_get_item"))?,
-            );
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error("batch_get_item"))?;
             // DynamoDB may leave keys unprocessed under load: ask again for those only.
-            for _ in 0..5 {
-                let Some(request) = pending.take() else { break };
+            let read = retry::until_processed("batch_get_item", request, |request| async {
                 let output = self
                     .client
                     .batch_get_item()
@@ -76,20 +73,18 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(|e| sdk_error("batch_get_item", e))?;
-                if let Some(mut responses) = output.responses {
-                    found.extend(responses.remove(&self.tables.directory).unwrap_or_default());
-                }
-                pending = output
+                let items = output
+                    .responses
+                    .and_then(|mut r| r.remove(&self.tables.directory))
+                    .unwrap_or_default();
+                let left = output
                     .unprocessed_keys
                     .and_then(|mut u| u.remove(&self.tables.directory))
                     .filter(|k| !k.keys.is_empty());
-            }
-            if pending.is_some() {
-                return Err(StoreError::new(
-                    "batch_get_item",
-                    "keys left unprocessed after retries",
-                ));
-            }
+                Ok((items, left))
+            })
+            .await?;
+            found.extend(read);
         }
         Ok(found)
     }

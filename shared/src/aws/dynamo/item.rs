@@ -8,9 +8,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::keys::{identity_key, user_key};
+use super::keys::{identity_key, login_record_key, user_key};
 use crate::login_id::IdentityKey;
-use crate::model::{PendingCode, User};
+use crate::model::{LoginRecord, PendingCode, User};
 use crate::ports::StoreError;
 
 pub const PK: &str = "pk";
@@ -133,4 +133,68 @@ pub(super) fn parse_identity(text: &str) -> Option<IdentityKey> {
         kind: crate::login_id::IdentityType::parse(kind)?,
         value: value.to_owned(),
     })
+}
+
+/// FusionAuth's login record retention: 365 days.
+const DEFAULT_LOGIN_RECORD_RETENTION_DAYS: i64 = 365;
+
+/// How long login records are kept, in days: `LOGIN_RECORD_RETENTION_DAYS` (template.yaml's
+/// `LoginRecordRetentionDays`), read once per container; [`DEFAULT_LOGIN_RECORD_RETENTION_DAYS`]
+/// when unset or not a positive number of days.
+fn login_record_retention_days() -> i64 {
+    static DAYS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *DAYS.get_or_init(|| {
+        retention_days(std::env::var("LOGIN_RECORD_RETENTION_DAYS").ok().as_deref())
+    })
+}
+
+fn retention_days(setting: Option<&str>) -> i64 {
+    setting
+        .and_then(|days| days.trim().parse::<i64>().ok())
+        .filter(|days| *days > 0)
+        .unwrap_or(DEFAULT_LOGIN_RECORD_RETENTION_DAYS)
+}
+
+/// The Directory item of one login, the user's (a hard delete removes it), with a `ttl` the
+/// retention after the login: DynamoDB deletes it then, at no write cost.
+pub fn login_record_item(
+    record: &LoginRecord,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let mut item = owned_by(doc_item(login_record_key(record), record)?, record.user_id);
+    let expires = record.instant / 1000 + login_record_retention_days() * 86_400;
+    item.insert(TTL.to_owned(), AttributeValue::N(expires.to_string()));
+    Ok(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_record_expires_a_year_after_the_login_unless_configured_otherwise() {
+        let record = LoginRecord {
+            user_id: uuid::Uuid::from_u128(1),
+            application_id: None,
+            instant: 1_795_870_800_123,
+            ip_address: None,
+            session_id: uuid::Uuid::from_u128(2),
+        };
+        let item = login_record_item(&record).unwrap();
+        assert_eq!(
+            item.get(TTL)
+                .and_then(|v| v.as_n().ok())
+                .map(String::as_str),
+            Some((1_795_870_800 + 365 * 86_400).to_string().as_str())
+        );
+        assert_eq!(
+            item.get(USER_ID)
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str),
+            Some("00000000-0000-0000-0000-000000000001")
+        );
+        assert_eq!(retention_days(Some("30")), 30);
+        for unset in [None, Some(""), Some("0"), Some("-5"), Some("a year")] {
+            assert_eq!(retention_days(unset), 365, "{unset:?}");
+        }
+    }
 }

@@ -19,8 +19,8 @@
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
 //! | Directory | `SUPPRESSED#{sha256(address)}`       | `SUPPRESSED` | an address that bounced or complained: `reason`, `at` |
 //! | Codes     | `RATE#{send-email|send-sms}#{userId}#{window}` | `RATE` | sends counted in a window, `writeMark` (the last count's own mark), `ttl` |
-//! | Codes     | `RATE#sms-prefix#{tenant}#{+prefix}#{window}`, `RATE#sms-day#{tenant}#{day}` | `RATE` | the SMS guard's counts, `ttl` |
-//! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application  |
+//! | Codes     | `RATE#sms-prefix#{tenant}#{+prefix}#{window}`, `RATE#sms-day#{tenant}#{shard}#{day}` (shards 0–3, [`crate::sms_guard::DAILY_SHARDS`]) | `RATE` | the SMS guard's counts, `ttl` |
+//! | Directory | `LOGIN#{userId}#{instant}#{sessionId}` | `LOGIN` | one login: time, IP, application; `ttl` the retention after it ([`item::login_record_item`]) |
 //! | Codes     | `REFRESHTOKEN#{id}`                  | `REFRESHTOKEN` | refresh token family: `tokenHash` (sha256 of the current token), `rotated0`…`rotated31` (a ring of the last hashes it replaced), `rotations`, `lastRotatedAt` and with a grace period `graceSeal` (the current token sealed under the one it replaced), `expiresAt`, `tenantId`, `ttl` |
 //! | Codes     | `REVOKED#USER#{userId}`, `REVOKED#APPLICATION#{id}` | `REVOKED` | `all`, `app{applicationId}`: tokens started at or before are revoked |
 //! | Directory | `PUBLISHED`                          | `PUBLISHED` | public keys and the default tenant (what anyone may read) |
@@ -48,6 +48,7 @@ pub mod keys;
 pub mod pending_logins;
 pub mod rate_limits;
 pub mod refresh_tokens;
+mod retry;
 pub mod sessions;
 pub mod sso_sessions;
 pub mod suppressions;

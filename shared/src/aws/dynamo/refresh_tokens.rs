@@ -1,7 +1,9 @@
 //! Refresh tokens: one item per login (the family) in the Codes table, with the hash of its
 //! current token, the hashes it replaced and its expiry beside the document, so that rotation is
 //! one conditional update; and revocations by user, user and application, or application, each
-//! one small item that an exchange reads in the same round trip as the token and its user.
+//! one small item that an exchange reads in the same round trip as the token and its user (the
+//! application's eventually consistent, and kept a while per container:
+//! [`crate::refresh::ApplicationRevocations`]).
 
 use std::collections::HashMap;
 
@@ -13,7 +15,7 @@ use uuid::Uuid;
 
 use super::item::*;
 use super::keys::*;
-use super::{build_error, condition_failed, item_on_failure, sdk_error, DynamoStore};
+use super::{build_error, condition_failed, item_on_failure, retry, sdk_error, DynamoStore};
 use crate::model::StoredRefreshToken;
 use crate::ports::{
     NextToken, RefreshRecords, RefreshTokens, RevocationScope, Rotation, StoreError,
@@ -107,61 +109,58 @@ fn pk_of(item: &HashMap<String, AttributeValue>) -> Option<&String> {
 
 #[async_trait]
 impl RefreshTokens for DynamoStore {
-    /// One `BatchGetItem` over both tables: the family and the two revocation items (Codes), the
-    /// user (Directory).
+    /// One `BatchGetItem` over both tables, strongly consistent: the family and the user's
+    /// revocations (Codes), the user (Directory).
     async fn find(&self, names: &RefreshTokenNames) -> Result<RefreshRecords, StoreError> {
         let family_key = refresh_token_key(names.id);
         let user_revocations = user_revocation_key(names.user_id);
-        let application_revocations = application_revocation_key(names.application_id);
-        let codes_keys = [
-            family_key.clone(),
-            user_revocations.clone(),
-            application_revocations.clone(),
-        ];
-        let mut requests = HashMap::from([
-            (
-                self.tables.codes.clone(),
-                codes_keys.into_iter().map(key_map).collect::<Vec<_>>(),
-            ),
+        let codes_keys = [family_key.clone(), user_revocations.clone()];
+        let wanted = [
+            (self.tables.codes.clone(), codes_keys.map(key_map).to_vec()),
             (
                 self.tables.directory.clone(),
                 vec![key_map(user_key(names.user_id))],
             ),
-        ]);
-        let mut items: Vec<HashMap<String, AttributeValue>> = Vec::new();
+        ];
+        let mut requests = HashMap::new();
+        for (table, keys) in wanted {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error("find refresh token"))?;
+            requests.insert(table, request);
+        }
         // DynamoDB may leave keys unprocessed under load: ask again for those only.
-        for _ in 0..5 {
-            if requests.is_empty() {
-                break;
-            }
-            let mut batch = self.client.batch_get_item();
-            for (table, keys) in requests.drain() {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(build_error("find refresh token"))?;
-                batch = batch.request_items(table, request);
-            }
-            let output = batch
+        let items = retry::until_processed("find refresh token", requests, |requests| async {
+            let output = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(requests))
                 .send()
                 .await
                 .map_err(|e| sdk_error("find refresh token", e))?;
-            for (_, found) in output.responses.unwrap_or_default() {
-                items.extend(found);
-            }
-            for (table, left) in output.unprocessed_keys.unwrap_or_default() {
-                if !left.keys.is_empty() {
-                    requests.insert(table, left.keys);
-                }
-            }
-        }
-        if !requests.is_empty() {
-            return Err(StoreError::new(
-                "find refresh token",
-                "keys left unprocessed after retries",
-            ));
-        }
+            let found: Vec<_> = output
+                .responses
+                .unwrap_or_default()
+                .into_values()
+                .flatten()
+                .collect();
+            // Asked again strongly consistent, whatever the answer echoes: a stale family would
+            // refuse the token its last rotation issued.
+            let left: HashMap<_, _> = output
+                .unprocessed_keys
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, left)| !left.keys.is_empty())
+                .map(|(table, mut left)| {
+                    left.consistent_read = Some(true);
+                    (table, left)
+                })
+                .collect();
+            Ok((found, (!left.is_empty()).then_some(left)))
+        })
+        .await?;
         let item = |key: &(String, &'static str)| items.iter().find(|i| pk_of(i) == Some(&key.0));
         let token = item(&family_key)
             .map(|i| read_family(i, "find refresh token"))
@@ -173,7 +172,6 @@ impl RefreshTokens for DynamoStore {
         let revoked_before = [
             millis(by_user, ALL),
             millis(by_user, &application_attribute(names.application_id)),
-            millis(item(&application_revocations), ALL),
         ]
         .into_iter()
         .flatten()
@@ -183,6 +181,43 @@ impl RefreshTokens for DynamoStore {
             user,
             revoked_before,
         })
+    }
+
+    /// One eventually consistent read (half a read unit, and a partition serves twice as many
+    /// of them as of strongly consistent ones), by `BatchGetItem`: what the functions that
+    /// refresh are granted on the revocations already.
+    async fn application_revoked_before(
+        &self,
+        application: Uuid,
+    ) -> Result<Option<i64>, StoreError> {
+        let key = application_revocation_key(application);
+        let request = KeysAndAttributes::builder()
+            .keys(key_map(key))
+            .consistent_read(false)
+            .build()
+            .map_err(build_error("find application revocation"))?;
+        let table = &self.tables.codes;
+        let items =
+            retry::until_processed("find application revocation", request, |request| async {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(table, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("find application revocation", e))?;
+                let found = output
+                    .responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default();
+                let left = output
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(table))
+                    .filter(|k| !k.keys.is_empty());
+                Ok((found, left))
+            })
+            .await?;
+        Ok(millis(items.first(), ALL))
     }
 
     /// The condition on the current hash also pins the rotation count read with it: each count

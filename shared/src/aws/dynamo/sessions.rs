@@ -57,13 +57,7 @@ impl Sessions for DynamoStore {
             TransactWriteItem::builder()
                 .put(user_put.build().map_err(build)?)
                 .build(),
-            put(
-                &self.tables.directory,
-                owned_by(
-                    doc_item(login_record_key(&login.record), &login.record)?,
-                    login.record.user_id,
-                ),
-            )?,
+            put(&self.tables.directory, login_record_item(&login.record)?)?,
         ];
         for item in identity_items(&login.user)? {
             writes.push(put(&self.tables.directory, item)?);

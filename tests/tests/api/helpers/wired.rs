@@ -128,6 +128,7 @@ impl Wired for RefreshServices {
             signer: Arc::new(passwordless::tokens::Signer::default()),
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
+            application_revocations: Arc::default(),
         }
     }
 }

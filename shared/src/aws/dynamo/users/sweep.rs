@@ -6,9 +6,8 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use uuid::Uuid;
 
-use super::backoff;
 use crate::aws::dynamo::item::{BY_USER, PK, SK, USER_ID};
-use crate::aws::dynamo::{build_error, condition_failed, sdk_error, DynamoStore};
+use crate::aws::dynamo::{build_error, condition_failed, retry, sdk_error, DynamoStore};
 use crate::ports::StoreError;
 
 type Key = HashMap<String, AttributeValue>;
@@ -19,8 +18,6 @@ type Key = HashMap<String, AttributeValue>;
 const ROUNDS: u32 = 8;
 /// `BatchWriteItem` takes 25 requests at most.
 const BATCH: usize = 25;
-/// How often unprocessed deletes are sent again.
-const UNPROCESSED_TRIES: u32 = 8;
 
 fn text(key: &Key, name: &str) -> String {
     key.get(name)
@@ -130,7 +127,7 @@ impl DynamoStore {
     /// Deletes `keys` from `table`, 25 a call, sending again what DynamoDB left unprocessed.
     async fn batch_delete(&self, table: &str, keys: Vec<Key>) -> Result<(), StoreError> {
         for chunk in keys.chunks(BATCH) {
-            let mut pending = chunk
+            let pending = chunk
                 .iter()
                 .map(|key| {
                     let delete = DeleteRequest::builder()
@@ -140,18 +137,7 @@ impl DynamoStore {
                     Ok(WriteRequest::builder().delete_request(delete).build())
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            let mut tries = 0;
-            while !pending.is_empty() {
-                if tries == UNPROCESSED_TRIES {
-                    return Err(StoreError::new(
-                        "delete the user's items",
-                        "deletes left unprocessed after retries",
-                    ));
-                }
-                if tries > 0 {
-                    tokio::time::sleep(backoff(tries)).await;
-                }
-                tries += 1;
+            retry::until_processed("delete the user's items", pending, |pending| async {
                 let output = self
                     .client
                     .batch_write_item()
@@ -159,11 +145,13 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(|e| sdk_error("delete the user's items", e))?;
-                pending = output
+                let left = output
                     .unprocessed_items
                     .and_then(|mut u| u.remove(table))
-                    .unwrap_or_default();
-            }
+                    .filter(|writes| !writes.is_empty());
+                Ok((Vec::<()>::new(), left))
+            })
+            .await?;
         }
         Ok(())
     }
