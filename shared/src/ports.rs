@@ -54,6 +54,12 @@ pub struct Wanted<'a> {
     pub user: Option<Uuid>,
     /// [`Directory::find_identity`]'s question: the tenant and the candidates, in order.
     pub identity: Option<(Uuid, &'a [IdentityKey])>,
+    /// This user's newest code: the hash their `LATESTCODE` pointer names, the only code of
+    /// theirs that is valid (a new start supersedes by moving the pointer, not by deleting).
+    pub newest_code: Option<Uuid>,
+    /// Whether this address hash ([`crate::suppression::address_hash`]) is on the suppression
+    /// list.
+    pub suppressed: Option<&'a str>,
 }
 
 /// What [`Directory::records`] found of what was [`Wanted`]; `None` where it was not wanted or
@@ -65,6 +71,10 @@ pub struct Records {
     pub application: Option<Application>,
     pub user: Option<User>,
     pub identity: Option<IdentityMatch>,
+    /// The hash of the [`Wanted::newest_code`] user's newest code, if they have one.
+    pub newest_code: Option<String>,
+    /// The [`Wanted::suppressed`] address is suppressed (`false` where it was not wanted).
+    pub suppressed: bool,
 }
 
 /// The read, when there is one to make.
@@ -77,31 +87,51 @@ async fn read_if<T>(
     }
 }
 
+/// [`Directory::records`] by one call per record, concurrently: what a directory without a batch
+/// read does for all but the code pointer and the suppression list.
+pub async fn read_each<D: Directory + ?Sized>(
+    directory: &D,
+    wanted: &Wanted<'_>,
+) -> Result<Records, StoreError> {
+    let (api_key, tenant, application, user, identity) = tokio::try_join!(
+        read_if(wanted.api_key.map(|hash| directory.api_key(hash))),
+        read_if(wanted.tenant.map(|id| directory.tenant(id))),
+        read_if(wanted.application.map(|id| directory.application(id))),
+        read_if(wanted.user.map(|id| directory.user(id))),
+        read_if(
+            wanted
+                .identity
+                .map(|(tenant, keys)| directory.find_identity(tenant, keys))
+        ),
+    )?;
+    Ok(Records {
+        api_key,
+        tenant,
+        application,
+        user,
+        identity,
+        newest_code: None,
+        suppressed: false,
+    })
+}
+
 /// Read access to tenants, applications, keys and users.
 #[async_trait]
 pub trait Directory: Send + Sync {
     /// Several records at once. DynamoDB reads them in one `BatchGetItem`, so a cold container
     /// reads what it has not cached in the round trip it makes anyway, instead of one call (and,
-    /// concurrently, one connection) each. By default, one call each, concurrently.
+    /// concurrently, one connection) each. By default, one call each, concurrently; the code
+    /// pointer and the suppression list are not the Directory's alone (DynamoDB reads them in the
+    /// same batch from the Codes table and the Directory table), so a directory that does not
+    /// override this refuses to be asked for them rather than answer wrongly.
     async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
-        let (api_key, tenant, application, user, identity) = tokio::try_join!(
-            read_if(wanted.api_key.map(|hash| self.api_key(hash))),
-            read_if(wanted.tenant.map(|id| self.tenant(id))),
-            read_if(wanted.application.map(|id| self.application(id))),
-            read_if(wanted.user.map(|id| self.user(id))),
-            read_if(
-                wanted
-                    .identity
-                    .map(|(tenant, keys)| self.find_identity(tenant, keys))
-            ),
-        )?;
-        Ok(Records {
-            api_key,
-            tenant,
-            application,
-            user,
-            identity,
-        })
+        if wanted.newest_code.is_some() || wanted.suppressed.is_some() {
+            return Err(StoreError::new(
+                "records",
+                "this directory reads neither code pointers nor the suppression list",
+            ));
+        }
+        read_each(self, wanted).await
     }
 
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError>;
