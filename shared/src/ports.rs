@@ -227,8 +227,10 @@ pub trait CodeStore: PendingCodes {
         now_millis: i64,
         limits: AttemptLimits,
     ) -> Result<Consumed, StoreError>;
-    /// The code with this hash while it is the user's newest and unused. Expiry is the caller's
-    /// to check: stores may keep expired items for days.
+    /// The code with this hash while it is unused, superseded or not: a superseded code stays
+    /// stored until its TTL, and whether it is still the user's newest is the pointer's to say
+    /// ([`Self::newest`], [`Wanted::newest_code`]); every use of a code checks that. Expiry is
+    /// the caller's to check too: stores may keep expired items for days.
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError>;
     /// The hash of the user's newest code (used or not, expired or not): the only one that can
     /// still log them in.
