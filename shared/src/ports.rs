@@ -238,13 +238,38 @@ pub trait CodeStore: PendingCodes {
     /// Records that the code was delivered to `identity` (an email address or a phone number):
     /// completing the login verifies that identity, and only that one. With `fallback_code_hash`
     /// (a link's email, which carries its fallback), records that too: the fallback page takes
-    /// nothing else ([`crate::codes::hash_fallback_code`]). One idempotent write.
+    /// nothing else ([`crate::codes::hash_fallback_code`]). One idempotent write, which send
+    /// makes beside its other reads and writes, before the message goes out: what it added is
+    /// answered, for [`Self::unmark_delivered`] to take back when the message does not go.
     async fn mark_delivered(
         &self,
         code_hash: &str,
         identity: &IdentityKey,
         fallback_code_hash: Option<&str>,
+    ) -> Result<DeliveryMark, StoreError>;
+    /// Takes back what [`Self::mark_delivered`] added (`mark`), and nothing an earlier send of
+    /// the code recorded.
+    async fn unmark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+        mark: DeliveryMark,
     ) -> Result<(), StoreError>;
+}
+
+/// What one [`CodeStore::mark_delivered`] added to the code: the identity (not there before)
+/// and the fallback's hash (not set before).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryMark {
+    pub added_identity: bool,
+    pub set_fallback: bool,
+}
+
+impl DeliveryMark {
+    /// Nothing to take back.
+    pub fn is_empty(self) -> bool {
+        !self.added_identity && !self.set_fallback
+    }
 }
 
 /// What a successful login writes, all at once.

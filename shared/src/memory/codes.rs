@@ -13,8 +13,8 @@ use crate::codes;
 use crate::login_id::IdentityKey;
 use crate::model::{PendingCode, StoredRefreshToken};
 use crate::ports::{
-    AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, PendingCodes,
-    Presented, RevocationScope, Sessions, StoreError,
+    AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, DeliveryMark,
+    PendingCodes, Presented, RevocationScope, Sessions, StoreError,
 };
 
 /// The Codes table in memory: codes with their counted attempts, the per-user pointer, the
@@ -148,13 +148,32 @@ impl CodeStore for MemoryCodeStore {
         code_hash: &str,
         identity: &IdentityKey,
         fallback_code_hash: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<DeliveryMark, StoreError> {
+        let mut mark = DeliveryMark::default();
         if let Some(code) = lock(&self.codes).get_mut(code_hash) {
             if !code.delivered_to.contains(identity) {
                 code.delivered_to.push(identity.clone());
+                mark.added_identity = true;
             }
             if let Some(fallback) = fallback_code_hash {
+                mark.set_fallback = code.fallback_code_hash.is_none();
                 code.fallback_code_hash = Some(fallback.to_owned());
+            }
+        }
+        Ok(mark)
+    }
+    async fn unmark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+        mark: DeliveryMark,
+    ) -> Result<(), StoreError> {
+        if let Some(code) = lock(&self.codes).get_mut(code_hash) {
+            if mark.added_identity {
+                code.delivered_to.retain(|delivered| delivered != identity);
+            }
+            if mark.set_fallback {
+                code.fallback_code_hash = None;
             }
         }
         Ok(())

@@ -6,7 +6,7 @@ mod attempts;
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use uuid::Uuid;
 
 use async_trait::async_trait;
@@ -17,7 +17,8 @@ use super::{condition_failed, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
 use crate::ports::{
-    AttemptLimits, CodeStore, Consumed, Directory, PendingCodes, Presented, StoreError, Wanted,
+    AttemptLimits, CodeStore, Consumed, DeliveryMark, Directory, PendingCodes, Presented,
+    StoreError, Wanted,
 };
 use attempts::UserCount;
 
@@ -298,10 +299,10 @@ impl CodeStore for DynamoStore {
         code_hash: &str,
         identity: &IdentityKey,
         fallback_code_hash: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<DeliveryMark, StoreError> {
         // A set: two sends to one address are one delivery, and concurrent sends both count. The
         // fallback is the same value for every send of the code (one address), so a retried or
-        // repeated write changes nothing.
+        // repeated write changes nothing. The old values say what this write added.
         let (update, fallback) = match fallback_code_hash {
             Some(hash) => (
                 format!("ADD #delivered :identity SET {FALLBACK_HASH} = :fallback"),
@@ -312,7 +313,9 @@ impl CodeStore for DynamoStore {
             ),
             None => ("ADD #delivered :identity".to_owned(), None),
         };
-        self.client
+        let identity_text = identity_text(identity);
+        let marked = self
+            .client
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(code_key(code_hash))))
@@ -322,18 +325,64 @@ impl CodeStore for DynamoStore {
             .set_expression_attribute_values(fallback)
             .expression_attribute_values(
                 ":identity",
-                AttributeValue::Ss(vec![identity_text(identity)]),
+                AttributeValue::Ss(vec![identity_text.clone()]),
             )
+            .return_values(ReturnValue::UpdatedOld)
             .send()
-            .await
-            .map(|_| ())
-            .or_else(|e| {
-                if condition_failed(&e) {
-                    // Superseded while it was being sent: nothing left to verify with it.
-                    Ok(())
-                } else {
-                    Err(sdk_error("record delivery", e))
-                }
-            })
+            .await;
+        match marked {
+            Ok(output) => {
+                let old = output.attributes.unwrap_or_default();
+                let delivered_before = old
+                    .get(DELIVERED_TO)
+                    .and_then(|v| v.as_ss().ok())
+                    .is_some_and(|set| set.contains(&identity_text));
+                Ok(DeliveryMark {
+                    added_identity: !delivered_before,
+                    set_fallback: fallback_code_hash.is_some() && !old.contains_key(FALLBACK_HASH),
+                })
+            }
+            // The code is gone (its TTL, or its user deleted): nothing left to verify with it.
+            Err(e) if condition_failed(&e) => Ok(DeliveryMark::default()),
+            Err(e) => Err(sdk_error("record delivery", e)),
+        }
+    }
+
+    async fn unmark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+        mark: DeliveryMark,
+    ) -> Result<(), StoreError> {
+        let mut actions = Vec::new();
+        if mark.added_identity {
+            actions.push("DELETE #delivered :identity".to_owned());
+        }
+        if mark.set_fallback {
+            actions.push(format!("REMOVE {FALLBACK_HASH}"));
+        }
+        if actions.is_empty() {
+            return Ok(());
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(code_hash))))
+            .update_expression(actions.join(" "))
+            .condition_expression("attribute_exists(pk)");
+        if mark.added_identity {
+            request = request
+                .expression_attribute_names("#delivered", DELIVERED_TO)
+                .expression_attribute_values(
+                    ":identity",
+                    AttributeValue::Ss(vec![identity_text(identity)]),
+                );
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error("undo delivery record", e)),
+        }
     }
 }
