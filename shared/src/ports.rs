@@ -36,13 +36,12 @@ impl StoreError {
     }
 }
 
-/// Which user an identity belongs to, with the user as the identity item last saw it (the
-/// Directory keeps a copy on each identity item so that a start learns the user in the same read).
+/// Which user an identity belongs to. Identity items hold the owner's id only, never a copy of
+/// the user: whoever needs the user reads it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IdentityMatch {
     pub identity: IdentityKey,
     pub user_id: Uuid,
-    pub user: Option<User>,
 }
 
 /// Directory records a use case needs together: each `Some` is read.

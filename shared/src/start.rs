@@ -238,13 +238,14 @@ async fn prepare_for(
         Drawn {
             user_id: found.user_id,
             identity: found.identity,
-            user: found.user,
+            user: None,
             sign_up: false,
         },
     ))
 }
 
-/// Whom a code is drawn for: a user found by the login id, or a sign-up's user to be.
+/// Whom a code is drawn for: a user found by the login id, or a sign-up's user to be (the only
+/// user a code carries: small, from the form; any other is read where it is needed).
 struct Drawn {
     user_id: Uuid,
     identity: crate::login_id::IdentityKey,

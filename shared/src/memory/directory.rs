@@ -122,14 +122,12 @@ impl Directory for MemoryDirectory {
         candidates: &[IdentityKey],
     ) -> Result<Option<IdentityMatch>, StoreError> {
         let identities = lock(&self.identities);
-        let users = lock(&self.users);
         Ok(candidates.iter().find_map(|c| {
             identities
                 .get(&(tenant, c.clone()))
                 .map(|user_id| IdentityMatch {
                     identity: c.clone(),
                     user_id: *user_id,
-                    user: users.get(user_id).cloned(),
                 })
         }))
     }

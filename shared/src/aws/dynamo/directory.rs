@@ -307,12 +307,9 @@ fn first_identity(
     candidates.iter().find_map(|candidate| {
         let item = owner(candidate)?;
         let user_id = item.get("userId")?.as_s().ok()?.parse::<Uuid>().ok()?;
-        // Items written before identities carried the user have no copy: send reads it then.
-        let user = read_doc::<User>(item, "read identity").ok();
         Some(IdentityMatch {
             identity: candidate.clone(),
             user_id,
-            user,
         })
     })
 }
