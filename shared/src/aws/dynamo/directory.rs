@@ -96,13 +96,13 @@ impl DynamoStore {
         mut requests: HashMap<String, Vec<HashMap<String, AttributeValue>>>,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         requests.retain(|_, keys| !keys.is_empty());
-        let mut found = Vec::new();
-        for _ in 0..5 {
-            if requests.is_empty() {
-                break;
-            }
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        // DynamoDB may leave keys unprocessed under load: ask again for those only.
+        retry::until_processed("batch_get_item", requests, |requests| async {
             let mut batch = self.client.batch_get_item();
-            for (table, keys) in requests.drain() {
+            for (table, keys) in requests {
                 let request = KeysAndAttributes::builder()
                     .set_keys(Some(keys))
                     .consistent_read(true)
@@ -114,22 +114,17 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| sdk_error("batch_get_item", e))?;
-            for (_, items) in output.responses.unwrap_or_default() {
-                found.extend(items);
-            }
-            for (table, left) in output.unprocessed_keys.unwrap_or_default() {
-                if !left.keys.is_empty() {
-                    requests.insert(table, left.keys);
-                }
-            }
-        }
-        if !requests.is_empty() {
-            return Err(StoreError::new(
-                "batch_get_item",
-                "keys left unprocessed after retries",
-            ));
-        }
-        Ok(found)
+            let items = output.responses.unwrap_or_default().into_values().flatten();
+            let left: HashMap<_, _> = output
+                .unprocessed_keys
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, left)| !left.keys.is_empty())
+                .map(|(table, left)| (table, left.keys))
+                .collect();
+            Ok((items.collect(), (!left.is_empty()).then_some(left)))
+        })
+        .await
     }
 }
 
