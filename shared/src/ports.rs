@@ -255,6 +255,16 @@ pub trait Sessions: Send + Sync {
     /// still the revision the login read. Idempotent for one `login`: a retried write changes
     /// nothing more.
     async fn complete_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError>;
+    /// The same login when the user's document did not change (only its last logins did): the
+    /// user item is not written, only the user's login state beside it, on the same condition,
+    /// with the record and the refresh token. When the condition fails nothing of the login
+    /// stays. Idempotent for one `login`.
+    async fn record_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError> {
+        self.complete_login(login).await
+    }
+    /// Removes what `record_login` or `complete_login` put for `login` (its record and refresh
+    /// token): the code it was for turned out used by another attempt.
+    async fn undo_login(&self, login: &CompletedLogin) -> Result<(), StoreError>;
     async fn save_challenge(
         &self,
         kind: Challenge,

@@ -21,6 +21,7 @@ pub(super) async fn log_in(
     mut user: User,
 ) -> Step<Option<LoggedIn>> {
     let now = attempt.now;
+    let read = user.clone();
     // A hosted login to an application open to sign-ups registers a user of the tenant who has
     // no registration for it, in this login's own write of the user.
     if let Some(application) = attempt
@@ -60,7 +61,8 @@ pub(super) async fn log_in(
         .map(|t: &IssuedRefreshToken| t.id)
         .unwrap_or_else(Uuid::new_v4);
     let access_token = access_token(attempt, tenant, registered, &user, session_id).await?;
-    if record(attempt, &user, stored, session_id).await? == Completion::UserChanged {
+    let changed = document_changed(&read, &user);
+    if record(attempt, &user, changed, stored, session_id).await? == Completion::UserChanged {
         return Ok(None);
     }
     let verification = verification::verification_ids(attempt, tenant, user.id, kind).await?;
@@ -143,28 +145,48 @@ async fn access_token(
     Ok(Some(token))
 }
 
-/// Writes the login at once: the user, its login record, the refresh token.
+/// Whether the login changed more of the user than its last logins (an identity verified, a
+/// registration added): only then is the user item written.
+fn document_changed(read: &User, logged_in: &User) -> bool {
+    let without_last_logins = |user: &User| {
+        let mut user = user.clone();
+        user.last_login_instant = None;
+        for identity in &mut user.identities {
+            identity.last_login_instant = None;
+        }
+        for registration in &mut user.registrations {
+            registration.last_login_instant = None;
+        }
+        user
+    };
+    without_last_logins(read) != without_last_logins(logged_in)
+}
+
+/// Writes the login at once: its login record, the refresh token, the user's last logins and,
+/// when the login changed the user's document, the user.
 async fn record(
     attempt: &Attempt<'_>,
     user: &User,
+    document_changed: bool,
     refresh_token: Option<StoredRefreshToken>,
     session_id: Uuid,
 ) -> Result<Completion, StoreError> {
-    attempt
-        .services
-        .sessions
-        .complete_login(&CompletedLogin {
-            attempt_id: attempt.attempt_id.to_owned(),
-            new_revision: attempt_id(attempt.services),
-            user: user.clone(),
-            refresh_token,
-            record: LoginRecord {
-                user_id: user.id,
-                application_id: attempt.application.map(|a| a.id),
-                instant: attempt.now,
-                ip_address: attempt.command.ip_address.clone(),
-                session_id,
-            },
-        })
-        .await
+    let sessions = &attempt.services.sessions;
+    let login = CompletedLogin {
+        attempt_id: attempt.attempt_id.to_owned(),
+        new_revision: attempt_id(attempt.services),
+        user: user.clone(),
+        refresh_token,
+        record: LoginRecord {
+            user_id: user.id,
+            application_id: attempt.application.map(|a| a.id),
+            instant: attempt.now,
+            ip_address: attempt.command.ip_address.clone(),
+            session_id,
+        },
+    };
+    match document_changed {
+        true => sessions.complete_login(&login).await,
+        false => sessions.record_login(&login).await,
+    }
 }
