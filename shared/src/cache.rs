@@ -105,15 +105,13 @@ impl Directory for CachedDirectory {
             api_key: self.hit(&self.api_keys, wanted.api_key.map(str::to_owned)),
             tenant: self.hit(&self.tenants, wanted.tenant),
             application: self.hit(&self.applications, wanted.application),
-            user: None,
-            identity: None,
+            ..Records::default()
         };
         let missing = Wanted {
             api_key: wanted.api_key.filter(|_| cached.api_key.is_none()),
             tenant: wanted.tenant.filter(|_| cached.tenant.is_none()),
             application: wanted.application.filter(|_| cached.application.is_none()),
-            user: wanted.user,
-            identity: wanted.identity,
+            ..*wanted
         };
         let read = self.inner.records(&missing).await?;
         self.keep(
@@ -127,8 +125,7 @@ impl Directory for CachedDirectory {
             api_key: cached.api_key.or(read.api_key),
             tenant: cached.tenant.or(read.tenant),
             application: cached.application.or(read.application),
-            user: read.user,
-            identity: read.identity,
+            ..read
         })
     }
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
@@ -268,6 +265,8 @@ mod tests {
         application: Some(APPLICATION),
         user: Some(USER),
         identity: None,
+        newest_code: None,
+        suppressed: None,
     };
 
     #[tokio::test]

@@ -36,13 +36,12 @@ impl StoreError {
     }
 }
 
-/// Which user an identity belongs to, with the user as the identity item last saw it (the
-/// Directory keeps a copy on each identity item so that a start learns the user in the same read).
+/// Which user an identity belongs to. Identity items hold the owner's id only, never a copy of
+/// the user: whoever needs the user reads it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IdentityMatch {
     pub identity: IdentityKey,
     pub user_id: Uuid,
-    pub user: Option<User>,
 }
 
 /// Directory records a use case needs together: each `Some` is read.
@@ -54,6 +53,12 @@ pub struct Wanted<'a> {
     pub user: Option<Uuid>,
     /// [`Directory::find_identity`]'s question: the tenant and the candidates, in order.
     pub identity: Option<(Uuid, &'a [IdentityKey])>,
+    /// This user's newest code: the hash their `LATESTCODE` pointer names, the only code of
+    /// theirs that is valid (a new start supersedes by moving the pointer, not by deleting).
+    pub newest_code: Option<Uuid>,
+    /// Whether this address hash ([`crate::suppression::address_hash`]) is on the suppression
+    /// list.
+    pub suppressed: Option<&'a str>,
 }
 
 /// What [`Directory::records`] found of what was [`Wanted`]; `None` where it was not wanted or
@@ -65,6 +70,10 @@ pub struct Records {
     pub application: Option<Application>,
     pub user: Option<User>,
     pub identity: Option<IdentityMatch>,
+    /// The hash of the [`Wanted::newest_code`] user's newest code, if they have one.
+    pub newest_code: Option<String>,
+    /// The [`Wanted::suppressed`] address is suppressed (`false` where it was not wanted).
+    pub suppressed: bool,
 }
 
 /// The read, when there is one to make.
@@ -77,31 +86,51 @@ async fn read_if<T>(
     }
 }
 
+/// [`Directory::records`] by one call per record, concurrently: what a directory without a batch
+/// read does for all but the code pointer and the suppression list.
+pub async fn read_each<D: Directory + ?Sized>(
+    directory: &D,
+    wanted: &Wanted<'_>,
+) -> Result<Records, StoreError> {
+    let (api_key, tenant, application, user, identity) = tokio::try_join!(
+        read_if(wanted.api_key.map(|hash| directory.api_key(hash))),
+        read_if(wanted.tenant.map(|id| directory.tenant(id))),
+        read_if(wanted.application.map(|id| directory.application(id))),
+        read_if(wanted.user.map(|id| directory.user(id))),
+        read_if(
+            wanted
+                .identity
+                .map(|(tenant, keys)| directory.find_identity(tenant, keys))
+        ),
+    )?;
+    Ok(Records {
+        api_key,
+        tenant,
+        application,
+        user,
+        identity,
+        newest_code: None,
+        suppressed: false,
+    })
+}
+
 /// Read access to tenants, applications, keys and users.
 #[async_trait]
 pub trait Directory: Send + Sync {
     /// Several records at once. DynamoDB reads them in one `BatchGetItem`, so a cold container
     /// reads what it has not cached in the round trip it makes anyway, instead of one call (and,
-    /// concurrently, one connection) each. By default, one call each, concurrently.
+    /// concurrently, one connection) each. By default, one call each, concurrently; the code
+    /// pointer and the suppression list are not the Directory's alone (DynamoDB reads them in the
+    /// same batch from the Codes table and the Directory table), so a directory that does not
+    /// override this refuses to be asked for them rather than answer wrongly.
     async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
-        let (api_key, tenant, application, user, identity) = tokio::try_join!(
-            read_if(wanted.api_key.map(|hash| self.api_key(hash))),
-            read_if(wanted.tenant.map(|id| self.tenant(id))),
-            read_if(wanted.application.map(|id| self.application(id))),
-            read_if(wanted.user.map(|id| self.user(id))),
-            read_if(
-                wanted
-                    .identity
-                    .map(|(tenant, keys)| self.find_identity(tenant, keys))
-            ),
-        )?;
-        Ok(Records {
-            api_key,
-            tenant,
-            application,
-            user,
-            identity,
-        })
+        if wanted.newest_code.is_some() || wanted.suppressed.is_some() {
+            return Err(StoreError::new(
+                "records",
+                "this directory reads neither code pointers nor the suppression list",
+            ));
+        }
+        read_each(self, wanted).await
     }
 
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError>;
@@ -197,8 +226,10 @@ pub trait CodeStore: PendingCodes {
         now_millis: i64,
         limits: AttemptLimits,
     ) -> Result<Consumed, StoreError>;
-    /// The code with this hash while it is the user's newest and unused. Expiry is the caller's
-    /// to check: stores may keep expired items for days.
+    /// The code with this hash while it is unused, superseded or not: a superseded code stays
+    /// stored until its TTL, and whether it is still the user's newest is the pointer's to say
+    /// ([`Self::newest`], [`Wanted::newest_code`]); every use of a code checks that. Expiry is
+    /// the caller's to check too: stores may keep expired items for days.
     async fn pending(&self, code_hash: &str) -> Result<Option<PendingCode>, StoreError>;
     /// The hash of the user's newest code (used or not, expired or not): the only one that can
     /// still log them in.
@@ -206,13 +237,38 @@ pub trait CodeStore: PendingCodes {
     /// Records that the code was delivered to `identity` (an email address or a phone number):
     /// completing the login verifies that identity, and only that one. With `fallback_code_hash`
     /// (a link's email, which carries its fallback), records that too: the fallback page takes
-    /// nothing else ([`crate::codes::hash_fallback_code`]). One idempotent write.
+    /// nothing else ([`crate::codes::hash_fallback_code`]). One idempotent write, which send
+    /// makes beside its other reads and writes, before the message goes out: what it added is
+    /// answered, for [`Self::unmark_delivered`] to take back when the message does not go.
     async fn mark_delivered(
         &self,
         code_hash: &str,
         identity: &IdentityKey,
         fallback_code_hash: Option<&str>,
+    ) -> Result<DeliveryMark, StoreError>;
+    /// Takes back what [`Self::mark_delivered`] added (`mark`), and nothing an earlier send of
+    /// the code recorded.
+    async fn unmark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+        mark: DeliveryMark,
     ) -> Result<(), StoreError>;
+}
+
+/// What one [`CodeStore::mark_delivered`] added to the code: the identity (not there before)
+/// and the fallback's hash (not set before).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryMark {
+    pub added_identity: bool,
+    pub set_fallback: bool,
+}
+
+impl DeliveryMark {
+    /// Nothing to take back.
+    pub fn is_empty(self) -> bool {
+        !self.added_identity && !self.set_fallback
+    }
 }
 
 /// What a successful login writes, all at once.

@@ -5,6 +5,7 @@
 //! `route` chooses the channel and counts the send; `message` renders and hands it over; `links`
 //! builds the magic and fallback links the message carries.
 
+mod by_code;
 mod links;
 mod message;
 mod route;
@@ -15,18 +16,17 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::codes;
 use crate::errors::{Errors, FieldProblem};
 use crate::metrics;
 use crate::model::{Application, PendingCode, Tenant, User};
 use crate::ports::{
-    CodeStore, Directory, Mailer, RateLimiter, SmsSender, StoreError, Suppressions, Wanted,
+    CodeStore, Directory, Mailer, RateLimiter, SmsSender, StoreError, Suppressions,
 };
 use crate::sms_guard::SmsRefusal;
 use crate::start::{self, StartCommand, StartError, StartServices};
 use crate::system::{Clock, Random};
 use message::render_and_send;
-use route::count_send;
+use route::{Channel, Route};
 
 /// What sending a code runs on, built once per container: start's ports (the legacy usage starts
 /// a code as start does), the send rate limits (which the SMS guard counts with too), the
@@ -95,38 +95,7 @@ pub async fn send(
     request: SendRequest,
 ) -> Result<(), SendError> {
     match request {
-        SendRequest::Code(code) => {
-            let now = services.clock.now_millis();
-            let pending = services
-                .codes
-                .pending(&codes::hash_secret(&code))
-                .await?
-                .filter(|p| p.expires_at_millis > now)
-                .filter(|p| tenant_scope.is_none_or(|t| t == p.tenant_id));
-            let Some(pending) = pending else {
-                metrics::refused_code();
-                return Err(invalid_code());
-            };
-            metrics::set_tenant(pending.tenant_id);
-            // One read for what the cache lacks: a code carries a copy of its user (start took
-            // it), so a warm container reads nothing here.
-            let records = services
-                .directory
-                .records(&Wanted {
-                    tenant: Some(pending.tenant_id),
-                    application: Some(pending.application_id),
-                    user: pending.user.is_none().then_some(pending.user_id),
-                    ..Wanted::default()
-                })
-                .await?;
-            let user = pending.user.clone().or(records.user);
-            let (Some(tenant), Some(application), Some(user)) =
-                (records.tenant, records.application, user)
-            else {
-                return Err(invalid_code());
-            };
-            deliver(services, &code, &pending, &tenant, &application, &user).await
-        }
+        SendRequest::Code(code) => by_code::send_code(services, tenant_scope, &code).await,
         SendRequest::Legacy(command) => {
             let answer_at = tokio::time::Instant::now() + LEGACY_SEND_MIN_DURATION;
             let sent = send_legacy(services, tenant_scope, command).await;
@@ -245,34 +214,79 @@ pub async fn start_and_send(
     }
 }
 
-/// Counts, stores and delivers a code a legacy send started: the address or number it went to.
+/// Counts, stores and delivers a code a legacy send started: the address or number it went to
+/// (or would have, when it is suppressed). The code is new, so its delivery is recorded once the
+/// message is out.
 async fn send_started(
     services: &SendServices,
     start_services: &StartServices,
     started: &start::Started,
 ) -> Result<String, SendError> {
-    let user = user_of(services, &started.pending)
-        .await?
-        .ok_or_else(invalid_code)?;
+    let pending = &started.pending;
+    let channel = Channel::of(pending);
+    let known_email = route::known_recipient(pending).filter(|_| channel == Channel::Email);
     // The send is counted before the code is stored: a caller over the limit does not supersede
     // the user's pending code.
-    let route = count_send(services, &started.pending, &started.tenant, &user).await?;
+    let (user, counted, suppressed) = tokio::join!(
+        user_of(services, pending),
+        route::count(services, pending, &started.tenant, channel),
+        async {
+            match known_email {
+                Some(address) => {
+                    let hash = crate::suppression::address_hash(address);
+                    services.suppressions.is_suppressed(&hash).await.map(Some)
+                }
+                None => Ok(None),
+            }
+        },
+    );
+    let user = user?.ok_or_else(invalid_code)?;
+    counted?;
+    let recipient = route::recipient_of(pending, &user)?;
+    let suppressed = match suppressed? {
+        Some(suppressed) => suppressed,
+        None if channel == Channel::Email => {
+            let hash = crate::suppression::address_hash(&recipient);
+            services.suppressions.is_suppressed(&hash).await?
+        }
+        None => false,
+    };
+    let country = match channel {
+        Channel::Email => None,
+        Channel::Sms => Some(route::guard_sms(services, &started.tenant, &user, &recipient).await?),
+    };
     start::save(start_services, started).await?;
-    let recipient = route.recipient.clone();
+    if suppressed {
+        tracing::warn!(user_id = %pending.user_id, to = %crate::login_id::redact_email(&recipient),
+            "passwordless email not sent: the address is suppressed (it bounced or complained)");
+        metrics::suppressed_send();
+        return Ok(recipient);
+    }
+    let (identity, fallback_code_hash) =
+        message::delivery_of(&started.code, pending, channel, &recipient);
+    let route = Route {
+        channel,
+        recipient: recipient.clone(),
+        country,
+    };
     render_and_send(
         services,
         &started.code,
-        &started.pending,
+        pending,
         &started.tenant,
         &started.application,
         &user,
         route,
     )
     .await?;
+    services
+        .codes
+        .mark_delivered(&pending.code_hash, &identity, fallback_code_hash.as_deref())
+        .await?;
     Ok(recipient)
 }
 
-/// The user a code was started for: the copy start took, else (a code saved without one) the
+/// The user a code was started for: a sign-up's user to be, which the code carries, else the
 /// Directory's.
 async fn user_of(
     services: &SendServices,
@@ -282,16 +296,4 @@ async fn user_of(
         Some(user) => Ok(Some(user.clone())),
         None => services.directory.user(pending.user_id).await,
     }
-}
-
-async fn deliver(
-    services: &SendServices,
-    code: &str,
-    pending: &PendingCode,
-    tenant: &Tenant,
-    application: &Application,
-    user: &User,
-) -> Result<(), SendError> {
-    let route = count_send(services, pending, tenant, user).await?;
-    render_and_send(services, code, pending, tenant, application, user, route).await
 }

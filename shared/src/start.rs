@@ -238,13 +238,14 @@ async fn prepare_for(
         Drawn {
             user_id: found.user_id,
             identity: found.identity,
-            user: found.user,
+            user: None,
             sign_up: false,
         },
     ))
 }
 
-/// Whom a code is drawn for: a user found by the login id, or a sign-up's user to be.
+/// Whom a code is drawn for: a user found by the login id, or a sign-up's user to be (the only
+/// user a code carries: small, from the form; any other is read where it is needed).
 struct Drawn {
     user_id: Uuid,
     identity: crate::login_id::IdentityKey,
@@ -429,14 +430,34 @@ mod tests {
         let second = start().await.unwrap();
         assert_ne!(first.code, second.code);
         assert_eq!(first.code.len(), 43, "32 random bytes, base64url");
-        // What a login sees of the same store.
+        // What a login sees of the same store: the earlier code is still stored (until its
+        // TTL), but the user's pointer names the new one, and only that one logs in.
         let codes = all.login.codes.as_ref();
-        assert_eq!(codes.pending(&first.pending.code_hash).await.unwrap(), None);
-        assert!(codes
-            .pending(&second.pending.code_hash)
+        assert_eq!(
+            codes.newest(second.pending.user_id).await.unwrap(),
+            Some(second.pending.code_hash.clone())
+        );
+        let now = services.clock.now_millis();
+        let presented = |code_hash| crate::ports::Presented {
+            code_hash,
+            one_time_code_hash: None,
+            fallback: false,
+            application_id: None,
+        };
+        let limits = crate::login::ATTEMPT_LIMITS;
+        let superseded = codes
+            .consume(presented(&first.pending.code_hash), "a", now, limits)
             .await
-            .unwrap()
-            .is_some());
+            .unwrap();
+        assert_eq!(superseded, crate::ports::Consumed::NotFound);
+        let newest = codes
+            .consume(presented(&second.pending.code_hash), "b", now, limits)
+            .await
+            .unwrap();
+        assert!(
+            matches!(newest, crate::ports::Consumed::Code(_)),
+            "{newest:?}"
+        );
         assert_eq!(
             second.pending.code_hash,
             codes::hash_secret(&second.code),

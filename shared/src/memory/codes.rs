@@ -13,8 +13,8 @@ use crate::codes;
 use crate::login_id::IdentityKey;
 use crate::model::{PendingCode, StoredRefreshToken};
 use crate::ports::{
-    AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, PendingCodes,
-    Presented, RevocationScope, Sessions, StoreError,
+    AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, DeliveryMark,
+    PendingCodes, Presented, RevocationScope, Sessions, StoreError,
 };
 
 /// The Codes table in memory: codes with their counted attempts, the per-user pointer, the
@@ -53,11 +53,9 @@ impl PendingCodes for MemoryCodeStore {
         code: &PendingCode,
         _limits: AttemptLimits,
     ) -> Result<(), StoreError> {
-        let mut codes = lock(&self.codes);
-        if let Some(old) = lock(&self.latest).insert(code.user_id, code.code_hash.clone()) {
-            codes.remove(&old);
-        }
-        codes.insert(code.code_hash.clone(), code.clone());
+        // As in DynamoDB: the superseded code stays, invalid because the pointer moved on.
+        lock(&self.codes).insert(code.code_hash.clone(), code.clone());
+        lock(&self.latest).insert(code.user_id, code.code_hash.clone());
         Ok(())
     }
 }
@@ -95,8 +93,11 @@ impl CodeStore for MemoryCodeStore {
             // A code never emailed as a link has no fallback to compare with.
             (true, None) => return Ok(Consumed::NotFound),
         };
+        let newest = |code: &PendingCode| {
+            lock(&self.latest).get(&code.user_id).map(String::as_str) == Some(presented.code_hash)
+        };
         let matches = match presented.one_time_code_hash {
-            None => expected.is_none(),
+            None => expected.is_none() && newest(code),
             Some(given) => {
                 let mut attempts = lock(&self.attempts);
                 // Fallbacks count apart, and running out of them only ends the fallback.
@@ -110,9 +111,7 @@ impl CodeStore for MemoryCodeStore {
                 }
                 *count += 1;
                 let spent = *count >= limits.per_code;
-                if lock(&self.latest).get(&code.user_id).map(String::as_str)
-                    != Some(presented.code_hash)
-                {
+                if !newest(code) {
                     return Ok(Consumed::NotFound);
                 }
                 let window = crate::ports::rate_window(now_millis, limits.per_user_window_seconds);
@@ -149,13 +148,32 @@ impl CodeStore for MemoryCodeStore {
         code_hash: &str,
         identity: &IdentityKey,
         fallback_code_hash: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<DeliveryMark, StoreError> {
+        let mut mark = DeliveryMark::default();
         if let Some(code) = lock(&self.codes).get_mut(code_hash) {
             if !code.delivered_to.contains(identity) {
                 code.delivered_to.push(identity.clone());
+                mark.added_identity = true;
             }
             if let Some(fallback) = fallback_code_hash {
+                mark.set_fallback = code.fallback_code_hash.is_none();
                 code.fallback_code_hash = Some(fallback.to_owned());
+            }
+        }
+        Ok(mark)
+    }
+    async fn unmark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+        mark: DeliveryMark,
+    ) -> Result<(), StoreError> {
+        if let Some(code) = lock(&self.codes).get_mut(code_hash) {
+            if mark.added_identity {
+                code.delivered_to.retain(|delivered| delivered != identity);
+            }
+            if mark.set_fallback {
+                code.fallback_code_hash = None;
             }
         }
         Ok(())

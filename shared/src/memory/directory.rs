@@ -2,18 +2,18 @@
 //! identities, templates and what was published, loaded by hand or from a kickstart file.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::lock;
+use super::{lock, MemoryCodeStore, MemorySuppressions};
 use crate::codes;
 use crate::login_id::IdentityKey;
 use crate::model::{
     ApiKey, Application, EmailTemplate, MessageTemplate, Published, SigningKey, Tenant, User,
 };
-use crate::ports::{Directory, IdentityMatch, StoreError};
+use crate::ports::{Directory, IdentityMatch, Records, StoreError, Wanted};
 
 #[derive(Default)]
 pub struct MemoryDirectory {
@@ -26,6 +26,10 @@ pub struct MemoryDirectory {
     pub email_templates: Mutex<HashMap<Uuid, EmailTemplate>>,
     pub message_templates: Mutex<HashMap<Uuid, MessageTemplate>>,
     pub published: Mutex<Published>,
+    /// What [`Directory::records`] reads beside the directory, as DynamoDB reads it in the same
+    /// batch: the code store's pointers and the suppression list ([`MemoryDirectory::linked`]).
+    pub codes: Option<Arc<MemoryCodeStore>>,
+    pub suppressions: Option<Arc<MemorySuppressions>>,
 }
 
 impl MemoryDirectory {
@@ -54,8 +58,40 @@ impl MemoryDirectory {
     }
 }
 
+impl MemoryDirectory {
+    /// This directory, answering [`Wanted::newest_code`] from `codes` and [`Wanted::suppressed`]
+    /// from `suppressions`.
+    pub fn linked(
+        mut self,
+        codes: Arc<MemoryCodeStore>,
+        suppressions: Arc<MemorySuppressions>,
+    ) -> Self {
+        self.codes = Some(codes);
+        self.suppressions = Some(suppressions);
+        self
+    }
+}
+
 #[async_trait]
 impl Directory for MemoryDirectory {
+    async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
+        let unlinked = || StoreError::new("records", "the directory is not linked to codes");
+        let newest_code = match (wanted.newest_code, &self.codes) {
+            (None, _) => None,
+            (Some(user), Some(codes)) => lock(&codes.latest).get(&user).cloned(),
+            (Some(_), None) => return Err(unlinked()),
+        };
+        let suppressed = match (wanted.suppressed, &self.suppressions) {
+            (None, _) => false,
+            (Some(hash), Some(list)) => lock(&list.suppressed).contains_key(hash),
+            (Some(_), None) => return Err(unlinked()),
+        };
+        Ok(Records {
+            newest_code,
+            suppressed,
+            ..crate::ports::read_each(self, wanted).await?
+        })
+    }
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
         Ok(lock(&self.api_keys).get(key_hash).cloned())
     }
@@ -86,14 +122,12 @@ impl Directory for MemoryDirectory {
         candidates: &[IdentityKey],
     ) -> Result<Option<IdentityMatch>, StoreError> {
         let identities = lock(&self.identities);
-        let users = lock(&self.users);
         Ok(candidates.iter().find_map(|c| {
             identities
                 .get(&(tenant, c.clone()))
                 .map(|user_id| IdentityMatch {
                     identity: c.clone(),
                     user_id: *user_id,
-                    user: users.get(user_id).cloned(),
                 })
         }))
     }
@@ -126,5 +160,64 @@ impl MemoryDirectory {
         lock(&directory.message_templates)
             .extend(kickstart.message_templates.into_iter().map(|t| (t.id, t)));
         directory
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{PendingCodes, SuppressionReason, Suppressions};
+
+    #[tokio::test]
+    async fn records_read_the_users_newest_code_and_the_suppression_list_beside_the_directory() {
+        let codes = Arc::new(MemoryCodeStore::default());
+        let list = Arc::new(MemorySuppressions::default());
+        let directory = MemoryDirectory::default().linked(codes.clone(), list.clone());
+        let user = Uuid::from_u128(7);
+        let wanted = Wanted {
+            newest_code: Some(user),
+            suppressed: Some("hash-of-an-address"),
+            ..Wanted::default()
+        };
+        let before = directory.records(&wanted).await.unwrap();
+        assert_eq!((before.newest_code, before.suppressed), (None, false));
+
+        let code = crate::model::PendingCode {
+            code_hash: "the-newest".into(),
+            one_time_code_hash: None,
+            sealed_one_time_code: None,
+            fallback_code_hash: None,
+            user_id: user,
+            tenant_id: user,
+            application_id: user,
+            identity_type: crate::login_id::IdentityType::Email,
+            identity_value: "a@b.example".into(),
+            strategy: crate::model::LoginStrategy::ClickableLink,
+            state: None,
+            created_at_millis: 0,
+            expires_at_millis: 1,
+            user: None,
+            delivered_to: Vec::new(),
+            sign_up: false,
+        };
+        codes
+            .save_pending(&code, crate::login::ATTEMPT_LIMITS)
+            .await
+            .unwrap();
+        list.suppress("hash-of-an-address", SuppressionReason::Bounce, 0)
+            .await
+            .unwrap();
+        let after = directory.records(&wanted).await.unwrap();
+        assert_eq!(after.newest_code.as_deref(), Some("the-newest"));
+        assert!(after.suppressed);
+    }
+
+    #[tokio::test]
+    async fn an_unlinked_directory_refuses_to_answer_for_codes_rather_than_answer_wrongly() {
+        let wanted = Wanted {
+            newest_code: Some(Uuid::from_u128(7)),
+            ..Wanted::default()
+        };
+        assert!(MemoryDirectory::default().records(&wanted).await.is_err());
     }
 }

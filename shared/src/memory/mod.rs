@@ -49,8 +49,11 @@ pub struct MemoryServices {
 }
 
 pub fn services(kickstart: crate::kickstart::Kickstart) -> MemoryServices {
-    let directory: Arc<dyn Directory> = Arc::new(MemoryDirectory::from_kickstart(kickstart));
     let codes = Arc::new(MemoryCodeStore::default());
+    let suppressions = Arc::new(MemorySuppressions::default());
+    let directory: Arc<dyn Directory> = Arc::new(
+        MemoryDirectory::from_kickstart(kickstart).linked(codes.clone(), suppressions.clone()),
+    );
     let outbox = Arc::new(Outbox::default());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let random: Arc<dyn Random> = Arc::new(OsRandom);
@@ -66,7 +69,7 @@ pub fn services(kickstart: crate::kickstart::Kickstart) -> MemoryServices {
             directory: directory.clone(),
             codes: codes.clone(),
             rate_limiter: Arc::new(MemoryRateLimiter::default()),
-            suppressions: Arc::new(MemorySuppressions::default()),
+            suppressions,
             mailer: outbox.clone(),
             sms: outbox.clone(),
             clock: clock.clone(),

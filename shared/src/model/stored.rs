@@ -39,8 +39,8 @@ pub struct PendingCode {
     pub state: Option<Map<String, Value>>,
     pub created_at_millis: i64,
     pub expires_at_millis: i64,
-    /// The user as start found them: send renders its message from this copy instead of reading
-    /// the user again.
+    /// A sign-up's user to be (small, from the form), which its login creates; `None` for any
+    /// other code: a code item carries no copy of an existing user (send and login read it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// The identities send delivered the code to, as the store keeps them beside the document

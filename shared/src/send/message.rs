@@ -1,5 +1,5 @@
-//! The message: what a template sees, rendered for the route's channel and handed to SES (never to
-//! a suppressed address) or SNS, then recorded as delivered to that address or number.
+//! The message: what a template sees, rendered for the route's channel and handed to SES or SNS;
+//! and what recording it as delivered to that address or number writes ([`delivery_of`]).
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -70,7 +70,27 @@ fn message_codes(
     }
 }
 
-/// Renders the message for the route's channel and hands it to SES or SNS.
+/// What a delivery of the code to `recipient` records ([`crate::ports::CodeStore::mark_delivered`]):
+/// the identity that completing the login verifies, and the fallback's hash when the message
+/// carries one.
+pub(super) fn delivery_of(
+    code: &str,
+    pending: &PendingCode,
+    channel: Channel,
+    recipient: &str,
+) -> (IdentityKey, Option<String>) {
+    let identity = IdentityKey {
+        kind: channel.identity_type(),
+        value: recipient.to_owned(),
+    };
+    (
+        identity,
+        message_codes(code, pending, channel, recipient).fallback_code_hash,
+    )
+}
+
+/// Renders the message for the route's channel and hands it to SES or SNS (whether the address
+/// is suppressed is the caller's to have checked).
 pub(super) async fn render_and_send(
     services: &SendServices,
     code: &str,
@@ -88,7 +108,7 @@ pub(super) async fn render_and_send(
     let MessageCodes {
         one_time_code,
         fallback_code,
-        fallback_code_hash,
+        fallback_code_hash: _,
     } = message_codes(code, pending, channel, &recipient);
     let context = MessageContext {
         code,
@@ -115,16 +135,9 @@ pub(super) async fn render_and_send(
             .passwordless_login_time_to_live_in_seconds,
         sign_up: pending.sign_up,
     };
-    // What completing the login will verify, once the message is out: the address or number.
-    let delivered_to = IdentityKey {
-        kind: channel.identity_type(),
-        value: recipient.clone(),
-    };
     match channel {
         Channel::Email => {
-            if !send_email(services, pending, tenant, application, &context, recipient).await? {
-                return Ok(());
-            }
+            send_email(services, pending, tenant, application, &context, recipient).await
         }
         Channel::Sms => {
             send_sms(
@@ -136,25 +149,16 @@ pub(super) async fn render_and_send(
                 recipient,
                 country,
             )
-            .await?
+            .await
         }
     }
-    services
-        .codes
-        .mark_delivered(
-            &pending.code_hash,
-            &delivered_to,
-            fallback_code_hash.as_deref(),
-        )
-        .await?;
-    Ok(())
 }
 
 fn template_failed(e: templates::TemplateError) -> StoreError {
     StoreError::new("render template", e)
 }
 
-/// Renders the email and hands it to SES: whether it went (not when the address is suppressed).
+/// Renders the email and hands it to SES.
 async fn send_email(
     services: &SendServices,
     pending: &PendingCode,
@@ -162,16 +166,7 @@ async fn send_email(
     application: &Application,
     context: &MessageContext<'_>,
     recipient: String,
-) -> Result<bool, SendError> {
-    let address_hash = crate::suppression::address_hash(&recipient);
-    if services.suppressions.is_suppressed(&address_hash).await? {
-        // As a failed delivery: the code stays unsent and undelivered, the answer is the
-        // same as for a sent one, so an anonymous caller learns nothing of the address.
-        tracing::warn!(user_id = %pending.user_id, to = %redact_email(&recipient),
-            "passwordless email not sent: the address is suppressed (it bounced or complained)");
-        metrics::suppressed_send();
-        return Ok(false);
-    }
+) -> Result<(), SendError> {
     let template_id = application
         .email_configuration
         .passwordless_email_template_id
@@ -204,7 +199,7 @@ async fn send_email(
     services.mailer.send_email(&email).await?;
     metrics::sent("email", None);
     tracing::info!(user_id = %pending.user_id, to = %redact_email(&email.to), "passwordless email sent");
-    Ok(true)
+    Ok(())
 }
 
 /// Renders the SMS and hands it to SNS; `country` is the destination's, for the metric.

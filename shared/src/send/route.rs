@@ -31,82 +31,96 @@ pub(super) struct Route {
     pub(super) country: Option<String>,
 }
 
-/// Chooses the channel and counts the send against the user's limit for it and, for an SMS,
-/// against the tenant's SMS guard.
-pub(super) async fn count_send(
+impl Channel {
+    /// The channel a code goes by: its identity's; a username's code goes by email.
+    pub(super) fn of(pending: &PendingCode) -> Channel {
+        match pending.identity_type {
+            IdentityType::PhoneNumber => Channel::Sms,
+            IdentityType::Email | IdentityType::Username => Channel::Email,
+        }
+    }
+}
+
+/// The address or number a code goes to when the code itself says it: its email address or
+/// phone number. A username's code goes to its user's email ([`recipient_of`]).
+pub(super) fn known_recipient(pending: &PendingCode) -> Option<&str> {
+    match pending.identity_type {
+        IdentityType::PhoneNumber | IdentityType::Email => Some(&pending.identity_value),
+        IdentityType::Username => None,
+    }
+}
+
+/// The address or number a code goes to.
+pub(super) fn recipient_of(pending: &PendingCode, user: &User) -> Result<String, SendError> {
+    match (known_recipient(pending), &user.email) {
+        (Some(recipient), _) => Ok(recipient.to_owned()),
+        (None, Some(email)) => Ok(email.clone()),
+        (None, None) => Err(SendError::Invalid(Errors::general(
+            "[missing]email",
+            "The user has no email address to send the code to.",
+        ))),
+    }
+}
+
+/// Counts the send against the user's limit for the channel: [`SendError::RateLimited`] (and
+/// nothing counted) once it is reached. A sign-up's code (an email address's) counts against the
+/// address.
+pub(super) async fn count(
     services: &SendServices,
     pending: &PendingCode,
     tenant: &Tenant,
-    user: &User,
-) -> Result<Route, SendError> {
-    let (channel, recipient) = match (pending.identity_type, pending.strategy) {
-        (IdentityType::PhoneNumber, _) => (Channel::Sms, pending.identity_value.clone()),
-        (IdentityType::Email, _) => (Channel::Email, pending.identity_value.clone()),
-        (IdentityType::Username, _) => match user.email.clone() {
-            Some(email) => (Channel::Email, email),
-            None => {
-                return Err(SendError::Invalid(Errors::general(
-                    "[missing]email",
-                    "The user has no email address to send the code to.",
-                )))
-            }
-        },
-    };
-
+    channel: Channel,
+) -> Result<(), SendError> {
     let limits = &tenant.rate_limit_configuration;
     let limit: RateLimit = match channel {
         Channel::Email => limits.send_passwordless,
         Channel::Sms => limits.send_passwordless_phone,
     };
-    if limit.enabled {
-        // A sign-up's user id is new with each start: its sends are counted by address.
-        let counted = match pending.sign_up {
-            true => format!("signup#{}", crate::suppression::address_hash(&recipient)),
-            false => pending.user_id.to_string(),
-        };
-        let key = format!(
-            "send-{}#{}",
-            if channel == Channel::Email {
-                "email"
-            } else {
-                "sms"
-            },
-            counted
-        );
-        let allowed = services
-            .rate_limiter
-            .try_acquire(
-                &key,
-                // A sign-up's window counts an address, not a user (none exists yet).
-                (!pending.sign_up).then_some(pending.user_id),
-                limit.limit,
-                limit.time_period_in_seconds,
-                services.clock.now_millis(),
-            )
-            .await?;
-        if !allowed {
-            tracing::warn!(user_id = %pending.user_id, "passwordless send rate limited");
-            metrics::rate_limited(if channel == Channel::Email {
-                "send-email"
-            } else {
-                "send-sms"
-            });
-            return Err(SendError::RateLimited);
-        }
+    if !limit.enabled {
+        return Ok(());
     }
-    let country = match channel {
-        Channel::Email => None,
-        Channel::Sms => Some(guard_sms(services, tenant, user, &recipient).await?),
+    // A sign-up's user id is new with each start: its sends are counted by address.
+    let counted = match pending.sign_up {
+        true => format!(
+            "signup#{}",
+            crate::suppression::address_hash(&pending.identity_value)
+        ),
+        false => pending.user_id.to_string(),
     };
-    Ok(Route {
-        channel,
-        recipient,
-        country,
-    })
+    let key = format!(
+        "send-{}#{}",
+        if channel == Channel::Email {
+            "email"
+        } else {
+            "sms"
+        },
+        counted
+    );
+    let allowed = services
+        .rate_limiter
+        .try_acquire(
+            &key,
+            // A sign-up's window counts an address, not a user (none exists yet).
+            (!pending.sign_up).then_some(pending.user_id),
+            limit.limit,
+            limit.time_period_in_seconds,
+            services.clock.now_millis(),
+        )
+        .await?;
+    if !allowed {
+        tracing::warn!(user_id = %pending.user_id, "passwordless send rate limited");
+        metrics::rate_limited(if channel == Channel::Email {
+            "send-email"
+        } else {
+            "send-sms"
+        });
+        return Err(SendError::RateLimited);
+    }
+    Ok(())
 }
 
 /// The SMS guard's verdict on one SMS of `user` to `recipient`: its country when admitted.
-async fn guard_sms(
+pub(super) async fn guard_sms(
     services: &SendServices,
     tenant: &Tenant,
     user: &User,

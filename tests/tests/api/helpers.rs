@@ -607,6 +607,24 @@ impl TestApp {
             .unwrap_or_default()
     }
 
+    /// What the item of `code` records as delivered: the identities (`deliveredTo`, sorted) and
+    /// whether the fallback's hash is set.
+    pub async fn delivery_record(&self, code: &str) -> (Vec<String>, bool) {
+        let pk = format!("CODE#{}", passwordless::codes::hash_secret(code));
+        let items = self.code_items().await;
+        let item = items
+            .iter()
+            .find(|i| i["pk"].as_s().is_ok_and(|p| *p == pk))
+            .expect("the code's item");
+        let mut delivered = item
+            .get("deliveredTo")
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default();
+        delivered.sort();
+        (delivered, item.contains_key("fbHash"))
+    }
+
     pub async fn directory_items(&self) -> Vec<std::collections::HashMap<String, AttributeValue>> {
         self.store
             .client()

@@ -105,6 +105,11 @@ async fn an_address_that_bounced_gets_no_more_email_and_its_send_answers_as_a_de
         emails_containing(&second).await.is_empty(),
         "nothing was mailed"
     );
+    assert_eq!(
+        app.delivery_record(&second).await,
+        (vec![], false),
+        "and nothing is recorded as delivered"
+    );
     assert_eq!(refused.metric("SuppressedSends").len(), 1);
     assert!(refused.metric("Sent").is_empty());
     // Nor by the legacy usage, which answers as for anyone.

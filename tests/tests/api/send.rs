@@ -118,6 +118,11 @@ async fn a_missing_code_is_blank_and_an_unknown_or_superseded_code_is_invalid() 
     assert_eq!(superseded.status, 400);
     assert_eq!(superseded.error_codes(), ["[invalid]code"]);
     assert!(emails_containing(&first).await.is_empty());
+    assert_eq!(
+        app.delivery_record(&first).await,
+        (vec![], false),
+        "the superseded code (kept until its TTL) is recorded as delivered nowhere"
+    );
 }
 
 #[tokio::test]
@@ -229,6 +234,37 @@ async fn sends_over_the_tenant_limit_get_429_and_nothing_is_sent() {
 }
 
 #[tokio::test]
+async fn a_send_over_the_limit_takes_back_its_delivery_record_but_not_an_earlier_sends() {
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    kickstart["tenants"][0]["rateLimitConfiguration"]["sendPasswordless"] =
+        json!({"enabled": true, "limit": 1, "timePeriodInSeconds": 600});
+    let app = TestApp::spawn_with(&kickstart.to_string()).await;
+    // By email address: the code names where it goes, so send records the delivery at once,
+    // beside the rate count (a username's waits for its user's email, after the count).
+    let start = || app.start_code(json!({"applicationId": WEB_APP, "loginId": RICHARD_EMAIL}));
+    let delivered = (vec![format!("email#{RICHARD_EMAIL}")], true);
+
+    let first = code_of(&start().await);
+    assert_eq!(app.send(json!({"code": first})).await.status, 200);
+    assert_eq!(app.delivery_record(&first).await, delivered);
+    assert_eq!(app.send(json!({"code": first})).await.status, 429);
+    assert_eq!(
+        app.delivery_record(&first).await,
+        delivered,
+        "the refused send keeps what the first one delivered"
+    );
+
+    let second = code_of(&start().await);
+    assert_eq!(app.send(json!({"code": second})).await.status, 429);
+    assert!(emails_containing(&second).await.is_empty());
+    assert_eq!(
+        app.delivery_record(&second).await,
+        (vec![], false),
+        "a code never sent is recorded as delivered nowhere"
+    );
+}
+
+#[tokio::test]
 async fn a_rejected_email_is_a_500_with_an_errors_body_and_the_code_stays_valid() {
     let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
     let domain = format!("unverified-{}.example", uuid::Uuid::new_v4().simple());
@@ -247,11 +283,20 @@ async fn a_rejected_email_is_a_500_with_an_errors_body_and_the_code_stays_valid(
     assert_eq!(failed.status, 500);
     assert_eq!(failed.error_codes(), ["[InternalError]"]);
     assert!(emails_containing(&code).await.is_empty());
+    assert_eq!(
+        app.delivery_record(&code).await,
+        (vec![], false),
+        "nothing went out: nothing is recorded as delivered"
+    );
 
     app.register_sender(&domain).await;
     let retried = app.send(json!({"code": code})).await;
     assert_eq!(retried.status, 200, "{}", retried.body);
     assert_eq!(emails_containing(&code).await.len(), 1);
+    assert_eq!(
+        app.delivery_record(&code).await,
+        (vec![format!("email#{RICHARD_EMAIL}")], true)
+    );
 }
 
 #[tokio::test]

@@ -6,31 +6,21 @@ mod attempts;
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use uuid::Uuid;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem};
 
 use super::item::*;
 use super::keys::*;
-use super::{build_error, cancellation_reasons, condition_failed, sdk_error, DynamoStore};
+use super::{condition_failed, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
-use crate::ports::{AttemptLimits, CodeStore, Consumed, PendingCodes, Presented, StoreError};
+use crate::ports::{
+    AttemptLimits, CodeStore, Consumed, DeliveryMark, Directory, PendingCodes, Presented,
+    StoreError, Wanted,
+};
 use attempts::UserCount;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-
-/// Whether a transaction was cancelled because its pointer check failed (a concurrent start moved
-/// the pointer), as opposed to a conflict or throttling, which are failures to report.
-fn pointer_moved<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
-    cancellation_reasons(error).is_some_and(|reasons| {
-        reasons
-            .iter()
-            .any(|reason| reason.code() == Some("ConditionalCheckFailed"))
-    })
-}
 
 /// The condition every use of a code shares: it exists, has not expired and, when the login
 /// names an application, was started for it (`:app`). Codes written before the application was
@@ -91,17 +81,12 @@ fn with_application(application_id: Option<Uuid>) -> Option<HashMap<String, Attr
 }
 
 impl DynamoStore {
-    /// Points the user at the new code; answers the code it replaces. The pointer outlives the
-    /// code by a budget window, so that the user's count of one-time codes compared survives
-    /// until the window that counted them is over.
-    async fn point_at(
-        &self,
-        code: &PendingCode,
-        limits: AttemptLimits,
-    ) -> Result<Option<String>, StoreError> {
+    /// Points the user at the new code. The pointer outlives the code by a budget window, so
+    /// that the user's count of one-time codes compared survives until the window that counted
+    /// them is over. A plain `SET`: a retry, or a concurrent start's, leaves one code named.
+    async fn point_at(&self, code: &PendingCode, limits: AttemptLimits) -> Result<(), StoreError> {
         let pointer_ttl = expires_seconds(code) + i64::from(limits.per_user_window_seconds);
-        Ok(self
-            .client
+        self.client
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(latest_code_key(code.user_id))))
@@ -111,64 +96,32 @@ impl DynamoStore {
             .expression_attribute_values(":user", AttributeValue::S(code.user_id.to_string()))
             .expression_attribute_values(":new", AttributeValue::S(code.code_hash.clone()))
             .expression_attribute_values(":ttl", AttributeValue::N(pointer_ttl.to_string()))
-            .return_values(ReturnValue::UpdatedOld)
             .send()
             .await
-            .map_err(|e| sdk_error("point at new code", e))?
-            .attributes
-            .and_then(|mut a| a.remove("codeHash"))
-            .and_then(|v| v.as_s().ok().cloned()))
+            .map(|_| ())
+            .map_err(|e| sdk_error("point at new code", e))
     }
 
-    /// The start's transaction: put the code, check the pointer still names it, delete the code
-    /// it supersedes.
-    fn code_writes(
-        &self,
-        code: &PendingCode,
-        superseded: Option<&str>,
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let table = &self.tables.codes;
-        let mut writes = vec![
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(table)
-                        .set_item(Some(code_item(code)?))
-                        .build()
-                        .map_err(build_error("put code"))?,
-                )
-                .build(),
-            // A start that raced ahead of this one has already moved the pointer: then this code
-            // is superseded before it exists, and is never written.
-            TransactWriteItem::builder()
-                .condition_check(
-                    ConditionCheck::builder()
-                        .table_name(table)
-                        .set_key(Some(key_map(latest_code_key(code.user_id))))
-                        .condition_expression("codeHash = :new")
-                        .expression_attribute_values(
-                            ":new",
-                            AttributeValue::S(code.code_hash.clone()),
-                        )
-                        .build()
-                        .map_err(build_error("check pointer"))?,
-                )
-                .build(),
-        ];
-        if let Some(old) = superseded {
-            writes.push(
-                TransactWriteItem::builder()
-                    .delete(
-                        Delete::builder()
-                            .table_name(table)
-                            .set_key(Some(key_map(code_key(old))))
-                            .build()
-                            .map_err(build_error("delete superseded code"))?,
-                    )
-                    .build(),
-            );
-        }
-        Ok(writes)
+    async fn put_code(&self, code: &PendingCode) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.codes)
+            .set_item(Some(code_item(code)?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("write code", e))
+    }
+
+    /// Whether `code_hash` is still the code `user_id`'s pointer names.
+    async fn is_newest(&self, user_id: Uuid, code_hash: &str) -> Result<bool, StoreError> {
+        let records = self
+            .records(&Wanted {
+                newest_code: Some(user_id),
+                ..Wanted::default()
+            })
+            .await?;
+        Ok(records.newest_code.as_deref() == Some(code_hash))
     }
 }
 
@@ -209,38 +162,18 @@ fn code_item(code: &PendingCode) -> Result<HashMap<String, AttributeValue>, Stor
 
 #[async_trait]
 impl PendingCodes for DynamoStore {
+    /// Two plain writes in one round trip, no transaction: the code item and the user's pointer
+    /// to it. The code it supersedes stays until its TTL, invalid because the pointer no longer
+    /// names it (every use of a code checks the pointer). Of concurrent starts, the code the
+    /// pointer names last is the valid one; the others answered codes that are superseded, as if
+    /// that start had come right after them.
     async fn save_pending(
         &self,
         code: &PendingCode,
         limits: AttemptLimits,
     ) -> Result<(), StoreError> {
-        let previous = self.point_at(code, limits).await?;
-        let superseded = previous.as_deref().filter(|old| *old != code.code_hash);
-        let written = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(self.code_writes(code, superseded)?))
-            .send()
-            .await;
-        match written {
-            Ok(_) => Ok(()),
-            Err(e) if pointer_moved(&e) => {
-                // Superseded by a concurrent start: the code we answer with is already invalid,
-                // exactly as if that start had come right after this one. The code this start
-                // replaced must still go.
-                if let Some(old) = superseded {
-                    self.client
-                        .delete_item()
-                        .table_name(&self.tables.codes)
-                        .set_key(Some(key_map(code_key(old))))
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error("delete superseded code", e))?;
-                }
-                Ok(())
-            }
-            Err(e) => Err(sdk_error("write code", e)),
-        }
+        tokio::try_join!(self.put_code(code), self.point_at(code, limits))?;
+        Ok(())
     }
 }
 
@@ -254,8 +187,9 @@ impl CodeStore for DynamoStore {
         limits: AttemptLimits,
     ) -> Result<Consumed, StoreError> {
         let Some(one_time_code_hash) = presented.one_time_code_hash else {
-            // Nothing to compare: the code alone, if it is a link's code (no one-time code).
-            return self
+            // Nothing to compare: the code alone, if it is a link's code (no one-time code),
+            // and only while its user's pointer names it (a superseded code is used up too).
+            let used = self
                 .use_code(
                     &presented,
                     "attribute_not_exists(otcHash)",
@@ -263,7 +197,13 @@ impl CodeStore for DynamoStore {
                     attempt_id,
                     now_millis,
                 )
-                .await;
+                .await?;
+            return match used {
+                Consumed::Code(code) if !self.is_newest(code.user_id, &code.code_hash).await? => {
+                    Ok(Consumed::NotFound)
+                }
+                used => Ok(used),
+            };
         };
         // Count the comparison before making it, against the code and then against its user:
         // each count is one conditional write, so of any number of concurrent attempts at most
@@ -359,10 +299,10 @@ impl CodeStore for DynamoStore {
         code_hash: &str,
         identity: &IdentityKey,
         fallback_code_hash: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<DeliveryMark, StoreError> {
         // A set: two sends to one address are one delivery, and concurrent sends both count. The
         // fallback is the same value for every send of the code (one address), so a retried or
-        // repeated write changes nothing.
+        // repeated write changes nothing. The old values say what this write added.
         let (update, fallback) = match fallback_code_hash {
             Some(hash) => (
                 format!("ADD #delivered :identity SET {FALLBACK_HASH} = :fallback"),
@@ -373,7 +313,9 @@ impl CodeStore for DynamoStore {
             ),
             None => ("ADD #delivered :identity".to_owned(), None),
         };
-        self.client
+        let identity_text = identity_text(identity);
+        let marked = self
+            .client
             .update_item()
             .table_name(&self.tables.codes)
             .set_key(Some(key_map(code_key(code_hash))))
@@ -383,18 +325,64 @@ impl CodeStore for DynamoStore {
             .set_expression_attribute_values(fallback)
             .expression_attribute_values(
                 ":identity",
-                AttributeValue::Ss(vec![identity_text(identity)]),
+                AttributeValue::Ss(vec![identity_text.clone()]),
             )
+            .return_values(ReturnValue::UpdatedOld)
             .send()
-            .await
-            .map(|_| ())
-            .or_else(|e| {
-                if condition_failed(&e) {
-                    // Superseded while it was being sent: nothing left to verify with it.
-                    Ok(())
-                } else {
-                    Err(sdk_error("record delivery", e))
-                }
-            })
+            .await;
+        match marked {
+            Ok(output) => {
+                let old = output.attributes.unwrap_or_default();
+                let delivered_before = old
+                    .get(DELIVERED_TO)
+                    .and_then(|v| v.as_ss().ok())
+                    .is_some_and(|set| set.contains(&identity_text));
+                Ok(DeliveryMark {
+                    added_identity: !delivered_before,
+                    set_fallback: fallback_code_hash.is_some() && !old.contains_key(FALLBACK_HASH),
+                })
+            }
+            // The code is gone (its TTL, or its user deleted): nothing left to verify with it.
+            Err(e) if condition_failed(&e) => Ok(DeliveryMark::default()),
+            Err(e) => Err(sdk_error("record delivery", e)),
+        }
+    }
+
+    async fn unmark_delivered(
+        &self,
+        code_hash: &str,
+        identity: &IdentityKey,
+        mark: DeliveryMark,
+    ) -> Result<(), StoreError> {
+        let mut actions = Vec::new();
+        if mark.added_identity {
+            actions.push("DELETE #delivered :identity".to_owned());
+        }
+        if mark.set_fallback {
+            actions.push(format!("REMOVE {FALLBACK_HASH}"));
+        }
+        if actions.is_empty() {
+            return Ok(());
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(code_key(code_hash))))
+            .update_expression(actions.join(" "))
+            .condition_expression("attribute_exists(pk)");
+        if mark.added_identity {
+            request = request
+                .expression_attribute_names("#delivered", DELIVERED_TO)
+                .expression_attribute_values(
+                    ":identity",
+                    AttributeValue::Ss(vec![identity_text(identity)]),
+                );
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error("undo delivery record", e)),
+        }
     }
 }

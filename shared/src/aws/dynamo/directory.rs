@@ -93,30 +93,89 @@ impl DynamoStore {
         }
         Ok(found)
     }
+
+    /// Reads items of several tables by key in one `BatchGetItem` (at most 100 keys in all),
+    /// asking again for what DynamoDB left unprocessed.
+    pub async fn batch_get_tables(
+        &self,
+        mut requests: HashMap<String, Vec<HashMap<String, AttributeValue>>>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        requests.retain(|_, keys| !keys.is_empty());
+        let mut found = Vec::new();
+        for _ in 0..5 {
+            if requests.is_empty() {
+                break;
+            }
+            let mut batch = self.client.batch_get_item();
+            for (table, keys) in requests.drain() {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_error("batch_get_item"))?;
+                batch = batch.request_items(table, request);
+            }
+            let output = batch
+                .send()
+                .await
+                .map_err(|e| sdk_error("batch_get_item", e))?;
+            for (_, items) in output.responses.unwrap_or_default() {
+                found.extend(items);
+            }
+            for (table, left) in output.unprocessed_keys.unwrap_or_default() {
+                if !left.keys.is_empty() {
+                    requests.insert(table, left.keys);
+                }
+            }
+        }
+        if !requests.is_empty() {
+            return Err(StoreError::new(
+                "batch_get_item",
+                "keys left unprocessed after retries",
+            ));
+        }
+        Ok(found)
+    }
 }
 
 #[async_trait]
 impl Directory for DynamoStore {
+    /// One `BatchGetItem` over both tables: what is wanted of the Directory (the suppression
+    /// list included) and, from the Codes table, the user's code pointer.
     async fn records(&self, wanted: &Wanted<'_>) -> Result<Records, StoreError> {
         let identities = wanted.identity.unwrap_or_default();
-        let keys: Vec<_> = [
+        let directory_keys: Vec<_> = [
             wanted.api_key.map(api_key_key),
             wanted.tenant.map(tenant_key),
             wanted.application.map(application_key),
             wanted.user.map(user_key),
             wanted.user.map(user_state_key),
+            wanted.suppressed.map(suppressed_key),
         ]
         .into_iter()
         .flatten()
         .chain(identities.1.iter().map(|c| identity_key(identities.0, c)))
+        .map(key_map)
         .collect();
-        if keys.is_empty() {
-            return Ok(Records::default());
-        }
-        let items = self
-            .batch_get_directory(keys.into_iter().map(key_map).collect())
-            .await?;
-        // The item of `key` among those read, as `read` makes it into an entity.
+        let codes_keys: Vec<_> = wanted
+            .newest_code
+            .map(latest_code_key)
+            .into_iter()
+            .map(key_map)
+            .collect();
+        let items = match (directory_keys.is_empty(), codes_keys.is_empty()) {
+            (true, true) => return Ok(Records::default()),
+            (false, true) => self.batch_get_directory(directory_keys).await?,
+            _ => {
+                self.batch_get_tables(HashMap::from([
+                    (self.tables.directory.clone(), directory_keys),
+                    (self.tables.codes.clone(), codes_keys),
+                ]))
+                .await?
+            }
+        };
+        // The item of `key` among those read (the two tables' keys share no prefix), as `read`
+        // makes it into an entity.
         fn found<T>(
             items: &[HashMap<String, AttributeValue>],
             key: Option<(String, &'static str)>,
@@ -129,6 +188,15 @@ impl Directory for DynamoStore {
                 .map(|item| read(item, "batch_get_item"))
                 .transpose()
         }
+        fn code_hash(
+            item: &HashMap<String, AttributeValue>,
+            _: &'static str,
+        ) -> Result<Option<String>, StoreError> {
+            Ok(item.get("codeHash").and_then(|v| v.as_s().ok()).cloned())
+        }
+        fn present(_: &HashMap<String, AttributeValue>, _: &'static str) -> Result<(), StoreError> {
+            Ok(())
+        }
         Ok(Records {
             api_key: found(&items, wanted.api_key.map(api_key_key), read_doc)?,
             tenant: found(&items, wanted.tenant.map(tenant_key), read_doc)?,
@@ -138,6 +206,9 @@ impl Directory for DynamoStore {
                 None => None,
             },
             identity: first_identity(&items, identities.0, identities.1),
+            newest_code: found(&items, wanted.newest_code.map(latest_code_key), code_hash)?
+                .flatten(),
+            suppressed: found(&items, wanted.suppressed.map(suppressed_key), present)?.is_some(),
         })
     }
 
@@ -254,12 +325,9 @@ fn first_identity(
     candidates.iter().find_map(|candidate| {
         let item = owner(candidate)?;
         let user_id = item.get("userId")?.as_s().ok()?.parse::<Uuid>().ok()?;
-        // Items written before identities carried the user have no copy: send reads it then.
-        let user = read_doc::<User>(item, "read identity").ok();
         Some(IdentityMatch {
             identity: candidate.clone(),
             user_id,
-            user,
         })
     })
 }

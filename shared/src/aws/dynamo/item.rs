@@ -36,8 +36,12 @@ pub fn identity_items(user: &User) -> Result<Vec<HashMap<String, AttributeValue>
                 kind: identity.kind,
                 value: identity.value.clone(),
             };
-            let item = doc_item(identity_key(user.tenant_id, &key), user)?;
-            Ok(owned_by(item, user.id))
+            // The key and the owner only: a copy of the user here would make every write of
+            // the user (a login's included) write it again, once per identity.
+            Ok(owned_by(
+                key_map(identity_key(user.tenant_id, &key)),
+                user.id,
+            ))
         })
         .collect()
 }
