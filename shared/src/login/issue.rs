@@ -10,7 +10,7 @@ use super::{
     Step,
 };
 use crate::model::{Application, LoginRecord, StoredRefreshToken, Tenant, User};
-use crate::ports::{CompletedLogin, Completion, StoreError};
+use crate::ports::{CompletedLogin, Completion, Consumed, StoreError};
 use crate::session::{self, AccessTokenFor};
 
 /// Logs the user in: verifies, issues, records. `None` when the user changed since it was read,
@@ -170,8 +170,8 @@ async fn record(
     document_changed: bool,
     refresh_token: Option<StoredRefreshToken>,
     session_id: Uuid,
-) -> Result<Completion, StoreError> {
-    let sessions = &attempt.services.sessions;
+) -> Step<Completion> {
+    let services = attempt.services;
     let login = CompletedLogin {
         attempt_id: attempt.attempt_id.to_owned(),
         new_revision: attempt_id(attempt.services),
@@ -185,8 +185,42 @@ async fn record(
             session_id,
         },
     };
-    match document_changed {
-        true => sessions.complete_login(&login).await,
-        false => sessions.record_login(&login).await,
+    let Some(unused) = attempt.unused else {
+        return Ok(match document_changed {
+            true => services.sessions.complete_login(&login).await?,
+            false => services.sessions.record_login(&login).await?,
+        });
+    };
+    let use_code = services.codes.finish_consume(
+        unused.presented,
+        unused.counted,
+        attempt.attempt_id,
+        attempt.now,
+        super::ATTEMPT_LIMITS,
+    );
+    if document_changed {
+        // The user item is written only once the code is this attempt's: a rare login (the
+        // first by an address), which takes one wave more.
+        super::used_code(use_code.await?)?;
+        return Ok(services.sessions.complete_login(&login).await?);
+    }
+    // The code's use beside the writes: if another attempt used the code first, what this one
+    // put goes again.
+    let (used, completion) = tokio::join!(use_code, services.sessions.record_login(&login));
+    match (used, completion) {
+        (Ok(Consumed::Code(_)), completion) => Ok(completion?),
+        (Ok(refused), Ok(completion)) => {
+            if completion == Completion::Recorded {
+                services.sessions.undo_login(&login).await?;
+            }
+            super::used_code(refused).map(|_| completion)
+        }
+        (Err(error), completion) => {
+            if matches!(completion, Ok(Completion::Recorded)) {
+                services.sessions.undo_login(&login).await?;
+            }
+            Err(error.into())
+        }
+        (Ok(_), Err(error)) => Err(error.into()),
     }
 }

@@ -549,3 +549,33 @@ async fn an_unknown_application_is_400_and_leaves_the_code_usable() {
     let blank = app.login(json!({})).await;
     assert_eq!(blank.error_codes(), ["[blank]code"]);
 }
+
+#[tokio::test]
+async fn of_five_logins_at_once_with_the_right_one_time_code_one_succeeds_and_only_it_stays_recorded(
+) {
+    let app = Arc::new(TestApp::spawn().await);
+    for round in 1..=5 {
+        let (code, otc, _) = crate::brute_force::phone_code(&app).await;
+        // Five: all of them get past the code's count, and race to use the code beside their
+        // writes.
+        let racers: Vec<_> = (0..5)
+            .map(|_| {
+                let (app, attempt) = (app.clone(), crate::brute_force::attempt(&code, &otc));
+                tokio::spawn(async move { app.login(attempt).await.status })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for racer in racers {
+            statuses.push(racer.await.expect("the login task finishes"));
+        }
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 404, 404, 404, 404], "round {round}");
+        let records = app
+            .directory_items()
+            .await
+            .iter()
+            .filter(|i| i["pk"].as_s().unwrap().starts_with("LOGIN#"))
+            .count();
+        assert_eq!(records, round, "one login record per round");
+    }
+}
