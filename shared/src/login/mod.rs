@@ -216,6 +216,7 @@ async fn attempt_login(
         .codes
         .begin_consume(presented, &attempt_id, now, ATTEMPT_LIMITS)
         .await?;
+    let unchecked = presented.one_time_code_hash.is_none();
     let pending = match staged {
         Staged::Done(consumed) => used_code(consumed)?,
         // Boxed, as each step below: the login's future stays small on every caller's stack.
@@ -226,7 +227,7 @@ async fn attempt_login(
             }
         }
     };
-    Box::pin(used_login(&login, pending)).await
+    Box::pin(used_login(&login, pending, unchecked)).await
 }
 
 /// What every step of one login attempt shares.
@@ -334,7 +335,13 @@ fn challenged(user: &User) -> bool {
 }
 
 /// The rest of a login whose code this attempt has used up.
-async fn used_login(login: &Login<'_>, mut pending: PendingCode) -> Step<LoginOutcome> {
+/// `unchecked`: the code's use did not look at the user's pointer (a code without a one-time
+/// code), so the first read of the user does.
+async fn used_login(
+    login: &Login<'_>,
+    mut pending: PendingCode,
+    unchecked: bool,
+) -> Step<LoginOutcome> {
     let services = login.services;
     crate::metrics::set_tenant(pending.tenant_id);
     // A code of another tenant, or a PKCE-bound or hosted login's code at the login API, is used
@@ -346,7 +353,14 @@ async fn used_login(login: &Login<'_>, mut pending: PendingCode) -> Step<LoginOu
     if matches!(login.proof, Proof::Code) && bound_to_authorization(&pending) {
         return Ok(LoginOutcome::NotFound);
     }
+    let mut unchecked = unchecked;
     if pending.sign_up {
+        // The user is created only for a code still its newest: one read more, on a rare path.
+        let newest = services.codes.newest(pending.user_id).await?;
+        if unchecked && superseded(&pending, newest.as_deref()) {
+            return Ok(LoginOutcome::NotFound);
+        }
+        unchecked = false;
         // Boxed: a rare step, kept out of the size of every login's future.
         pending.user_id = Box::pin(sign_up(services, &pending, login.now)).await?;
     }
@@ -361,8 +375,8 @@ async fn used_login(login: &Login<'_>, mut pending: PendingCode) -> Step<LoginOu
     };
     // The login writes the user back; if the user changed since it was read (locked,
     // deactivated), it looks again instead of undoing that.
-    for _ in 0..USER_READS {
-        let (tenant, user) = read_user(&attempt).await?;
+    for read in 0..USER_READS {
+        let (tenant, user) = read_user(&attempt, unchecked && read == 0).await?;
         check_user(&user, login.now)?;
         challenge(&attempt, &tenant, &user).await?;
         if let Some(logged_in) = log_in(&attempt, &tenant, user).await? {
@@ -445,20 +459,32 @@ fn used_code(consumed: Consumed) -> Step<PendingCode> {
 }
 
 /// The tenant and the user the code was started for, in one read.
-async fn read_user(attempt: &Attempt<'_>) -> Step<(Tenant, User)> {
+/// With `newest`, also whether the code is still its user's newest (a link's code, whose use
+/// did not look): a code the user's pointer names no more is not found.
+async fn read_user(attempt: &Attempt<'_>, newest: bool) -> Step<(Tenant, User)> {
     let records = attempt
         .services
         .directory
         .records(&Wanted {
             tenant: Some(attempt.pending.tenant_id),
             user: Some(attempt.pending.user_id),
+            newest_code: newest.then_some(attempt.pending.user_id),
             ..Wanted::default()
         })
         .await?;
+    if newest && superseded(attempt.pending, records.newest_code.as_deref()) {
+        return Err(Stop::Outcome(LoginOutcome::NotFound));
+    }
     match (records.tenant, records.user) {
         (Some(tenant), Some(user)) => Ok((tenant, user)),
         _ => Err(Stop::Outcome(LoginOutcome::NotFound)),
     }
+}
+
+/// Whether the user's pointer names another code than `pending`. A pointer that is absent names
+/// none: a start writes it beside its code, and answers the code only once both are written.
+fn superseded(pending: &PendingCode, newest: Option<&str>) -> bool {
+    newest.is_some_and(|newest| newest != pending.code_hash)
 }
 
 /// Whether `user` may log in at `now` (active, not expired, not locked, no action preventing it):

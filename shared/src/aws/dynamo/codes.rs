@@ -17,8 +17,8 @@ use super::{condition_failed, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
 use crate::ports::{
-    AttemptLimits, CodeStore, Consumed, CountedCode, DeliveryMark, Directory, PendingCodes,
-    Presented, Staged, StoreError, Wanted,
+    AttemptLimits, CodeStore, Consumed, CountedCode, DeliveryMark, PendingCodes, Presented, Staged,
+    StoreError,
 };
 use attempts::UserCount;
 
@@ -112,17 +112,6 @@ impl DynamoStore {
             .map(|_| ())
             .map_err(|e| sdk_error("write code", e))
     }
-
-    /// Whether `code_hash` is still the code `user_id`'s pointer names.
-    async fn is_newest(&self, user_id: Uuid, code_hash: &str) -> Result<bool, StoreError> {
-        let records = self
-            .records(&Wanted {
-                newest_code: Some(user_id),
-                ..Wanted::default()
-            })
-            .await?;
-        Ok(records.newest_code.as_deref() == Some(code_hash))
-    }
 }
 
 /// The code's expiry in epoch seconds, rounded up: its `ttl`.
@@ -187,9 +176,10 @@ impl CodeStore for DynamoStore {
         limits: AttemptLimits,
     ) -> Result<Consumed, StoreError> {
         if presented.one_time_code_hash.is_none() {
-            // Nothing to compare: the code alone, if it is a link's code (no one-time code),
-            // and only while its user's pointer names it (a superseded code is used up too).
-            let used = self
+            // Nothing to compare: the code alone, if it is a link's code (no one-time code).
+            // Whether it is still its user's newest the login checks in its read of the user
+            // ([`Wanted::newest_code`]); a superseded code is used up all the same.
+            return self
                 .use_code(
                     &presented,
                     "attribute_not_exists(otcHash)",
@@ -197,13 +187,7 @@ impl CodeStore for DynamoStore {
                     attempt_id,
                     now_millis,
                 )
-                .await?;
-            return match used {
-                Consumed::Code(code) if !self.is_newest(code.user_id, &code.code_hash).await? => {
-                    Ok(Consumed::NotFound)
-                }
-                used => Ok(used),
-            };
+                .await;
         }
         // Count the comparison before making it, against the code and then against its user:
         // each count is one conditional write, so of any number of concurrent attempts at most
