@@ -431,12 +431,15 @@ async fn a_new_start_makes_the_users_earlier_code_invalid() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(stored_code(&app, &first).await.is_none());
-    assert!(stored_code(&app, &second).await.is_some());
-    let pending = passwordless::ports::CodeStore::pending(&app.store, &hash_secret(&first))
+    // The earlier code's item stays until its TTL; the user's pointer names the new one only.
+    assert!(stored_code(&app, &first).await.is_some());
+    let newest = passwordless::ports::CodeStore::newest(&app.store, RICHARD.parse().unwrap())
         .await
         .unwrap();
-    assert!(pending.is_none());
+    assert_eq!(newest, Some(hash_secret(&second)));
+    let login = |code: &str| app.login(json!({"code": code, "applicationId": WEB_APP}));
+    assert_eq!(login(&first).await.status, 404, "superseded");
+    assert_eq!(login(&second).await.status, 200);
 }
 
 #[tokio::test]
@@ -450,16 +453,22 @@ async fn concurrent_starts_leave_exactly_one_valid_code() {
                 .await
         }));
     }
+    let mut codes = Vec::new();
     for task in tasks {
-        assert_eq!(task.await.unwrap().status, 200);
+        let started = task.await.unwrap();
+        assert_eq!(started.status, 200);
+        codes.push(started.json()["code"].as_str().unwrap().to_owned());
     }
-    let codes = app
-        .code_items()
-        .await
-        .into_iter()
-        .filter(|item| item["pk"].as_s().unwrap().starts_with("CODE#"))
-        .count();
-    assert_eq!(codes, 1);
+    // Every code is stored (the superseded ones until their TTL); the pointer names one.
+    let mut logged_in = 0;
+    for code in &codes {
+        let login = app
+            .login(json!({"code": code, "applicationId": WEB_APP}))
+            .await;
+        assert!([200, 404].contains(&login.status), "{}", login.body);
+        logged_in += usize::from(login.status == 200);
+    }
+    assert_eq!(logged_in, 1, "exactly one of the concurrent codes is valid");
 }
 
 fn now_millis() -> i64 {

@@ -84,7 +84,12 @@ impl DynamoStore {
     /// Points the user at the new code. The pointer outlives the code by a budget window, so
     /// that the user's count of one-time codes compared survives until the window that counted
     /// them is over. A plain `SET`: a retry, or a concurrent start's, leaves one code named.
-    async fn point_at(&self, code: &PendingCode, limits: AttemptLimits) -> Result<(), StoreError> {
+    /// Answers the code it named before, if any.
+    async fn point_at(
+        &self,
+        code: &PendingCode,
+        limits: AttemptLimits,
+    ) -> Result<Option<String>, StoreError> {
         let pointer_ttl = expires_seconds(code) + i64::from(limits.per_user_window_seconds);
         self.client
             .update_item()
@@ -96,10 +101,44 @@ impl DynamoStore {
             .expression_attribute_values(":user", AttributeValue::S(code.user_id.to_string()))
             .expression_attribute_values(":new", AttributeValue::S(code.code_hash.clone()))
             .expression_attribute_values(":ttl", AttributeValue::N(pointer_ttl.to_string()))
+            .return_values(ReturnValue::UpdatedOld)
             .send()
             .await
-            .map(|_| ())
+            .map(|output| {
+                output
+                    .attributes
+                    .and_then(|mut old| old.remove("codeHash"))
+                    .and_then(|v| v.as_s().ok().cloned())
+            })
             .map_err(|e| sdk_error("point at new code", e))
+    }
+
+    /// Points the user back at `previous` (or at no code) while the pointer still names `code`,
+    /// whose item was not written: a failed start leaves the user's earlier code valid.
+    async fn point_back(
+        &self,
+        code: &PendingCode,
+        previous: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.tables.codes)
+            .set_key(Some(key_map(latest_code_key(code.user_id))))
+            .condition_expression("codeHash = :new")
+            .expression_attribute_values(":new", AttributeValue::S(code.code_hash.clone()));
+        let request = match previous {
+            Some(old) => request
+                .update_expression("SET codeHash = :old")
+                .expression_attribute_values(":old", AttributeValue::S(old.to_owned())),
+            None => request.update_expression("REMOVE codeHash"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            // A newer start moved the pointer meanwhile: it is that start's now.
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error("point back at earlier code", e)),
+        }
     }
 
     async fn put_code(&self, code: &PendingCode) -> Result<(), StoreError> {
@@ -156,13 +195,26 @@ impl PendingCodes for DynamoStore {
     /// names it (every use of a code checks the pointer). Of concurrent starts, the code the
     /// pointer names last is the valid one; the others answered codes that are superseded, as if
     /// that start had come right after them.
+    /// If the code's write fails where the pointer's went through, the pointer is put back:
+    /// the start answers 500 and the user's earlier code still works.
     async fn save_pending(
         &self,
         code: &PendingCode,
         limits: AttemptLimits,
     ) -> Result<(), StoreError> {
-        tokio::try_join!(self.put_code(code), self.point_at(code, limits))?;
-        Ok(())
+        match tokio::join!(self.put_code(code), self.point_at(code, limits)) {
+            (Ok(()), Ok(_)) => Ok(()),
+            (Err(failed), Ok(previous)) => {
+                // A retried pointer write answers this code itself: the earlier one is unknown.
+                let previous = previous.filter(|old| *old != code.code_hash);
+                if let Err(error) = self.point_back(code, previous.as_deref()).await {
+                    tracing::error!(user_id = %code.user_id, error = %error,
+                        "a failed start left the user's pointer at a code never written");
+                }
+                Err(failed)
+            }
+            (_, Err(failed)) => Err(failed),
+        }
     }
 }
 
@@ -368,7 +420,9 @@ impl CodeStore for DynamoStore {
                 ":identity",
                 AttributeValue::Ss(vec![identity_text.clone()]),
             )
-            .return_values(ReturnValue::UpdatedOld)
+            // The whole item as it was (not UPDATED_OLD, which may leave out a set the ADD did
+            // not change): whether the identity and the fallback were there before.
+            .return_values(ReturnValue::AllOld)
             .send()
             .await;
         match marked {
