@@ -184,6 +184,26 @@ pub enum Consumed {
     AttemptBudgetSpent,
 }
 
+/// The first step of a one-time code's use, where a store splits it so that the login may run
+/// the rest beside its other calls: counted against the code, not yet against the user, not yet
+/// used ([`CodeStore::begin_consume`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Staged {
+    /// The use is over (a link's code, a code not found, or a store that does not split it).
+    Done(Consumed),
+    Counted(CountedCode),
+}
+
+/// A comparison counted against a live code, with the code as that count found it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CountedCode {
+    pub pending: Box<PendingCode>,
+    /// Whether the one-time code presented is the code's.
+    pub matches: bool,
+    /// Comparisons counted against the code, this one included.
+    pub attempts: u32,
+}
+
 /// What a login presents: the code's hash, and what else must match.
 #[derive(Clone, Copy, Debug)]
 pub struct Presented<'a> {
@@ -226,6 +246,50 @@ pub trait CodeStore: PendingCodes {
         now_millis: i64,
         limits: AttemptLimits,
     ) -> Result<Consumed, StoreError>;
+    /// [`Self::consume`] in steps, for a one-time code: the count against the code
+    /// ([`Staged::Counted`]), then [`Self::count_on_user`] and [`Self::finish_consume`], which
+    /// the login runs beside its read of the user and its writes. A store may answer `Done` with
+    /// the whole use at once.
+    async fn begin_consume(
+        &self,
+        presented: Presented<'_>,
+        attempt_id: &str,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<Staged, StoreError> {
+        self.consume(presented, attempt_id, now_millis, limits)
+            .await
+            .map(Staged::Done)
+    }
+    /// Counts the comparison against the user's budget, on the condition that the user's newest
+    /// code is still this one: `None` when counted, else what the login answers.
+    async fn count_on_user(
+        &self,
+        _presented: Presented<'_>,
+        _counted: &CountedCode,
+        _now_millis: i64,
+        _limits: AttemptLimits,
+    ) -> Result<Option<Consumed>, StoreError> {
+        Err(StoreError::new(
+            "count on user",
+            "this store does not stage codes",
+        ))
+    }
+    /// Uses the counted code up for `attempt_id` if the one-time code matched (or spends it, if
+    /// that was its last comparison).
+    async fn finish_consume(
+        &self,
+        _presented: Presented<'_>,
+        _counted: &CountedCode,
+        _attempt_id: &str,
+        _now_millis: i64,
+        _limits: AttemptLimits,
+    ) -> Result<Consumed, StoreError> {
+        Err(StoreError::new(
+            "use code",
+            "this store does not stage codes",
+        ))
+    }
     /// The code with this hash while it is unused, superseded or not: a superseded code stays
     /// stored until its TTL, and whether it is still the user's newest is the pointer's to say
     /// ([`Self::newest`], [`Wanted::newest_code`]); every use of a code checks that. Expiry is
@@ -311,6 +375,16 @@ pub trait Sessions: Send + Sync {
     /// still the revision the login read. Idempotent for one `login`: a retried write changes
     /// nothing more.
     async fn complete_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError>;
+    /// The same login when the user's document did not change (only its last logins did): the
+    /// user item is not written, only the user's login state beside it, on the same condition,
+    /// with the record and the refresh token. When the condition fails nothing of the login
+    /// stays. Idempotent for one `login`.
+    async fn record_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError> {
+        self.complete_login(login).await
+    }
+    /// Removes what `record_login` or `complete_login` put for `login` (its record and refresh
+    /// token): the code it was for turned out used by another attempt.
+    async fn undo_login(&self, login: &CompletedLogin) -> Result<(), StoreError>;
     async fn save_challenge(
         &self,
         kind: Challenge,
@@ -416,26 +490,27 @@ pub trait RefreshTokens: Send + Sync {
 #[async_trait]
 pub trait AuthorizationCodes: Send + Sync {
     /// Stores a new code (by its hash) until it expires.
-    async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError>;
+    async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError> {
+        self.save_issuing(code, None).await
+    }
+    /// Stores a new code with the refresh token family its exchange will issue, so that the
+    /// exchange is one write and a second presentation revokes that family whenever it comes
+    /// (RFC 6749 4.1.2). The family's id is no secret: the token is, and stays sealed.
+    async fn save_issuing(
+        &self,
+        code: &StoredAuthorizationCode,
+        issued_refresh_token: Option<Uuid>,
+    ) -> Result<(), StoreError>;
     /// Uses the code up, once, with one conditional write that also checks expiry: of any number
     /// of concurrent redemptions exactly one gets it. A retried write of the same `attempt_id`
     /// finds its own mark and gets it again. A code used already is marked as presented again,
-    /// so that an exchange still recording what it issued ([`Self::record_issued`]) fails.
+    /// and tells the family its exchange issued.
     async fn redeem(
         &self,
         code_hash: &str,
         attempt_id: &str,
         now_millis: i64,
     ) -> Result<Redemption, StoreError>;
-    /// Records on the code the refresh token family the exchange `attempt_id` issued, unless the
-    /// code was presented again since it was redeemed (`false`): RFC 6749 4.1.2's reuse then
-    /// revokes that family. A retried write of the same attempt writes the same again.
-    async fn record_issued(
-        &self,
-        code_hash: &str,
-        attempt_id: &str,
-        refresh_token_id: Uuid,
-    ) -> Result<bool, StoreError>;
 }
 
 /// What presenting an authorization code came to.
@@ -443,7 +518,7 @@ pub trait AuthorizationCodes: Send + Sync {
 pub enum Redemption {
     /// Used up now, by this attempt.
     Redeemed(StoredAuthorizationCode),
-    /// Used before: its exchange issued this refresh token family, if it recorded one.
+    /// Used before: its exchange issued this refresh token family, if any.
     Reused { issued_refresh_token: Option<Uuid> },
     /// Unknown, or expired unused.
     NotFound,

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use super::dynamo::{
     api_key_key, application_key, doc_item, email_template_key, identity_items, identity_key,
     key_map, message_template_key, published_key, signing_key_key, tenant_key, user_item,
-    DynamoStore, PK,
+    user_state_revision, DynamoStore, PK,
 };
 use crate::kickstart::{Kickstart, KickstartError};
 use crate::model::{Published, User};
@@ -181,18 +181,22 @@ async fn write_user(store: &DynamoStore, user: &User) -> Result<(), LoadError> {
     let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::new("write user", e);
     let previous = store.user(user.id).await?;
     let current = user.identity_keys();
-    let mut writes = vec![TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(table)
-                // The revision names the content: a login that read the user before this load
-                // changed it cannot write its copy back over it, and loading the same file twice
-                // leaves the same item.
-                .set_item(Some(user_item(user, &revision_of(user)?)?))
-                .build()
-                .map_err(build)?,
-        )
-        .build()];
+    let revision = revision_of(user)?;
+    let mut writes = vec![
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(table)
+                    // The revision names the content: a login that read the user before this
+                    // load changed it cannot write its copy back over it, and loading the same
+                    // file twice leaves the same item.
+                    .set_item(Some(user_item(user, &revision)?))
+                    .build()
+                    .map_err(build)?,
+            )
+            .build(),
+        user_state_revision(table, user.id, &revision)?,
+    ];
     for item in identity_items(user)? {
         writes.push(
             TransactWriteItem::builder()

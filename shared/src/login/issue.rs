@@ -10,7 +10,7 @@ use super::{
     Step,
 };
 use crate::model::{Application, LoginRecord, StoredRefreshToken, Tenant, User};
-use crate::ports::{CompletedLogin, Completion, StoreError};
+use crate::ports::{CompletedLogin, Completion, Consumed, StoreError};
 use crate::session::{self, AccessTokenFor};
 
 /// Logs the user in: verifies, issues, records. `None` when the user changed since it was read,
@@ -21,6 +21,7 @@ pub(super) async fn log_in(
     mut user: User,
 ) -> Step<Option<LoggedIn>> {
     let now = attempt.now;
+    let read = user.clone();
     // A hosted login to an application open to sign-ups registers a user of the tenant who has
     // no registration for it, in this login's own write of the user.
     if let Some(application) = attempt
@@ -60,7 +61,8 @@ pub(super) async fn log_in(
         .map(|t: &IssuedRefreshToken| t.id)
         .unwrap_or_else(Uuid::new_v4);
     let access_token = access_token(attempt, tenant, registered, &user, session_id).await?;
-    if record(attempt, &user, stored, session_id).await? == Completion::UserChanged {
+    let changed = document_changed(&read, &user);
+    if record(attempt, &user, changed, stored, session_id).await? == Completion::UserChanged {
         return Ok(None);
     }
     let verification = verification::verification_ids(attempt, tenant, user.id, kind).await?;
@@ -143,28 +145,82 @@ async fn access_token(
     Ok(Some(token))
 }
 
-/// Writes the login at once: the user, its login record, the refresh token.
+/// Whether the login changed more of the user than its last logins (an identity verified, a
+/// registration added): only then is the user item written.
+fn document_changed(read: &User, logged_in: &User) -> bool {
+    let without_last_logins = |user: &User| {
+        let mut user = user.clone();
+        user.last_login_instant = None;
+        for identity in &mut user.identities {
+            identity.last_login_instant = None;
+        }
+        for registration in &mut user.registrations {
+            registration.last_login_instant = None;
+        }
+        user
+    };
+    without_last_logins(read) != without_last_logins(logged_in)
+}
+
+/// Writes the login at once: its login record, the refresh token, the user's last logins and,
+/// when the login changed the user's document, the user.
 async fn record(
     attempt: &Attempt<'_>,
     user: &User,
+    document_changed: bool,
     refresh_token: Option<StoredRefreshToken>,
     session_id: Uuid,
-) -> Result<Completion, StoreError> {
-    attempt
-        .services
-        .sessions
-        .complete_login(&CompletedLogin {
-            attempt_id: attempt.attempt_id.to_owned(),
-            new_revision: attempt_id(attempt.services),
-            user: user.clone(),
-            refresh_token,
-            record: LoginRecord {
-                user_id: user.id,
-                application_id: attempt.application.map(|a| a.id),
-                instant: attempt.now,
-                ip_address: attempt.command.ip_address.clone(),
-                session_id,
-            },
-        })
-        .await
+) -> Step<Completion> {
+    let services = attempt.services;
+    let login = CompletedLogin {
+        attempt_id: attempt.attempt_id.to_owned(),
+        new_revision: attempt_id(attempt.services),
+        user: user.clone(),
+        refresh_token,
+        record: LoginRecord {
+            user_id: user.id,
+            application_id: attempt.application.map(|a| a.id),
+            instant: attempt.now,
+            ip_address: attempt.command.ip_address.clone(),
+            session_id,
+        },
+    };
+    let Some(unused) = attempt.unused else {
+        return Ok(match document_changed {
+            true => services.sessions.complete_login(&login).await?,
+            false => services.sessions.record_login(&login).await?,
+        });
+    };
+    let use_code = services.codes.finish_consume(
+        unused.presented,
+        unused.counted,
+        attempt.attempt_id,
+        attempt.now,
+        super::ATTEMPT_LIMITS,
+    );
+    if document_changed {
+        // The user item is written only once the code is this attempt's: a rare login (the
+        // first by an address), which takes one wave more.
+        super::used_code(use_code.await?)?;
+        return Ok(services.sessions.complete_login(&login).await?);
+    }
+    // The code's use beside the writes: if another attempt used the code first, what this one
+    // put goes again.
+    let (used, completion) = tokio::join!(use_code, services.sessions.record_login(&login));
+    match (used, completion) {
+        (Ok(Consumed::Code(_)), completion) => Ok(completion?),
+        (Ok(refused), Ok(completion)) => {
+            if completion == Completion::Recorded {
+                services.sessions.undo_login(&login).await?;
+            }
+            super::used_code(refused).map(|_| completion)
+        }
+        (Err(error), completion) => {
+            if matches!(completion, Ok(Completion::Recorded)) {
+                services.sessions.undo_login(&login).await?;
+            }
+            Err(error.into())
+        }
+        (Ok(_), Err(error)) => Err(error.into()),
+    }
 }

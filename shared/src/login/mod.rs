@@ -22,8 +22,8 @@ use crate::model::{Application, PendingCode, Tenant, User, UserAction};
 use std::sync::Arc;
 
 use crate::ports::{
-    AttemptLimits, Challenge, CodeStore, Consumed, Directory, Presented, Sessions, StoreError,
-    UserStore, Wanted,
+    AttemptLimits, Challenge, CodeStore, Consumed, CountedCode, Directory, Presented, Sessions,
+    Staged, StoreError, UserStore, Wanted,
 };
 use crate::system::{Clock, Random};
 use crate::tokens;
@@ -89,6 +89,16 @@ struct Attempt<'a> {
     application: Option<&'a Application>,
     attempt_id: &'a str,
     now: i64,
+    /// A one-time code counted but not yet used: the login uses it in the same wave as its
+    /// writes ([`issue`]), and takes those back if another attempt used it first.
+    unused: Option<Unused<'a>>,
+}
+
+/// A counted one-time code the login has still to use, with what was presented.
+#[derive(Clone, Copy)]
+struct Unused<'a> {
+    presented: Presented<'a>,
+    counted: &'a CountedCode,
 }
 
 /// What shows the login may use the code.
@@ -186,33 +196,188 @@ async fn attempt_login(
     let application = named_application(services, command.application_id).await?;
     let now = services.clock.now_millis();
     let attempt_id = attempt_id(services);
-    let mut pending = use_code(services, command, proof, &attempt_id, now).await?;
-    // A code of another tenant, or a PKCE-bound or hosted login's code at the login API, is used
-    // up all the same: whoever holds it sent it to the wrong place, and it must not stay usable
-    // elsewhere.
-    if tenant_scope.is_some_and(|t| t != pending.tenant_id) {
-        return Ok(LoginOutcome::NotFound);
-    }
-    if matches!(proof, Proof::Code) && bound_to_authorization(&pending) {
-        return Ok(LoginOutcome::NotFound);
-    }
-    if pending.sign_up {
-        // Boxed: a rare step, kept out of the size of every login's future.
-        pending.user_id = Box::pin(sign_up(services, &pending, now)).await?;
-    }
-    let attempt = Attempt {
+    let (code_hash, one_time_code_hash) = presented_hashes(command, proof);
+    let presented = Presented {
+        code_hash: &code_hash,
+        one_time_code_hash: one_time_code_hash.as_deref(),
+        fallback: matches!(proof, Proof::Fallback { .. }),
+        application_id: command.application_id,
+    };
+    let login = Login {
         services,
+        tenant_scope,
         command,
-        pending: &pending,
+        proof,
         application: application.as_ref(),
         attempt_id: &attempt_id,
         now,
     };
+    let staged = services
+        .codes
+        .begin_consume(presented, &attempt_id, now, ATTEMPT_LIMITS)
+        .await?;
+    let unchecked = presented.one_time_code_hash.is_none();
+    let pending = match staged {
+        Staged::Done(consumed) => used_code(consumed)?,
+        // Boxed, as each step below: the login's future stays small on every caller's stack.
+        Staged::Counted(counted) => {
+            match Box::pin(counted_login(&login, presented, &counted)).await? {
+                Counted::LoggedIn(outcome) => return Ok(outcome),
+                Counted::Used(pending) => *pending,
+            }
+        }
+    };
+    Box::pin(used_login(&login, pending, unchecked)).await
+}
+
+/// What every step of one login attempt shares.
+struct Login<'a> {
+    services: &'a LoginServices,
+    tenant_scope: Option<Uuid>,
+    command: &'a LoginCommand,
+    proof: Proof<'a>,
+    application: Option<&'a Application>,
+    attempt_id: &'a str,
+    now: i64,
+}
+
+/// Where a login by a counted one-time code got to.
+enum Counted {
+    LoggedIn(LoginOutcome),
+    /// The code is used up by this attempt; the login goes on as one whose code was used first.
+    Used(Box<PendingCode>),
+}
+
+/// A login by a one-time code counted against the code: the count against the user beside the
+/// read of the tenant and the user, then (the common case: a user who may log in, with no
+/// challenge, whose document the login leaves as it is) the code's use beside the login's
+/// writes. Any other case uses the code first and goes on as [`used_login`].
+async fn counted_login(
+    login: &Login<'_>,
+    presented: Presented<'_>,
+    counted: &CountedCode,
+) -> Step<Counted> {
+    let services = login.services;
+    let pending = counted.pending.as_ref();
+    let wanted = Wanted {
+        tenant: Some(pending.tenant_id),
+        user: Some(pending.user_id),
+        ..Wanted::default()
+    };
+    let (user_count, records) = tokio::join!(
+        services
+            .codes
+            .count_on_user(presented, counted, login.now, ATTEMPT_LIMITS),
+        services.directory.records(&wanted),
+    );
+    if let Some(refused) = user_count? {
+        used_code(refused)?;
+    }
+    let records = records?;
+    let ready = match (records.tenant, records.user) {
+        (Some(tenant), Some(user))
+            if counted.matches
+                && ordinary(login, pending)
+                && check_user(&user, login.now).is_ok()
+                && !challenged(&user) =>
+        {
+            Some((tenant, user))
+        }
+        _ => None,
+    };
+    let Some((tenant, user)) = ready else {
+        let used = services
+            .codes
+            .finish_consume(
+                presented,
+                counted,
+                login.attempt_id,
+                login.now,
+                ATTEMPT_LIMITS,
+            )
+            .await?;
+        return Ok(Counted::Used(Box::new(used_code(used)?)));
+    };
+    crate::metrics::set_tenant(pending.tenant_id);
+    let attempt = Attempt {
+        services,
+        command: login.command,
+        pending,
+        application: login.application,
+        attempt_id: login.attempt_id,
+        now: login.now,
+        unused: Some(Unused { presented, counted }),
+    };
+    match log_in(&attempt, &tenant, user).await? {
+        Some(logged_in) => Ok(Counted::LoggedIn(LoginOutcome::LoggedIn(Box::new(
+            logged_in,
+        )))),
+        // The user changed since it was read; the code is this attempt's now.
+        None => Ok(Counted::Used(counted.pending.clone())),
+    }
+}
+
+/// Whether the code leads to a plain login where it was presented: of the login's tenant, not
+/// bound to an authorization code at the login API, not a sign-up's.
+fn ordinary(login: &Login<'_>, pending: &PendingCode) -> bool {
+    login.tenant_scope.is_none_or(|t| t == pending.tenant_id)
+        && !(matches!(login.proof, Proof::Code) && bound_to_authorization(pending))
+        && !pending.sign_up
+}
+
+/// Whether the user is asked something before a login (a password change, two-factor).
+fn challenged(user: &User) -> bool {
+    user.password_change_required
+        || user
+            .two_factor
+            .as_ref()
+            .is_some_and(|t| !t.methods.is_empty())
+}
+
+/// The rest of a login whose code this attempt has used up.
+/// `unchecked`: the code's use did not look at the user's pointer (a code without a one-time
+/// code), so the first read of the user does.
+async fn used_login(
+    login: &Login<'_>,
+    mut pending: PendingCode,
+    unchecked: bool,
+) -> Step<LoginOutcome> {
+    let services = login.services;
+    crate::metrics::set_tenant(pending.tenant_id);
+    // A code of another tenant, or a PKCE-bound or hosted login's code at the login API, is used
+    // up all the same: whoever holds it sent it to the wrong place, and it must not stay usable
+    // elsewhere.
+    if login.tenant_scope.is_some_and(|t| t != pending.tenant_id) {
+        return Ok(LoginOutcome::NotFound);
+    }
+    if matches!(login.proof, Proof::Code) && bound_to_authorization(&pending) {
+        return Ok(LoginOutcome::NotFound);
+    }
+    let mut unchecked = unchecked;
+    if pending.sign_up {
+        // The user is created only for a code still its newest: one read more, on a rare path.
+        let newest = services.codes.newest(pending.user_id).await?;
+        if unchecked && superseded(&pending, newest.as_deref()) {
+            return Ok(LoginOutcome::NotFound);
+        }
+        unchecked = false;
+        // Boxed: a rare step, kept out of the size of every login's future.
+        pending.user_id = Box::pin(sign_up(services, &pending, login.now)).await?;
+    }
+    let attempt = Attempt {
+        services,
+        command: login.command,
+        pending: &pending,
+        application: login.application,
+        attempt_id: login.attempt_id,
+        now: login.now,
+        unused: None,
+    };
     // The login writes the user back; if the user changed since it was read (locked,
     // deactivated), it looks again instead of undoing that.
-    for _ in 0..USER_READS {
-        let (tenant, user) = read_user(&attempt).await?;
-        check_user(&user, now)?;
+    for read in 0..USER_READS {
+        let (tenant, user) = read_user(&attempt, unchecked && read == 0).await?;
+        check_user(&user, login.now)?;
         challenge(&attempt, &tenant, &user).await?;
         if let Some(logged_in) = log_in(&attempt, &tenant, user).await? {
             return Ok(LoginOutcome::LoggedIn(Box::new(logged_in)));
@@ -256,16 +421,11 @@ async fn named_application(
     }
 }
 
-/// Uses the code up for this attempt. A code started for another application than the login
-/// names is not found, and stays valid for its own.
-async fn use_code(
-    services: &LoginServices,
-    command: &LoginCommand,
-    proof: Proof<'_>,
-    attempt_id: &str,
-    now: i64,
-) -> Step<PendingCode> {
-    let (code_hash, one_time_code_hash) = match proof {
+/// The hashes the login presents: the code's and, with a one-time code, the one-time code's.
+/// A code started for another application than the login names is not found, and stays valid
+/// for its own.
+fn presented_hashes(command: &LoginCommand, proof: Proof<'_>) -> (String, Option<String>) {
+    match proof {
         Proof::Code | Proof::LinkClick => (
             codes::hash_secret(&command.code),
             command
@@ -286,42 +446,45 @@ async fn use_code(
                 one_time_code,
             )),
         ),
-    };
-    let presented = Presented {
-        code_hash: &code_hash,
-        one_time_code_hash: one_time_code_hash.as_deref(),
-        fallback: matches!(proof, Proof::Fallback { .. }),
-        application_id: command.application_id,
-    };
-    match services
-        .codes
-        .consume(presented, attempt_id, now, ATTEMPT_LIMITS)
-        .await?
-    {
-        Consumed::Code(pending) => {
-            crate::metrics::set_tenant(pending.tenant_id);
-            Ok(*pending)
-        }
+    }
+}
+
+/// The code this attempt used up, or the outcome its use came to.
+fn used_code(consumed: Consumed) -> Step<PendingCode> {
+    match consumed {
+        Consumed::Code(pending) => Ok(*pending),
         Consumed::NotFound => Err(Stop::Outcome(LoginOutcome::NotFound)),
         Consumed::AttemptBudgetSpent => Err(Stop::Outcome(LoginOutcome::TooManyAttempts)),
     }
 }
 
 /// The tenant and the user the code was started for, in one read.
-async fn read_user(attempt: &Attempt<'_>) -> Step<(Tenant, User)> {
+/// With `newest`, also whether the code is still its user's newest (a link's code, whose use
+/// did not look): a code the user's pointer names no more is not found.
+async fn read_user(attempt: &Attempt<'_>, newest: bool) -> Step<(Tenant, User)> {
     let records = attempt
         .services
         .directory
         .records(&Wanted {
             tenant: Some(attempt.pending.tenant_id),
             user: Some(attempt.pending.user_id),
+            newest_code: newest.then_some(attempt.pending.user_id),
             ..Wanted::default()
         })
         .await?;
+    if newest && superseded(attempt.pending, records.newest_code.as_deref()) {
+        return Err(Stop::Outcome(LoginOutcome::NotFound));
+    }
     match (records.tenant, records.user) {
         (Some(tenant), Some(user)) => Ok((tenant, user)),
         _ => Err(Stop::Outcome(LoginOutcome::NotFound)),
     }
+}
+
+/// Whether the user's pointer names another code than `pending`. A pointer that is absent names
+/// none: a start writes it beside its code, and answers the code only once both are written.
+fn superseded(pending: &PendingCode, newest: Option<&str>) -> bool {
+    newest.is_some_and(|newest| newest != pending.code_hash)
 }
 
 /// Whether `user` may log in at `now` (active, not expired, not locked, no action preventing it):

@@ -11,13 +11,17 @@ use crate::ports::{AuthorizationCodes, Redemption, StoreError};
 
 #[async_trait]
 impl AuthorizationCodes for MemoryCodeStore {
-    async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError> {
+    async fn save_issuing(
+        &self,
+        code: &StoredAuthorizationCode,
+        issued_refresh_token: Option<Uuid>,
+    ) -> Result<(), StoreError> {
         lock(&self.authorization_codes).insert(
             code.code_hash.clone(),
             MemoryAuthorizationCode {
                 code: code.clone(),
                 used_by: None,
-                issued_refresh_token: None,
+                issued_refresh_token,
                 reused: false,
             },
         );
@@ -45,22 +49,6 @@ impl AuthorizationCodes for MemoryCodeStore {
                 entry.used_by = Some(attempt_id.to_owned());
                 Ok(Redemption::Redeemed(entry.code.clone()))
             }
-        }
-    }
-
-    async fn record_issued(
-        &self,
-        code_hash: &str,
-        attempt_id: &str,
-        refresh_token_id: Uuid,
-    ) -> Result<bool, StoreError> {
-        let mut codes = lock(&self.authorization_codes);
-        match codes.get_mut(code_hash) {
-            Some(entry) if entry.used_by.as_deref() == Some(attempt_id) && !entry.reused => {
-                entry.issued_refresh_token = Some(refresh_token_id);
-                Ok(true)
-            }
-            _ => Ok(false),
         }
     }
 }

@@ -191,6 +191,13 @@ impl Sessions for MemoryCodeStore {
             .or_insert_with(|| login.clone());
         Ok(Completion::Recorded)
     }
+    async fn undo_login(&self, login: &CompletedLogin) -> Result<(), StoreError> {
+        if let Some(token) = &login.refresh_token {
+            lock(&self.refresh_tokens).remove(&token.id);
+        }
+        lock(&self.logins).remove(&login.attempt_id);
+        Ok(())
+    }
     async fn save_challenge(
         &self,
         _kind: Challenge,

@@ -46,6 +46,7 @@ pub(super) async fn issue_code(
         refresh_token: what.refresh.as_ref().map(|r| r.token.clone()),
         refresh_token_id: what.refresh.as_ref().map(|r| r.id),
     };
+    let tokens_family = tokens.refresh_token_id;
     let code = codes::generate_id(login.random.as_ref());
     let plain = serde_json::to_vec(&tokens).map_err(|e| StoreError::new("seal tokens", e))?;
     let sealed = codes::seal(&code, SEAL_PURPOSE, &plain, login.random.as_ref())
@@ -61,7 +62,10 @@ pub(super) async fn issue_code(
         sealed_tokens: sealed,
         expires_at_millis: now + AUTHORIZATION_CODE_SECONDS * 1000,
     };
-    services.authorization_codes.save(&stored).await?;
+    services
+        .authorization_codes
+        .save_issuing(&stored, tokens_family)
+        .await?;
     tracing::info!(user_id = %what.user.id, application_id = %what.application.id,
         "authorization code issued");
     Ok(what

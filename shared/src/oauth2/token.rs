@@ -237,17 +237,6 @@ pub async fn exchange_code(
         })?;
     let tokens: SealedTokens = serde_json::from_slice(&plain)
         .map_err(|e| StoreError::new("open authorization code", e))?;
-    if let Some(family) = tokens.refresh_token_id {
-        let recorded = services
-            .authorization_codes
-            .record_issued(&code_hash, &attempt, family)
-            .await?;
-        if !recorded {
-            // Presented again while this exchange ran: this exchange is the reuse's victim too.
-            revoke_reused_code_family(services, family).await?;
-            return Err(TokenError::AuthCodeNotFound);
-        }
-    }
     tracing::info!(user_id = %stored.user_id, application_id = %application.id,
         "authorization code exchanged");
     Ok(Tokens {

@@ -102,8 +102,12 @@ struct World {
 
 fn world(registration: Value) -> World {
     let kickstart = kickstart(registration);
-    let directory = Arc::new(MemoryDirectory::from_kickstart(kickstart.clone()));
-    let mut services = memory::services(kickstart);
+    let mut services = memory::services(kickstart.clone());
+    // Linked as the services' own: a link's login reads its code's pointer beside the user.
+    let directory = Arc::new(MemoryDirectory::from_kickstart(kickstart).linked(
+        services.codes.clone(),
+        Arc::new(crate::memory::MemorySuppressions::default()),
+    ));
     services.send.directory = directory.clone();
     services.login.directory = directory.clone();
     let users = Arc::new(FakeUsers {

@@ -8,6 +8,9 @@ use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use passwordless::codes::hash_secret;
 use serde_json::{json, Value};
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use passwordless::ports::Directory;
+
 use crate::helpers::*;
 
 const ADMIN_APP: &str = "10000000-0000-0002-0000-000000000002";
@@ -120,6 +123,57 @@ async fn a_code_logs_the_user_in_with_a_verifiable_jwt_refresh_token_state_and_c
     );
     assert!(codes.contains(&hash_secret(refresh)));
     assert!(codes.contains("Richard's laptop"));
+}
+
+/// The user item as stored: what a login must leave alone once it changes nothing of the user's
+/// document, so that its write units do not grow with the user.
+async fn stored_user_item(app: &TestApp) -> std::collections::HashMap<String, AttributeValue> {
+    app.directory_items()
+        .await
+        .into_iter()
+        .find(|item| item["pk"] == AttributeValue::S(format!("USER#{RICHARD}")))
+        .expect("richard is stored")
+}
+
+#[tokio::test]
+async fn a_login_that_changes_nothing_of_the_user_leaves_the_user_item_and_reads_back_its_instants()
+{
+    let app = TestApp::spawn().await;
+    // The first login verifies richard's address: the document changes, and is written.
+    let first = app
+        .login(json!({"code": code_for(&app, "richard").await, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let before = stored_user_item(&app).await;
+
+    let second = app
+        .login(json!({"code": code_for(&app, "richard").await, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let instant = second.json()["user"]["lastLoginInstant"].as_i64().unwrap();
+
+    assert_eq!(
+        stored_user_item(&app).await,
+        before,
+        "the user item is not written"
+    );
+    let read = app
+        .store
+        .user(RICHARD.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.last_login_instant, Some(instant));
+    let registration = read
+        .registrations
+        .iter()
+        .find(|r| r.application_id.to_string() == WEB_APP)
+        .unwrap();
+    assert_eq!(registration.last_login_instant, Some(instant));
+    assert!(read
+        .identities
+        .iter()
+        .any(|i| i.value == "richard" && i.last_login_instant == Some(instant)));
 }
 
 #[tokio::test]
@@ -528,4 +582,34 @@ async fn a_login_record_expires_a_year_after_the_login_by_the_directory_tables_t
         ttl_spec.time_to_live_status().map(|s| s.as_str()),
         Some("ENABLED")
     );
+}
+
+#[tokio::test]
+async fn of_five_logins_at_once_with_the_right_one_time_code_one_succeeds_and_only_it_stays_recorded(
+) {
+    let app = Arc::new(TestApp::spawn().await);
+    for round in 1..=5 {
+        let (code, otc, _) = crate::brute_force::phone_code(&app).await;
+        // Five: all of them get past the code's count, and race to use the code beside their
+        // writes.
+        let racers: Vec<_> = (0..5)
+            .map(|_| {
+                let (app, attempt) = (app.clone(), crate::brute_force::attempt(&code, &otc));
+                tokio::spawn(async move { app.login(attempt).await.status })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for racer in racers {
+            statuses.push(racer.await.expect("the login task finishes"));
+        }
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 404, 404, 404, 404], "round {round}");
+        let records = app
+            .directory_items()
+            .await
+            .iter()
+            .filter(|i| i["pk"].as_s().unwrap().starts_with("LOGIN#"))
+            .count();
+        assert_eq!(records, round, "one login record per round");
+    }
 }

@@ -1,7 +1,7 @@
 //! Authorization codes: `AUTHCODE#{sha256(code)}` items in the Codes table, written by the landing
-//! page's click and used up by `/oauth2/token` with one conditional write. The exchange records
-//! the refresh token family it issued on the item; presenting the code again marks it, so that
-//! family is revoked whichever of the two writes comes first (RFC 6749 4.1.2).
+//! page's click and used up by `/oauth2/token` with one conditional write. The item names the
+//! refresh token family its exchange issues from the start; presenting the code again marks it
+//! and revokes that family (RFC 6749 4.1.2).
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -23,7 +23,11 @@ const REUSED_AT: &str = "reusedAt";
 impl AuthorizationCodes for DynamoStore {
     /// A put that never overwrites: codes are 256 random bits, so an existing item means a bug,
     /// unless it is this very item: the SDK's retry of a put that got through.
-    async fn save(&self, code: &StoredAuthorizationCode) -> Result<(), StoreError> {
+    async fn save_issuing(
+        &self,
+        code: &StoredAuthorizationCode,
+        issued_refresh_token: Option<Uuid>,
+    ) -> Result<(), StoreError> {
         let mut item = owned_by(
             doc_item(authorization_code_key(&code.code_hash), code)?,
             code.user_id,
@@ -36,6 +40,12 @@ impl AuthorizationCodes for DynamoStore {
             TTL.to_owned(),
             AttributeValue::N((code.expires_at_millis / 1000 + 1).to_string()),
         );
+        if let Some(family) = issued_refresh_token {
+            item.insert(
+                ISSUED_REFRESH_TOKEN.to_owned(),
+                AttributeValue::S(family.to_string()),
+            );
+        }
         self.put_new_code_item(item, "save authorization code")
             .await
     }
@@ -85,33 +95,6 @@ impl AuthorizationCodes for DynamoStore {
             }),
             Err(e) if condition_failed(&e) => Ok(Redemption::NotFound),
             Err(e) => Err(sdk_error("mark authorization code reused", e)),
-        }
-    }
-
-    /// Conditional on this attempt's use and on no presentation since.
-    async fn record_issued(
-        &self,
-        code_hash: &str,
-        attempt_id: &str,
-        refresh_token_id: Uuid,
-    ) -> Result<bool, StoreError> {
-        let recorded = self
-            .client
-            .update_item()
-            .table_name(&self.tables.codes)
-            .set_key(Some(key_map(authorization_code_key(code_hash))))
-            .update_expression("SET #issued = :family")
-            .condition_expression("usedBy = :attempt AND attribute_not_exists(#reused)")
-            .expression_attribute_names("#issued", ISSUED_REFRESH_TOKEN)
-            .expression_attribute_names("#reused", REUSED_AT)
-            .expression_attribute_values(":family", AttributeValue::S(refresh_token_id.to_string()))
-            .expression_attribute_values(":attempt", AttributeValue::S(attempt_id.to_owned()))
-            .send()
-            .await;
-        match recorded {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(sdk_error("record authorization code's refresh token", e)),
         }
     }
 }

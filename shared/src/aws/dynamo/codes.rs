@@ -17,8 +17,8 @@ use super::{condition_failed, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
 use crate::model::PendingCode;
 use crate::ports::{
-    AttemptLimits, CodeStore, Consumed, DeliveryMark, Directory, PendingCodes, Presented,
-    StoreError, Wanted,
+    AttemptLimits, CodeStore, Consumed, CountedCode, DeliveryMark, PendingCodes, Presented, Staged,
+    StoreError,
 };
 use attempts::UserCount;
 
@@ -151,17 +151,6 @@ impl DynamoStore {
             .map(|_| ())
             .map_err(|e| sdk_error("write code", e))
     }
-
-    /// Whether `code_hash` is still the code `user_id`'s pointer names.
-    async fn is_newest(&self, user_id: Uuid, code_hash: &str) -> Result<bool, StoreError> {
-        let records = self
-            .records(&Wanted {
-                newest_code: Some(user_id),
-                ..Wanted::default()
-            })
-            .await?;
-        Ok(records.newest_code.as_deref() == Some(code_hash))
-    }
 }
 
 /// The code's expiry in epoch seconds, rounded up: its `ttl`.
@@ -238,10 +227,11 @@ impl CodeStore for DynamoStore {
         now_millis: i64,
         limits: AttemptLimits,
     ) -> Result<Consumed, StoreError> {
-        let Some(one_time_code_hash) = presented.one_time_code_hash else {
-            // Nothing to compare: the code alone, if it is a link's code (no one-time code),
-            // and only while its user's pointer names it (a superseded code is used up too).
-            let used = self
+        if presented.one_time_code_hash.is_none() {
+            // Nothing to compare: the code alone, if it is a link's code (no one-time code).
+            // Whether it is still its user's newest the login checks in its read of the user
+            // ([`Wanted::newest_code`]); a superseded code is used up all the same.
+            return self
                 .use_code(
                     &presented,
                     "attribute_not_exists(otcHash)",
@@ -249,53 +239,104 @@ impl CodeStore for DynamoStore {
                     attempt_id,
                     now_millis,
                 )
-                .await?;
-            return match used {
-                Consumed::Code(code) if !self.is_newest(code.user_id, &code.code_hash).await? => {
-                    Ok(Consumed::NotFound)
-                }
-                used => Ok(used),
-            };
-        };
+                .await;
+        }
         // Count the comparison before making it, against the code and then against its user:
         // each count is one conditional write, so of any number of concurrent attempts at most
         // `limits` get past them.
+        let counted = match self
+            .begin_consume(presented, attempt_id, now_millis, limits)
+            .await?
+        {
+            Staged::Done(consumed) => return Ok(consumed),
+            Staged::Counted(counted) => counted,
+        };
+        if let Some(refused) = self
+            .count_on_user(presented, &counted, now_millis, limits)
+            .await?
+        {
+            return Ok(refused);
+        }
+        self.finish_consume(presented, &counted, attempt_id, now_millis, limits)
+            .await
+    }
+
+    async fn begin_consume(
+        &self,
+        presented: Presented<'_>,
+        attempt_id: &str,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<Staged, StoreError> {
+        let Some(one_time_code_hash) = presented.one_time_code_hash else {
+            return self
+                .consume(presented, attempt_id, now_millis, limits)
+                .await
+                .map(Staged::Done);
+        };
         let Some(reserved) = self
             .count_attempt_on_code(&presented, now_millis, limits)
             .await?
         else {
-            return Ok(Consumed::NotFound);
+            return Ok(Staged::Done(Consumed::NotFound));
         };
-        match self
-            .count_attempt_on_user(reserved.user_id, presented.code_hash, now_millis, limits)
-            .await?
-        {
-            UserCount::Counted => {}
-            UserCount::BudgetSpent => return Ok(Consumed::AttemptBudgetSpent),
-            UserCount::Superseded => return Ok(Consumed::NotFound),
-        }
         let matches = match (presented.fallback, reserved.one_time_code_hash.as_deref()) {
             (_, Some(expected)) => crate::codes::same_secret(expected, one_time_code_hash),
             // A link's code takes any one-time code beside it; a fallback needs its own.
             (false, None) => true,
             (true, None) => false,
         };
+        Ok(Staged::Counted(CountedCode {
+            pending: Box::new(reserved.pending),
+            matches,
+            attempts: reserved.attempts,
+        }))
+    }
+
+    async fn count_on_user(
+        &self,
+        presented: Presented<'_>,
+        counted: &CountedCode,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<Option<Consumed>, StoreError> {
+        let user = counted.pending.user_id;
+        Ok(
+            match self
+                .count_attempt_on_user(user, presented.code_hash, now_millis, limits)
+                .await?
+            {
+                UserCount::Counted => None,
+                UserCount::BudgetSpent => Some(Consumed::AttemptBudgetSpent),
+                UserCount::Superseded => Some(Consumed::NotFound),
+            },
+        )
+    }
+
+    async fn finish_consume(
+        &self,
+        presented: Presented<'_>,
+        counted: &CountedCode,
+        attempt_id: &str,
+        now_millis: i64,
+        limits: AttemptLimits,
+    ) -> Result<Consumed, StoreError> {
         let condition = match presented.fallback {
             true => "fbHash = :otc",
             false => "(attribute_not_exists(otcHash) OR otcHash = :otc)",
         };
-        if matches {
+        if counted.matches {
             return self
                 .use_code(
                     &presented,
                     condition,
-                    Some(one_time_code_hash),
+                    presented.one_time_code_hash,
                     attempt_id,
                     now_millis,
                 )
                 .await;
         }
-        if reserved.attempts >= limits.per_code && !presented.fallback {
+        if counted.attempts >= limits.per_code && !presented.fallback {
             // The last comparison this code had, and wrong: it is used up, kept with its count
             // (TTL removes it) unless a right one among the last few already used it.
             self.client

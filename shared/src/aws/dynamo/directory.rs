@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use serde::de::DeserializeOwned;
 
-use super::item::{key_map, read_doc, read_user, PK};
+use super::item::{key_map, read_doc, user_among, PK, SK};
 use super::keys::*;
 use super::{build_error, retry, sdk_error, DynamoStore};
 use crate::login_id::IdentityKey;
@@ -139,6 +139,7 @@ impl Directory for DynamoStore {
             wanted.tenant.map(tenant_key),
             wanted.application.map(application_key),
             wanted.user.map(user_key),
+            wanted.user.map(user_state_key),
             wanted.suppressed.map(suppressed_key),
         ]
         .into_iter()
@@ -190,7 +191,10 @@ impl Directory for DynamoStore {
             api_key: found(&items, wanted.api_key.map(api_key_key), read_doc)?,
             tenant: found(&items, wanted.tenant.map(tenant_key), read_doc)?,
             application: found(&items, wanted.application.map(application_key), read_doc)?,
-            user: found(&items, wanted.user.map(user_key), read_user)?,
+            user: match wanted.user {
+                Some(id) => user_among(&items, id, "batch_get_item")?,
+                None => None,
+            },
             identity: first_identity(&items, identities.0, identities.1),
             newest_code: found(&items, wanted.newest_code.map(latest_code_key), code_hash)?
                 .flatten(),
@@ -226,18 +230,32 @@ impl Directory for DynamoStore {
         .await
     }
 
+    /// The user item and its state item in one `BatchGetItem`.
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        self.get_read(&self.tables.directory, user_key(id), "get user", read_user)
-            .await
+        let keys = vec![key_map(user_key(id)), key_map(user_state_key(id))];
+        let items = self.batch_get_directory(keys).await?;
+        user_among(&items, id, "get user")
     }
 
-    /// One `BatchGetItem` (100 keys a call), strongly consistent.
+    /// One `BatchGetItem` (100 keys a call: 50 users with their state items), strongly
+    /// consistent.
     async fn users(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
-        let keys = ids.iter().map(|id| key_map(user_key(*id))).collect();
-        self.batch_get_directory(keys)
-            .await?
+        let keys = ids
             .iter()
-            .map(|item| read_user(item, "batch_get_item"))
+            .flat_map(|id| [key_map(user_key(*id)), key_map(user_state_key(*id))])
+            .collect();
+        let items = self.batch_get_directory(keys).await?;
+        let user_ids = items
+            .iter()
+            .filter(|item| {
+                item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some("USER")
+            })
+            .filter_map(|item| item.get(PK).and_then(|v| v.as_s().ok()))
+            .filter_map(|pk| pk.strip_prefix("USER#")?.parse::<Uuid>().ok())
+            .collect::<Vec<_>>();
+        user_ids
+            .into_iter()
+            .filter_map(|id| user_among(&items, id, "batch_get_item").transpose())
             .collect()
     }
 

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::keys::{identity_key, login_record_key, user_key};
+use super::keys::{identity_key, login_record_key, user_key, user_state_key};
 use crate::login_id::IdentityKey;
 use crate::model::{LoginRecord, PendingCode, User};
 use crate::ports::StoreError;
@@ -71,6 +71,95 @@ pub fn owned_by(
 ) -> HashMap<String, AttributeValue> {
     item.insert(USER_ID.to_owned(), AttributeValue::S(user_id.to_string()));
     item
+}
+
+/// The state item's copy of the user item's revision: a login's write of the state item is
+/// conditioned on it, so a login never records itself on a user that changed since it read it.
+pub(super) const STATE_REVISION: &str = "revision";
+/// The state item's instant of the user's last login (epoch ms).
+pub(super) const LAST_LOGIN: &str = "lastLogin";
+
+/// The state item's attribute of the last login to one application.
+pub(super) fn application_login(application_id: uuid::Uuid) -> String {
+    format!("app{application_id}")
+}
+
+/// The state item's attribute of the last login with one identity.
+pub(super) fn identity_login(identity: &IdentityKey) -> String {
+    format!("id{}", identity_text(identity))
+}
+
+/// The user (its state merged in, [`merge_user_state`]) among `items` read in one call.
+pub(super) fn user_among(
+    items: &[HashMap<String, AttributeValue>],
+    id: uuid::Uuid,
+    operation: &'static str,
+) -> Result<Option<User>, StoreError> {
+    let with_pk = |pk: &str| {
+        items
+            .iter()
+            .find(|item| item.get(PK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(pk))
+    };
+    let Some(item) = with_pk(&user_key(id).0) else {
+        return Ok(None);
+    };
+    let mut user = read_user(item, operation)?;
+    if let Some(state) = with_pk(&user_state_key(id).0) {
+        merge_user_state(&mut user, state);
+    }
+    Ok(Some(user))
+}
+
+/// The last logins the user's state item keeps (a login writes them there, not in the user's
+/// document, so that its write units do not grow with the user): the user's, each
+/// registration's and each identity's. The revision stays the user item's.
+pub(super) fn merge_user_state(user: &mut User, state: &HashMap<String, AttributeValue>) {
+    let instant = |name: &str| {
+        state
+            .get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+    };
+    if let Some(at) = instant(LAST_LOGIN) {
+        user.last_login_instant = Some(at);
+    }
+    for registration in &mut user.registrations {
+        if let Some(at) = instant(&application_login(registration.application_id)) {
+            registration.last_login_instant = Some(at);
+        }
+    }
+    for identity in &mut user.identities {
+        let key = IdentityKey {
+            kind: identity.kind,
+            value: identity.value.clone(),
+        };
+        if let Some(at) = instant(&identity_login(&key)) {
+            identity.last_login_instant = Some(at);
+        }
+    }
+}
+
+/// The write every writer of the user item makes beside it, in the same transaction: the state
+/// item's copy of the revision (an update, which keeps the last logins; it creates the item,
+/// owned by the user, for a user that has none yet).
+pub fn user_state_revision(
+    table: &str,
+    user_id: uuid::Uuid,
+    revision: &str,
+) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+    let update = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(key_map(user_state_key(user_id))))
+        .update_expression("SET #revision = :revision, #user = :user")
+        .expression_attribute_names("#revision", STATE_REVISION)
+        .expression_attribute_names("#user", USER_ID)
+        .expression_attribute_values(":revision", AttributeValue::S(revision.to_owned()))
+        .expression_attribute_values(":user", AttributeValue::S(user_id.to_string()))
+        .build()
+        .map_err(|e| StoreError::new("write user state", e))?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+        .update(update)
+        .build())
 }
 
 /// A user item's document, with the revision it was read at.

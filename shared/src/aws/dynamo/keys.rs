@@ -21,6 +21,10 @@ pub fn signing_key_key(id: Uuid) -> (String, &'static str) {
 pub fn user_key(id: Uuid) -> (String, &'static str) {
     (format!("USER#{id}"), "USER")
 }
+/// The user's login state beside the user item ([`super::item::merge_user_state`]).
+pub fn user_state_key(id: Uuid) -> (String, &'static str) {
+    (format!("USERSTATE#{id}"), "USERSTATE")
+}
 pub fn identity_key(tenant: Uuid, identity: &IdentityKey) -> (String, &'static str) {
     (
         format!(

@@ -14,6 +14,7 @@
 //! | Directory | `APIKEY#{sha256(key)}`               | `APIKEY`   | API key without the key             |
 //! | Directory | `SIGNINGKEY#{id}`                    | `SIGNINGKEY` | signing key                       |
 //! | Directory | `USER#{id}`                          | `USER`     | user with its identities, `revision` |
+//! | Directory | `USERSTATE#{id}`                     | `USERSTATE` | the user's login state: `revision` (the user item's, copied by every writer of it), `lastLogin`, `app{applicationId}`, `id{type}#{value}` (last logins, epoch ms) |
 //! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity, and a copy of the user |
 //! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
@@ -64,7 +65,8 @@ use aws_sdk_dynamodb::Client;
 use crate::ports::StoreError;
 
 pub use item::{
-    doc_item, identity_items, key_map, owned_by, user_item, BY_USER, DOC, PK, SK, TTL, USER_ID,
+    doc_item, identity_items, key_map, owned_by, user_item, user_state_revision, BY_USER, DOC, PK,
+    SK, TTL, USER_ID,
 };
 pub use keys::*;
 

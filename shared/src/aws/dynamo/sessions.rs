@@ -3,12 +3,16 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use uuid::Uuid;
 
 use super::item::*;
 use super::keys::*;
-use super::{cancellation_reasons, sdk_error, DynamoStore};
+use super::{cancellation_reasons, condition_failed, sdk_error, DynamoStore};
 use crate::ports::{Challenge, CompletedLogin, Completion, Sessions, StoreError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
@@ -19,8 +23,189 @@ fn first_check_failed<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
         .is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed"))
 }
 
+/// A login's write of the user's state item ([`merge_user_state`]): its last logins, and with a
+/// rewrite of the user item the revision that rewrite gives it.
+struct StateWrite {
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl StateWrite {
+    fn of(login: &CompletedLogin, new_revision: Option<&str>) -> Self {
+        let at = login.record.instant;
+        let mut names = HashMap::from([("#last".to_owned(), LAST_LOGIN.to_owned())]);
+        let mut sets = vec!["#last = :at".to_owned()];
+        // The registration's and the identity's that the login marked on the user.
+        let attributes = login
+            .user
+            .registrations
+            .iter()
+            .filter(|r| Some(r.application_id) == login.record.application_id)
+            .map(|r| application_login(r.application_id))
+            .chain(
+                login
+                    .user
+                    .identities
+                    .iter()
+                    .filter(|i| i.last_login_instant == Some(at))
+                    .map(|i| {
+                        identity_login(&crate::login_id::IdentityKey {
+                            kind: i.kind,
+                            value: i.value.clone(),
+                        })
+                    }),
+            );
+        for (n, attribute) in attributes.enumerate() {
+            names.insert(format!("#l{n}"), attribute);
+            sets.push(format!("#l{n} = :at"));
+        }
+        let mut values = HashMap::from([(":at".to_owned(), AttributeValue::N(at.to_string()))]);
+        names.insert("#revision".to_owned(), STATE_REVISION.to_owned());
+        if let Some(revision) = new_revision {
+            names.insert("#user".to_owned(), USER_ID.to_owned());
+            sets.push("#revision = :new, #user = :user".to_owned());
+            values.insert(":new".to_owned(), AttributeValue::S(revision.to_owned()));
+            values.insert(
+                ":user".to_owned(),
+                AttributeValue::S(login.user.id.to_string()),
+            );
+        }
+        Self {
+            expression: format!("SET {}", sets.join(", ")),
+            names,
+            values,
+        }
+    }
+}
+
+impl DynamoStore {
+    /// The login record's and the refresh token's puts, each alone: plain puts of this login's
+    /// own items, which a retry writes again unchanged.
+    async fn put_login_items(&self, login: &CompletedLogin) -> Result<(), StoreError> {
+        let record = self
+            .client
+            .put_item()
+            .table_name(&self.tables.directory)
+            .set_item(Some(login_record_item(&login.record)?))
+            .send();
+        let token = async {
+            match &login.refresh_token {
+                Some(token) => self
+                    .client
+                    .put_item()
+                    .table_name(&self.tables.codes)
+                    .set_item(Some(super::refresh_tokens::refresh_token_item(token)?))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk_error("put refresh token", e)),
+                None => Ok(()),
+            }
+        };
+        let (record, token) = tokio::join!(record, token);
+        record.map_err(|e| sdk_error("put login record", e))?;
+        token
+    }
+
+    /// Sets the state item's last logins on the condition that it is still at the revision the
+    /// login read: `None` when it was not (the user changed), with whether there was a state
+    /// item at all.
+    async fn update_state(
+        &self,
+        login: &CompletedLogin,
+        read: &str,
+    ) -> Result<StateUpdate, StoreError> {
+        let state = StateWrite::of(login, None);
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.tables.directory)
+            .set_key(Some(key_map(user_state_key(login.user.id))))
+            .update_expression(state.expression)
+            .set_expression_attribute_names(Some(state.names))
+            .set_expression_attribute_values(Some(state.values))
+            .condition_expression("#revision = :read")
+            .expression_attribute_values(":read", AttributeValue::S(read.to_owned()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(StateUpdate::Written),
+            Err(e) if condition_failed(&e) => Ok(match super::item_on_failure(&e) {
+                Some(_) => StateUpdate::UserChanged,
+                None => StateUpdate::NoStateItem,
+            }),
+            Err(e) => Err(sdk_error("record login on user state", e)),
+        }
+    }
+}
+
+/// What a login's conditional write of the state item came to.
+enum StateUpdate {
+    Written,
+    UserChanged,
+    /// A user written before state items were: the login writes the user item once.
+    NoStateItem,
+}
+
 #[async_trait]
 impl Sessions for DynamoStore {
+    /// One wave of plain writes: the state item's last logins on the condition that it is at the
+    /// revision the login read, the login record, the refresh token. The user item is not
+    /// written. When the condition fails the record and the token go again, and nothing of the
+    /// login stays.
+    async fn record_login(&self, login: &CompletedLogin) -> Result<Completion, StoreError> {
+        let Some(read) = login.user.revision.as_deref() else {
+            return self.complete_login(login).await;
+        };
+        let (state, items) =
+            tokio::join!(self.update_state(login, read), self.put_login_items(login));
+        let state = match (state, items) {
+            (Ok(StateUpdate::Written), Ok(())) => return Ok(Completion::Recorded),
+            (Ok(state), Ok(())) => state,
+            (Err(e), _) | (_, Err(e)) => {
+                // Whatever of the wave got through stays harmless: a record and a token of a
+                // login that answered an error; the state's last login of an attempt the
+                // caller retries.
+                return Err(e);
+            }
+        };
+        match state {
+            StateUpdate::NoStateItem => self.complete_login(login).await,
+            _ => {
+                self.undo_login(login).await?;
+                Ok(Completion::UserChanged)
+            }
+        }
+    }
+
+    async fn undo_login(&self, login: &CompletedLogin) -> Result<(), StoreError> {
+        let record = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.directory)
+            .set_key(Some(key_map(login_record_key(&login.record))))
+            .send();
+        let token = async {
+            match &login.refresh_token {
+                Some(token) => self
+                    .client
+                    .delete_item()
+                    .table_name(&self.tables.codes)
+                    .set_key(Some(key_map(refresh_token_key(token.id))))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk_error("undo refresh token", e)),
+                None => Ok(()),
+            }
+        };
+        let (record, token) = tokio::join!(record, token);
+        record.map_err(|e| sdk_error("undo login record", e))?;
+        token
+    }
+
     /// One transaction: the updated user and its identity items, the login record and the
     /// refresh token, on the condition that the user item is still the revision the login read
     /// (a lock or a deactivation written meanwhile is never undone). Every write is a plain put
@@ -56,6 +241,19 @@ impl Sessions for DynamoStore {
         let mut writes = vec![
             TransactWriteItem::builder()
                 .put(user_put.build().map_err(build)?)
+                .build(),
+            TransactWriteItem::builder()
+                .update({
+                    let state = StateWrite::of(login, Some(&login.new_revision));
+                    Update::builder()
+                        .table_name(&self.tables.directory)
+                        .set_key(Some(key_map(user_state_key(login.user.id))))
+                        .update_expression(state.expression)
+                        .set_expression_attribute_names(Some(state.names))
+                        .set_expression_attribute_values(Some(state.values))
+                        .build()
+                        .map_err(build)?
+                })
                 .build(),
             put(&self.tables.directory, login_record_item(&login.record)?)?,
         ];

@@ -140,6 +140,8 @@ pub(super) fn creation_writes(
     for item in identity_items(user)? {
         writes.push(put(table, item, NEW, None)?);
     }
+    // Last: the refusals are read by index from the user item on.
+    writes.push(user_state_revision(table, user.id, revision)?);
     Ok(writes)
 }
 
@@ -249,7 +251,8 @@ impl UserStore for DynamoStore {
             return Err(StoreError::new("replace user", "a user's id never changes"));
         }
         let table = &self.tables.directory;
-        let mut writes = vec![user_put(table, current, next, &new_revision())?];
+        let revision = new_revision();
+        let mut writes = vec![user_put(table, current, next, &revision)?];
         // Gained and kept identities alike: free, or this user's already.
         for item in identity_items(next)? {
             writes.push(put(table, item, FREE_OR_MINE, Some(next.id))?);
@@ -262,6 +265,8 @@ impl UserStore for DynamoStore {
         for (tenant, key, _) in &lost {
             writes.push(delete_mine(table, identity_key(*tenant, key), current.id)?);
         }
+        // Unconditional and last: it never refuses, and the refusals are read by index.
+        writes.push(user_state_revision(table, next.id, &revision)?);
         let failed = match self.transact(writes, "replace user").await? {
             Transacted::Written => return Ok(UserWrite::Written),
             Transacted::Refused(failed) => failed,
@@ -281,6 +286,19 @@ impl UserStore for DynamoStore {
         for (tenant, key, _) in identity_keys(user) {
             writes.push(delete_mine(table, identity_key(tenant, &key), user.id)?);
         }
+        // With the user: a login that read the user conditions its write of the state item on
+        // the revision it read, which a deleted user no longer has.
+        writes.push(
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(table)
+                        .set_key(Some(key_map(user_state_key(user.id))))
+                        .build()
+                        .map_err(build_error("delete user"))?,
+                )
+                .build(),
+        );
         match self.transact(writes, "delete user").await? {
             Transacted::Written => {}
             // Changed since it was read; gone is what was asked (the SDK's retry of this very

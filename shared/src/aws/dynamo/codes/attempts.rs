@@ -17,7 +17,8 @@ use crate::ports::{rate_window, AttemptLimits, Presented, StoreError};
 
 /// A code's one-time-code comparison, counted: what the code item said once counted.
 pub(super) struct CountedAttempt {
-    pub(super) user_id: Uuid,
+    /// The code as the count left it.
+    pub(super) pending: PendingCode,
     pub(super) one_time_code_hash: Option<String>,
     /// Comparisons counted against this code, this one included.
     pub(super) attempts: u32,
@@ -72,14 +73,14 @@ impl DynamoStore {
             Err(e) if condition_failed(&e) => return Ok(None),
             Err(e) => return Err(sdk_error("count one-time code", e)),
         };
-        let pending: PendingCode = read_doc(&item, "count one-time code")?;
+        let pending = read_pending(&item, "count one-time code")?;
         Ok(Some(CountedAttempt {
-            user_id: pending.user_id,
             one_time_code_hash: item
                 .get(compared_hash(presented))
                 .and_then(|v| v.as_s().ok())
                 .cloned(),
             attempts: number(&item, attempts_attribute(presented)).unwrap_or(u32::MAX),
+            pending,
         }))
     }
 

@@ -69,7 +69,8 @@ impl DynamoStore {
             // One transaction may not write an item twice, and has its caps: a user that
             // shares a key with one gathered already, or would not fit, starts the next.
             let shares = keys.iter().any(|k| chunk.keys.contains(k));
-            let full = chunk.items + keys.len() > ITEMS || chunk.bytes + weight(user) > BYTES;
+            // Each user's items: its keys and its state item.
+            let full = chunk.items + keys.len() + 1 > ITEMS || chunk.bytes + weight(user) > BYTES;
             if !chunk.users.is_empty() && (shares || full) {
                 self.write_chunk(
                     users,
@@ -84,7 +85,7 @@ impl DynamoStore {
                 continue;
             }
             chunk.users.push(index);
-            chunk.items += keys.len();
+            chunk.items += keys.len() + 1;
             chunk.bytes += weight(user);
             chunk.keys.extend(keys);
         }
