@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use super::{csrf_of, expect_status, proxy_call, users, Function, Paths, Result};
+use super::{
+    authorization_code_of, csrf_of, expect_status, proxy_call, users, Function, Paths, Result,
+};
 
 /// The functions a journey goes through, and the User API that makes its users.
 const JOURNEY_FUNCTIONS: [&str; 6] = ["start", "send", "login", "landing", "token", "registration"];
@@ -164,12 +166,7 @@ impl Journeys<'_> {
         let csrf = csrf_of(&page).ok_or("the page set no CSRF cookie")?;
         let event = bench::click_event(&code, &csrf, &page);
         let (clicked, _, click) = self.step("landing (click)", "landing", &event, 303)?;
-        let response: Value = serde_json::from_slice(&clicked).unwrap_or(Value::Null);
-        let authorization_code = response["headers"]["location"]
-            .as_str()
-            .and_then(|l| l.split(['?', '&']).find_map(|p| p.strip_prefix("code=")))
-            .ok_or("the click did not redirect with a code")?
-            .to_owned();
+        let authorization_code = authorization_code_of(&clicked)?;
         let event = bench::token_event(&authorization_code);
         let (_, _, token) = self.step("token (authorization code)", "token", &event, 200)?;
         Ok(vec![start, send, open, click, token])

@@ -565,12 +565,7 @@ fn trips(paths: &Paths, proxy: &str) -> Result<Value> {
         &bench::click_event(&code, &csrf, &page),
         wanted("landing (click)"),
     )?;
-    let response: Value = serde_json::from_slice(&clicked).unwrap_or(Value::Null);
-    let authorization_code = response["headers"]["location"]
-        .as_str()
-        .and_then(|l| l.split(['?', '&']).find_map(|p| p.strip_prefix("code=")))
-        .ok_or("the click did not redirect with a code")?
-        .to_owned();
+    let authorization_code = authorization_code_of(&clicked)?;
     counted(
         "token (authorization code)",
         &token,
@@ -704,4 +699,14 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// The authorization code a landing click's redirect carries (`Location: …?code=…`).
+fn authorization_code_of(clicked: &[u8]) -> Result<String> {
+    let response: Value = serde_json::from_slice(clicked).unwrap_or(Value::Null);
+    Ok(response["headers"]["location"]
+        .as_str()
+        .and_then(|l| l.split(['?', '&']).find_map(|p| p.strip_prefix("code=")))
+        .ok_or("the click did not redirect with a code")?
+        .to_owned())
 }
