@@ -132,11 +132,42 @@ pub async fn login(
 
 /// The same login from the link's landing page, which turns it into an authorization code: a
 /// code bound to a PKCE challenge completes here, since the token endpoint checks the verifier.
+/// `expected`: whom the page expects the code to log in; that user is read beside the code's use
+/// (one round trip instead of two). An expectation the used code does not bear out is never
+/// trusted: the code's own user is read, one read more.
 pub async fn login_for_authorization_code(
     services: &LoginServices,
     command: LoginCommand,
+    expected: Option<ExpectedUser>,
 ) -> Result<LoginOutcome, LoginError> {
-    finish(attempt_login(services, None, &command, Proof::LinkClick).await)
+    finish(attempt_login_reading(services, None, &command, Proof::LinkClick, expected).await)
+}
+
+/// The tenant and the user a code is expected to be for (a link's code without a one-time code,
+/// not a sign-up's): [`login_for_authorization_code`] reads them while it uses the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpectedUser {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+}
+
+/// The read of an [`ExpectedUser`] made beside the code's use, with its pointer.
+struct EarlyRead {
+    expected: ExpectedUser,
+    records: Result<crate::ports::Records, StoreError>,
+}
+
+impl EarlyRead {
+    /// The records, when they are those of the code this attempt used.
+    fn of(self, pending: &PendingCode) -> Option<Result<crate::ports::Records, StoreError>> {
+        let bears_out = !pending.sign_up
+            && self.expected.tenant_id == pending.tenant_id
+            && self.expected.user_id == pending.user_id;
+        if !bears_out {
+            tracing::info!("the landing page's user was not the code's: read again");
+        }
+        bears_out.then_some(self.records)
+    }
 }
 
 /// The same login with a link's fallback instead of its code: the code the user's newest
@@ -193,6 +224,16 @@ async fn attempt_login(
     command: &LoginCommand,
     proof: Proof<'_>,
 ) -> Step<LoginOutcome> {
+    attempt_login_reading(services, tenant_scope, command, proof, None).await
+}
+
+async fn attempt_login_reading(
+    services: &LoginServices,
+    tenant_scope: Option<Uuid>,
+    command: &LoginCommand,
+    proof: Proof<'_>,
+    expected: Option<ExpectedUser>,
+) -> Step<LoginOutcome> {
     let application = named_application(services, command.application_id).await?;
     let now = services.clock.now_millis();
     let attempt_id = attempt_id(services);
@@ -212,10 +253,24 @@ async fn attempt_login(
         attempt_id: &attempt_id,
         now,
     };
-    let staged = services
+    let begin = services
         .codes
-        .begin_consume(presented, &attempt_id, now, ATTEMPT_LIMITS)
-        .await?;
+        .begin_consume(presented, &attempt_id, now, ATTEMPT_LIMITS);
+    // A one-time code's login reads the user beside its count on the user instead.
+    let expected = expected.filter(|_| presented.one_time_code_hash.is_none());
+    let (staged, early) = match expected {
+        None => (begin.await?, None),
+        Some(expected) => {
+            let wanted = Wanted {
+                tenant: Some(expected.tenant_id),
+                user: Some(expected.user_id),
+                newest_code: Some(expected.user_id),
+                ..Wanted::default()
+            };
+            let (staged, records) = tokio::join!(begin, services.directory.records(&wanted));
+            (staged?, Some(EarlyRead { expected, records }))
+        }
+    };
     let unchecked = presented.one_time_code_hash.is_none();
     let pending = match staged {
         Staged::Done(consumed) => used_code(consumed)?,
@@ -227,7 +282,8 @@ async fn attempt_login(
             }
         }
     };
-    Box::pin(used_login(&login, pending, unchecked)).await
+    let early = early.and_then(|early| early.of(&pending));
+    Box::pin(used_login(&login, pending, unchecked, early)).await
 }
 
 /// What every step of one login attempt shares.
@@ -337,10 +393,12 @@ fn challenged(user: &User) -> bool {
 /// The rest of a login whose code this attempt has used up.
 /// `unchecked`: the code's use did not look at the user's pointer (a code without a one-time
 /// code), so the first read of the user does.
+/// `early`: the tenant and user read beside the code's use, when they are the code's.
 async fn used_login(
     login: &Login<'_>,
     mut pending: PendingCode,
     unchecked: bool,
+    early: Option<Result<crate::ports::Records, StoreError>>,
 ) -> Step<LoginOutcome> {
     let services = login.services;
     crate::metrics::set_tenant(pending.tenant_id);
@@ -375,8 +433,13 @@ async fn used_login(
     };
     // The login writes the user back; if the user changed since it was read (locked,
     // deactivated), it looks again instead of undoing that.
+    let mut early = early;
     for read in 0..USER_READS {
-        let (tenant, user) = read_user(&attempt, unchecked && read == 0).await?;
+        let newest = unchecked && read == 0;
+        let (tenant, user) = match early.take() {
+            Some(records) => found_user(&attempt, records?, newest)?,
+            None => read_user(&attempt, newest).await?,
+        };
         check_user(&user, login.now)?;
         challenge(&attempt, &tenant, &user).await?;
         if let Some(logged_in) = log_in(&attempt, &tenant, user).await? {
@@ -472,6 +535,16 @@ async fn read_user(attempt: &Attempt<'_>, newest: bool) -> Step<(Tenant, User)> 
             ..Wanted::default()
         })
         .await?;
+    found_user(attempt, records, newest)
+}
+
+/// The tenant and the user of `records`, read for the attempt's code (with `newest`, with its
+/// user's pointer); not found where either is missing or the pointer names another code.
+fn found_user(
+    attempt: &Attempt<'_>,
+    records: crate::ports::Records,
+    newest: bool,
+) -> Step<(Tenant, User)> {
     if newest && superseded(attempt.pending, records.newest_code.as_deref()) {
         return Err(Stop::Outcome(LoginOutcome::NotFound));
     }

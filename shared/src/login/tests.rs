@@ -234,3 +234,57 @@ fn a_logged_login_command_shows_no_code_one_time_code_or_trust_id() {
     }
     assert!(logged.contains("203.0.113.7"));
 }
+
+/// The landing page's expectation of the code's user, as the click passes it.
+fn expecting(started: &start::Started, user_id: Uuid) -> Option<ExpectedUser> {
+    Some(ExpectedUser {
+        tenant_id: started.pending.tenant_id,
+        user_id,
+    })
+}
+
+#[tokio::test]
+async fn a_click_expecting_another_user_logs_in_the_codes_user_only() {
+    let (services, _) = services_with(KICKSTART);
+    let richards = started(&services, WEB_APP, "richard").await;
+    let jared = started(&services, WEB_APP, "jared").await.pending.user_id;
+    assert_ne!(richards.pending.user_id, jared);
+    let outcome = login_for_authorization_code(
+        &services,
+        command(&richards.code, Some(WEB_APP)),
+        expecting(&richards, jared),
+    )
+    .await
+    .unwrap();
+    let LoginOutcome::LoggedIn(logged_in) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(logged_in.user.id, richards.pending.user_id);
+}
+
+#[tokio::test]
+async fn a_click_on_a_superseded_link_read_beside_its_use_is_not_found() {
+    let (services, _) = services_with(KICKSTART);
+    let first = started(&services, WEB_APP, "richard").await;
+    let newer = started(&services, WEB_APP, "richard").await;
+    let user = first.pending.user_id;
+    let old = login_for_authorization_code(
+        &services,
+        command(&first.code, Some(WEB_APP)),
+        expecting(&first, user),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(old, LoginOutcome::NotFound), "{old:?}");
+    let new = login_for_authorization_code(
+        &services,
+        command(&newer.code, Some(WEB_APP)),
+        expecting(&newer, user),
+    )
+    .await
+    .unwrap();
+    let LoginOutcome::LoggedIn(logged_in) = new else {
+        panic!("{new:?}")
+    };
+    assert_eq!(logged_in.user.id, user);
+}

@@ -303,7 +303,16 @@ pub async fn click(
         trust_id: command.trust_id,
         refresh_token: RefreshTokenRule::OAuth(live.request.scope.clone()),
     };
-    let outcome = match login::login_for_authorization_code(&services.login, login_command).await {
+    // The user the code named when the page looked is read beside the code's use (a link's code
+    // without a one-time code, not a sign-up's); the login checks the used code names them.
+    let expected = (!live.landing.needs_one_time_code && !live.pending.sign_up).then_some(
+        login::ExpectedUser {
+            tenant_id: live.pending.tenant_id,
+            user_id: live.pending.user_id,
+        },
+    );
+    let outcome = login::login_for_authorization_code(&services.login, login_command, expected);
+    let outcome = match outcome.await {
         Ok(outcome) => outcome,
         Err(LoginError::Invalid(_)) => return Ok(Clicked::Expired),
         Err(LoginError::Dependency(error)) => return Err(error.into()),

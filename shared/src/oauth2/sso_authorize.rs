@@ -113,7 +113,9 @@ async fn issue(
     let scope = &authorization.request.scope;
     // As a hosted login does: a user without a registration for an application open to them
     // is registered by this answer's own write of the user.
+    let registrations_read = user.registrations.len();
     crate::sign_up::register(&mut user, application, login.random.as_ref());
+    let registered_now = user.registrations.len() != registrations_read;
     let registration = user
         .registrations
         .iter()
@@ -175,22 +177,25 @@ async fn issue(
     {
         r.last_login_instant = Some(now);
     }
-    let completion = login
-        .sessions
-        .complete_login(&CompletedLogin {
-            attempt_id: codes::generate_id(login.random.as_ref()),
-            new_revision: codes::generate_id(login.random.as_ref()),
-            user: user.clone(),
-            refresh_token: stored,
-            record: LoginRecord {
-                user_id: user.id,
-                application_id: Some(application.id),
-                instant: now,
-                ip_address: None,
-                session_id: session.id,
-            },
-        })
-        .await?;
+    let completed = CompletedLogin {
+        attempt_id: codes::generate_id(login.random.as_ref()),
+        new_revision: codes::generate_id(login.random.as_ref()),
+        user: user.clone(),
+        refresh_token: stored,
+        record: LoginRecord {
+            user_id: user.id,
+            application_id: Some(application.id),
+            instant: now,
+            ip_address: None,
+            session_id: session.id,
+        },
+    };
+    // The user item is written only with the registration this answer added; otherwise only the
+    // last logins change, which the user's login state holds.
+    let completion = match registered_now {
+        true => login.sessions.complete_login(&completed).await?,
+        false => login.sessions.record_login(&completed).await?,
+    };
     if completion == Completion::UserChanged {
         return Ok(Issued::UserChanged);
     }

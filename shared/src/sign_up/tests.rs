@@ -277,7 +277,7 @@ async fn the_sign_up_link_creates_the_user_registered_and_verified_and_logs_them
     let world = world(open());
     begin(&world, NEW_ADDRESS).await.unwrap();
     let (_, code, _) = last_email(&world);
-    let outcome = login::login_for_authorization_code(&world.login, click(&code))
+    let outcome = login::login_for_authorization_code(&world.login, click(&code), None)
         .await
         .unwrap();
     let LoginOutcome::LoggedIn(logged_in) = outcome else {
@@ -297,7 +297,7 @@ async fn the_sign_up_link_creates_the_user_registered_and_verified_and_logs_them
     assert!(user.registrations[0].verified);
     assert_eq!(world.users.created.lock().unwrap().len(), 1);
     // The code is used up: a second click creates nobody more.
-    let again = login::login_for_authorization_code(&world.login, click(&code))
+    let again = login::login_for_authorization_code(&world.login, click(&code), None)
         .await
         .unwrap();
     assert!(matches!(again, LoginOutcome::NotFound), "{again:?}");
@@ -340,7 +340,7 @@ async fn a_sign_up_whose_address_was_taken_meanwhile_logs_in_as_that_user() {
     .unwrap();
     earlier.derive_identities(None).unwrap();
     world.directory.add_user(earlier.clone());
-    let outcome = login::login_for_authorization_code(&world.login, click(&code))
+    let outcome = login::login_for_authorization_code(&world.login, click(&code), None)
         .await
         .unwrap();
     let LoginOutcome::LoggedIn(logged_in) = outcome else {
@@ -374,7 +374,7 @@ async fn a_retried_create_that_finds_its_own_user_goes_on_as_that_user() {
         .lock()
         .unwrap()
         .push(UserWrite::Conflict);
-    let outcome = login::login_for_authorization_code(&world.login, click(&code))
+    let outcome = login::login_for_authorization_code(&world.login, click(&code), None)
         .await
         .unwrap();
     let LoginOutcome::LoggedIn(logged_in) = outcome else {
@@ -431,7 +431,7 @@ async fn a_hosted_login_registers_a_tenant_user_without_a_registration_where_reg
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
             .collect();
-        let outcome = login::login_for_authorization_code(&world.login, click(&code))
+        let outcome = login::login_for_authorization_code(&world.login, click(&code), None)
             .await
             .unwrap();
         let LoginOutcome::LoggedIn(logged_in) = outcome else {

@@ -1037,3 +1037,46 @@ async fn a_code_started_with_a_pkce_challenge_is_refused_by_the_login_api_as_an_
         .await;
     assert_eq!(login.status, 200, "{}", login.body);
 }
+
+/// The DynamoDB calls an invocation made, by operation, each as often as it was made.
+fn dynamodb_calls(response: &TestResponse) -> Vec<(String, usize)> {
+    let mut calls: Vec<(String, usize)> = response
+        .metrics
+        .iter()
+        .filter_map(|line| line["AwsCalls"].as_object())
+        .flat_map(|calls| calls.iter())
+        .filter(|(call, _)| call.starts_with("DynamoDB."))
+        .map(|(call, latencies)| (call.clone(), latencies.as_array().map_or(0, Vec::len)))
+        .collect();
+    calls.sort();
+    calls
+}
+
+#[tokio::test]
+async fn a_returning_users_click_reads_their_user_once_and_writes_no_user_item() {
+    let app = TestApp::spawn().await;
+    // The first login verifies the address: it writes the user (a transaction). The next does not.
+    let first = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    redirected(&open_and_click(&app, &first).await, REDIRECT);
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let clicked = open_and_click(&app, &code).await;
+    redirected(&clicked, REDIRECT);
+    // Besides the look at the code and the directory reads a warm container caches (GetItem):
+    // the code's use (UpdateItem) beside one read of its user with their state and pointer
+    // (BatchGetItem), then the state's last logins (UpdateItem), the login record, the refresh
+    // token and the authorization code (PutItem).
+    let calls: Vec<(String, usize)> = dynamodb_calls(&clicked)
+        .into_iter()
+        .filter(|(call, _)| call != "DynamoDB.GetItem")
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            ("DynamoDB.BatchGetItem".to_owned(), 1),
+            ("DynamoDB.PutItem".to_owned(), 3),
+            ("DynamoDB.UpdateItem".to_owned(), 2),
+        ],
+        "{:?}",
+        clicked.metrics
+    );
+}
