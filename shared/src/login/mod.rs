@@ -9,9 +9,11 @@
 //! logged in: identity unverified / not registered / registration unverified / complete. The HTTP
 //! edge ([`crate::http::login`]) turns each into FusionAuth's status, body and cookies.
 
+mod checks;
 mod command;
 mod issue;
 mod outcome;
+mod reads;
 mod verification;
 
 use uuid::Uuid;
@@ -27,7 +29,10 @@ use crate::ports::{
 };
 use crate::system::{Clock, Random};
 use crate::tokens;
+pub use checks::may_log_in;
+use checks::{challenge, check_user, issue_id};
 use issue::log_in;
+use reads::{found_user, presented_hashes, read_user, superseded, used_code, EarlyRead};
 
 pub use crate::session::{AccessToken, IssuedRefreshToken};
 pub use command::{LoginCommand, RefreshTokenRule};
@@ -57,7 +62,6 @@ pub const ATTEMPT_LIMITS: AttemptLimits = AttemptLimits {
     per_user: 100,
     per_user_window_seconds: 3600,
 };
-const CHANGE_PASSWORD_ID_SECONDS: i64 = 600;
 /// How often a login looks at a user that changed under it before it gives up (500).
 const USER_READS: usize = 3;
 
@@ -149,25 +153,6 @@ pub async fn login_for_authorization_code(
 pub struct ExpectedUser {
     pub tenant_id: Uuid,
     pub user_id: Uuid,
-}
-
-/// The read of an [`ExpectedUser`] made beside the code's use, with its pointer.
-struct EarlyRead {
-    expected: ExpectedUser,
-    records: Result<crate::ports::Records, StoreError>,
-}
-
-impl EarlyRead {
-    /// The records, when they are those of the code this attempt used.
-    fn of(self, pending: &PendingCode) -> Option<Result<crate::ports::Records, StoreError>> {
-        let bears_out = !pending.sign_up
-            && self.expected.tenant_id == pending.tenant_id
-            && self.expected.user_id == pending.user_id;
-        if !bears_out {
-            tracing::info!("the landing page's user was not the code's: read again");
-        }
-        bears_out.then_some(self.records)
-    }
 }
 
 /// The same login with a link's fallback instead of its code: the code the user's newest
@@ -482,183 +467,6 @@ async fn named_application(
             Err(LoginError::Invalid(Errors::field("applicationId", FieldProblem::Invalid)).into())
         }
     }
-}
-
-/// The hashes the login presents: the code's and, with a one-time code, the one-time code's.
-/// A code started for another application than the login names is not found, and stays valid
-/// for its own.
-fn presented_hashes(command: &LoginCommand, proof: Proof<'_>) -> (String, Option<String>) {
-    match proof {
-        Proof::Code | Proof::LinkClick => (
-            codes::hash_secret(&command.code),
-            command
-                .one_time_code
-                .as_deref()
-                .map(|otc| codes::hash_one_time_code(&command.code, otc)),
-        ),
-        Proof::Approved { code_hash } => (code_hash.to_owned(), None),
-        Proof::Fallback {
-            code_hash,
-            address_hash,
-            one_time_code,
-        } => (
-            code_hash.to_owned(),
-            Some(codes::hash_fallback_code(
-                code_hash,
-                address_hash,
-                one_time_code,
-            )),
-        ),
-    }
-}
-
-/// The code this attempt used up, or the outcome its use came to.
-fn used_code(consumed: Consumed) -> Step<PendingCode> {
-    match consumed {
-        Consumed::Code(pending) => Ok(*pending),
-        Consumed::NotFound => Err(Stop::Outcome(LoginOutcome::NotFound)),
-        Consumed::AttemptBudgetSpent => Err(Stop::Outcome(LoginOutcome::TooManyAttempts)),
-    }
-}
-
-/// The tenant and the user the code was started for, in one read.
-/// With `newest`, also whether the code is still its user's newest (a link's code, whose use
-/// did not look): a code the user's pointer names no more is not found.
-async fn read_user(attempt: &Attempt<'_>, newest: bool) -> Step<(Tenant, User)> {
-    let records = attempt
-        .services
-        .directory
-        .records(&Wanted {
-            tenant: Some(attempt.pending.tenant_id),
-            user: Some(attempt.pending.user_id),
-            newest_code: newest.then_some(attempt.pending.user_id),
-            ..Wanted::default()
-        })
-        .await?;
-    found_user(attempt, records, newest)
-}
-
-/// The tenant and the user of `records`, read for the attempt's code (with `newest`, with its
-/// user's pointer); not found where either is missing or the pointer names another code.
-fn found_user(
-    attempt: &Attempt<'_>,
-    records: crate::ports::Records,
-    newest: bool,
-) -> Step<(Tenant, User)> {
-    if newest && superseded(attempt.pending, records.newest_code.as_deref()) {
-        return Err(Stop::Outcome(LoginOutcome::NotFound));
-    }
-    match (records.tenant, records.user) {
-        (Some(tenant), Some(user)) => Ok((tenant, user)),
-        _ => Err(Stop::Outcome(LoginOutcome::NotFound)),
-    }
-}
-
-/// Whether the user's pointer names another code than `pending`. A pointer that is absent names
-/// none: a start writes it beside its code, and answers the code only once both are written.
-fn superseded(pending: &PendingCode, newest: Option<&str>) -> bool {
-    newest.is_some_and(|newest| newest != pending.code_hash)
-}
-
-/// Whether `user` may log in at `now` (active, not expired, not locked, no action preventing it):
-/// what a refresh token also needs, to be exchanged.
-pub fn may_log_in(user: &User, now: i64) -> bool {
-    check_user(user, now).is_ok()
-}
-
-/// Not found for an inactive user, then expired, locked, prevented by an action.
-fn check_user(user: &User, now: i64) -> Step<()> {
-    let refused = if !user.active {
-        LoginOutcome::NotFound
-    } else if user.expiry.is_some_and(|expiry| expiry <= now) {
-        LoginOutcome::Expired
-    } else if user.locked {
-        LoginOutcome::Locked
-    } else {
-        let preventing: Vec<UserAction> = user
-            .actions
-            .iter()
-            .filter(|a| a.prevent_login && a.expiry.is_none_or(|e| e > now))
-            .cloned()
-            .collect();
-        if preventing.is_empty() {
-            return Ok(());
-        }
-        LoginOutcome::Prevented(preventing)
-    };
-    Err(Stop::Outcome(refused))
-}
-
-/// A password change when the user must make one; two-factor when it is on and no valid trust
-/// was presented. Either hands out an id instead of a login.
-async fn challenge(attempt: &Attempt<'_>, tenant: &Tenant, user: &User) -> Step<()> {
-    if user.password_change_required {
-        let id = issue_id(
-            attempt,
-            Challenge::ChangePassword,
-            user.id,
-            CHANGE_PASSWORD_ID_SECONDS,
-        )
-        .await?;
-        return Err(Stop::Outcome(LoginOutcome::PasswordChangeRequired {
-            change_password_id: id,
-            reason: user
-                .password_change_reason
-                .clone()
-                .unwrap_or_else(|| "Administrative".to_owned()),
-        }));
-    }
-    let methods = user
-        .two_factor
-        .as_ref()
-        .map(|t| t.methods.clone())
-        .unwrap_or_default();
-    if methods.is_empty() || trusted(attempt, user.id).await? {
-        return Ok(());
-    }
-    let ttl = tenant
-        .external_identifier_configuration
-        .two_factor_id_time_to_live_in_seconds;
-    let id = issue_id(attempt, Challenge::TwoFactor, user.id, i64::from(ttl)).await?;
-    Err(Stop::Outcome(LoginOutcome::TwoFactorRequired {
-        two_factor_id: id,
-        methods,
-    }))
-}
-
-/// Whether the login presented a valid two-factor trust of this user.
-async fn trusted(attempt: &Attempt<'_>, user_id: Uuid) -> Result<bool, StoreError> {
-    match attempt.command.trust_id.as_deref() {
-        Some(trust) => {
-            attempt
-                .services
-                .sessions
-                .is_trusted(&codes::hash_secret(trust), user_id, attempt.now)
-                .await
-        }
-        None => Ok(false),
-    }
-}
-
-/// A fresh id of `kind` for the user, stored by its hash for `seconds`.
-async fn issue_id(
-    attempt: &Attempt<'_>,
-    kind: Challenge,
-    user_id: Uuid,
-    seconds: i64,
-) -> Result<String, StoreError> {
-    let id = codes::generate_id(attempt.services.random.as_ref());
-    attempt
-        .services
-        .sessions
-        .save_challenge(
-            kind,
-            &codes::hash_secret(&id),
-            user_id,
-            attempt.now + seconds * 1000,
-        )
-        .await?;
-    Ok(id)
 }
 
 /// Names one login attempt (and a user revision): a write the SDK retries carries the same id,
