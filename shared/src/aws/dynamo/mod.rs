@@ -15,7 +15,7 @@
 //! | Directory | `SIGNINGKEY#{id}`                    | `SIGNINGKEY` | signing key                       |
 //! | Directory | `USER#{id}`                          | `USER`     | user with its identities, `revision` |
 //! | Directory | `USERSTATE#{id}`                     | `USERSTATE` | the user's login state: `revision` (the user item's, copied by every writer of it), `lastLogin`, `app{applicationId}`, `id{type}#{value}` (last logins, epoch ms) |
-//! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId`: one user per identity, and a copy of the user |
+//! | Directory | `IDENTITY#{tenant}#{type}#{value}`   | `IDENTITY` | `userId` only: one user per identity (no copy of the user: whoever needs it reads it) |
 //! | Directory | `EMAILTEMPLATE#{id}`                 | `EMAILTEMPLATE` | email template                 |
 //! | Directory | `MESSAGETEMPLATE#{id}`               | `MESSAGETEMPLATE` | SMS template                 |
 //! | Directory | `SUPPRESSED#{sha256(address)}`       | `SUPPRESSED` | an address that bounced or complained: `reason`, `at` |
@@ -35,10 +35,11 @@
 //! one user) carries the user's id as a top-level `userId` string: both tables' sparse global
 //! secondary index `byUser` (keys only) finds them all for a hard delete ([`users`]).
 //!
-//! A code is valid while its item exists, has not expired and has no `usedBy`: a new start deletes
-//! the code the user's `LATESTCODE` pointer named, in the same transaction that writes the new
-//! one. A login marks the code `usedBy` its attempt id rather than deleting it, so that the SDK's
-//! retry of that very write finds its own mark and succeeds again instead of finding nothing.
+//! A code is valid while its item exists, has not expired, has no `usedBy` and the user's
+//! `LATESTCODE` pointer names it: a new start writes its code and moves the pointer at once (two
+//! plain writes, no transaction) and deletes nothing; the superseded code stays until its TTL. A
+//! login marks the code `usedBy` its attempt id rather than deleting it, so that the SDK's retry
+//! of that very write finds its own mark and succeeds again instead of finding nothing.
 
 mod admin;
 pub mod authorization_codes;
