@@ -210,7 +210,14 @@ def test_each_role_has_exactly_its_template_statements(stack):
     codes = stack["tables"]["codes"]
     parts = [
         {"Put": {"TableName": codes, "Item": key("CODE#1")}},
-        {"Delete": {"TableName": codes, "Key": key("CODE#2")}},
+        {
+            "Update": {
+                "TableName": codes,
+                "Key": key("LATESTCODE#2"),
+                "UpdateExpression": "SET codeHash = :code",
+                "ExpressionAttributeValues": {":code": {"S": "1"}},
+            }
+        },
     ]
     assert error_of(lambda: start.transact_write_items(TransactItems=parts)) is None
     parts.append({"Put": {"TableName": directory, "Item": key("TENANT#1")}})
