@@ -155,11 +155,18 @@ if trips:
               # authorization code's put; the exchange is one conditional update.
               "landing (open)": (1, 0), "landing (click)": (7, 0),
               "token (authorization code)": (1, 0)}
+    # A round trip is a wave (issue 26): calls a function issues at once are one round trip.
+    # Runs measured before waves were judge the calls, which then were sequential.
     for label, (dyn, deliveries) in limits.items():
         calls = trips[label]["calls"]
-        ok = dynamo(calls) <= dyn and delivery(calls) == deliveries and "dynamodb:Scan" not in calls
-        target = f"{label}: ≤ {dyn} DynamoDB" + (f" + {deliveries} SES/SNS" if deliveries else "") + ", no Scan"
-        row("5 round trips", target, summary(calls), ok)
+        trips_made = trips[label].get("waves", dynamo(calls))
+        ok = trips_made <= dyn and delivery(calls) == deliveries and "dynamodb:Scan" not in calls
+        target = (f"{label}: ≤ {dyn} DynamoDB round trips" + (f" + {deliveries} SES/SNS" if deliveries else "")
+                  + ", no Scan")
+        measured = summary(calls)
+        if "waves" in trips[label]:
+            measured = f"{trips[label]['waves']} waves: {measured}"
+        row("5 round trips", target, measured, ok)
     # The hosted pages (issue 24), warm, one person's journey: reference counts, no target yet.
     for label in ("authorize (login id page)", "authorize (login id posted: start and send)",
                   "authorize-wait (waiting)", "landing (hosted link, same browser)",
