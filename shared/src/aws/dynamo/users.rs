@@ -7,7 +7,6 @@ mod import;
 mod sweep;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
@@ -218,15 +217,9 @@ impl DynamoStore {
             if !conflicted || tries >= CONFLICT_TRIES {
                 return Err(sdk_error(operation, error));
             }
-            tokio::time::sleep(backoff(tries)).await;
+            tokio::time::sleep(super::retry::backoff(tries)).await;
         }
     }
-}
-
-/// A short, growing, jittered wait before trying again.
-pub(super) fn backoff(tries: u32) -> Duration {
-    let jitter = u64::from(Uuid::new_v4().as_bytes()[0]) % 20;
-    Duration::from_millis(20 * 2u64.pow(tries.min(6)) + jitter)
 }
 
 #[async_trait]
