@@ -780,6 +780,23 @@ impl From<Response<Body>> for TestResponse {
 }
 
 impl TestResponse {
+    /// A 4xx with FusionAuth's `Errors` body (field or general errors), else a failure naming
+    /// `what` was sent.
+    pub fn assert_client_error(&self, what: &str) {
+        assert!(
+            (400..500).contains(&self.status),
+            "{what}: {} {}",
+            self.status,
+            self.body
+        );
+        let errors = self.json();
+        assert!(
+            errors.get("fieldErrors").is_some() || errors.get("generalErrors").is_some(),
+            "{what}: {}",
+            self.body
+        );
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
     }
