@@ -179,6 +179,72 @@ pub struct CompletedLogin {
     pub record: LoginRecord,
 }
 
+impl CompletedLogin {
+    /// The last logins the login marks on the user (those [`crate::login`] set to the login's
+    /// instant): the user's, the registration's of the login's application, the identity's.
+    pub fn last_logins(&self) -> LastLogins {
+        let at = self.record.instant;
+        LastLogins {
+            user_id: self.user.id,
+            at,
+            application_id: self
+                .user
+                .registrations
+                .iter()
+                .find(|r| Some(r.application_id) == self.record.application_id)
+                .map(|r| r.application_id),
+            identity: self
+                .user
+                .identities
+                .iter()
+                .find(|i| i.last_login_instant == Some(at))
+                .map(|i| IdentityKey {
+                    kind: i.kind,
+                    value: i.value.clone(),
+                }),
+        }
+    }
+}
+
+/// What a login writes of the user's state (not the user's document): its last logins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastLogins {
+    pub user_id: Uuid,
+    pub at: i64,
+    /// The application the user is registered to and logs in to, if any.
+    pub application_id: Option<Uuid>,
+    /// The identity the code was for, when the user has it.
+    pub identity: Option<IdentityKey>,
+}
+
+/// A login's writes made beside the read of its user instead of after it, guessed from the code
+/// alone ([`Sessions::record_login_ahead`]): right for the common login (a registered user who
+/// may log in unchallenged, whose document the login leaves as it is), taken back otherwise.
+#[derive(Clone, Debug)]
+pub struct LoginAhead {
+    pub last_logins: LastLogins,
+    pub refresh_token: Option<StoredRefreshToken>,
+    pub record: LoginRecord,
+}
+
+/// What [`Sessions::record_login_ahead`] wrote of the user's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WrittenAhead {
+    /// The last logins, with what they were before (`None`: absent), for an undo to put back.
+    State(PriorLogins),
+    /// The user has no state item yet (written before there were): none was created; the login
+    /// writes the user instead, after its read.
+    NoStateItem,
+}
+
+/// The user's last logins as a login written ahead found them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PriorLogins {
+    pub user: Option<i64>,
+    pub application: Option<i64>,
+    pub identity: Option<i64>,
+}
+
 /// Short-lived ids handed out with or instead of a login: a two-factor id (242), a
 /// change-password id (203), an identity verification id (212) or a registration verification id
 /// (213). Stored by hash with their expiry.
@@ -216,6 +282,18 @@ pub trait Sessions: Send + Sync {
     /// Removes what `record_login` or `complete_login` put for `login` (its record and refresh
     /// token): the code it was for turned out used by another attempt.
     async fn undo_login(&self, login: &CompletedLogin) -> Result<(), StoreError>;
+    /// Writes a login before its user is read ([`LoginAhead`]): the last logins on the user's
+    /// state item, unconditionally but for the item's existence (a lock written meanwhile is a
+    /// different attribute, and the login's read sees it), the record and the refresh token, at
+    /// once. What it wrote stays until [`Sessions::undo_login_ahead`] takes it back.
+    async fn record_login_ahead(&self, ahead: &LoginAhead) -> Result<WrittenAhead, StoreError>;
+    /// Takes back what [`Sessions::record_login_ahead`] wrote: the record and the token go, the
+    /// last logins are put back as they were unless a later login changed them since.
+    async fn undo_login_ahead(
+        &self,
+        ahead: &LoginAhead,
+        written: &WrittenAhead,
+    ) -> Result<(), StoreError>;
     async fn save_challenge(
         &self,
         kind: Challenge,

@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use super::ahead::Guess;
 use super::{
     attempt_id, verification, AccessToken, Attempt, IssuedRefreshToken, LoggedIn, RefreshTokenRule,
     Step,
@@ -18,8 +19,53 @@ use crate::session::{self, AccessTokenFor};
 pub(super) async fn log_in(
     attempt: &Attempt<'_>,
     tenant: &Tenant,
-    mut user: User,
+    user: User,
 ) -> Step<Option<LoggedIn>> {
+    let prepared = prepare(attempt, tenant, user, None).await?;
+    if record(attempt, &prepared.completed, prepared.changed).await? == Completion::UserChanged {
+        return Ok(None);
+    }
+    Ok(Some(finish(attempt, tenant, prepared).await?))
+}
+
+/// Logs the user in whose login was written ahead of its read ([`super::ahead`]): `None`, with
+/// nothing issued, when what was written is not what this user's login writes (the user's
+/// document changes, or the registration or the identity the guess assumed is not there).
+pub(super) async fn log_in_ahead(
+    attempt: &Attempt<'_>,
+    tenant: &Tenant,
+    user: User,
+    guess: &Guess,
+) -> Step<Option<LoggedIn>> {
+    let prepared = prepare(attempt, tenant, user, Some(guess)).await?;
+    let completed = &prepared.completed;
+    let as_written = !prepared.changed
+        && completed.last_logins() == guess.ahead.last_logins
+        && completed.record == guess.ahead.record
+        && completed.refresh_token.as_ref().map(|t| t.id)
+            == guess.ahead.refresh_token.as_ref().map(|t| t.id);
+    if !as_written {
+        return Ok(None);
+    }
+    Ok(Some(finish(attempt, tenant, prepared).await?))
+}
+
+/// What a login issues and writes, worked out from the user it read.
+pub(super) struct Prepared {
+    kind: verification::LoggedInKind,
+    access_token: Option<AccessToken>,
+    refresh_token: Option<IssuedRefreshToken>,
+    completed: CompletedLogin,
+    /// The login changes more of the user's document than its last logins.
+    changed: bool,
+}
+
+async fn prepare(
+    attempt: &Attempt<'_>,
+    tenant: &Tenant,
+    mut user: User,
+    guess: Option<&Guess>,
+) -> Step<Prepared> {
     let now = attempt.now;
     let read = user.clone();
     // A hosted login to an application open to sign-ups registers a user of the tenant who has
@@ -54,52 +100,102 @@ pub(super) async fn log_in(
         .application
         .zip(registration.as_ref())
         .map(|(app, r)| (app, r.roles.as_slice()));
-    let (refresh_token, stored) =
-        start_refresh_token(attempt, tenant, &user, registered.map(|(app, _)| app));
-    let session_id = refresh_token
-        .as_ref()
-        .map(|t: &IssuedRefreshToken| t.id)
-        .unwrap_or_else(Uuid::new_v4);
+    let (refresh_token, stored) = match guess {
+        // The token the guess wrote, where this login issues one at all.
+        Some(guess) if issues_refresh_token(attempt, registered.map(|(app, _)| app)) => {
+            (guess.issued.clone(), guess.ahead.refresh_token.clone())
+        }
+        Some(_) => (None, None),
+        None => start_refresh_token(attempt, tenant, user.id, registered.map(|(app, _)| app)),
+    };
+    let session_id = match (&refresh_token, guess) {
+        (Some(token), _) => token.id,
+        (None, Some(guess)) => guess.ahead.record.session_id,
+        (None, None) => Uuid::new_v4(),
+    };
     let access_token = access_token(attempt, tenant, registered, &user, session_id).await?;
     let changed = document_changed(&read, &user);
-    if record(attempt, &user, changed, stored, session_id).await? == Completion::UserChanged {
-        return Ok(None);
-    }
+    let completed = CompletedLogin {
+        attempt_id: attempt.attempt_id.to_owned(),
+        new_revision: attempt_id(attempt.services),
+        refresh_token: stored,
+        record: login_record(attempt, user.id, session_id),
+        user,
+    };
+    Ok(Prepared {
+        kind,
+        access_token,
+        refresh_token,
+        completed,
+        changed,
+    })
+}
+
+/// What a written login answers: its verification ids, and the user logged in.
+async fn finish(attempt: &Attempt<'_>, tenant: &Tenant, prepared: Prepared) -> Step<LoggedIn> {
+    let Prepared {
+        kind,
+        access_token,
+        refresh_token,
+        completed,
+        ..
+    } = prepared;
+    let user = completed.user;
     let verification = verification::verification_ids(attempt, tenant, user.id, kind).await?;
     tracing::info!(user_id = %user.id, kind = ?kind, "passwordless login completed");
-    Ok(Some(LoggedIn {
+    Ok(LoggedIn {
         kind,
         access_token,
         refresh_token,
         verification,
         state: attempt.pending.state.clone(),
         user,
-        authenticated_at_millis: now,
-    }))
+        authenticated_at_millis: attempt.now,
+    })
 }
 
-/// A refresh token for a login to an application the user is registered to that generates
-/// them, unless `noJWT`; an OAuth login's family keeps its scope for the refresh token grant.
-fn start_refresh_token(
+/// The line of the user's login history a login at `attempt.now` writes.
+pub(super) fn login_record(attempt: &Attempt<'_>, user_id: Uuid, session_id: Uuid) -> LoginRecord {
+    LoginRecord {
+        user_id,
+        application_id: attempt.application.map(|a| a.id),
+        instant: attempt.now,
+        ip_address: attempt.command.ip_address.clone(),
+        session_id,
+    }
+}
+
+/// Whether the login issues a refresh token: to an application the user is registered to that
+/// generates them, unless `noJWT`.
+pub(super) fn issues_refresh_token(
+    attempt: &Attempt<'_>,
+    registered_to: Option<&Application>,
+) -> bool {
+    let command = attempt.command;
+    registered_to.is_some_and(|app| match &command.refresh_token {
+        RefreshTokenRule::LoginApi => app.login_configuration.generate_refresh_tokens,
+        RefreshTokenRule::OAuth(scope) => crate::oauth2::issues_refresh_token(app, scope),
+    }) && !command.no_jwt
+}
+
+/// A refresh token for a login that issues one ([`issues_refresh_token`]); an OAuth login's
+/// family keeps its scope for the refresh token grant.
+pub(super) fn start_refresh_token(
     attempt: &Attempt<'_>,
     tenant: &Tenant,
-    user: &User,
+    user_id: Uuid,
     registered_to: Option<&Application>,
 ) -> (Option<IssuedRefreshToken>, Option<StoredRefreshToken>) {
     let command = attempt.command;
     let rules = session::rules(tenant, registered_to);
     registered_to
-        .filter(|app| match &command.refresh_token {
-            RefreshTokenRule::LoginApi => app.login_configuration.generate_refresh_tokens,
-            RefreshTokenRule::OAuth(scope) => crate::oauth2::issues_refresh_token(app, scope),
-        })
-        .filter(|_| !command.no_jwt)
+        .filter(|app| issues_refresh_token(attempt, Some(app)))
         .map(|app| {
             let (issued, mut stored) = session::start_refresh_token(
                 attempt.services.random.as_ref(),
                 &rules,
                 tenant.id,
-                user.id,
+                user_id,
                 app.id,
                 attempt.now,
                 command.meta_data.clone(),
@@ -166,29 +262,14 @@ fn document_changed(read: &User, logged_in: &User) -> bool {
 /// when the login changed the user's document, the user.
 async fn record(
     attempt: &Attempt<'_>,
-    user: &User,
+    login: &CompletedLogin,
     document_changed: bool,
-    refresh_token: Option<StoredRefreshToken>,
-    session_id: Uuid,
 ) -> Step<Completion> {
     let services = attempt.services;
-    let login = CompletedLogin {
-        attempt_id: attempt.attempt_id.to_owned(),
-        new_revision: attempt_id(attempt.services),
-        user: user.clone(),
-        refresh_token,
-        record: LoginRecord {
-            user_id: user.id,
-            application_id: attempt.application.map(|a| a.id),
-            instant: attempt.now,
-            ip_address: attempt.command.ip_address.clone(),
-            session_id,
-        },
-    };
     let Some(unused) = attempt.unused else {
         return Ok(match document_changed {
-            true => services.sessions.complete_login(&login).await?,
-            false => services.sessions.record_login(&login).await?,
+            true => services.sessions.complete_login(login).await?,
+            false => services.sessions.record_login(login).await?,
         });
     };
     let use_code = services.codes.finish_consume(
@@ -202,22 +283,22 @@ async fn record(
         // The user item is written only once the code is this attempt's: a rare login (the
         // first by an address), which takes one wave more.
         super::used_code(use_code.await?)?;
-        return Ok(services.sessions.complete_login(&login).await?);
+        return Ok(services.sessions.complete_login(login).await?);
     }
     // The code's use beside the writes: if another attempt used the code first, what this one
     // put goes again.
-    let (used, completion) = tokio::join!(use_code, services.sessions.record_login(&login));
+    let (used, completion) = tokio::join!(use_code, services.sessions.record_login(login));
     match (used, completion) {
         (Ok(Consumed::Code(_)), completion) => Ok(completion?),
         (Ok(refused), Ok(completion)) => {
             if completion == Completion::Recorded {
-                services.sessions.undo_login(&login).await?;
+                services.sessions.undo_login(login).await?;
             }
             super::used_code(refused).map(|_| completion)
         }
         (Err(error), completion) => {
             if matches!(completion, Ok(Completion::Recorded)) {
-                services.sessions.undo_login(&login).await?;
+                services.sessions.undo_login(login).await?;
             }
             Err(error.into())
         }

@@ -9,6 +9,7 @@
 //! logged in: identity unverified / not registered / registration unverified / complete. The HTTP
 //! edge ([`crate::http::login`]) turns each into FusionAuth's status, body and cookies.
 
+mod ahead;
 mod checks;
 mod command;
 mod issue;
@@ -268,6 +269,11 @@ async fn attempt_login_reading(
         }
     };
     let early = early.and_then(|early| early.of(&pending));
+    if early.is_none() && unchecked {
+        if let Some(tenant) = ahead::tenant_to_write_ahead(&login, &pending).await? {
+            return Box::pin(ahead::used_login(&login, &pending, &tenant)).await;
+        }
+    }
     Box::pin(used_login(&login, pending, unchecked, early)).await
 }
 
@@ -300,6 +306,12 @@ async fn counted_login(
 ) -> Step<Counted> {
     let services = login.services;
     let pending = counted.pending.as_ref();
+    if counted.matches {
+        if let Some(tenant) = ahead::tenant_to_write_ahead(login, pending).await? {
+            let outcome = ahead::counted_login(login, presented, counted, &tenant);
+            return Ok(Counted::LoggedIn(Box::pin(outcome).await?));
+        }
+    }
     let wanted = Wanted {
         tenant: Some(pending.tenant_id),
         user: Some(pending.user_id),

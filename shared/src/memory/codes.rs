@@ -11,10 +11,11 @@ use super::authorization_codes::MemoryAuthorizationCode;
 use super::lock;
 use crate::codes;
 use crate::login_id::IdentityKey;
-use crate::model::{PendingCode, StoredRefreshToken};
+use crate::model::{LoginRecord, PendingCode, StoredRefreshToken};
 use crate::ports::{
     AttemptLimits, Challenge, CodeStore, CompletedLogin, Completion, Consumed, DeliveryMark,
-    PendingCodes, Presented, RevocationScope, Sessions, StoreError,
+    LoginAhead, PendingCodes, Presented, PriorLogins, RevocationScope, Sessions, StoreError,
+    WrittenAhead,
 };
 
 /// The Codes table in memory: codes with their counted attempts, the per-user pointer, the
@@ -31,9 +32,9 @@ pub struct MemoryCodeStore {
     pub compared: Mutex<HashMap<(Uuid, i64), u32>>,
     /// Codes used, by the attempt that used them.
     pub used: Mutex<HashMap<String, String>>,
-    /// Completed logins by attempt id: a retried attempt records once, as DynamoDB's idempotency
-    /// token makes it; keyed so that recording stays constant-time however many there are.
-    pub logins: Mutex<HashMap<String, CompletedLogin>>,
+    /// Login records by session id (a retried attempt records once, as DynamoDB's idempotency
+    /// token makes it); keyed so that recording stays constant-time however many there are.
+    pub logins: Mutex<HashMap<Uuid, LoginRecord>>,
     pub challenges: Mutex<HashMap<String, (Uuid, i64)>>,
     pub trusts: Mutex<HashMap<String, (Uuid, i64)>>,
     /// Authorization codes by hash, with the attempt that used each.
@@ -187,15 +188,34 @@ impl Sessions for MemoryCodeStore {
             lock(&self.refresh_tokens).insert(token.id, token.clone());
         }
         lock(&self.logins)
-            .entry(login.attempt_id.clone())
-            .or_insert_with(|| login.clone());
+            .entry(login.record.session_id)
+            .or_insert_with(|| login.record.clone());
         Ok(Completion::Recorded)
     }
     async fn undo_login(&self, login: &CompletedLogin) -> Result<(), StoreError> {
         if let Some(token) = &login.refresh_token {
             lock(&self.refresh_tokens).remove(&token.id);
         }
-        lock(&self.logins).remove(&login.attempt_id);
+        lock(&self.logins).remove(&login.record.session_id);
+        Ok(())
+    }
+    /// The memory store keeps no last logins: the record and the token only.
+    async fn record_login_ahead(&self, ahead: &LoginAhead) -> Result<WrittenAhead, StoreError> {
+        if let Some(token) = &ahead.refresh_token {
+            lock(&self.refresh_tokens).insert(token.id, token.clone());
+        }
+        lock(&self.logins).insert(ahead.record.session_id, ahead.record.clone());
+        Ok(WrittenAhead::State(PriorLogins::default()))
+    }
+    async fn undo_login_ahead(
+        &self,
+        ahead: &LoginAhead,
+        _written: &WrittenAhead,
+    ) -> Result<(), StoreError> {
+        if let Some(token) = &ahead.refresh_token {
+            lock(&self.refresh_tokens).remove(&token.id);
+        }
+        lock(&self.logins).remove(&ahead.record.session_id);
         Ok(())
     }
     async fn save_challenge(

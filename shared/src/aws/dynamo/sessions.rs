@@ -6,14 +6,19 @@ use aws_sdk_dynamodb::error::SdkError;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
 };
 use uuid::Uuid;
 
 use super::item::*;
 use super::keys::*;
 use super::{cancellation_reasons, condition_failed, sdk_error, DynamoStore};
-use crate::ports::{Challenge, CompletedLogin, Completion, Sessions, StoreError};
+use crate::model::{LoginRecord, StoredRefreshToken};
+use crate::ports::{
+    Challenge, CompletedLogin, Completion, LastLogins, LoginAhead, PriorLogins, Sessions,
+    StoreError, WrittenAhead,
+};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 /// Whether a transaction was cancelled because its first item's condition failed.
@@ -32,35 +37,19 @@ struct StateWrite {
 }
 
 impl StateWrite {
-    fn of(login: &CompletedLogin, new_revision: Option<&str>) -> Self {
-        let at = login.record.instant;
+    fn of(logins: &LastLogins, new_revision: Option<&str>) -> Self {
         let mut names = HashMap::from([("#last".to_owned(), LAST_LOGIN.to_owned())]);
         let mut sets = vec!["#last = :at".to_owned()];
-        // The registration's and the identity's that the login marked on the user.
-        let attributes = login
-            .user
-            .registrations
-            .iter()
-            .filter(|r| Some(r.application_id) == login.record.application_id)
-            .map(|r| application_login(r.application_id))
-            .chain(
-                login
-                    .user
-                    .identities
-                    .iter()
-                    .filter(|i| i.last_login_instant == Some(at))
-                    .map(|i| {
-                        identity_login(&crate::login_id::IdentityKey {
-                            kind: i.kind,
-                            value: i.value.clone(),
-                        })
-                    }),
-            );
-        for (n, attribute) in attributes.enumerate() {
-            names.insert(format!("#l{n}"), attribute);
-            sets.push(format!("#l{n} = :at"));
+        if let Some(application) = logins.application_id {
+            names.insert("#app".to_owned(), application_login(application));
+            sets.push("#app = :at".to_owned());
         }
-        let mut values = HashMap::from([(":at".to_owned(), AttributeValue::N(at.to_string()))]);
+        if let Some(identity) = &logins.identity {
+            names.insert("#id".to_owned(), identity_login(identity));
+            sets.push("#id = :at".to_owned());
+        }
+        let at = AttributeValue::N(logins.at.to_string());
+        let mut values = HashMap::from([(":at".to_owned(), at)]);
         names.insert("#revision".to_owned(), STATE_REVISION.to_owned());
         if let Some(revision) = new_revision {
             names.insert("#user".to_owned(), USER_ID.to_owned());
@@ -68,7 +57,7 @@ impl StateWrite {
             values.insert(":new".to_owned(), AttributeValue::S(revision.to_owned()));
             values.insert(
                 ":user".to_owned(),
-                AttributeValue::S(login.user.id.to_string()),
+                AttributeValue::S(logins.user_id.to_string()),
             );
         }
         Self {
@@ -82,15 +71,19 @@ impl StateWrite {
 impl DynamoStore {
     /// The login record's and the refresh token's puts, each alone: plain puts of this login's
     /// own items, which a retry writes again unchanged.
-    async fn put_login_items(&self, login: &CompletedLogin) -> Result<(), StoreError> {
+    async fn put_login_items(
+        &self,
+        record: &LoginRecord,
+        refresh_token: Option<&StoredRefreshToken>,
+    ) -> Result<(), StoreError> {
         let record = self
             .client
             .put_item()
             .table_name(&self.tables.directory)
-            .set_item(Some(login_record_item(&login.record)?))
+            .set_item(Some(login_record_item(record)?))
             .send();
         let token = async {
-            match &login.refresh_token {
+            match refresh_token {
                 Some(token) => self
                     .client
                     .put_item()
@@ -108,6 +101,125 @@ impl DynamoStore {
         token
     }
 
+    /// Deletes a login's record and refresh token: plain deletes, which a retry repeats harmlessly.
+    async fn delete_login_items(
+        &self,
+        record: &LoginRecord,
+        refresh_token: Option<&StoredRefreshToken>,
+    ) -> Result<(), StoreError> {
+        let record = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.directory)
+            .set_key(Some(key_map(login_record_key(record))))
+            .send();
+        let token = async {
+            match refresh_token {
+                Some(token) => self
+                    .client
+                    .delete_item()
+                    .table_name(&self.tables.codes)
+                    .set_key(Some(key_map(refresh_token_key(token.id))))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk_error("undo refresh token", e)),
+                None => Ok(()),
+            }
+        };
+        let (record, token) = tokio::join!(record, token);
+        record.map_err(|e| sdk_error("undo login record", e))?;
+        token
+    }
+
+    /// Sets the last logins of a login written ahead of its read, on the one condition that the
+    /// state item exists, and answers what they were (`UPDATED_OLD`).
+    async fn update_state_ahead(&self, logins: &LastLogins) -> Result<WrittenAhead, StoreError> {
+        let state = StateWrite::of(logins, None);
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.tables.directory)
+            .set_key(Some(key_map(user_state_key(logins.user_id))))
+            .update_expression(state.expression)
+            .set_expression_attribute_names(Some(state.names))
+            .set_expression_attribute_values(Some(state.values))
+            .condition_expression("attribute_exists(#revision)")
+            .return_values(ReturnValue::UpdatedOld)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => {
+                let old = output.attributes.unwrap_or_default();
+                let instant = |name: Option<String>| {
+                    name.and_then(|name| old.get(&name)?.as_n().ok()?.parse::<i64>().ok())
+                };
+                Ok(WrittenAhead::State(PriorLogins {
+                    user: instant(Some(LAST_LOGIN.to_owned())),
+                    application: instant(logins.application_id.map(application_login)),
+                    identity: instant(logins.identity.as_ref().map(identity_login)),
+                }))
+            }
+            Err(e) if condition_failed(&e) => Ok(WrittenAhead::NoStateItem),
+            Err(e) => Err(sdk_error("record login on user state", e)),
+        }
+    }
+
+    /// Puts the last logins back as `prior` found them, unless a later login set its own since.
+    async fn put_back_last_logins(
+        &self,
+        logins: &LastLogins,
+        prior: &PriorLogins,
+    ) -> Result<(), StoreError> {
+        let attributes = [
+            Some((LAST_LOGIN.to_owned(), prior.user)),
+            logins
+                .application_id
+                .map(|id| (application_login(id), prior.application)),
+            logins
+                .identity
+                .as_ref()
+                .map(|identity| (identity_login(identity), prior.identity)),
+        ];
+        let mut names = HashMap::new();
+        let mut values =
+            HashMap::from([(":at".to_owned(), AttributeValue::N(logins.at.to_string()))]);
+        let (mut sets, mut removes) = (Vec::new(), Vec::new());
+        for (n, (name, before)) in attributes.into_iter().flatten().enumerate() {
+            names.insert(format!("#a{n}"), name);
+            match before {
+                Some(before) => {
+                    values.insert(format!(":b{n}"), AttributeValue::N(before.to_string()));
+                    sets.push(format!("#a{n} = :b{n}"));
+                }
+                None => removes.push(format!("#a{n}")),
+            }
+        }
+        let mut expression = String::new();
+        if !sets.is_empty() {
+            expression.push_str(&format!("SET {} ", sets.join(", ")));
+        }
+        if !removes.is_empty() {
+            expression.push_str(&format!("REMOVE {}", removes.join(", ")));
+        }
+        let put_back = self
+            .client
+            .update_item()
+            .table_name(&self.tables.directory)
+            .set_key(Some(key_map(user_state_key(logins.user_id))))
+            .update_expression(expression.trim_end())
+            .condition_expression("#a0 = :at")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match put_back {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error("undo login on user state", e)),
+        }
+    }
+
     /// Sets the state item's last logins on the condition that it is still at the revision the
     /// login read: `None` when it was not (the user changed), with whether there was a state
     /// item at all.
@@ -116,7 +228,7 @@ impl DynamoStore {
         login: &CompletedLogin,
         read: &str,
     ) -> Result<StateUpdate, StoreError> {
-        let state = StateWrite::of(login, None);
+        let state = StateWrite::of(&login.last_logins(), None);
         let updated = self
             .client
             .update_item()
@@ -159,8 +271,10 @@ impl Sessions for DynamoStore {
         let Some(read) = login.user.revision.as_deref() else {
             return self.complete_login(login).await;
         };
-        let (state, items) =
-            tokio::join!(self.update_state(login, read), self.put_login_items(login));
+        let (state, items) = tokio::join!(
+            self.update_state(login, read),
+            self.put_login_items(&login.record, login.refresh_token.as_ref())
+        );
         let state = match (state, items) {
             (Ok(StateUpdate::Written), Ok(())) => return Ok(Completion::Recorded),
             (Ok(state), Ok(())) => state,
@@ -181,31 +295,37 @@ impl Sessions for DynamoStore {
     }
 
     async fn undo_login(&self, login: &CompletedLogin) -> Result<(), StoreError> {
-        let record = self
-            .client
-            .delete_item()
-            .table_name(&self.tables.directory)
-            .set_key(Some(key_map(login_record_key(&login.record))))
-            .send();
-        let token = async {
-            match &login.refresh_token {
-                Some(token) => self
-                    .client
-                    .delete_item()
-                    .table_name(&self.tables.codes)
-                    .set_key(Some(key_map(refresh_token_key(token.id))))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| sdk_error("undo refresh token", e)),
-                None => Ok(()),
-            }
-        };
-        let (record, token) = tokio::join!(record, token);
-        record.map_err(|e| sdk_error("undo login record", e))?;
-        token
+        self.delete_login_items(&login.record, login.refresh_token.as_ref())
+            .await
     }
 
+    async fn record_login_ahead(&self, ahead: &LoginAhead) -> Result<WrittenAhead, StoreError> {
+        let (state, items) = tokio::join!(
+            self.update_state_ahead(&ahead.last_logins),
+            self.put_login_items(&ahead.record, ahead.refresh_token.as_ref())
+        );
+        // On an error, whatever of the wave got through stays harmless, as in `record_login`.
+        items?;
+        state
+    }
+
+    async fn undo_login_ahead(
+        &self,
+        ahead: &LoginAhead,
+        written: &WrittenAhead,
+    ) -> Result<(), StoreError> {
+        let items = self.delete_login_items(&ahead.record, ahead.refresh_token.as_ref());
+        let state = async {
+            match written {
+                WrittenAhead::State(prior) => {
+                    self.put_back_last_logins(&ahead.last_logins, prior).await
+                }
+                WrittenAhead::NoStateItem => Ok(()),
+            }
+        };
+        let (items, state) = tokio::join!(items, state);
+        items.and(state)
+    }
     /// One transaction: the updated user and its identity items, the login record and the
     /// refresh token, on the condition that the user item is still the revision the login read
     /// (a lock or a deactivation written meanwhile is never undone). Every write is a plain put
@@ -244,7 +364,7 @@ impl Sessions for DynamoStore {
                 .build(),
             TransactWriteItem::builder()
                 .update({
-                    let state = StateWrite::of(login, Some(&login.new_revision));
+                    let state = StateWrite::of(&login.last_logins(), Some(&login.new_revision));
                     Update::builder()
                         .table_name(&self.tables.directory)
                         .set_key(Some(key_map(user_state_key(login.user.id))))
