@@ -139,6 +139,7 @@ mod tests {
                 ip_address: Some("192.0.2.1".to_owned()),
                 trust_id: Some(TRUST_ID.to_owned()),
                 pending_cookie: Some(PENDING_COOKIE.to_owned()),
+                user_hint: None,
             }
         ));
         assert_redacted(format!(

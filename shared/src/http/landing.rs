@@ -30,6 +30,9 @@ pub use super::fallback::{CODE_ENTRY_CSRF_COOKIE, CODE_ENTRY_PATH};
 pub const PATH_PREFIX: &str = "/oauth2/passwordless/";
 pub const CSRF_COOKIE: &str = "passwordless_csrf";
 const CSRF_FIELD: &str = "csrf";
+/// The continue page's hidden field naming the user the code is for: a hint that saves the
+/// click a round trip, never trusted over the code ([`landing::ClickCommand::user_hint`]).
+const USER_HINT_FIELD: &str = "user";
 /// How long the page's CSRF cookie lives: longer than any code.
 const CSRF_SECONDS: u32 = 900;
 
@@ -103,6 +106,7 @@ pub async fn handle(services: &LandingServices, pages: &Pages, request: Request)
         ip_address: client_ip(&request),
         trust_id: cookie(&request, TRUST_COOKIE),
         pending_cookie: cookie(&request, super::authorize::PENDING_COOKIE),
+        user_hint: field(USER_HINT_FIELD).and_then(|u| u.parse().ok()),
     };
     match landing::click(services, &code, command).await {
         Ok(Clicked::Redirect(response, signed_in)) if signed_in.hosted => {
@@ -251,6 +255,10 @@ fn continue_page(
             one_time_code: live.needs_one_time_code.then_some(text.one_time_code_label),
             login_id: None,
             client_id: None,
+            hidden: live
+                .user_hint
+                .map(|user| vec![(USER_HINT_FIELD.to_owned(), user.to_string())])
+                .unwrap_or_default(),
             ..Form::default()
         }),
         footer: (!live.tenant_name.is_empty()).then(|| live.tenant_name.clone()),

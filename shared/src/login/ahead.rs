@@ -171,6 +171,7 @@ fn attempt<'a>(login: &'a Login<'a>, pending: &'a PendingCode) -> Attempt<'a> {
         attempt_id: login.attempt_id,
         now: login.now,
         unused: None,
+        alongside: None,
     }
 }
 

@@ -22,7 +22,15 @@ pub(super) async fn log_in(
     user: User,
 ) -> Step<Option<LoggedIn>> {
     let prepared = prepare(attempt, tenant, user, None).await?;
-    if record(attempt, &prepared.completed, prepared.changed).await? == Completion::UserChanged {
+    let provisional = attempt.alongside.map(|_| prepared.provisional(attempt));
+    let completion = record(
+        attempt,
+        &prepared.completed,
+        prepared.changed,
+        provisional.as_ref(),
+    )
+    .await?;
+    if completion == Completion::UserChanged {
         return Ok(None);
     }
     Ok(Some(finish(attempt, tenant, prepared).await?))
@@ -58,6 +66,22 @@ pub(super) struct Prepared {
     completed: CompletedLogin,
     /// The login changes more of the user's document than its last logins.
     changed: bool,
+}
+
+impl Prepared {
+    /// The login as it answers once written, for a write beside its own ([`AlongsideWrite`]):
+    /// without verification ids, which only a login that is not complete hands out.
+    fn provisional(&self, attempt: &Attempt<'_>) -> LoggedIn {
+        LoggedIn {
+            kind: self.kind,
+            access_token: self.access_token.clone(),
+            refresh_token: self.refresh_token.clone(),
+            verification: Default::default(),
+            state: attempt.pending.state.clone(),
+            user: self.completed.user.clone(),
+            authenticated_at_millis: attempt.now,
+        }
+    }
 }
 
 async fn prepare(
@@ -264,6 +288,7 @@ async fn record(
     attempt: &Attempt<'_>,
     login: &CompletedLogin,
     document_changed: bool,
+    provisional: Option<&LoggedIn>,
 ) -> Step<Completion> {
     let services = attempt.services;
     let Some(unused) = attempt.unused else {
@@ -272,13 +297,33 @@ async fn record(
             false => services.sessions.record_login(login).await?,
         });
     };
-    let use_code = services.codes.finish_consume(
-        unused.presented,
-        unused.counted,
-        attempt.attempt_id,
-        attempt.now,
-        super::ATTEMPT_LIMITS,
-    );
+    let use_code = async {
+        match unused.counted {
+            Some(counted) => {
+                services
+                    .codes
+                    .finish_consume(
+                        unused.presented,
+                        counted,
+                        attempt.attempt_id,
+                        attempt.now,
+                        super::ATTEMPT_LIMITS,
+                    )
+                    .await
+            }
+            None => {
+                services
+                    .codes
+                    .consume(
+                        unused.presented,
+                        attempt.attempt_id,
+                        attempt.now,
+                        super::ATTEMPT_LIMITS,
+                    )
+                    .await
+            }
+        }
+    };
     if document_changed {
         // The user item is written only once the code is this attempt's: a rare login (the
         // first by an address), which takes one wave more.
@@ -287,7 +332,17 @@ async fn record(
     }
     // The code's use beside the writes: if another attempt used the code first, what this one
     // put goes again.
-    let (used, completion) = tokio::join!(use_code, services.sessions.record_login(login));
+    // What the caller writes beside: harmless left behind should the login not hold (an
+    // authorization code nobody is told expires unused).
+    let alongside = async {
+        match (attempt.alongside, provisional) {
+            (Some(alongside), Some(logged_in)) => alongside.write(logged_in).await,
+            _ => Ok(()),
+        }
+    };
+    let (used, completion, alongside) =
+        tokio::join!(use_code, services.sessions.record_login(login), alongside);
+    alongside?;
     match (used, completion) {
         (Ok(Consumed::Code(_)), completion) => Ok(completion?),
         (Ok(refused), Ok(completion)) => {

@@ -11,6 +11,7 @@
 
 mod ahead;
 mod checks;
+mod click;
 mod command;
 mod issue;
 mod outcome;
@@ -32,6 +33,7 @@ use crate::system::{Clock, Random};
 use crate::tokens;
 pub use checks::may_log_in;
 use checks::{challenge, check_user, issue_id};
+pub use click::{login_for_authorization_code_read, AlongsideWrite, ReadForClick};
 use issue::log_in;
 use reads::{found_user, presented_hashes, read_user, superseded, used_code, EarlyRead};
 
@@ -94,16 +96,20 @@ struct Attempt<'a> {
     application: Option<&'a Application>,
     attempt_id: &'a str,
     now: i64,
-    /// A one-time code counted but not yet used: the login uses it in the same wave as its
-    /// writes ([`issue`]), and takes those back if another attempt used it first.
+    /// A code not yet used (a counted one-time code, or a link's code the landing page looked
+    /// at): the login uses it in the same wave as its writes ([`issue`]), and takes those back
+    /// if another attempt used it first.
     unused: Option<Unused<'a>>,
+    /// What the caller writes beside the login's own writes ([`AlongsideWrite`]).
+    alongside: Option<&'a dyn AlongsideWrite>,
 }
 
-/// A counted one-time code the login has still to use, with what was presented.
+/// A code the login has still to use, with what was presented: a counted one-time code, or
+/// (without `counted`) a link's code.
 #[derive(Clone, Copy)]
 struct Unused<'a> {
     presented: Presented<'a>,
-    counted: &'a CountedCode,
+    counted: Option<&'a CountedCode>,
 }
 
 /// What shows the login may use the code.
@@ -359,7 +365,11 @@ async fn counted_login(
         application: login.application,
         attempt_id: login.attempt_id,
         now: login.now,
-        unused: Some(Unused { presented, counted }),
+        unused: Some(Unused {
+            presented,
+            counted: Some(counted),
+        }),
+        alongside: None,
     };
     match log_in(&attempt, &tenant, user).await? {
         Some(logged_in) => Ok(Counted::LoggedIn(LoginOutcome::LoggedIn(Box::new(
@@ -427,6 +437,7 @@ async fn used_login(
         attempt_id: login.attempt_id,
         now: login.now,
         unused: None,
+        alongside: None,
     };
     // The login writes the user back; if the user changed since it was read (locked,
     // deactivated), it looks again instead of undoing that.

@@ -111,3 +111,63 @@ pub(super) fn user_state(kind: &LoggedInKind) -> &'static str {
         _ => "Authenticated",
     }
 }
+
+/// The authorization code of a plain link's click, issued beside the login's own writes
+/// ([`crate::login::AlongsideWrite`]): none for a login the page refuses. Should the login not
+/// hold, the code stays unknown to anyone and expires unused.
+pub(crate) struct CodeBeside<'a> {
+    services: &'a LandingServices,
+    live: &'a super::landing::Live,
+    issued: std::sync::Mutex<Option<CodeRedirect>>,
+}
+
+impl<'a> CodeBeside<'a> {
+    pub(super) fn new(services: &'a LandingServices, live: &'a super::landing::Live) -> Self {
+        Self {
+            services,
+            live,
+            issued: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The redirect with the code the last write issued, if any.
+    pub(super) fn issued(&self) -> Option<CodeRedirect> {
+        self.issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::login::AlongsideWrite for CodeBeside<'_> {
+    async fn write(&self, logged_in: &crate::login::LoggedIn) -> Result<(), StoreError> {
+        let live = self.live;
+        if super::landing::refused(live, &logged_in.kind).is_some() {
+            return Ok(());
+        }
+        let Some(access) = logged_in.access_token.clone() else {
+            return Ok(());
+        };
+        let response = issue_code(
+            self.services,
+            CodeFor {
+                tenant: &live.tenant,
+                application: &live.application,
+                request: &live.request,
+                user: &logged_in.user,
+                access,
+                refresh: logged_in.refresh_token.clone(),
+                authenticated_at_millis: logged_in.authenticated_at_millis,
+                sso_session_id: None,
+                user_state: user_state(&logged_in.kind),
+            },
+        )
+        .await?;
+        *self
+            .issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(response);
+        Ok(())
+    }
+}

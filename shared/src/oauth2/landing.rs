@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-pub(super) use super::code::{issue_code, user_state, CodeFor};
+pub(super) use super::code::{issue_code, user_state, CodeBeside, CodeFor};
 use super::{AuthorizationRequest, RequestProblem};
 
 use crate::codes;
@@ -17,7 +17,10 @@ use crate::login::{
     self, LoggedIn, LoggedInKind, LoginCommand, LoginError, LoginOutcome, RefreshTokenRule,
 };
 use crate::model::{Application, PendingCode, Tenant};
-use crate::ports::{AuthorizationCodes, PendingLogins, RateLimiter, SsoSessions, StoreError};
+use crate::ports::{
+    AuthorizationCodes, PendingLogins, RateLimiter, SsoSessions, StoreError, Wanted,
+};
+use uuid::Uuid;
 
 pub use super::fallback::{
     code_entry, enter_code, CodeEntry, EnterCodeCommand, FALLBACK_MIN_DURATION,
@@ -79,6 +82,9 @@ pub struct Landing {
     pub pending_login: Option<String>,
     /// On the approval page (another browser): who began the pending login, and when.
     pub requester: Option<super::hosted::Requester>,
+    /// The user a plain link's code is for, which the page's form posts back so that the click
+    /// reads them beside its look at the code ([`ClickCommand::user_hint`]).
+    pub user_hint: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +154,13 @@ pub(super) async fn look(
             .and_then(|v| v.as_str())
             .map(str::to_owned),
         requester: None,
+        user_hint: None,
+    };
+    let plain_link =
+        !landing.needs_one_time_code && !pending.sign_up && landing.pending_login.is_none();
+    let landing = Landing {
+        user_hint: plain_link.then_some(pending.user_id),
+        ..landing
     };
     Ok(Looked::Live(Box::new(Live {
         pending,
@@ -201,6 +214,9 @@ pub struct ClickCommand {
     /// The `fusionauth.pending` cookie: a hosted login's link completes only in the browser
     /// that started it.
     pub pending_cookie: Option<String>,
+    /// The user the page said the code is for ([`Landing::user_hint`]): read beside the look at
+    /// the code. Only a hint: a login never trusts it over the code it uses.
+    pub user_hint: Option<Uuid>,
 }
 
 /// Redacts the one-time code and the trust id, as [`LoginCommand`]'s `Debug` does.
@@ -212,6 +228,7 @@ impl std::fmt::Debug for ClickCommand {
             .field("ip_address", &self.ip_address)
             .field("trust_id", &redacted(&self.trust_id))
             .field("pending_cookie", &redacted(&self.pending_cookie))
+            .field("user_hint", &self.user_hint)
             .finish()
     }
 }
@@ -273,7 +290,25 @@ pub async fn click(
     command: ClickCommand,
 ) -> Result<Clicked, ClickError> {
     let code_hash = codes::hash_secret(code.as_str());
-    let live = match look(services, &code_hash).await? {
+    let hint = command
+        .user_hint
+        .filter(|_| command.one_time_code.is_none());
+    let (looked, hinted) = match hint {
+        Some(user) => {
+            let wanted = Wanted {
+                user: Some(user),
+                newest_code: Some(user),
+                ..Wanted::default()
+            };
+            let (looked, hinted) = tokio::join!(
+                look(services, &code_hash),
+                services.login.directory.records(&wanted)
+            );
+            (looked?, Some(hinted?))
+        }
+        None => (look(services, &code_hash).await?, None),
+    };
+    let live = match looked {
         Looked::Live(live) => live,
         Looked::Expired => return Ok(Clicked::Expired),
         Looked::Unusable(problem) => return Ok(Clicked::Unusable(problem)),
@@ -303,16 +338,41 @@ pub async fn click(
         trust_id: command.trust_id,
         refresh_token: RefreshTokenRule::OAuth(live.request.scope.clone()),
     };
-    // The user the code named when the page looked is read beside the code's use (a link's code
-    // without a one-time code, not a sign-up's); the login checks the used code names them.
-    let expected = (!live.landing.needs_one_time_code && !live.pending.sign_up).then_some(
-        login::ExpectedUser {
-            tenant_id: live.pending.tenant_id,
-            user_id: live.pending.user_id,
-        },
-    );
-    let outcome = login::login_for_authorization_code(&services.login, login_command, expected);
-    let outcome = match outcome.await {
+    // The common click: the user the page's form named, read beside the look, is the code's;
+    // the code's use goes beside the login's writes and the authorization code's.
+    let beside = CodeBeside::new(services, &live);
+    let outcome = match hinted {
+        Some(mut records) if live.landing.user_hint.is_some() => {
+            // The tenant is the code's, as the look read it (cached).
+            records.tenant = Some(live.tenant.clone());
+            let read = login::ReadForClick {
+                pending: &live.pending,
+                records,
+            };
+            let outcome = login::login_for_authorization_code_read(
+                &services.login,
+                login_command,
+                read,
+                &beside,
+            );
+            Box::pin(outcome).await
+        }
+        _ => {
+            // The user the code named when the page looked is read beside the code's use (a
+            // link's code without a one-time code, not a sign-up's); the login checks the used
+            // code names them.
+            let expected = (!live.landing.needs_one_time_code && !live.pending.sign_up).then_some(
+                login::ExpectedUser {
+                    tenant_id: live.pending.tenant_id,
+                    user_id: live.pending.user_id,
+                },
+            );
+            let outcome =
+                login::login_for_authorization_code(&services.login, login_command, expected);
+            Box::pin(outcome).await
+        }
+    };
+    let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(LoginError::Invalid(_)) => return Ok(Clicked::Expired),
         Err(LoginError::Dependency(error)) => return Err(error.into()),
@@ -324,7 +384,12 @@ pub async fn click(
             _ => Clicked::Expired,
         });
     }
-    let clicked = conclude(services, &live, outcome).await?;
+    let clicked = match (outcome, beside.issued()) {
+        (LoginOutcome::LoggedIn(logged_in), Some(response)) => {
+            Clicked::Redirect(response, signed_in(&live, &logged_in, None))
+        }
+        (outcome, _) => conclude(services, &live, outcome).await?,
+    };
     if let (Clicked::Redirect(..), Some(pending_login)) = (&clicked, &live.landing.pending_login) {
         super::hosted::mark_completed(services, pending_login).await?;
     }
@@ -350,6 +415,20 @@ pub(super) async fn conclude(
     Ok(Clicked::Refused(refusal))
 }
 
+/// Why a completed login gets no authorization code, if it does not: its identity or its
+/// registration to verify, or no registration where the application requires one.
+pub(super) fn refused(live: &Live, kind: &LoggedInKind) -> Option<Refusal> {
+    let require_registration = live.application.oauth_configuration.require_registration;
+    match kind {
+        LoggedInKind::Complete => None,
+        LoggedInKind::NotRegistered if !require_registration => None,
+        LoggedInKind::NotRegistered => Some(Refusal::NotRegistered),
+        LoggedInKind::IdentityUnverified(_) | LoggedInKind::RegistrationUnverified => {
+            Some(Refusal::VerificationRequired)
+        }
+    }
+}
+
 /// The authorization code for a completed login: random (256 bits), stored by its hash for at
 /// most [`AUTHORIZATION_CODE_SECONDS`], the tokens sealed under it.
 async fn issue(
@@ -357,32 +436,23 @@ async fn issue(
     live: &Live,
     logged_in: LoggedIn,
 ) -> Result<Clicked, ClickError> {
-    let require_registration = live.application.oauth_configuration.require_registration;
-    match &logged_in.kind {
-        LoggedInKind::Complete => {}
-        LoggedInKind::NotRegistered if !require_registration => {}
-        LoggedInKind::NotRegistered => return Ok(Clicked::Refused(Refusal::NotRegistered)),
-        LoggedInKind::IdentityUnverified(_) | LoggedInKind::RegistrationUnverified => {
-            return Ok(Clicked::Refused(Refusal::VerificationRequired))
-        }
+    if let Some(refusal) = refused(live, &logged_in.kind) {
+        return Ok(Clicked::Refused(refusal));
     }
+    let mut signed_in = signed_in(live, &logged_in, None);
     let access = logged_in
         .access_token
         .ok_or_else(|| StoreError::new("issue authorization code", "the login issued no JWT"))?;
-    let authenticated_at_millis = logged_in.authenticated_at_millis;
     // The login issued a refresh token only where the scope and the application allow it
     // ([`RefreshTokenRule::OAuth`]).
-    let refresh = logged_in.refresh_token;
-    let refresh_token_id = refresh.as_ref().map(|r| r.id);
-    let hosted = live.landing.pending_login.is_some();
-    let session = match hosted {
+    let session = match signed_in.hosted {
         true => {
             super::hosted::start_sso_session(
                 services,
                 &live.tenant,
                 logged_in.user.id,
-                authenticated_at_millis,
-                refresh_token_id,
+                logged_in.authenticated_at_millis,
+                signed_in.refresh_token_id,
             )
             .await
         }
@@ -396,20 +466,29 @@ async fn issue(
             request: &live.request,
             user: &logged_in.user,
             access,
-            refresh,
-            authenticated_at_millis,
+            refresh: logged_in.refresh_token,
+            authenticated_at_millis: logged_in.authenticated_at_millis,
             sso_session_id: session.as_ref().map(|(_, id)| *id),
             user_state: user_state(&logged_in.kind),
         },
     )
     .await?;
-    let signed_in = super::hosted::SignedIn {
+    signed_in.sso_cookie = session.map(|(cookie, _)| cookie);
+    Ok(Clicked::Redirect(response, signed_in))
+}
+
+/// Who a completed click signed in, with the SSO session's cookie of a hosted login.
+fn signed_in(
+    live: &Live,
+    logged_in: &LoggedIn,
+    sso_cookie: Option<String>,
+) -> super::hosted::SignedIn {
+    super::hosted::SignedIn {
         tenant_id: live.pending.tenant_id,
         user_id: logged_in.user.id,
-        authenticated_at_millis,
-        refresh_token_id,
-        hosted,
-        sso_cookie: session.map(|(cookie, _)| cookie),
-    };
-    Ok(Clicked::Redirect(response, signed_in))
+        authenticated_at_millis: logged_in.authenticated_at_millis,
+        refresh_token_id: logged_in.refresh_token.as_ref().map(|r| r.id),
+        hosted: live.landing.pending_login.is_some(),
+        sso_cookie,
+    }
 }

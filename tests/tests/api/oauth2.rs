@@ -88,12 +88,29 @@ async fn click(app: &TestApp, code: &str, cookie: Option<&str>, form: &str) -> T
     app.landing_event(event.to_json()).await
 }
 
-/// Opens the page and presses its button.
+/// Opens the page and presses its button, posting the form's fields as a browser does.
 pub(crate) async fn open_and_click(app: &TestApp, code: &str) -> TestResponse {
     let page = open(app, "GET", code).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let value = csrf(&page);
-    click(app, code, Some(&value), &format!("csrf={value}")).await
+    click(app, code, Some(&value), &hidden_fields(&page)).await
+}
+
+/// The page's hidden form fields (the CSRF value among them), as a form post's body.
+fn hidden_fields(page: &TestResponse) -> String {
+    let attribute = |tag: &str, name: &str| {
+        tag.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned)
+    };
+    page.body
+        .split("<input type=\"hidden\"")
+        .skip(1)
+        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The redirect's query parameters.
@@ -1079,4 +1096,36 @@ async fn a_returning_users_click_reads_their_user_once_and_writes_no_user_item()
         "{:?}",
         clicked.metrics
     );
+}
+
+#[tokio::test]
+async fn the_continue_page_names_the_codes_user_and_a_form_naming_another_still_logs_in_the_codes_user(
+) {
+    let app = TestApp::spawn().await;
+    let richard = "00000000-0000-0001-0000-000000000001";
+    let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+    let page = open(&app, "GET", &code).await;
+    let form = hidden_fields(&page);
+    assert!(form.contains(&format!("user={richard}")), "{form}");
+    // A form naming someone else (edited, or another page's): the code's user logs in, never
+    // the one named.
+    let other = "00000000-0000-0001-0000-000000000003";
+    let forged = form.replace(&format!("user={richard}"), &format!("user={other}"));
+    let clicked = click(&app, &code, Some(&csrf(&page)), &forged).await;
+    let query = redirected(&clicked, REDIRECT);
+    let answer = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let access = claims(answer.json()["access_token"].as_str().unwrap(), WEB_APP);
+    assert_eq!(access["sub"], richard);
+    // A form naming no one, or nonsense, logs in the same way.
+    for named in ["", "&user=not-a-uuid"] {
+        let code = start(&app, WEB_APP, "richard@piedpiper.com", web_state()).await;
+        let page = open(&app, "GET", &code).await;
+        let csrf = csrf(&page);
+        let body = format!("csrf={csrf}{named}");
+        let query = redirected(&click(&app, &code, Some(&csrf), &body).await, REDIRECT);
+        let answer = exchange(&app, &query["code"], VERIFIER, REDIRECT).await;
+        let access = claims(answer.json()["access_token"].as_str().unwrap(), WEB_APP);
+        assert_eq!(access["sub"], richard);
+    }
 }
