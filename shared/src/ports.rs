@@ -341,14 +341,61 @@ pub enum Rotation {
     NotCurrent(Option<Box<StoredRefreshToken>>),
 }
 
-/// What a rotation writes: the next token's hash (a random, so also the write's own mark), its
-/// expiry, when, and with a grace period the next token sealed under the one it replaces.
+/// What a rotation writes: the next token's hash (a random, so also the write's own mark), when,
+/// and with a grace period the next token sealed under the one it replaces.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NextToken {
     pub hash: String,
-    pub expires_at_millis: i64,
     pub rotated_at_millis: i64,
     pub grace_seal: Option<String>,
+}
+
+/// What an exchange writes in the round trip that reads the token's user and revocations, before
+/// it has seen the family: so the write carries as conditions what the family must be for the
+/// write to be the one a read would have led to (the presented token current and unexpired, the
+/// token's rotation number the family's count, a slid expiry within the maximum lifetime), and
+/// answers the family as it was, for the checks that need the user and the revocations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PresentedWrite {
+    /// The family the token names.
+    pub id: Uuid,
+    /// The presented token's hash.
+    pub presented_hash: String,
+    /// The presented token's rotation number: the ring slot its hash goes to.
+    pub rotation: u32,
+    pub now_millis: i64,
+    pub expiry: NewExpiry,
+    /// `OneTimeUse`: the token that replaces the presented one; `None`: only the expiry moves
+    /// (`Reusable`).
+    pub next: Option<NextToken>,
+}
+
+/// The expiry a [`PresentedWrite`] sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewExpiry {
+    /// `Fixed`: as it is.
+    Kept,
+    /// `SlidingWindow`: this.
+    Slid(i64),
+    /// `SlidingWindowWithMaximumLifetime`: this, only for a family started at or after
+    /// `started_since` (whose maximum lifetime ends no earlier); a family started before is
+    /// left alone for the caller to cap its expiry.
+    SlidWithinMaximum {
+        expires_at_millis: i64,
+        started_since: i64,
+    },
+}
+
+/// What [`RefreshTokens::write_presented`] did.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum PresentedWritten {
+    /// Written: the family as it was just before, for the checks and, should they refuse, for
+    /// [`RefreshTokens::put_back`].
+    Written(Box<StoredRefreshToken>),
+    /// A condition failed: the family as it is, if it exists, so that the caller can tell a
+    /// token in its grace period, a reused one, an expired one, or one that needs the read path.
+    NotWritten(Option<Box<StoredRefreshToken>>),
 }
 
 /// How many replaced tokens of a family are remembered for reuse detection: the most recent
@@ -369,22 +416,45 @@ pub trait RefreshTokens: Send + Sync {
         &self,
         application: Uuid,
     ) -> Result<Option<i64>, StoreError>;
+    /// The exchange's write, made beside [`RefreshTokens::find`] rather than after it: with
+    /// `next` a rotation (the presented hash into slot `rotation % ROTATIONS_REMEMBERED`, the
+    /// count to `rotation + 1`), else the expiry alone; only while the presented token is
+    /// current and unexpired, its rotation number the family's count (with `next`) and, for
+    /// [`NewExpiry::SlidWithinMaximum`], the family started late enough. Of concurrent exchanges
+    /// of one token exactly one writes. The SDK's retry of a rotation that got through finds
+    /// the family at `next.hash`, its own mark, and answers `Written` again, with the family as
+    /// it can tell it was (the presented hash current, the count `rotation`; the replaced
+    /// slot's, the expiry's and the seal's earlier values are gone).
+    async fn write_presented(&self, write: &PresentedWrite)
+        -> Result<PresentedWritten, StoreError>;
+    /// Undoes a [`RefreshTokens::write_presented`] whose family the checks then refused (a
+    /// locked user, a revocation…): puts back `before` as it answered it, while the family's
+    /// current hash is still `written_hash` (the write's next token, never handed out, or the
+    /// presented one when only the expiry moved). So a refused token is as it was: it works
+    /// again once its user may log in again, instead of counting as used up.
+    async fn put_back(
+        &self,
+        before: &StoredRefreshToken,
+        written_hash: &str,
+    ) -> Result<(), StoreError>;
     /// Replaces the family's current token (`family.token_hash`, as [`RefreshTokens::find`]
-    /// read it) by `next_hash`, keeps the replaced hash among the last
+    /// read it) by `next.hash`, keeps the replaced hash among the last
     /// [`ROTATIONS_REMEMBERED`] and sets the expiry; only while that token is still current, so
-    /// of concurrent exchanges of one token exactly one rotates.
+    /// of concurrent exchanges of one token exactly one rotates. What an exchange falls back on
+    /// when [`RefreshTokens::write_presented`] could not write: a token near its family's
+    /// maximum lifetime, or one older than the rotation numbers.
     /// The SDK's retry of a rotation that got through finds the family at `next.hash`, its own
     /// mark, and answers `Rotated` again.
     async fn rotate(
         &self,
         family: &StoredRefreshToken,
         next: &NextToken,
+        expires_at_millis: i64,
     ) -> Result<Rotation, StoreError>;
-    /// Slides the expiry of the family while `presented_hash` is its current token.
+    /// Slides the expiry of the family while its current token is still `family.token_hash`.
     async fn extend(
         &self,
-        id: Uuid,
-        presented_hash: &str,
+        family: &StoredRefreshToken,
         expires_at_millis: i64,
     ) -> Result<bool, StoreError>;
     async fn token(&self, id: Uuid) -> Result<Option<StoredRefreshToken>, StoreError>;

@@ -263,20 +263,38 @@ impl std::fmt::Debug for IssuedRefreshToken {
 }
 
 /// What a refresh token names in the clear, and the hash it is stored by. A refresh token is the
-/// user id, the application id and its own id (16 bytes each), then 32 random bytes,
-/// base64url: a refresh finds the token, its user and whatever revoked them in one read, without
-/// looking the token up first. The ids are no secret (the JWTs carry them); the 32 bytes are.
+/// user id, the application id and its own id (16 bytes each), then 28 random bytes and its
+/// rotation number (4 bytes, big-endian), base64url: a refresh finds the token, its user and
+/// whatever revoked them in one read, without looking the token up first, and rotates the family
+/// in that same round trip, knowing from the token alone which slot the replaced hash goes to. The
+/// ids and the number are no secret (the JWTs carry the ids; the number says how often the session
+/// was refreshed); the 28 bytes (224 bits) are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RefreshTokenNames {
     pub user_id: Uuid,
     pub application_id: Uuid,
     pub id: Uuid,
+    /// How many rotations of its family came before this token: 0 for a login's, `r + 1` for the
+    /// token the rotation of token `r` hands out. While the token is its family's current one,
+    /// the family's `rotations` is this number (a token from before the number was carried has
+    /// random bytes here: the store's condition on the count tells).
+    pub rotation: u32,
 }
 
-const SECRET_BYTES: usize = 32;
-const REFRESH_TOKEN_BYTES: usize = 48 + SECRET_BYTES;
+impl RefreshTokenNames {
+    /// The names of the token that replaces this one.
+    pub fn next(self) -> Self {
+        Self {
+            rotation: self.rotation.saturating_add(1),
+            ..self
+        }
+    }
+}
 
-/// A new token of the family `names.id`.
+const SECRET_BYTES: usize = 28;
+const REFRESH_TOKEN_BYTES: usize = 48 + SECRET_BYTES + 4;
+
+/// A new token of the family `names.id`, carrying `names.rotation`.
 pub fn new_refresh_token(random: &dyn Random, names: RefreshTokenNames) -> String {
     let mut bytes = Vec::with_capacity(REFRESH_TOKEN_BYTES);
     bytes.extend_from_slice(names.user_id.as_bytes());
@@ -285,6 +303,7 @@ pub fn new_refresh_token(random: &dyn Random, names: RefreshTokenNames) -> Strin
     let mut secret = [0u8; SECRET_BYTES];
     random.fill(&mut secret);
     bytes.extend_from_slice(&secret);
+    bytes.extend_from_slice(&names.rotation.to_be_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -297,10 +316,12 @@ pub fn parse_refresh_token(token: &str) -> Option<RefreshTokenNames> {
         .decode(token)
         .ok()?;
     let id = |range: std::ops::Range<usize>| Uuid::from_slice(bytes.get(range)?).ok();
+    let rotation = bytes.get(48 + SECRET_BYTES..REFRESH_TOKEN_BYTES)?;
     Some(RefreshTokenNames {
         user_id: id(0..16)?,
         application_id: id(16..32)?,
         id: id(32..48)?,
+        rotation: u32::from_be_bytes(rotation.try_into().ok()?),
     })
 }
 
@@ -318,6 +339,7 @@ pub fn start_refresh_token(
         user_id,
         application_id,
         id: Uuid::new_v4(),
+        rotation: 0,
     };
     let token = new_refresh_token(random, names);
     let (expires, max) = rules.refresh_expiry(now, now);
@@ -356,6 +378,7 @@ mod tests {
             user_id: Uuid::new_v4(),
             application_id: Uuid::new_v4(),
             id: Uuid::new_v4(),
+            rotation: 0x0102_0304,
         };
         let token = new_refresh_token(&OsRandom, names);
         assert_eq!(token.len(), 107);
@@ -376,6 +399,21 @@ mod tests {
                 assert_eq!(parse_refresh_token(bad), None, "{bad}");
             }
         }
+    }
+
+    #[test]
+    fn the_token_a_rotation_hands_out_carries_the_next_rotation_number() {
+        let login = RefreshTokenNames {
+            user_id: Uuid::new_v4(),
+            application_id: Uuid::new_v4(),
+            id: Uuid::new_v4(),
+            rotation: 0,
+        };
+        let token = new_refresh_token(&OsRandom, login.next());
+        assert_eq!(token.len(), 107, "as long as a token without the number");
+        let parsed = parse_refresh_token(&token).unwrap();
+        assert_eq!(parsed.rotation, 1);
+        assert_eq!(parsed.next().rotation, 2);
     }
 
     #[test]

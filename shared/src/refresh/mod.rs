@@ -26,10 +26,12 @@ use crate::tokens::Signer;
 mod revocations;
 mod revoke;
 mod rotation;
+mod wave;
 
 pub use revocations::{ApplicationRevocations, APPLICATION_REVOCATION_STALENESS_MILLIS};
 pub use revoke::{revoke, Revocation, RevokeOutcome};
 use rotation::next_token;
+use wave::Written;
 
 /// What exchanging and revoking run on, built once per container.
 #[derive(Clone)]
@@ -103,42 +105,62 @@ pub async fn exchange_lasting(
     jwt_seconds: Option<u32>,
 ) -> Result<ExchangeOutcome, StoreError> {
     let refused = Ok(ExchangeOutcome::Refused);
-    let Some(Presented {
-        names,
-        presented,
-        family,
-        user,
-        revoked_before,
-        tenant,
-        application,
-    }) = presented(services, refresh_token).await?
-    else {
+    let Some(names) = session::parse_refresh_token(refresh_token) else {
+        return refused;
+    };
+    let Some((tenant, application)) = granted_to(services, names.application_id).await? else {
         return refused;
     };
     let now = services.clock.now_millis();
     let rules = session::rules(&tenant, Some(&application));
-    let still_valid = FamilyCheck {
-        family: &family,
-        user: &user,
-        names,
-        revoked_before,
-        tenant_scope,
-        now,
+    let presented = codes::hash_secret(refresh_token);
+    let wave =
+        wave::read_and_write(services, &rules, names, refresh_token, &presented, now).await?;
+    let checked = |family: &StoredRefreshToken| {
+        let user = wave.user.as_ref()?;
+        FamilyCheck {
+            family,
+            user,
+            names,
+            revoked_before: wave.revoked_before,
+            tenant_scope,
+            tenant: tenant.id,
+            now,
+        }
+        .roles()
     };
-    let Some(roles) = still_valid.roles() else {
-        return refused;
+    let (family, token, expires, roles) = match wave.written {
+        Written::Done {
+            before,
+            token,
+            expires,
+            written_hash,
+        } => match checked(&before) {
+            Some(roles) => (*before, token, expires, roles),
+            None => {
+                // Refused after the write: the family as it was, so that the token is not used
+                // up by a refusal (it works again once its user may log in again).
+                services.tokens.put_back(&before, &written_hash).await?;
+                return refused;
+            }
+        },
+        Written::Read(family) => {
+            let Some(family) = family else {
+                return refused;
+            };
+            let known = family.token_hash == presented || family.rotated.contains(&presented);
+            let Some(roles) = checked(&family).filter(|_| known) else {
+                return refused;
+            };
+            let Some((token, expires)) =
+                next_token(services, &rules, &family, refresh_token, &presented, now).await?
+            else {
+                return refused;
+            };
+            (*family, token, expires, roles)
+        }
     };
-    let Some((token, expires)) = next_token(
-        services,
-        &rules,
-        &family,
-        names,
-        refresh_token,
-        &presented,
-        now,
-    )
-    .await?
-    else {
+    let Some(user) = wave.user else {
         return refused;
     };
     let access_token = session::access_token_lasting(
@@ -175,75 +197,44 @@ pub async fn exchange_lasting(
     })))
 }
 
-/// A presented token's family as stored, with its user, the revocations that may cover it, and
-/// its tenant and application: read only when the token names a family whose current or a
-/// recently replaced token it is.
-struct Presented {
-    names: session::RefreshTokenNames,
-    /// The presented token's hash.
-    presented: String,
-    family: StoredRefreshToken,
-    user: User,
-    revoked_before: Option<i64>,
-    tenant: Tenant,
-    application: Application,
-}
-
-async fn presented(
+/// The application a token names and its tenant, before the round trip: their rules say what
+/// the exchange writes in it. A warm container has both cached (no call).
+async fn granted_to(
     services: &RefreshServices,
-    refresh_token: &str,
-) -> Result<Option<Presented>, StoreError> {
-    let Some(names) = session::parse_refresh_token(refresh_token) else {
-        return Ok(None);
-    };
-    let presented = codes::hash_secret(refresh_token);
-    // The application's revocation beside the token, in the same wave when this container has
-    // not read it lately.
-    let (found, application_revoked_before) = tokio::try_join!(
-        services.tokens.find(&names),
-        services.application_revocations.revoked_before(
-            services.tokens.as_ref(),
-            services.clock.as_ref(),
-            names.application_id,
-        ),
-    )?;
-    let (Some(family), Some(user)) = (found.token, found.user) else {
-        return Ok(None);
-    };
-    if family.token_hash != presented && !family.rotated.contains(&presented) {
-        return Ok(None);
-    }
-    let records = services
-        .directory
+    application: Uuid,
+) -> Result<Option<(Tenant, Application)>, StoreError> {
+    let directory = services.directory.as_ref();
+    let Some(application) = directory
         .records(&Wanted {
-            tenant: Some(family.tenant_id),
-            application: Some(family.application_id),
+            application: Some(application),
             ..Wanted::default()
         })
-        .await?;
-    let (Some(tenant), Some(application)) = (records.tenant, records.application) else {
+        .await?
+        .application
+    else {
         return Ok(None);
     };
-    Ok(Some(Presented {
-        names,
-        presented,
-        family,
-        user,
-        revoked_before: found.revoked_before.max(application_revoked_before),
-        tenant,
-        application,
-    }))
+    let tenant = directory
+        .records(&Wanted {
+            tenant: Some(application.tenant_id),
+            ..Wanted::default()
+        })
+        .await?
+        .tenant;
+    Ok(tenant.map(|tenant| (tenant, application)))
 }
 
 /// Whether a family found for a presented token may still be exchanged, and the roles its JWT
-/// carries: not revoked or expired, the token's names its own, in the tenant asked for, its
-/// user still able to log in and registered.
+/// carries: not revoked or expired, the token's names its own, of the tenant whose rules the
+/// exchange went by and in the tenant asked for, its user still able to log in and registered.
 struct FamilyCheck<'a> {
     family: &'a StoredRefreshToken,
     user: &'a User,
     names: session::RefreshTokenNames,
     revoked_before: Option<i64>,
     tenant_scope: Option<Uuid>,
+    /// The application's tenant, whose rules the exchange went by.
+    tenant: Uuid,
     now: i64,
 }
 
@@ -258,6 +249,7 @@ impl FamilyCheck<'_> {
             || family.user_id != self.names.user_id
             || family.application_id != self.names.application_id
             || user.id != family.user_id
+            || family.tenant_id != self.tenant
             || self.tenant_scope.is_some_and(|t| t != family.tenant_id)
             || !crate::login::may_log_in(user, self.now)
         {
@@ -326,6 +318,43 @@ mod tests {
             .unwrap()
             .insert(stored.id, stored);
         issued.token
+    }
+
+    /// [`services`] with the directory at hand, to change a user between exchanges.
+    fn services_and_directory(
+        jwt_configuration: Value,
+    ) -> (
+        RefreshServices,
+        Arc<MemoryCodeStore>,
+        Arc<FixedClock>,
+        Arc<memory::MemoryDirectory>,
+    ) {
+        let (services, codes, clock) = services(jwt_configuration.clone());
+        let mut kickstart: Value = serde_json::from_str(KICKSTART).unwrap();
+        kickstart["applications"][0]["jwtConfiguration"] = jwt_configuration;
+        let directory = Arc::new(memory::MemoryDirectory::from_kickstart(
+            crate::kickstart::parse(&kickstart.to_string()).unwrap(),
+        ));
+        let services = RefreshServices {
+            directory: directory.clone(),
+            tokens: Arc::new(memory::MemoryRefreshTokens {
+                codes: codes.clone(),
+                directory: directory.clone(),
+            }),
+            ..services
+        };
+        (services, codes, clock, directory)
+    }
+
+    /// The exchange's new refresh token and how long it lives, if it exchanged.
+    async fn exchanged(services: &RefreshServices, token: &str) -> Option<(String, i64)> {
+        match exchange(services, None, token).await.unwrap() {
+            ExchangeOutcome::Exchanged(exchanged) => Some((
+                exchanged.refresh_token.token,
+                exchanged.refresh_token.lifetime_seconds,
+            )),
+            ExchangeOutcome::Refused => None,
+        }
     }
 
     async fn works(services: &RefreshServices, token: &str) -> bool {
@@ -428,5 +457,110 @@ mod tests {
         assert!(works(&services, &token).await, "within the bound");
         clock.advance_millis(1);
         assert!(!works(&services, &token).await, "past the bound");
+    }
+
+    #[tokio::test]
+    async fn a_locked_users_token_works_again_after_the_unlock() {
+        let (services, codes, clock, directory) = services_and_directory(json!({
+            "refreshTokenUsagePolicy": "OneTimeUse",
+            "refreshTokenRevocationPolicy": {"onOneTimeTokenReuse": true}
+        }));
+        let token = logged_in(&services, &codes, NOW);
+        let richard = Uuid::parse_str(RICHARD).unwrap();
+        let lock = |locked: bool| {
+            if let Some(user) = directory.users.lock().unwrap().get_mut(&richard) {
+                user.locked = locked;
+            }
+        };
+        lock(true);
+        assert!(!works(&services, &token).await, "locked");
+        clock.advance_millis(MINUTE);
+        lock(false);
+        // The refusal did not use the token up: it is no reused token now, and the family lives.
+        assert!(works(&services, &token).await, "unlocked");
+        assert_eq!(codes.refresh_tokens.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_token_near_its_maximum_lifetime_is_slid_no_further_than_the_maximum() {
+        let (services, codes, clock) = services(json!({
+            "refreshTokenUsagePolicy": "OneTimeUse",
+            "refreshTokenTimeToLiveInMinutes": 10,
+            "refreshTokenExpirationPolicy": "SlidingWindowWithMaximumLifetime",
+            "refreshTokenSlidingWindowConfiguration": {"maximumTimeToLiveInMinutes": 25}
+        }));
+        let mut token = logged_in(&services, &codes, NOW);
+        // 8 and 15 minutes after the login: whole windows, the second ending at the maximum.
+        for minutes in [8, 7] {
+            clock.advance_millis(minutes * MINUTE);
+            let (next, lifetime) = exchanged(&services, &token).await.unwrap();
+            assert_eq!(lifetime, 10 * 60, "a whole window within the maximum");
+            token = next;
+        }
+        // 24 minutes after the login: a window would reach 34, the maximum ends at 25.
+        clock.advance_millis(9 * MINUTE);
+        let (next, lifetime) = exchanged(&services, &token).await.unwrap();
+        assert_eq!(lifetime, 60);
+        let family = codes
+            .refresh_tokens
+            .lock()
+            .unwrap()
+            .values()
+            .next()
+            .cloned();
+        assert_eq!(family.unwrap().expires_at_millis, NOW + 25 * MINUTE);
+        clock.advance_millis(MINUTE);
+        assert!(!works(&services, &next).await, "at the maximum lifetime");
+    }
+
+    #[tokio::test]
+    async fn each_rotation_hands_out_a_token_carrying_the_count_of_rotations_before_it() {
+        let (services, codes, clock) = services(json!({"refreshTokenUsagePolicy": "OneTimeUse"}));
+        let mut token = logged_in(&services, &codes, NOW);
+        for rotation in 1..=3 {
+            clock.advance_millis(MINUTE);
+            token = exchanged(&services, &token).await.unwrap().0;
+            let names = session::parse_refresh_token(&token).unwrap();
+            assert_eq!(names.rotation, rotation);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_whose_number_is_not_its_familys_count_still_rotates_and_the_next_one_carries_the_count(
+    ) {
+        let (services, codes, clock) = services(json!({"refreshTokenUsagePolicy": "OneTimeUse"}));
+        // A token from before the number was carried: its family was rotated five times, its
+        // last four bytes (random then) say 0.
+        let token = logged_in(&services, &codes, NOW);
+        if let Some(family) = codes.refresh_tokens.lock().unwrap().values_mut().next() {
+            family.rotations = 5;
+        }
+        clock.advance_millis(MINUTE);
+        let (next, _) = exchanged(&services, &token).await.unwrap();
+        assert_eq!(session::parse_refresh_token(&next).unwrap().rotation, 6);
+        assert!(!works(&services, &token).await, "used up");
+        assert!(works(&services, &next).await);
+    }
+
+    #[tokio::test]
+    async fn two_exchanges_of_one_token_at_once_rotate_it_once_and_both_get_the_new_token_in_the_grace_period(
+    ) {
+        let (services, codes, _) = services(json!({
+            "refreshTokenUsagePolicy": "OneTimeUse",
+            "refreshTokenOneTimeUseConfiguration": {"gracePeriodInSeconds": 30}
+        }));
+        let token = logged_in(&services, &codes, NOW);
+        let (first, second) =
+            tokio::join!(exchanged(&services, &token), exchanged(&services, &token));
+        let (first, second) = (first.unwrap().0, second.unwrap().0);
+        assert_eq!(first, second);
+        let family = codes
+            .refresh_tokens
+            .lock()
+            .unwrap()
+            .values()
+            .next()
+            .cloned();
+        assert_eq!(family.unwrap().rotations, 1);
     }
 }

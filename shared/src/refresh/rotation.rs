@@ -1,6 +1,7 @@
-//! What an exchange hands out for a presented token under the family's rules: the family's
-//! current token within the grace period, a new token of the family with `OneTimeUse` (one
-//! conditional rotation), the same token with `Reusable` (its expiry slid where the policy
+//! What an exchange hands out for a presented token under the family's rules once it has read
+//! the family (the exchange's write beside its reads, [`super::wave`], could not be made): the
+//! family's current token within the grace period, a new token of the family with `OneTimeUse`
+//! (one conditional rotation), the same token with `Reusable` (its expiry slid where the policy
 //! slides); and what reuse of a used-up token does (refused, or the family deleted).
 
 use crate::codes;
@@ -10,16 +11,15 @@ use crate::session;
 
 use super::RefreshServices;
 
-/// What the presented token is exchanged for, and until when the family lives: within the grace
-/// period the family's current token (nothing written); with `OneTimeUse` a new token of the
-/// family (one conditional rotation); with `Reusable` the same token, its expiry slid where the
-/// policy slides. `None`: refused.
-#[allow(clippy::too_many_arguments)]
+/// What the presented token is exchanged for after a read of its family, when the exchange's
+/// write beside its reads ([`super::wave`]) was not made: within the grace period the family's
+/// current token (nothing written); with `OneTimeUse` a new token of the family (one conditional
+/// rotation, its expiry capped at the maximum lifetime); with `Reusable` the same token, its
+/// expiry slid where the policy slides. `None`: refused.
 pub(super) async fn next_token(
     services: &RefreshServices,
     rules: &session::TokenRules,
     family: &StoredRefreshToken,
-    names: session::RefreshTokenNames,
     refresh_token: &str,
     presented: &str,
     now: i64,
@@ -47,24 +47,16 @@ pub(super) async fn next_token(
             current
         }
         (None, RefreshTokenUsagePolicy::OneTimeUse) => {
-            let next = session::new_refresh_token(services.random.as_ref(), names);
-            let grace_seal = (rules.grace_period_seconds > 0)
-                .then(|| {
-                    codes::seal(
-                        refresh_token,
-                        GRACE_SEAL_PURPOSE,
-                        next.as_bytes(),
-                        services.random.as_ref(),
-                    )
-                })
-                .flatten();
-            let rotation = NextToken {
-                hash: codes::hash_secret(&next),
-                expires_at_millis: expires,
-                rotated_at_millis: now,
-                grace_seal,
+            // The family's own count, whatever the presented token carries (a token from before
+            // the number was carried has random bytes there).
+            let names = session::RefreshTokenNames {
+                user_id: family.user_id,
+                application_id: family.application_id,
+                id: family.id,
+                rotation: u32::try_from(family.rotations).unwrap_or(u32::MAX),
             };
-            match services.tokens.rotate(family, &rotation).await? {
+            let (next, rotation) = replacement(services, rules, names.next(), refresh_token, now);
+            match services.tokens.rotate(family, &rotation, expires).await? {
                 Rotation::Rotated => next,
                 // Another exchange of this very token got there first: within the grace period
                 // this one gets the token that exchange got (two tabs refreshing at once),
@@ -90,10 +82,7 @@ pub(super) async fn next_token(
             let slides = rules.expiration != RefreshTokenExpirationPolicy::Fixed;
             if slides
                 && expires != family.expires_at_millis
-                && !services
-                    .tokens
-                    .extend(family.id, presented, expires)
-                    .await?
+                && !services.tokens.extend(family, expires).await?
             {
                 return Ok(None);
             }
@@ -101,6 +90,34 @@ pub(super) async fn next_token(
         }
     };
     Ok(Some((token, expires)))
+}
+
+/// A new token named `names` to replace the presented `refresh_token`, and what its rotation
+/// writes: with a grace period, the new token sealed under the presented one.
+pub(super) fn replacement(
+    services: &RefreshServices,
+    rules: &session::TokenRules,
+    names: session::RefreshTokenNames,
+    refresh_token: &str,
+    now: i64,
+) -> (String, NextToken) {
+    let next = session::new_refresh_token(services.random.as_ref(), names);
+    let grace_seal = (rules.grace_period_seconds > 0)
+        .then(|| {
+            codes::seal(
+                refresh_token,
+                GRACE_SEAL_PURPOSE,
+                next.as_bytes(),
+                services.random.as_ref(),
+            )
+        })
+        .flatten();
+    let rotation = NextToken {
+        hash: codes::hash_secret(&next),
+        rotated_at_millis: now,
+        grace_seal,
+    };
+    (next, rotation)
 }
 
 /// What the family's current token is sealed for, under the token it replaced.

@@ -3,25 +3,26 @@
 //! one conditional update; and revocations by user, user and application, or application, each
 //! one small item that an exchange reads in the same round trip as the token and its user (the
 //! application's eventually consistent, and kept a while per container:
-//! [`crate::refresh::ApplicationRevocations`]).
+//! [`crate::refresh::ApplicationRevocations`]). The exchange's write to the family goes in that
+//! round trip too ([`writes`]).
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use uuid::Uuid;
 
 use super::item::*;
 use super::keys::*;
-use super::{build_error, condition_failed, item_on_failure, retry, sdk_error, DynamoStore};
+use super::{build_error, retry, sdk_error, DynamoStore};
 use crate::model::StoredRefreshToken;
 use crate::ports::{
-    NextToken, RefreshRecords, RefreshTokens, RevocationScope, Rotation, StoreError,
-    ROTATIONS_REMEMBERED,
+    NextToken, PresentedWrite, PresentedWritten, RefreshRecords, RefreshTokens, RevocationScope,
+    Rotation, StoreError, ROTATIONS_REMEMBERED,
 };
 use crate::session::RefreshTokenNames;
+
+mod writes;
 
 /// The family's current token hash, the hashes it replaced, its expiry and its tenant: what
 /// conditions and updates touch, beside the document.
@@ -36,6 +37,9 @@ const ROTATIONS: &str = "rotations";
 const ROTATED_AT: &str = "lastRotatedAt";
 const GRACE_SEAL: &str = "graceSeal";
 const EXPIRES_AT: &str = "expiresAt";
+/// When the family started (epoch millis, also in the document): what an exchange's write beside
+/// its reads conditions a slid expiry on, so that it never passes the maximum lifetime.
+const START: &str = "startInstant";
 const TENANT_ID: &str = "tenantId";
 /// A revocation item's attribute: every token started at or before it is revoked.
 const ALL: &str = "all";
@@ -60,6 +64,10 @@ pub fn refresh_token_item(
     item.insert(
         EXPIRES_AT.to_owned(),
         AttributeValue::N(token.expires_at_millis.to_string()),
+    );
+    item.insert(
+        START.to_owned(),
+        AttributeValue::N(token.start_instant.to_string()),
     );
     item.insert(TTL.to_owned(), ttl(token.expires_at_millis));
     Ok(item)
@@ -220,107 +228,36 @@ impl RefreshTokens for DynamoStore {
         Ok(millis(items.first(), ALL))
     }
 
-    /// The condition on the current hash also pins the rotation count read with it: each count
-    /// has its own current hash. A failed condition returns the item as it is, so that the
-    /// SDK's retry of a rotation that got through recognises its own next hash.
+    async fn write_presented(
+        &self,
+        write: &PresentedWrite,
+    ) -> Result<PresentedWritten, StoreError> {
+        writes::write_presented(self, write).await
+    }
+
+    async fn put_back(
+        &self,
+        before: &StoredRefreshToken,
+        written_hash: &str,
+    ) -> Result<(), StoreError> {
+        writes::put_back(self, before, written_hash).await
+    }
+
     async fn rotate(
         &self,
         family: &StoredRefreshToken,
         next: &NextToken,
+        expires_at_millis: i64,
     ) -> Result<Rotation, StoreError> {
-        let presented_hash = family.token_hash.as_str();
-        let next_hash = next.hash.as_str();
-        let expires_at_millis = next.expires_at_millis;
-        let slot = format!("{ROTATED}{}", family.rotations % ROTATIONS_REMEMBERED);
-        // Without a grace period no seal is kept: an earlier rotation's is removed.
-        let (set_seal, remove_seal) = match next.grace_seal {
-            Some(_) => (", #seal = :seal", ""),
-            None => ("", " REMOVE #seal"),
-        };
-        let update = format!(
-            "SET #hash = :next, #expires = :expires, #ttl = :ttl, #slot = :old, #at = :at\
-             {set_seal} ADD #rotations :one{remove_seal}"
-        );
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.tables.codes)
-            .set_key(Some(key_map(refresh_token_key(family.id))))
-            .condition_expression("#hash = :presented")
-            .update_expression(update)
-            .expression_attribute_names("#at", ROTATED_AT)
-            .expression_attribute_names("#seal", GRACE_SEAL)
-            .expression_attribute_values(
-                ":at",
-                AttributeValue::N(next.rotated_at_millis.to_string()),
-            );
-        if let Some(sealed) = &next.grace_seal {
-            request =
-                request.expression_attribute_values(":seal", AttributeValue::S(sealed.clone()));
-        }
-        let rotated = request
-            .expression_attribute_names("#hash", TOKEN_HASH)
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_names("#slot", slot)
-            .expression_attribute_names("#rotations", ROTATIONS)
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(":presented", AttributeValue::S(presented_hash.to_owned()))
-            .expression_attribute_values(":next", AttributeValue::S(next_hash.to_owned()))
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N(expires_at_millis.to_string()),
-            )
-            .expression_attribute_values(":ttl", ttl(expires_at_millis))
-            .expression_attribute_values(":old", AttributeValue::S(presented_hash.to_owned()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match rotated {
-            Ok(_) => Ok(Rotation::Rotated),
-            Err(e) if condition_failed(&e) => {
-                let now = item_on_failure(&e)
-                    .map(|item| read_family(item, "rotate refresh token"))
-                    .transpose()?;
-                match now {
-                    // Our own write, whose response was lost: the SDK's retry finds it done.
-                    Some(family) if family.token_hash == next_hash => Ok(Rotation::Rotated),
-                    now => Ok(Rotation::NotCurrent(now.map(Box::new))),
-                }
-            }
-            Err(e) => Err(sdk_error("rotate refresh token", e)),
-        }
+        writes::rotate(self, family, next, expires_at_millis).await
     }
 
     async fn extend(
         &self,
-        id: Uuid,
-        presented_hash: &str,
+        family: &StoredRefreshToken,
         expires_at_millis: i64,
     ) -> Result<bool, StoreError> {
-        let extended = self
-            .client
-            .update_item()
-            .table_name(&self.tables.codes)
-            .set_key(Some(key_map(refresh_token_key(id))))
-            .condition_expression("#hash = :presented")
-            .update_expression("SET #expires = :expires, #ttl = :ttl")
-            .expression_attribute_names("#hash", TOKEN_HASH)
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":presented", AttributeValue::S(presented_hash.to_owned()))
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N(expires_at_millis.to_string()),
-            )
-            .expression_attribute_values(":ttl", ttl(expires_at_millis))
-            .send()
-            .await;
-        match extended {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(sdk_error("extend refresh token", e)),
-        }
+        writes::extend(self, family, expires_at_millis).await
     }
 
     async fn token(&self, id: Uuid) -> Result<Option<StoredRefreshToken>, StoreError> {
