@@ -17,6 +17,9 @@ use crate::ports::Records;
 #[async_trait]
 pub trait AlongsideWrite: Send + Sync {
     async fn write(&self, logged_in: &LoggedIn) -> Result<(), StoreError>;
+    /// The login's own writes did not hold (the user changed meanwhile): what `write` issued is
+    /// not what the login answers.
+    fn forget(&self);
 }
 
 /// What the landing page read at once: the code as its look found it (unused, unexpired), and
@@ -101,6 +104,7 @@ async fn click(
         return Ok(LoginOutcome::LoggedIn(Box::new(logged_in)));
     }
     // The user changed since the page read it; the code is this attempt's now.
+    alongside.forget();
     let login = Login {
         services,
         tenant_scope: None,

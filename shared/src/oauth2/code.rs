@@ -170,4 +170,8 @@ impl crate::login::AlongsideWrite for CodeBeside<'_> {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(response);
         Ok(())
     }
+
+    fn forget(&self) {
+        self.issued();
+    }
 }

@@ -84,7 +84,7 @@ pub(super) async fn read_and_write(
             next: next.as_ref().map(|(_, next)| next.clone()),
         }),
     };
-    let (found, application_revoked_before, written) = tokio::try_join!(
+    let (found, application_revoked_before, written) = tokio::join!(
         services.tokens.find(&names),
         services.application_revocations.revoked_before(
             services.tokens.as_ref(),
@@ -97,7 +97,23 @@ pub(super) async fn read_and_write(
                 None => Ok(None),
             }
         },
-    )?;
+    );
+    let written = written?;
+    let (found, application_revoked_before) = match (found, application_revoked_before) {
+        (Ok(found), Ok(revoked_before)) => (found, revoked_before),
+        (Err(e), _) | (_, Err(e)) => {
+            // A read failed after the write went through: the family as it was, so that the
+            // client's retry of the same token is not taken for reuse.
+            if let Some(PresentedWritten::Written(before)) = &written {
+                let written_hash = match &next {
+                    Some((_, next)) => next.hash.as_str(),
+                    None => presented,
+                };
+                services.tokens.put_back(before, written_hash).await?;
+            }
+            return Err(e);
+        }
+    };
     let written = match written {
         Some(PresentedWritten::Written(before)) => {
             let expires = match expiry {

@@ -613,3 +613,49 @@ async fn of_five_logins_at_once_with_the_right_one_time_code_one_succeeds_and_on
         assert_eq!(records, round, "one login record per round");
     }
 }
+
+#[tokio::test]
+async fn a_login_refused_after_writing_ahead_of_its_read_leaves_no_session_record_or_last_login() {
+    let mut app = TestApp::spawn().await;
+    let richard = RICHARD.parse().unwrap();
+    let first = app
+        .login(json!({"code": code_for(&app, "richard").await, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let count = |items: Vec<std::collections::HashMap<String, AttributeValue>>, prefix: &str| {
+        items
+            .iter()
+            .filter(|i| i["pk"].as_s().unwrap().starts_with(prefix))
+            .count()
+    };
+    let sessions = count(app.code_items().await, "REFRESHTOKEN#");
+    let records = count(app.directory_items().await, "LOGIN#");
+    let before = app.store.user(richard).await.unwrap().unwrap();
+    assert!(before.last_login_instant.is_some());
+
+    // Every user locked: a link's login and a one-time code's are refused after their writes.
+    let mut kickstart: Value = serde_json::from_str(EXAMPLE_KICKSTART).unwrap();
+    for user in kickstart["users"].as_array_mut().unwrap() {
+        user["locked"] = json!(true);
+    }
+    app.reload(&kickstart.to_string()).await;
+    let link = app
+        .login(json!({"code": code_for(&app, "richard").await, "applicationId": WEB_APP}))
+        .await;
+    assert_eq!(link.status, 423, "{}", link.body);
+    let (code, otc, _) = crate::brute_force::phone_code(&app).await;
+    let typed = app.login(crate::brute_force::attempt(&code, &otc)).await;
+    assert_eq!(typed.status, 423, "{}", typed.body);
+
+    assert_eq!(count(app.code_items().await, "REFRESHTOKEN#"), sessions);
+    assert_eq!(count(app.directory_items().await, "LOGIN#"), records);
+    let after = app.store.user(richard).await.unwrap().unwrap();
+    assert_eq!(after.last_login_instant, before.last_login_instant);
+    let registration_login = |user: &passwordless::model::User| {
+        user.registrations
+            .iter()
+            .find(|r| r.application_id.to_string() == WEB_APP)
+            .and_then(|r| r.last_login_instant)
+    };
+    assert_eq!(registration_login(&after), registration_login(&before));
+}
