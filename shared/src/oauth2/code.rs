@@ -29,6 +29,28 @@ pub(super) struct CodeFor<'a> {
     pub user_state: &'static str,
 }
 
+impl<'a> CodeFor<'a> {
+    /// The code for a login the landing page completed, within `sso_session_id` if any.
+    pub(super) fn clicked(
+        live: &'a super::landing::Live,
+        logged_in: &'a crate::login::LoggedIn,
+        access: AccessToken,
+        sso_session_id: Option<Uuid>,
+    ) -> Self {
+        CodeFor {
+            tenant: &live.tenant,
+            application: &live.application,
+            request: &live.request,
+            user: &logged_in.user,
+            access,
+            refresh: logged_in.refresh_token.clone(),
+            authenticated_at_millis: logged_in.authenticated_at_millis,
+            sso_session_id,
+            user_state: user_state(&logged_in.kind),
+        }
+    }
+}
+
 /// The authorization code for tokens issued to a user: random (256 bits), stored by its hash for
 /// at most [`AUTHORIZATION_CODE_SECONDS`], the tokens (and, for `openid`, an id token) sealed
 /// under it; and the response that carries it back to the client.
@@ -149,21 +171,8 @@ impl crate::login::AlongsideWrite for CodeBeside<'_> {
         let Some(access) = logged_in.access_token.clone() else {
             return Ok(());
         };
-        let response = issue_code(
-            self.services,
-            CodeFor {
-                tenant: &live.tenant,
-                application: &live.application,
-                request: &live.request,
-                user: &logged_in.user,
-                access,
-                refresh: logged_in.refresh_token.clone(),
-                authenticated_at_millis: logged_in.authenticated_at_millis,
-                sso_session_id: None,
-                user_state: user_state(&logged_in.kind),
-            },
-        )
-        .await?;
+        let code_for = CodeFor::clicked(live, logged_in, access, None);
+        let response = issue_code(self.services, code_for).await?;
         *self
             .issued
             .lock()

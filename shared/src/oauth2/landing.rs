@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-pub(super) use super::code::{issue_code, user_state, CodeBeside, CodeFor};
+pub(super) use super::code::{issue_code, CodeBeside, CodeFor};
 use super::{AuthorizationRequest, RequestProblem};
 
 use crate::codes;
@@ -442,6 +442,7 @@ async fn issue(
     let mut signed_in = signed_in(live, &logged_in, None);
     let access = logged_in
         .access_token
+        .clone()
         .ok_or_else(|| StoreError::new("issue authorization code", "the login issued no JWT"))?;
     // The login issued a refresh token only where the scope and the application allow it
     // ([`RefreshTokenRule::OAuth`]).
@@ -458,21 +459,9 @@ async fn issue(
         }
         false => None,
     };
-    let response = issue_code(
-        services,
-        CodeFor {
-            tenant: &live.tenant,
-            application: &live.application,
-            request: &live.request,
-            user: &logged_in.user,
-            access,
-            refresh: logged_in.refresh_token,
-            authenticated_at_millis: logged_in.authenticated_at_millis,
-            sso_session_id: session.as_ref().map(|(_, id)| *id),
-            user_state: user_state(&logged_in.kind),
-        },
-    )
-    .await?;
+    let sso_session_id = session.as_ref().map(|(_, id)| *id);
+    let code_for = CodeFor::clicked(live, &logged_in, access, sso_session_id);
+    let response = issue_code(services, code_for).await?;
     signed_in.sso_cookie = session.map(|(cookie, _)| cookie);
     Ok(Clicked::Redirect(response, signed_in))
 }

@@ -501,16 +501,17 @@ mod tests {
         clock.advance_millis(9 * MINUTE);
         let (next, lifetime) = exchanged(&services, &token).await.unwrap();
         assert_eq!(lifetime, 60);
-        let family = codes
-            .refresh_tokens
-            .lock()
-            .unwrap()
-            .values()
-            .next()
-            .cloned();
-        assert_eq!(family.unwrap().expires_at_millis, NOW + 25 * MINUTE);
+        let family = only_family(&codes);
+        assert_eq!(family.expires_at_millis, NOW + 25 * MINUTE);
         clock.advance_millis(MINUTE);
         assert!(!works(&services, &next).await, "at the maximum lifetime");
+    }
+
+    /// The one family the memory store holds.
+    fn only_family(codes: &MemoryCodeStore) -> StoredRefreshToken {
+        let families = codes.refresh_tokens.lock().unwrap();
+        assert_eq!(families.len(), 1);
+        families.values().next().cloned().unwrap()
     }
 
     #[tokio::test]
@@ -554,13 +555,7 @@ mod tests {
             tokio::join!(exchanged(&services, &token), exchanged(&services, &token));
         let (first, second) = (first.unwrap().0, second.unwrap().0);
         assert_eq!(first, second);
-        let family = codes
-            .refresh_tokens
-            .lock()
-            .unwrap()
-            .values()
-            .next()
-            .cloned();
-        assert_eq!(family.unwrap().rotations, 1);
+        let family = only_family(&codes);
+        assert_eq!(family.rotations, 1);
     }
 }

@@ -61,6 +61,22 @@ impl Update {
             None => self.removes.push(remove),
         }
     }
+    /// The family's `UpdateItem` with this update and its conditions.
+    fn request(
+        self,
+        store: &DynamoStore,
+        family: uuid::Uuid,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        store
+            .client
+            .update_item()
+            .table_name(&store.tables.codes)
+            .set_key(Some(key_map(refresh_token_key(family))))
+            .condition_expression(self.conditions.join(" AND "))
+            .update_expression(self.expression())
+            .set_expression_attribute_names(Some(self.names))
+            .set_expression_attribute_values(Some(self.values))
+    }
     fn expression(&self) -> String {
         let mut expression = String::new();
         if !self.sets.is_empty() {
@@ -151,15 +167,8 @@ pub(super) async fn write_presented(
             "a fixed expiry and no rotation: nothing to write",
         ));
     }
-    let written = store
-        .client
-        .update_item()
-        .table_name(&store.tables.codes)
-        .set_key(Some(key_map(refresh_token_key(write.id))))
-        .condition_expression(update.conditions.join(" AND "))
-        .update_expression(update.expression())
-        .set_expression_attribute_names(Some(update.names))
-        .set_expression_attribute_values(Some(update.values))
+    let written = update
+        .request(store, write.id)
         .return_values(ReturnValue::AllOld)
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .send()
@@ -241,17 +250,7 @@ pub(super) async fn put_back(
             .as_ref()
             .map(|sealed| (":seal", AttributeValue::S(sealed.clone()))),
     );
-    let put = store
-        .client
-        .update_item()
-        .table_name(&store.tables.codes)
-        .set_key(Some(key_map(refresh_token_key(before.id))))
-        .condition_expression(update.conditions.join(" AND "))
-        .update_expression(update.expression())
-        .set_expression_attribute_names(Some(update.names))
-        .set_expression_attribute_values(Some(update.values))
-        .send()
-        .await;
+    let put = update.request(store, before.id).send().await;
     match put {
         Ok(_) => Ok(()),
         // Moved on since (deleted, revoked, or this very put-back retried by the SDK): nothing
@@ -308,15 +307,8 @@ pub(super) async fn rotate(
             .as_ref()
             .map(|sealed| (":seal", AttributeValue::S(sealed.clone()))),
     );
-    let rotated = store
-        .client
-        .update_item()
-        .table_name(&store.tables.codes)
-        .set_key(Some(key_map(refresh_token_key(family.id))))
-        .condition_expression(update.conditions.join(" AND "))
-        .update_expression(update.expression())
-        .set_expression_attribute_names(Some(update.names))
-        .set_expression_attribute_values(Some(update.values))
+    let rotated = update
+        .request(store, family.id)
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .send()
         .await;
