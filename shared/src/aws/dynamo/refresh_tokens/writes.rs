@@ -61,6 +61,31 @@ impl Update {
             None => self.removes.push(remove),
         }
     }
+    /// Rotation number `rotation` of the family (current hash `:presented`, named `#hash`):
+    /// `next` becomes current, the replaced hash goes to the rotation's ring slot, the count and
+    /// the time are set, and the grace seal is kept, or removed without a grace period.
+    fn rotate_to(&mut self, next: &NextToken, rotation: u64) {
+        self.sets.extend([
+            "#hash = :next",
+            "#slot = :presented",
+            "#rotations = :rotations",
+            "#at = :at",
+        ]);
+        self.name("#rotations", ROTATIONS)
+            .name("#slot", slot(rotation))
+            .name("#at", ROTATED_AT)
+            .name("#seal", GRACE_SEAL)
+            .value(":rotations", number(rotation + 1))
+            .value(":next", AttributeValue::S(next.hash.clone()))
+            .value(":at", number(next.rotated_at_millis));
+        self.set_or_remove(
+            "#seal = :seal",
+            "#seal",
+            next.grace_seal
+                .as_ref()
+                .map(|sealed| (":seal", AttributeValue::S(sealed.clone()))),
+        );
+    }
     /// The family's `UpdateItem` with this update and its conditions.
     fn request(
         self,
@@ -137,29 +162,8 @@ pub(super) async fn write_presented(
         } else {
             "#rotations = :rotation"
         });
-        update.sets.extend([
-            "#hash = :next",
-            "#slot = :presented",
-            "#rotations = :rotations",
-            "#at = :at",
-        ]);
-        update
-            .name("#rotations", ROTATIONS)
-            .name("#slot", slot(u64::from(write.rotation)))
-            .name("#at", ROTATED_AT)
-            .name("#seal", GRACE_SEAL)
-            .value(":rotation", number(write.rotation))
-            .value(":rotations", number(u64::from(write.rotation) + 1))
-            .value(":next", AttributeValue::S(next.hash.clone()))
-            .value(":at", number(next.rotated_at_millis));
-        // Without a grace period no seal is kept: an earlier rotation's is removed.
-        update.set_or_remove(
-            "#seal = :seal",
-            "#seal",
-            next.grace_seal
-                .as_ref()
-                .map(|sealed| (":seal", AttributeValue::S(sealed.clone()))),
-        );
+        update.value(":rotation", number(write.rotation));
+        update.rotate_to(next, u64::from(write.rotation));
     }
     if update.sets.is_empty() {
         return Err(StoreError::new(
@@ -274,39 +278,19 @@ pub(super) async fn rotate(
     let next_hash = next.hash.as_str();
     let mut update = Update::default();
     update.conditions.push("#hash = :presented");
-    update.sets.extend([
-        "#hash = :next",
-        "#expires = :expires",
-        "#ttl = :ttl",
-        "#slot = :presented",
-        "#at = :at",
-        "#start = :start",
-        "#rotations = :rotations",
-    ]);
+    update
+        .sets
+        .extend(["#expires = :expires", "#ttl = :ttl", "#start = :start"]);
     update
         .name("#hash", TOKEN_HASH)
         .name("#expires", EXPIRES_AT)
         .name("#ttl", TTL)
-        .name("#slot", slot(family.rotations))
-        .name("#at", ROTATED_AT)
         .name("#start", START)
-        .name("#rotations", ROTATIONS)
-        .name("#seal", GRACE_SEAL)
         .value(":presented", AttributeValue::S(presented_hash.to_owned()))
-        .value(":next", AttributeValue::S(next_hash.to_owned()))
         .value(":expires", number(expires_at_millis))
         .value(":ttl", ttl(expires_at_millis))
-        .value(":at", number(next.rotated_at_millis))
-        .value(":start", number(family.start_instant))
-        .value(":rotations", number(family.rotations + 1));
-    // Without a grace period no seal is kept: an earlier rotation's is removed.
-    update.set_or_remove(
-        "#seal = :seal",
-        "#seal",
-        next.grace_seal
-            .as_ref()
-            .map(|sealed| (":seal", AttributeValue::S(sealed.clone()))),
-    );
+        .value(":start", number(family.start_instant));
+    update.rotate_to(next, family.rotations);
     let rotated = update
         .request(store, family.id)
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
